@@ -1,0 +1,36 @@
+import DataLoader from 'dataloader';
+
+/** Options of {@link createRowLoader}. */
+export interface RowLoaderOptions {
+  /** Largest `IN (...)` list sent in one statement. @default 500 */
+  maxBatchSize?: number;
+  /** Keys that cannot exist (e.g. not a UUID) resolve to null without a query. @default () => true */
+  isValidKey?: (key: string) => boolean;
+}
+
+/**
+ * A per-request DataLoader that fetches rows by key in one statement per batch and
+ * returns them in key order, `null` for a missing row (DataLoader's contract).
+ */
+export function createRowLoader<T>(
+  fetchRows: (keys: string[]) => Promise<T[]>,
+  keyOf: (row: T) => string,
+  { maxBatchSize = 500, isValidKey = () => true }: RowLoaderOptions = {},
+): DataLoader<string, T | null> {
+  return new DataLoader<string, T | null>(
+    async (keys) => {
+      const valid = keys.filter(isValidKey);
+      const rows = valid.length ? await fetchRows([...valid]) : [];
+      const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+      return keys.map((key) => byKey.get(key) ?? null);
+    },
+    { maxBatchSize },
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID — the form of every Tessera id; anything else cannot match a row. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

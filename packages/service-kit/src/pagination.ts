@@ -1,0 +1,75 @@
+import { badUserInput } from './errors.js';
+
+/** Bounds of the `first` argument of every connection. */
+export interface PageSizeLimits {
+  /** Largest page a client may ask for; more is an error, never a silent clamp. @default 100 */
+  max?: number;
+}
+
+/** A validated page request: how many rows, after which key. */
+export interface PageRequest {
+  first: number;
+  /** Key (row id) the page starts after, decoded from the client's cursor. */
+  afterId: string | undefined;
+}
+
+const CURSOR_PREFIX = 'c1:';
+
+/** Opaque cursor for a row id. Versioned so the encoding can change without breaking stored cursors silently. */
+export function encodeCursor(id: string): string {
+  return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
+}
+
+/** Inverse of {@link encodeCursor}; a cursor we did not issue is a BAD_USER_INPUT on `field`. */
+export function decodeCursor(cursor: string, field = 'after'): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!decoded.startsWith(CURSOR_PREFIX) || decoded.length === CURSOR_PREFIX.length) {
+    throw badUserInput(`"${field}" is not a cursor returned by this API.`, field);
+  }
+  return decoded.slice(CURSOR_PREFIX.length);
+}
+
+/**
+ * Validates `first`/`after`. `first` must be 1..max: asking for more than the cap is
+ * an error the client can see and fix, not a silently shorter page.
+ */
+export function parsePageArgs(
+  args: { first?: number | null; after?: string | null },
+  { max = 100 }: PageSizeLimits = {},
+): PageRequest {
+  const first = parseFirst(args.first ?? 20, { max });
+  return { first, afterId: args.after == null ? undefined : decodeCursor(args.after) };
+}
+
+/** Validates a page size: 1..max, else BAD_USER_INPUT on `first` carrying the `max`. */
+export function parseFirst(first: number, { max = 100 }: PageSizeLimits = {}): number {
+  if (!Number.isInteger(first) || first < 1 || first > max) {
+    throw badUserInput(`"first" must be between 1 and ${max}; got ${first}.`, 'first', { max });
+  }
+  return first;
+}
+
+/** Relay connection shape returned by list fields. */
+export interface Connection<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/**
+ * Builds a connection from rows fetched with `take: first + 1`: the extra row only
+ * tells whether a next page exists and is not returned.
+ */
+export function toConnection<T extends { id: string }>(rows: T[], page: PageRequest): Connection<T> {
+  const hasNextPage = rows.length > page.first;
+  const nodes = hasNextPage ? rows.slice(0, page.first) : rows;
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage: page.afterId !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

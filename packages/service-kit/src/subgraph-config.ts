@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { env, parseConfig } from './config.js';
+
+/** Everything a subgraph process is configured with. */
+export interface SubgraphConfig {
+  name: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: string;
+  /** Pretty logs instead of JSON lines. */
+  prettyLogs: boolean;
+  port: number;
+  host: string;
+  database: {
+    /** PostgreSQL URL; unset means the embedded PGlite database in `dataDir`. */
+    url: string | undefined;
+    poolSize: number;
+    dataDir: string;
+  };
+  /** Largest `first` a list field accepts. */
+  maxPageSize: number;
+  seed: {
+    /** Seed the database at start-up when its main table is empty. */
+    onEmpty: boolean;
+    users: number;
+    products: number;
+    reviews: number;
+    seed: number;
+  };
+}
+
+/**
+ * Reads a subgraph's variables. Each subgraph has its own prefix (`USERS_PORT`,
+ * `USERS_DATABASE_URL`, …) so one environment can configure all four services.
+ */
+export function loadSubgraphConfig(
+  { name, defaultPort }: { name: string; defaultPort: number },
+  source: NodeJS.ProcessEnv = process.env,
+): SubgraphConfig {
+  const shared = parseConfig(
+    z.object({
+      NODE_ENV: env.nodeEnv(),
+      LOG_LEVEL: env.logLevel(),
+      LOG_PRETTY: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+      HOST: env.string('0.0.0.0'),
+      MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
+      SEED_ON_EMPTY: env.bool(true),
+      SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
+      SEED_PRODUCTS: env.int(100, { min: 0, max: 10_000_000 }),
+      SEED_REVIEWS: env.int(2_000, { min: 0, max: 100_000_000 }),
+      SEED_RANDOM_SEED: env.int(42, { min: 0, max: 2 ** 31 - 1 }),
+    }),
+    source,
+  );
+  const own = parseConfig(
+    z.object({
+      PORT: env.port(defaultPort),
+      DATABASE_URL: env.optionalUrl(['postgres:', 'postgresql:']),
+      DATABASE_POOL_SIZE: env.int(10, { min: 1, max: 1000 }),
+      DATA_DIR: env.string(`.data/${name}`),
+    }),
+    source,
+    { prefix: `${name.toUpperCase()}_` },
+  );
+  return {
+    name,
+    nodeEnv: shared.NODE_ENV,
+    logLevel: shared.LOG_LEVEL,
+    prettyLogs: shared.LOG_PRETTY === undefined ? shared.NODE_ENV === 'development' : shared.LOG_PRETTY === 'true',
+    port: own.PORT,
+    host: shared.HOST,
+    database: { url: own.DATABASE_URL, poolSize: own.DATABASE_POOL_SIZE, dataDir: own.DATA_DIR },
+    maxPageSize: shared.MAX_PAGE_SIZE,
+    seed: {
+      onEmpty: shared.SEED_ON_EMPTY,
+      users: shared.SEED_USERS,
+      products: shared.SEED_PRODUCTS,
+      reviews: shared.SEED_REVIEWS,
+      seed: shared.SEED_RANDOM_SEED,
+    },
+  };
+}
