@@ -1,0 +1,15 @@
+import type { SubgraphConfig } from '@tessera/service-kit';
+import type { ProductsDb } from './db.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+/** What every products resolver receives. */
+export interface Context {
+  db: ProductsDb;
+  loaders: Loaders;
+  maxPageSize: number;
+}
+
+/** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
+export function createContext(db: ProductsDb, config: Pick<SubgraphConfig, 'maxPageSize'>): Context {
+  return { db, loaders: createLoaders(db), maxPageSize: config.maxPageSize };
+}

@@ -1,0 +1,19 @@
+import { badUserInput, uniqueViolationFields, violates } from '@tessera/service-kit';
+import type { MutationResolvers } from '../generated/resolvers-types.js';
+import { validateCreateProduct } from '../validation.js';
+
+export const Mutation: MutationResolvers = {
+  createProduct: async (_parent, { input }, { db, loaders }) => {
+    const data = validateCreateProduct(input);
+    try {
+      const product = await db.product.create({ data });
+      loaders.productById.prime(product.id, product);
+      return product;
+    } catch (error) {
+      if (violates(uniqueViolationFields(error), 'sku')) {
+        throw badUserInput('That SKU is already taken.', 'input.sku');
+      }
+      throw error;
+    }
+  },
+};

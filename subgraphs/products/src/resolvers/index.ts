@@ -1,0 +1,7 @@
+import { DateTimeResolver } from 'graphql-scalars';
+import type { Resolvers } from '../generated/resolvers-types.js';
+import { Mutation } from './Mutation.js';
+import { Product } from './Product.js';
+import { Query } from './Query.js';
+
+export const resolvers: Resolvers = { Query, Mutation, Product, DateTime: DateTimeResolver };

@@ -1,0 +1,41 @@
+import { badUserInput } from '@tessera/service-kit';
+import type { CreateProductInput } from './generated/resolvers-types.js';
+
+const SKU = /^[A-Za-z0-9-]{1,64}$/;
+const CURRENCY = /^[A-Z]{3}$/;
+/** Keeps amounts inside PostgreSQL's `integer`. */
+const MAX_AMOUNT = 2_147_483_647;
+
+/** The row fields of a valid `createProduct` input. */
+export interface NewProduct {
+  sku: string;
+  name: string;
+  description: string;
+  priceAmount: number;
+  priceCurrency: string;
+  inStock: boolean;
+}
+
+/** Checks and normalises `createProduct`'s input; throws BAD_USER_INPUT naming the field. */
+export function validateCreateProduct(input: CreateProductInput): NewProduct {
+  const sku = input.sku.trim();
+  const name = input.name.trim();
+  const description = (input.description ?? '').trim();
+  if (!SKU.test(sku)) throw badUserInput('SKU must be 1–64 characters of letters, digits and "-".', 'input.sku');
+  if (name.length < 1 || name.length > 200) throw badUserInput('Name must be 1–200 characters.', 'input.name');
+  if (description.length > 5_000) throw badUserInput('Description must be at most 5,000 characters.', 'input.description');
+  if (!Number.isInteger(input.price.amount) || input.price.amount < 0 || input.price.amount > MAX_AMOUNT) {
+    throw badUserInput('Price amount must be a whole number of minor units, 0 or more.', 'input.price.amount');
+  }
+  if (!CURRENCY.test(input.price.currency)) {
+    throw badUserInput('Currency must be an ISO 4217 code such as "USD".', 'input.price.currency');
+  }
+  return {
+    sku,
+    name,
+    description,
+    priceAmount: input.price.amount,
+    priceCurrency: input.price.currency,
+    inStock: input.inStock ?? true,
+  };
+}

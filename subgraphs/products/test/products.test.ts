@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
+import { productsSubgraph, type ProductsDb } from '../src/index.js';
+
+const CREATE = /* GraphQL */ `
+  mutation ($input: CreateProductInput!) {
+    createProduct(input: $input) { id sku name description price { amount currency } inStock createdAt }
+  }
+`;
+
+let subgraph: SubgraphHarness<ProductsDb>;
+beforeAll(async () => {
+  subgraph = await createSubgraphHarness(productsSubgraph);
+});
+afterAll(() => subgraph.close());
+
+const input = (overrides: Record<string, unknown> = {}) => ({
+  sku: 'LAMP-1',
+  name: 'Desk lamp',
+  description: 'Bright.',
+  price: { amount: 2599, currency: 'EUR' },
+  ...overrides,
+});
+
+describe('createProduct', () => {
+  it('creates a product with its price in minor units', async () => {
+    const { data, errors } = await subgraph.execute(CREATE, { input: input() });
+    expect(errors).toBeUndefined();
+    expect(data.createProduct).toMatchObject({
+      sku: 'LAMP-1',
+      name: 'Desk lamp',
+      description: 'Bright.',
+      price: { amount: 2599, currency: 'EUR' },
+      inStock: true,
+    });
+  });
+
+  it.each([
+    ['sku', { sku: 'bad sku!' }],
+    ['name', { name: '   ' }],
+    ['price.amount', { price: { amount: -1, currency: 'EUR' } }],
+    ['price.currency', { price: { amount: 100, currency: 'euro' } }],
+    ['description', { description: 'x'.repeat(5_001) }],
+  ])('rejects a bad %s with BAD_USER_INPUT naming the field', async (field, overrides) => {
+    const before = await subgraph.client.product.count();
+    const { data, errors } = await subgraph.execute(CREATE, { input: input({ sku: 'OK-1', ...overrides }) });
+    expect(data).toBeNull();
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
+    expect(await subgraph.client.product.count()).toBe(before);
+  });
+
+  it('rejects a taken SKU', async () => {
+    const { errors } = await subgraph.execute(CREATE, { input: input() });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.sku' });
+  });
+});
+
+describe('queries', () => {
+  beforeAll(async () => {
+    await subgraph.client.product.createMany({
+      data: [1, 2, 3, 4].map((i) => ({
+        sku: `TOP-${i}`,
+        name: `Top ${i}`,
+        priceAmount: 100 * i,
+        priceCurrency: 'USD',
+        unitsSold: 1_000 * i,
+      })),
+    });
+  });
+
+  it('ranks topProducts by units sold', async () => {
+    const { data, errors } = await subgraph.execute(`{ topProducts(first: 3) { sku } }`);
+    expect(errors).toBeUndefined();
+    expect(data.topProducts).toEqual([{ sku: 'TOP-4' }, { sku: 'TOP-3' }, { sku: 'TOP-2' }]);
+  });
+
+  it('caps topProducts at the page-size limit', async () => {
+    const { errors } = await subgraph.execute(`{ topProducts(first: 101) { sku } }`);
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+  });
+
+  it('pages products with a cursor', async () => {
+    const first = await subgraph.execute(`{ products(first: 2) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }`);
+    expect(first.data.products.edges).toHaveLength(2);
+    expect(first.data.products.pageInfo.hasNextPage).toBe(true);
+    const rest = await subgraph.execute(`query ($after: String) { products(first: 100, after: $after) { edges { node { sku } } pageInfo { hasNextPage } } }`, {
+      after: first.data.products.pageInfo.endCursor,
+    });
+    expect(rest.data.products.edges).toHaveLength((await subgraph.client.product.count()) - 2);
+    expect(rest.data.products.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('resolves entities by id and by sku', async () => {
+    const lamp = await subgraph.client.product.findUniqueOrThrow({ where: { sku: 'LAMP-1' } });
+    const { data, errors } = await subgraph.execute(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku price { amount } } } }`,
+      {
+        r: [
+          { __typename: 'Product', sku: 'TOP-1' },
+          { __typename: 'Product', id: lamp.id },
+          { __typename: 'Product', sku: 'NOPE' },
+        ],
+      },
+    );
+    expect(errors).toBeUndefined();
+    expect(data._entities[0]).toMatchObject({ sku: 'TOP-1', price: { amount: 100 } });
+    expect(data._entities[1]).toEqual({ id: lamp.id, sku: 'LAMP-1', price: { amount: 2599 } });
+    expect(data._entities[2]).toBeNull();
+  });
+});

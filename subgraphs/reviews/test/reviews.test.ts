@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
+import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
+
+const CREATE = /* GraphQL */ `
+  mutation ($input: CreateReviewInput!) {
+    createReview(input: $input) { id rating body author { id } product { id } }
+  }
+`;
+const productId = randomUUID();
+const authorId = randomUUID();
+
+let subgraph: SubgraphHarness<ReviewsDb>;
+beforeAll(async () => {
+  subgraph = await createSubgraphHarness(reviewsSubgraph);
+});
+afterAll(() => subgraph.close());
+
+describe('createReview', () => {
+  it('stores a review pointing at the product and author by id', async () => {
+    const { data, errors } = await subgraph.execute(CREATE, { input: { productId, authorId, rating: 4, body: ' Good. ' } });
+    expect(errors).toBeUndefined();
+    expect(data.createReview).toMatchObject({ rating: 4, body: 'Good.', author: { id: authorId }, product: { id: productId } });
+  });
+
+  it.each([
+    ['rating', { rating: 0 }],
+    ['rating', { rating: 6 }],
+    ['body', { body: '' }],
+    ['body', { body: 'x'.repeat(5_001) }],
+    ['productId', { productId: 'p1' }],
+    ['authorId', { authorId: 'u1' }],
+  ])('rejects a bad %s with BAD_USER_INPUT naming the field', async (field, overrides) => {
+    const before = await subgraph.client.review.count();
+    const { data, errors } = await subgraph.execute(CREATE, { input: { productId, authorId, rating: 3, body: 'ok', ...overrides } });
+    expect(data).toBeNull();
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
+    expect(await subgraph.client.review.count()).toBe(before);
+  });
+});
+
+describe('deleteReview', () => {
+  it('deletes and returns the review, then reports NOT_FOUND', async () => {
+    const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 1, body: 'bad' } });
+    const remove = `mutation ($id: ID!) { deleteReview(id: $id) { id rating } }`;
+    const first = await subgraph.execute(remove, { id: review.id });
+    expect(first.data.deleteReview).toEqual({ id: review.id, rating: 1 });
+    expect(await subgraph.client.review.findUnique({ where: { id: review.id } })).toBeNull();
+    const again = await subgraph.execute(remove, { id: review.id });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    const malformed = await subgraph.execute(remove, { id: 'x' });
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('Product and User extensions', () => {
+  const product = randomUUID();
+  beforeAll(async () => {
+    // One at a time, a few ms apart: ids are UUIDv7, so creation order is id order.
+    for (const rating of [5, 4, 3, 5]) {
+      await subgraph.client.review.create({ data: { productId: product, authorId, rating, body: `r${rating}` } });
+      await sleep(3);
+    }
+  });
+
+  it('adds reviews, averageRating and reviewCount to products', async () => {
+    const { data, errors } = await subgraph.execute(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating reviews(first: 2) { edges { node { rating } } pageInfo { hasNextPage } } } } }`,
+      { r: [{ __typename: 'Product', id: product }, { __typename: 'Product', id: randomUUID() }] },
+    );
+    expect(errors).toBeUndefined();
+    expect(data._entities[0]).toEqual({
+      reviewCount: 4,
+      averageRating: 4.25,
+      reviews: { edges: [{ node: { rating: 5 } }, { node: { rating: 3 } }], pageInfo: { hasNextPage: true } },
+    });
+    expect(data._entities[1]).toEqual({ reviewCount: 0, averageRating: null, reviews: { edges: [], pageInfo: { hasNextPage: false } } });
+  });
+
+  it("adds a user's reviews, newest first", async () => {
+    const { data } = await subgraph.execute(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { reviews(first: 100) { edges { node { body } } } } } }`,
+      { r: [{ __typename: 'User', id: authorId }] },
+    );
+    const bodies = data._entities[0].reviews.edges.map((e: { node: { body: string } }) => e.node.body);
+    expect(bodies.slice(0, 4)).toEqual(['r5', 'r3', 'r4', 'r5']);
+  });
+});

@@ -1,0 +1,23 @@
+import { badUserInput, uniqueViolationFields, violates } from '@tessera/service-kit';
+import type { MutationResolvers } from '../generated/resolvers-types.js';
+import { validateCreateUser } from '../validation.js';
+
+export const Mutation: MutationResolvers = {
+  createUser: async (_parent, { input }, { db, loaders }) => {
+    const data = validateCreateUser(input);
+    try {
+      const user = await db.user.create({ data });
+      loaders.userById.prime(user.id, user);
+      return user;
+    } catch (error) {
+      // The unique index, not a read-then-write, decides: two concurrent sign-ups
+      // with one username cannot both succeed.
+      const taken = uniqueViolationFields(error);
+      if (taken) {
+        const field = violates(taken, 'email') ? 'email' : 'username';
+        throw badUserInput(`That ${field} is already taken.`, `input.${field}`);
+      }
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,19 @@
+import { badUserInput } from '@tessera/service-kit';
+import type { CreateUserInput } from './generated/resolvers-types.js';
+
+const USERNAME = /^[a-z0-9_.]{3,32}$/;
+// Deliberately loose: the address is confirmed by mail, not by a regular expression.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Checks and normalises `createUser`'s input; throws BAD_USER_INPUT naming the field. */
+export function validateCreateUser(input: CreateUserInput): CreateUserInput {
+  const username = input.username.trim().toLowerCase();
+  const name = input.name.trim();
+  const email = input.email.trim().toLowerCase();
+  if (!USERNAME.test(username)) {
+    throw badUserInput('Username must be 3–32 characters of lowercase letters, digits, "_" and ".".', 'input.username');
+  }
+  if (name.length < 1 || name.length > 100) throw badUserInput('Name must be 1–100 characters.', 'input.name');
+  if (email.length > 254 || !EMAIL.test(email)) throw badUserInput('Email must be a valid address.', 'input.email');
+  return { username, name, email };
+}

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
+import { usersSubgraph, type UsersDb } from '../src/index.js';
+
+const CREATE = /* GraphQL */ `
+  mutation ($input: CreateUserInput!) {
+    createUser(input: $input) { id username name email createdAt }
+  }
+`;
+const PAGE = /* GraphQL */ `
+  query ($first: Int, $after: String) {
+    users(first: $first, after: $after) {
+      edges { cursor node { id username } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+`;
+
+let subgraph: SubgraphHarness<UsersDb>;
+beforeAll(async () => {
+  subgraph = await createSubgraphHarness(usersSubgraph);
+});
+afterAll(() => subgraph.close());
+
+const input = (overrides: Record<string, string> = {}) => ({
+  username: 'ada.l',
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  ...overrides,
+});
+
+describe('createUser', () => {
+  it('creates a user and normalises username and email', async () => {
+    const { data, errors } = await subgraph.execute(CREATE, { input: input({ username: ' Ada.L ', email: 'ADA@example.com' }) });
+    expect(errors).toBeUndefined();
+    expect(data.createUser).toMatchObject({ username: 'ada.l', name: 'Ada Lovelace', email: 'ada@example.com' });
+    expect(new Date(data.createUser.createdAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(await subgraph.client.user.count({ where: { username: 'ada.l' } })).toBe(1);
+  });
+
+  it.each([
+    ['username', { username: 'x' }],
+    ['username', { username: 'has space' }],
+    ['name', { name: '' }],
+    ['email', { email: 'not-an-email' }],
+  ])('rejects a bad %s with BAD_USER_INPUT naming the field', async (field, overrides) => {
+    const before = await subgraph.client.user.count();
+    const { data, errors } = await subgraph.execute(CREATE, { input: input({ username: 'valid_name', email: 'v@example.com', ...overrides }) });
+    expect(data).toBeNull();
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
+    expect(errors?.[0]?.extensions?.stacktrace).toBeUndefined();
+    expect(await subgraph.client.user.count()).toBe(before);
+  });
+
+  it('rejects a taken username and a taken email, naming each', async () => {
+    const taken = await subgraph.execute(CREATE, { input: input({ email: 'other@example.com' }) });
+    expect(taken.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.username' });
+    const takenEmail = await subgraph.execute(CREATE, { input: input({ username: 'someone_else' }) });
+    expect(takenEmail.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.email' });
+  });
+});
+
+describe('users connection', () => {
+  beforeAll(async () => {
+    for (let i = 0; i < 5; i++) {
+      await subgraph.execute(CREATE, { input: { username: `page_${i}`, name: `Page ${i}`, email: `page${i}@example.com` } });
+    }
+  });
+
+  it('pages through every user exactly once, oldest first', async () => {
+    const total = await subgraph.client.user.count();
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const { data, errors }: { data?: any; errors?: any[] } = await subgraph.execute(PAGE, { first: 2, after });
+      expect(errors).toBeUndefined();
+      const { edges, pageInfo }: { edges: any[]; pageInfo: any } = data.users;
+      seen.push(...edges.map((e: { node: { id: string } }) => e.node.id));
+      expect(pageInfo.hasPreviousPage).toBe(after !== null);
+      pages++;
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(total);
+    expect([...seen].sort()).toEqual(seen);
+    expect(pages).toBe(Math.ceil(total / 2));
+  });
+
+  it('rejects first over the cap instead of clamping', async () => {
+    const { errors } = await subgraph.execute(PAGE, { first: 101 });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first', max: 100 });
+  });
+
+  it('rejects a cursor it did not issue', async () => {
+    const { errors } = await subgraph.execute(PAGE, { first: 2, after: 'bm90LWEtY3Vyc29y' });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+});
+
+describe('entities', () => {
+  it('resolves references in order, null for unknown or malformed ids', async () => {
+    const users = await subgraph.client.user.findMany({ take: 2, orderBy: { id: 'asc' } });
+    const { data, errors } = await subgraph.execute(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username } } }`,
+      {
+        r: [
+          { __typename: 'User', id: users[1]!.id },
+          { __typename: 'User', id: '00000000-0000-7000-8000-000000000000' },
+          { __typename: 'User', id: 'not-a-uuid' },
+          { __typename: 'User', id: users[0]!.id },
+        ],
+      },
+    );
+    expect(errors).toBeUndefined();
+    expect(data._entities).toEqual([
+      { id: users[1]!.id, username: users[1]!.username },
+      null,
+      null,
+      { id: users[0]!.id, username: users[0]!.username },
+    ]);
+  });
+
+  it('looks a user up by id', async () => {
+    const user = await subgraph.client.user.findFirstOrThrow();
+    const { data } = await subgraph.execute(`query ($id: ID!) { user(id: $id) { username } }`, { id: user.id });
+    expect(data.user).toEqual({ username: user.username });
+    const missing = await subgraph.execute(`{ user(id: "nope") { username } }`);
+    expect(missing.data.user).toBeNull();
+  });
+});
