@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import { env, parseConfig } from '@tessera/service-kit';
+import { z } from 'zod';
+
+/** The gateway's configuration, validated once at start-up. */
+export interface GatewayConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: string;
+  prettyLogs: boolean;
+  host: string;
+  port: number;
+  /** `compose`: from supergraph.yaml's schema files, recomposed on change; `file`: the composed supergraph file. */
+  supergraphSource: 'compose' | 'file';
+  supergraphPath: string;
+  supergraphConfigPath: string;
+  /** Subgraph routing URLs that replace the supergraph's, by subgraph name. */
+  subgraphUrls: Record<string, string>;
+  introspection: boolean;
+  landingPage: boolean;
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  subgraphConnections: number;
+  subgraphTimeoutMs: number;
+}
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const SUBGRAPH_URL = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
+
+/** Reads the gateway's variables (see README "Configuration"). */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const c = parseConfig(
+    z.object({
+      NODE_ENV: env.nodeEnv(),
+      LOG_LEVEL: env.logLevel(),
+      LOG_PRETTY: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+      HOST: env.string('0.0.0.0'),
+      GATEWAY_PORT: env.port(4000),
+      SUPERGRAPH_SOURCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['compose', 'file']).optional()),
+      SUPERGRAPH_PATH: env.string(resolve(repoRoot, 'supergraph.graphql')),
+      SUPERGRAPH_CONFIG: env.string(resolve(repoRoot, 'supergraph.yaml')),
+      INTROSPECTION: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+      CORS_ORIGINS: env.list([]),
+      MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
+      SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
+      SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
+    }),
+    source,
+  );
+  const development = c.NODE_ENV !== 'production';
+  return {
+    nodeEnv: c.NODE_ENV,
+    logLevel: c.LOG_LEVEL,
+    prettyLogs: c.LOG_PRETTY === undefined ? c.NODE_ENV === 'development' : c.LOG_PRETTY === 'true',
+    host: c.HOST,
+    port: c.GATEWAY_PORT,
+    supergraphSource: c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file'),
+    supergraphPath: resolve(c.SUPERGRAPH_PATH),
+    supergraphConfigPath: resolve(c.SUPERGRAPH_CONFIG),
+    subgraphUrls: subgraphUrlOverrides(source),
+    introspection: c.INTROSPECTION === undefined ? development : c.INTROSPECTION === 'true',
+    landingPage: development,
+    corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
+    bodyLimitBytes: c.MAX_BODY_BYTES,
+    subgraphConnections: c.SUBGRAPH_CONNECTIONS,
+    subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
+  };
+}
+
+/** `SUBGRAPH_<NAME>_URL` variables, validated as http(s) URLs, keyed by lowercase subgraph name. */
+function subgraphUrlOverrides(source: NodeJS.ProcessEnv): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    const match = SUBGRAPH_URL.exec(key);
+    if (!match || !value) continue;
+    overrides[match[1]!.toLowerCase()] = parseConfig(z.object({ [key]: env.url('') }), { [key]: value })[key] as string;
+  }
+  return overrides;
+}

@@ -1,0 +1,72 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { createFormatError, createHttpServer, createRequestLogPlugin, type HttpServer, type Logger } from '@tessera/service-kit';
+import type { GatewayConfig } from './config.js';
+import { SubgraphDataSource } from './subgraphs/data-source.js';
+import { createUndiciFetcher } from './subgraphs/fetcher.js';
+import { checkSubgraphsReady } from './subgraphs/readiness.js';
+import { createSupergraphSource } from './supergraph/source.js';
+
+/**
+ * The gateway: Apollo Gateway on Apollo Server, serving the supergraph from the
+ * configured source and calling subgraphs through a pooled undici client.
+ */
+export function createGatewayServer(config: GatewayConfig, logger: Logger): HttpServer {
+  const pool = createUndiciFetcher({ connections: config.subgraphConnections, timeoutMs: config.subgraphTimeoutMs });
+  const routingUrls = new Map<string, string>();
+  let loaded = false;
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: createSupergraphSource(
+      config.supergraphSource === 'file'
+        ? { kind: 'file', path: config.supergraphPath }
+        : { kind: 'compose', configPath: config.supergraphConfigPath },
+      logger,
+    ),
+    buildService: ({ name, url }) => {
+      const routingUrl = config.subgraphUrls[name] ?? url;
+      if (!routingUrl) throw new Error(`subgraph "${name}" has no routing URL`);
+      routingUrls.set(name, routingUrl);
+      return new SubgraphDataSource(name, routingUrl, pool.fetcher, logger);
+    },
+    logger: logger.child({ component: 'apollo-gateway' }),
+  });
+  gateway.onSchemaLoadOrUpdate(() => {
+    loaded = true;
+  });
+
+  const apollo = new ApolloServer({
+    gateway,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(logger),
+    plugins: [
+      config.landingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
+      createRequestLogPlugin(logger.child({ component: 'graphql' })),
+    ],
+  });
+
+  const server = createHttpServer({
+    apollo,
+    context: async () => ({}),
+    logger,
+    corsOrigins: config.corsOrigins,
+    bodyLimit: config.bodyLimitBytes,
+    readiness: async () => {
+      if (!loaded) throw new Error('supergraph not loaded');
+      await checkSubgraphsReady(routingUrls);
+    },
+  });
+  return {
+    ...server,
+    async close() {
+      await server.close();
+      await pool.close();
+    },
+  };
+}

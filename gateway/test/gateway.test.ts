@@ -1,0 +1,121 @@
+import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, type HttpServer } from '@tessera/service-kit';
+import { composeSupergraph, CompositionError, createGatewayServer, loadConfig, loadSupergraphConfig } from '../src/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const silent = createLogger({ service: 'gateway-test', level: 'silent' });
+
+describe('composition', () => {
+  it('the committed supergraph.graphql is what supergraph.yaml composes to (run `pnpm compose`)', async () => {
+    const composed = await composeSupergraph(await loadSupergraphConfig(join(root, 'supergraph.yaml')));
+    expect(`${composed}\n`).toBe(await readFile(join(root, 'supergraph.graphql'), 'utf8'));
+  });
+
+  it('reports composition errors with their codes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-compose-'));
+    try {
+      await cp(join(root, 'subgraphs'), join(dir, 'subgraphs'), { recursive: true, filter: (p) => !p.includes('node_modules') });
+      // Two subgraphs disagree on a shared type's field: composition must fail.
+      const reviews = join(dir, 'subgraphs/reviews/schema.graphql');
+      await writeFile(reviews, (await readFile(reviews, 'utf8')).replace('hasNextPage: Boolean!', 'hasNextPage: String!'));
+      await cp(join(root, 'supergraph.yaml'), join(dir, 'supergraph.yaml'));
+      const error = await composeSupergraph(await loadSupergraphConfig(join(dir, 'supergraph.yaml'))).catch((e) => e);
+      expect(error).toBeInstanceOf(CompositionError);
+      expect(error.message).toMatch(/FIELD_TYPE_MISMATCH/);
+      expect(error.message).toContain('PageInfo.hasNextPage');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function startGateway(env: Record<string, string>): Promise<{ server: HttpServer; url: string }> {
+  const server = createGatewayServer(
+    loadConfig({
+      SUPERGRAPH_SOURCE: 'file',
+      HOST: '127.0.0.1',
+      // Port 9 (discard) is closed here: every subgraph is down, whatever else runs on this machine.
+      SUBGRAPH_USERS_URL: 'http://127.0.0.1:9/graphql',
+      SUBGRAPH_PRODUCTS_URL: 'http://127.0.0.1:9/graphql',
+      SUBGRAPH_REVIEWS_URL: 'http://127.0.0.1:9/graphql',
+      ...env,
+    }),
+    silent,
+  );
+  const port = await server.listen(0, '127.0.0.1');
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+describe('production mode', () => {
+  let gateway: { server: HttpServer; url: string };
+  beforeAll(async () => {
+    gateway = await startGateway({ NODE_ENV: 'production' });
+  });
+  afterAll(() => gateway.server.close());
+
+  it('refuses introspection', async () => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
+    });
+    const body = await response.json();
+    expect(response.status).toBe(400);
+    expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors[0].message).toMatch(/introspection/i);
+  });
+
+  it('serves no landing page', async () => {
+    const response = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await response.text()).not.toMatch(/sandbox/i);
+  });
+
+  it('blocks simple GET requests that could be CSRF', async () => {
+    const response = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/CSRF/i);
+  });
+
+  it('answers /health but not /ready while no subgraph is reachable', async () => {
+    expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+    const ready = await fetch(`${gateway.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toMatch(/users.*unreachable|unreachable/);
+  });
+});
+
+describe('development mode', () => {
+  let gateway: { server: HttpServer; url: string };
+  beforeAll(async () => {
+    gateway = await startGateway({ NODE_ENV: 'development', SUPERGRAPH_SOURCE: 'compose' });
+  });
+  afterAll(() => gateway.server.close());
+
+  it('serves Apollo Sandbox and allows introspection', async () => {
+    const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toMatch(/embeddable-sandbox|sandbox/i);
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __type(name: "Review") { fields { name } } }' }),
+    });
+    const body = await response.json();
+    expect(body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(
+      expect.arrayContaining(['rating', 'author', 'product']),
+    );
+  });
+
+  it('answers a subgraph outage with partial data and a named error, not a crash', async () => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ topProducts { name } }' }),
+    });
+    const body = await response.json();
+    expect(body.errors[0].extensions).toMatchObject({ code: 'SUBREQUEST_HTTP_ERROR', service: 'products' });
+    expect(body.errors[0].extensions.stacktrace).toBeUndefined();
+  });
+});
