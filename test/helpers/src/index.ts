@@ -1,0 +1,20 @@
+export { requireEnv } from './require-env.js';
+export { getFreePort } from './free-port.js';
+export { createTestDatabase, type TestDatabase } from './test-database.js';
+export { pingRedis, type PingRedisOptions } from './redis-ping.js';
+export {
+  stopRedis,
+  startRedis,
+  restartRedis,
+  type StopRedisOptions,
+  type StartRedisOptions,
+} from './redis-control.js';
+export {
+  startPlatform,
+  SERVICES,
+  type Platform,
+  type PlatformOptions,
+  type ServiceName,
+  type GraphQLBody,
+} from './platform.js';
+export { createSubgraphHarness, type SubgraphHarness } from './subgraph-harness.js';

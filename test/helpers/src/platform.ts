@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getFreePort } from './free-port.js';
+
+/** The four services of the platform, in start order. */
+export const SERVICES = ['users', 'products', 'reviews', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+// `node --import tsx` runs the service in one process (the tsx CLI would add a parent
+// process, and a SIGKILL to that parent would leave the service running).
+const node = resolve(repoRoot, 'node_modules/.bin/node');
+const entry: Record<ServiceName, string> = {
+  users: 'subgraphs/users/src/main.ts',
+  products: 'subgraphs/products/src/main.ts',
+  reviews: 'subgraphs/reviews/src/main.ts',
+  gateway: 'gateway/src/main.ts',
+};
+
+/** Options of {@link startPlatform}. */
+export interface PlatformOptions {
+  /** Variables for every service (database URLs, data dirs, seed sizes, …). */
+  env?: Record<string, string>;
+  /** How long a service may take to become ready. @default 60_000 */
+  readyTimeoutMs?: number;
+}
+
+/** A running platform: four real processes on free loopback ports. */
+export interface Platform {
+  gatewayUrl: string;
+  ports: Record<ServiceName, number>;
+  /** POSTs a GraphQL operation to the gateway; returns HTTP status and parsed body. */
+  graphql(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody }>;
+  /** Sends `signal` to one service and waits for it to exit. */
+  kill(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed service again (same port and environment) and waits until it is ready. */
+  restart(service: ServiceName): Promise<void>;
+  /** Everything a service wrote to stdout/stderr so far (for failure messages). */
+  logs(service: ServiceName): string;
+  /** SIGTERM to all, wait for them to exit. */
+  stop(): Promise<void>;
+}
+
+export interface GraphQLBody {
+  data?: Record<string, any> | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
+}
+
+/** Polls `url` until it answers 2xx, the process dies, or time runs out. */
+export async function waitForReady(url: string, child: ChildProcess, timeoutMs: number, logs: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before ready:\n${logs()}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(150);
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${logs()}`);
+}
+
+/**
+ * Starts users, products, reviews and the gateway as separate processes, exactly as
+ * `pnpm start` does, on free ports, and waits until each answers `GET /ready`.
+ */
+export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: PlatformOptions = {}): Promise<Platform> {
+  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<
+    ServiceName,
+    number
+  >;
+  const serviceEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    SUPERGRAPH_SOURCE: 'file',
+    ...Object.fromEntries(SERVICES.filter((s) => s !== 'gateway').map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
+    ...Object.fromEntries(
+      SERVICES.filter((s) => s !== 'gateway').map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, `http://127.0.0.1:${ports[s]}/graphql`]),
+    ),
+    GATEWAY_PORT: String(ports.gateway),
+    ...env,
+  };
+  const children = new Map<ServiceName, ChildProcess>();
+  const output = new Map<ServiceName, string[]>(SERVICES.map((s) => [s, []]));
+  const logs = (service: ServiceName) => output.get(service)!.join('');
+
+  const launch = async (service: ServiceName) => {
+    const child = spawn(node, ['--import', 'tsx', entry[service]], {
+      cwd: repoRoot,
+      env: { ...process.env, ...serviceEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) stream!.on('data', (chunk) => output.get(service)!.push(String(chunk)));
+    children.set(service, child);
+    await waitForReady(`http://127.0.0.1:${ports[service]}/health`, child, readyTimeoutMs, () => logs(service));
+  };
+
+  const stopOne = async (service: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
+    const child = children.get(service);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
+
+  try {
+    await Promise.all(SERVICES.filter((s) => s !== 'gateway').map(launch));
+    await launch('gateway');
+    await waitForReady(`http://127.0.0.1:${ports.gateway}/ready`, children.get('gateway')!, readyTimeoutMs, () => logs('gateway'));
+  } catch (error) {
+    await Promise.all(SERVICES.map((s) => stopOne(s, 'SIGKILL')));
+    throw error;
+  }
+
+  const gatewayUrl = `http://127.0.0.1:${ports.gateway}/graphql`;
+  return {
+    gatewayUrl,
+    ports,
+    async graphql(query, variables) {
+      const response = await fetch(gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as GraphQLBody };
+    },
+    kill: stopOne,
+    async restart(service) {
+      await launch(service);
+      await waitForReady(`http://127.0.0.1:${ports[service]}/ready`, children.get(service)!, readyTimeoutMs, () => logs(service));
+    },
+    logs,
+    async stop() {
+      await stopOne('gateway');
+      await Promise.all(SERVICES.map((s) => stopOne(s)));
+    },
+  };
+}

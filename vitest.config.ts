@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defaultExclude, defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: `unit` (tests beside each package) and `e2e` (top-level test/, which
+ * start real service processes: long timeouts, one file at a time, after the unit files).
+ *
+ * Servers: `pnpm test` runs vitest inside scripts/test-services/run.sh, which sets
+ * TEST_POSTGRES_URL and TEST_REDIS_URL. A bare `pnpm exec vitest` uses the servers of
+ * `pnpm services:up` instead, when they are running.
+ */
+export default defineConfig({
+  test: {
+    env: servicesUpEnv(),
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{gateway,subgraphs/*,prisma,packages/*}/test/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: [...defaultExclude, 'test/helpers/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
+
+/** The variables `pnpm services:up` recorded, unless the environment names servers already. */
+function servicesUpEnv(): Record<string, string> {
+  const file = resolve(import.meta.dirname, '.tmp/test-services.env');
+  if (process.env.TEST_POSTGRES_URL || process.env.TEST_REDIS_URL || !existsSync(file)) return {};
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
