@@ -40,7 +40,8 @@ describe('embedded databases', () => {
     );
     const id = created.body.data!.createUser.id;
     const topBefore = await platform.graphql(`{ topProducts(first: 2) { sku reviewCount } }`);
-    await platform.stop();
+    // SIGTERM drains and closes cleanly: every service exits 0.
+    expect(await platform.stop()).toEqual({ users: 0, products: 0, reviews: 0, gateway: 0 });
 
     platform = await startPlatform({ env });
     const after = await platform.graphql(`query ($id: ID!) { user(id: $id) { username } }`, { id });

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,5 +118,71 @@ describe('development mode', () => {
     const body = await response.json();
     expect(body.errors[0].extensions).toMatchObject({ code: 'SUBREQUEST_HTTP_ERROR', service: 'products' });
     expect(body.errors[0].extensions.stacktrace).toBeUndefined();
+  });
+});
+
+describe('live recomposition in development', () => {
+  let dir: string;
+  let gateway: { server: HttpServer; url: string };
+  const productsSchema = () => join(dir, 'subgraphs/products/schema.graphql');
+  const productFields = async () => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __type(name: "Product") { fields { name } } }' }),
+    });
+    const body = await response.json();
+    return body.data.__type.fields.map((f: { name: string }) => f.name) as string[];
+  };
+  const waitForField = async (field: string, present: boolean) => {
+    for (let i = 0; i < 100 && (await productFields()).includes(field) !== present; i++) await sleep(100);
+    return (await productFields()).includes(field);
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-recompose-'));
+    for (const name of ['users', 'products', 'reviews']) {
+      await cp(join(root, `subgraphs/${name}/schema.graphql`), join(dir, `subgraphs/${name}/schema.graphql`));
+    }
+    await cp(join(root, 'supergraph.yaml'), join(dir, 'supergraph.yaml'));
+    gateway = await startGateway({ NODE_ENV: 'development', SUPERGRAPH_SOURCE: 'compose', SUPERGRAPH_CONFIG: join(dir, 'supergraph.yaml') });
+  });
+  afterAll(async () => {
+    await gateway.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves a field added to a subgraph schema without a restart', async () => {
+    expect(await productFields()).not.toContain('weightGrams');
+    const sdl = await readFile(productsSchema(), 'utf8');
+    await writeFile(productsSchema(), sdl.replace('  inStock: Boolean!', '  inStock: Boolean!\n  "Weight in grams."\n  weightGrams: Int'));
+    expect(await waitForField('weightGrams', true)).toBe(true);
+  });
+
+  it('keeps serving the last good supergraph when a change does not compose', async () => {
+    const sdl = await readFile(productsSchema(), 'utf8');
+    await writeFile(productsSchema(), sdl.replace('hasNextPage: Boolean!', 'hasNextPage: String!').replace('  weightGrams: Int', '  weightKg: Int'));
+    await sleep(1_000);
+    const fields = await productFields();
+    expect(fields).toContain('weightGrams');
+    expect(fields).not.toContain('weightKg');
+  });
+});
+
+describe('CORS', () => {
+  let gateway: { server: HttpServer; url: string };
+  beforeAll(async () => {
+    gateway = await startGateway({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' });
+  });
+  afterAll(() => gateway.server.close());
+
+  it('allows configured origins only', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${gateway.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -33,14 +33,14 @@ export interface Platform {
   ports: Record<ServiceName, number>;
   /** POSTs a GraphQL operation to the gateway; returns HTTP status and parsed body. */
   graphql(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody }>;
-  /** Sends `signal` to one service and waits for it to exit. */
-  kill(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` to one service and waits for it to exit; returns its exit code (null if killed by the signal). */
+  kill(service: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts a killed service again (same port and environment) and waits until it is ready. */
   restart(service: ServiceName): Promise<void>;
   /** Everything a service wrote to stdout/stderr so far (for failure messages). */
   logs(service: ServiceName): string;
-  /** SIGTERM to all, wait for them to exit. */
-  stop(): Promise<void>;
+  /** SIGTERM to all (gateway first), wait for them to exit; returns each one's exit code. */
+  stop(): Promise<Record<ServiceName, number | null>>;
 }
 
 export interface GraphQLBody {
@@ -100,12 +100,14 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     await waitForReady(`http://127.0.0.1:${ports[service]}/health`, child, readyTimeoutMs, () => logs(service));
   };
 
-  const stopOne = async (service: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
+  const stopOne = async (service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
     const child = children.get(service);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child) return null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     const exited = once(child, 'exit');
     child.kill(signal);
-    await exited;
+    const [code] = (await exited) as [number | null];
+    return code;
   };
 
   try {
@@ -136,8 +138,9 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     },
     logs,
     async stop() {
-      await stopOne('gateway');
-      await Promise.all(SERVICES.map((s) => stopOne(s)));
+      const gateway = await stopOne('gateway');
+      const subgraphs = await Promise.all(SERVICES.filter((s) => s !== 'gateway').map(async (s) => [s, await stopOne(s)]));
+      return { ...Object.fromEntries(subgraphs), gateway } as Record<ServiceName, number | null>;
     },
   };
 }

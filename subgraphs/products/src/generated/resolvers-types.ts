@@ -81,6 +81,7 @@ export type ProductEdge = {
   node: Product;
 };
 
+/** The root query type: entry points for reading the graph. */
 export type Query = {
   __typename?: 'Query';
   /** Looks up one product by id; null when there is none. */
@@ -92,17 +93,20 @@ export type Query = {
 };
 
 
+/** The root query type: entry points for reading the graph. */
 export type QueryProductArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** The root query type: entry points for reading the graph. */
 export type QueryProductsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
 
 
+/** The root query type: entry points for reading the graph. */
 export type QueryTopProductsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -129,6 +133,7 @@ export type CreateProductInput = {
   inStock?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Lists a new product. Fails with BAD_USER_INPUT naming the field when input is invalid or the SKU is taken. */
@@ -136,6 +141,7 @@ export type Mutation = {
 };
 
 
+/** The root mutation type: entry points for changing data. */
 export type MutationCreateProductArgs = {
   input: CreateProductInput;
 };

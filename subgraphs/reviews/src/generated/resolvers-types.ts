@@ -103,6 +103,7 @@ export type ReviewEdge = {
   node: Review;
 };
 
+/** The root query type: entry points for reading the graph. */
 export type Query = {
   __typename?: 'Query';
   /** Looks up one review by id; null when there is none. */
@@ -110,6 +111,7 @@ export type Query = {
 };
 
 
+/** The root query type: entry points for reading the graph. */
 export type QueryReviewArgs = {
   id: Scalars['ID']['input'];
 };
@@ -126,6 +128,7 @@ export type CreateReviewInput = {
   body: Scalars['String']['input'];
 };
 
+/** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Writes a review. Fails with BAD_USER_INPUT naming the field when input is invalid. */
@@ -135,11 +138,13 @@ export type Mutation = {
 };
 
 
+/** The root mutation type: entry points for changing data. */
 export type MutationCreateReviewArgs = {
   input: CreateReviewInput;
 };
 
 
+/** The root mutation type: entry points for changing data. */
 export type MutationDeleteReviewArgs = {
   id: Scalars['ID']['input'];
 };

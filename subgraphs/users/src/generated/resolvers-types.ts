@@ -68,6 +68,7 @@ export type UserEdge = {
   node: User;
 };
 
+/** The root query type: entry points for reading the graph. */
 export type Query = {
   __typename?: 'Query';
   /** Looks up one user by id; null when there is none. */
@@ -77,11 +78,13 @@ export type Query = {
 };
 
 
+/** The root query type: entry points for reading the graph. */
 export type QueryUserArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** The root query type: entry points for reading the graph. */
 export type QueryUsersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
@@ -97,6 +100,7 @@ export type CreateUserInput = {
   email: Scalars['String']['input'];
 };
 
+/** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Creates a user. Fails with BAD_USER_INPUT naming the field when input is invalid or already taken. */
@@ -104,6 +108,7 @@ export type Mutation = {
 };
 
 
+/** The root mutation type: entry points for changing data. */
 export type MutationCreateUserArgs = {
   input: CreateUserInput;
 };
