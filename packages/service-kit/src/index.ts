@@ -6,6 +6,7 @@ export {
   decodeCursor,
   parsePageArgs,
   parseFirst,
+  pageQuery,
   toConnection,
   type Connection,
   type PageRequest,
@@ -16,7 +17,8 @@ export { createHttpServer, type HttpServer, type HttpServerOptions } from './htt
 export { onShutdownSignal } from './shutdown.js';
 export { runMain } from './main.js';
 export { loadSubgraphConfig, type SubgraphConfig } from './subgraph-config.js';
-export { createRowLoader, isUuid, type RowLoaderOptions } from './loaders.js';
+export { createRowLoader, type RowLoaderOptions } from './loaders.js';
+export { isUuid } from './ids.js';
 export type { SubgraphDefinition, ClosableClient } from './subgraph/definition.js';
 export { createSubgraphApollo } from './subgraph/apollo.js';
 export { startSubgraph } from './subgraph/start.js';

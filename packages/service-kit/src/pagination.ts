@@ -1,4 +1,5 @@
 import { badUserInput } from './errors.js';
+import { isUuid } from './ids.js';
 
 /** Bounds of the `first` argument of every connection. */
 export interface PageSizeLimits {
@@ -23,7 +24,7 @@ export function encodeCursor(id: string): string {
 /** Inverse of {@link encodeCursor}; a cursor we did not issue is a BAD_USER_INPUT on `field`. */
 export function decodeCursor(cursor: string, field = 'after'): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!decoded.startsWith(CURSOR_PREFIX) || decoded.length === CURSOR_PREFIX.length) {
+  if (!decoded.startsWith(CURSOR_PREFIX) || !isUuid(decoded.slice(CURSOR_PREFIX.length))) {
     throw badUserInput(`"${field}" is not a cursor returned by this API.`, field);
   }
   return decoded.slice(CURSOR_PREFIX.length);
@@ -72,4 +73,15 @@ export function toConnection<T extends { id: string }>(rows: T[], page: PageRequ
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+/**
+ * Prisma `findMany` arguments for one page in id order: rows strictly after the cursor's
+ * id (a comparison, not Prisma's `cursor`, so a page still follows when the cursor's row
+ * was deleted meanwhile), plus one row more than asked that only tells whether a next
+ * page exists. `where` is merged with the caller's filter.
+ */
+export function pageQuery<W extends object>(page: PageRequest, direction: 'asc' | 'desc', where: W = {} as W) {
+  const after = page.afterId === undefined ? {} : { id: direction === 'asc' ? { gt: page.afterId } : { lt: page.afterId } };
+  return { where: { ...where, ...after }, take: page.first + 1, orderBy: { id: direction } };
 }

@@ -1,4 +1,4 @@
-import { parsePageArgs, toConnection, type Connection } from '@tessera/service-kit';
+import { pageQuery, parsePageArgs, toConnection, type Connection } from '@tessera/service-kit';
 import type { Review } from '@tessera/prisma/reviews';
 import type { Context } from './context.js';
 
@@ -9,12 +9,7 @@ export async function reviewsPage(
   { db, loaders, maxPageSize }: Context,
 ): Promise<Connection<Review>> {
   const page = parsePageArgs(args, { max: maxPageSize });
-  const rows = await db.review.findMany({
-    where,
-    take: page.first + 1,
-    ...(page.afterId && { cursor: { id: page.afterId }, skip: 1 }),
-    orderBy: { id: 'desc' },
-  });
+  const rows = await db.review.findMany(pageQuery(page, 'desc', where));
   for (const row of rows) loaders.reviewById.prime(row.id, row);
   return toConnection(rows, page);
 }

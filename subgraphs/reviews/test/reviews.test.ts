@@ -87,4 +87,15 @@ describe('Product and User extensions', () => {
     const bodies = data._entities[0].reviews.edges.map((e: { node: { body: string } }) => e.node.body);
     expect(bodies.slice(0, 4)).toEqual(['r5', 'r3', 'r4', 'r5']);
   });
+
+  it('continues after a cursor whose review was deleted meanwhile', async () => {
+    const page = `query ($r: [_Any!]!, $after: String) { _entities(representations: $r) { ... on Product { reviews(first: 2, after: $after) { edges { node { id rating } } pageInfo { endCursor } } } } }`;
+    const r = [{ __typename: 'Product', id: product }];
+    const first = await subgraph.execute(page, { r });
+    const [, last] = first.data._entities[0].reviews.edges;
+    await subgraph.client.review.delete({ where: { id: last.node.id } });
+    const next = await subgraph.execute(page, { r, after: first.data._entities[0].reviews.pageInfo.endCursor });
+    expect(next.errors).toBeUndefined();
+    expect(next.data._entities[0].reviews.edges.map((e: { node: { rating: number } }) => e.node.rating)).toEqual([4, 5]);
+  });
 });

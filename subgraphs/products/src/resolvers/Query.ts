@@ -1,15 +1,11 @@
-import { parseFirst, parsePageArgs, toConnection } from '@tessera/service-kit';
+import { parseFirst, pageQuery, parsePageArgs, toConnection } from '@tessera/service-kit';
 import type { QueryResolvers } from '../generated/resolvers-types.js';
 
 export const Query: QueryResolvers = {
   product: (_parent, { id }, { loaders }) => loaders.productById.load(id),
   products: async (_parent, args, { db, loaders, maxPageSize }) => {
     const page = parsePageArgs(args, { max: maxPageSize });
-    const rows = await db.product.findMany({
-      take: page.first + 1,
-      ...(page.afterId && { cursor: { id: page.afterId }, skip: 1 }),
-      orderBy: { id: 'asc' },
-    });
+    const rows = await db.product.findMany(pageQuery(page, 'asc'));
     for (const row of rows) loaders.productById.prime(row.id, row);
     return toConnection(rows, page);
   },
