@@ -1,0 +1,54 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { postgresMigrationAdapter } from './adapters.ts';
+import type { DatabaseName } from './database-files.ts';
+import { applyMigrations } from './migrate.ts';
+import { CharAsTextClient } from './pg-client.ts';
+import type { Database } from './types.ts';
+
+/**
+ * The key of Prisma Migrate's own advisory lock (`pg_advisory_lock(72707369)`), taken here
+ * first, without the engine's 10-second timeout, so a second process waits for the first
+ * one's migrations however long they take, then finds nothing left to apply.
+ */
+const PRISMA_MIGRATE_LOCK = 72707369;
+
+/** A PostgreSQL server database on one `pg` pool, shared by the Prisma client and `ping()`. */
+export function openPostgres(name: DatabaseName, url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: CharAsTextClient });
+  // An idle connection that breaks (server restart) emits 'error' on the pool, which would
+  // end the process unhandled. The pool drops that connection; the next query or ping()
+  // reports the outage.
+  pool.on('error', () => {});
+  let closed: Promise<void> | undefined;
+  return {
+    kind: 'postgres',
+    // Given a pool, PrismaPg leaves it open on `$disconnect()`: it is ours to end in close().
+    adapter: new PrismaPg(pool),
+    migrate: () => migrateWithLock(name, url),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close() {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+}
+
+/**
+ * Migrations run on a connection of their own, closed afterwards, as with the native engine.
+ * The engine takes a session-level advisory lock and never unlocks it (it relies on its
+ * connection closing): on a pooled connection the lock would outlive the migration and stall
+ * every other process's migrations.
+ */
+async function migrateWithLock(name: DatabaseName, url: string): Promise<string[]> {
+  const connection = new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 0, Client: CharAsTextClient });
+  connection.on('error', () => {});
+  try {
+    await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
+    return await applyMigrations(name, postgresMigrationAdapter(connection, url));
+  } finally {
+    await connection.end();
+  }
+}

@@ -1,0 +1,38 @@
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { DatabaseName } from './database-files.ts';
+
+/** How to reach one subgraph's database. */
+export interface DatabaseOptions {
+  /** Which database: selects the schema and the migrations folder. */
+  name: DatabaseName;
+  /** PostgreSQL connection URL. When absent, an embedded PGlite database is used. */
+  url?: string;
+  /**
+   * Max connections in the pg pool (PostgreSQL only). `migrate()` briefly opens one more.
+   * @default 10
+   */
+  poolSize?: number;
+  /**
+   * PGlite data directory, or 'memory://' for an in-memory database (embedded only).
+   * Relative paths are resolved from the working directory.
+   * @default `.data/<name>`
+   */
+  dataDir?: string;
+}
+
+/** An open database: its driver adapter for Prisma, plus what a service needs around it. */
+export interface Database {
+  kind: 'postgres' | 'embedded';
+  /** Pass to `new PrismaClient({ adapter })` of the generated client for this database. */
+  adapter: SqlDriverAdapterFactory;
+  /**
+   * Applies committed migrations with `prisma migrate deploy` semantics (idempotent); returns
+   * names of newly applied migrations. Fails with a `MigrationError` on a failed/edited migration.
+   * On PostgreSQL, concurrent callers (other processes too) wait for each other.
+   */
+  migrate(): Promise<string[]>;
+  /** Cheap liveness query (SELECT 1) — used by /ready. Rejects if the database does not answer. */
+  ping(): Promise<void>;
+  /** Closes pools / the PGlite instance (flushes embedded data to disk). Safe to call twice. */
+  close(): Promise<void>;
+}
