@@ -42,6 +42,9 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     introspection: config.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
+    // re-raise the signal and kill the process mid-drain.
+    stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
     plugins: [
       config.landingPage

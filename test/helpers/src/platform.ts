@@ -74,8 +74,10 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     number
   >;
   const serviceEnv: Record<string, string> = {
-    NODE_ENV: 'test',
+    // Production mode, as deployed: it also keeps Apollo's own signal handling in play.
+    NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
     HOST: '127.0.0.1',
     SUPERGRAPH_SOURCE: 'file',
     ...Object.fromEntries(SERVICES.filter((s) => s !== 'gateway').map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),

@@ -18,6 +18,9 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
+    // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
+    // re-raise the signal and kill the process mid-drain.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // Federated traces only matter to Apollo Studio usage reporting, which Tessera does not use.
