@@ -17,7 +17,7 @@ export { createHttpServer, type HttpServer, type HttpServerOptions } from './htt
 export { onShutdownSignal } from './shutdown.js';
 export { runMain } from './main.js';
 export { loadSubgraphConfig, type SubgraphConfig } from './subgraph-config.js';
-export { createRowLoader, type RowLoaderOptions } from './loaders.js';
+export { createRowLoader, type BatchOptions, type RowLoaderOptions } from './loaders.js';
 export { isUuid } from './ids.js';
 export type { SubgraphDefinition, ClosableClient } from './subgraph/definition.js';
 export { createSubgraphApollo } from './subgraph/apollo.js';

@@ -18,6 +18,8 @@ export interface SubgraphConfig {
   };
   /** Largest `first` a list field accepts. */
   maxPageSize: number;
+  /** How per-request DataLoaders batch. */
+  loaders: { batch: boolean; maxBatchSize: number };
   seed: {
     /** Seed the database at start-up when its main table is empty. */
     onEmpty: boolean;
@@ -43,6 +45,8 @@ export function loadSubgraphConfig(
       LOG_PRETTY: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
       HOST: env.string('0.0.0.0'),
       MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
+      DATALOADER_BATCHING: env.bool(true),
+      DATALOADER_MAX_BATCH_SIZE: env.int(500, { min: 1, max: 10_000 }),
       SEED_ON_EMPTY: env.bool(true),
       SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
       SEED_PRODUCTS: env.int(100, { min: 0, max: 10_000_000 }),
@@ -70,6 +74,7 @@ export function loadSubgraphConfig(
     host: shared.HOST,
     database: { url: own.DATABASE_URL, poolSize: own.DATABASE_POOL_SIZE, dataDir: own.DATA_DIR },
     maxPageSize: shared.MAX_PAGE_SIZE,
+    loaders: { batch: shared.DATALOADER_BATCHING, maxBatchSize: shared.DATALOADER_MAX_BATCH_SIZE },
     seed: {
       onEmpty: shared.SEED_ON_EMPTY,
       users: shared.SEED_USERS,

@@ -1,15 +1,17 @@
-import { pageQuery, parsePageArgs, toConnection, type Connection } from '@tessera/service-kit';
+import { parsePageArgs, toConnection, type Connection } from '@tessera/service-kit';
 import type { Review } from '@tessera/prisma/reviews';
 import type { Context } from './context.js';
 
-/** One page of a parent's reviews, newest first. */
+/** One page of a parent's reviews, newest first, through the batching loader. */
 export async function reviewsPage(
-  where: { productId: string } | { authorId: string },
+  parent: 'product' | 'author',
+  parentId: string,
   args: { first?: number | null; after?: string | null },
-  { db, loaders, maxPageSize }: Context,
+  { loaders, maxPageSize }: Context,
 ): Promise<Connection<Review>> {
   const page = parsePageArgs(args, { max: maxPageSize });
-  const rows = await db.review.findMany(pageQuery(page, 'desc', where));
+  const loader = parent === 'product' ? loaders.reviewPagesByProduct : loaders.reviewPagesByAuthor;
+  const rows = await loader.load({ parentId, limit: page.first + 1, afterId: page.afterId });
   for (const row of rows) loaders.reviewById.prime(row.id, row);
   return toConnection(rows, page);
 }

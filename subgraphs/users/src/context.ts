@@ -10,6 +10,6 @@ export interface Context {
 }
 
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
-export function createContext(db: UsersDb, config: Pick<SubgraphConfig, 'maxPageSize'>): Context {
-  return { db, loaders: createLoaders(db), maxPageSize: config.maxPageSize };
+export function createContext(db: UsersDb, config: Pick<SubgraphConfig, 'maxPageSize' | 'loaders'>): Context {
+  return { db, loaders: createLoaders(db, config.loaders), maxPageSize: config.maxPageSize };
 }

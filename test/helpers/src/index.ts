@@ -18,3 +18,4 @@ export {
   type GraphQLBody,
 } from './platform.js';
 export { createSubgraphHarness, type SubgraphHarness } from './subgraph-harness.js';
+export { createStatementCounter, type StatementCounter } from './statement-counter.js';

@@ -17,7 +17,7 @@ export interface SubgraphHarness<Client> {
  */
 export async function createSubgraphHarness<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { url, maxPageSize = 100 }: { url?: string; maxPageSize?: number } = {},
+  { url, maxPageSize = 100, loaders = { batch: true, maxBatchSize: 500 } }: { url?: string; maxPageSize?: number; loaders?: { batch: boolean; maxBatchSize: number } } = {},
 ): Promise<SubgraphHarness<Client>> {
   const database = await openDatabase({ name: definition.name, url, dataDir: 'memory://' });
   await database.migrate();
@@ -28,7 +28,7 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
     client,
     database,
     async execute(query, variables) {
-      const contextValue = definition.createContext(client, { maxPageSize } as Parameters<typeof definition.createContext>[1]);
+      const contextValue = definition.createContext(client, { maxPageSize, loaders } as Parameters<typeof definition.createContext>[1]);
       const response = await apollo.executeOperation({ query, variables }, { contextValue });
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return response.body.singleResult as { data?: any; errors?: any[] };

@@ -1,5 +1,6 @@
 import { isRecordNotFound, isUuid, notFound } from '@tessera/service-kit';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
+import { forgetReviewsOf } from '../loaders.js';
 import { validateCreateReview } from '../validation.js';
 
 export const Mutation: MutationResolvers = {
@@ -7,6 +8,7 @@ export const Mutation: MutationResolvers = {
     const data = validateCreateReview(input);
     const review = await db.review.create({ data });
     loaders.reviewById.prime(review.id, review);
+    forgetReviewsOf(loaders, review);
     return review;
   },
   deleteReview: async (_parent, { id }, { db, loaders }) => {
@@ -15,6 +17,7 @@ export const Mutation: MutationResolvers = {
       // One DELETE … RETURNING: a concurrent delete makes this one NOT_FOUND, never half-done.
       const review = await db.review.delete({ where: { id } });
       loaders.reviewById.clear(id);
+      forgetReviewsOf(loaders, review);
       return review;
     } catch (error) {
       if (isRecordNotFound(error)) {

@@ -4,5 +4,5 @@ import { reviewsPage } from '../reviews-page.js';
 export const User: UserResolvers = {
   // Any id is a valid reference: a user with no reviews simply has an empty page.
   __resolveReference: (reference) => ({ id: reference.id }),
-  reviews: (user, args, context) => reviewsPage({ authorId: user.id }, args, context),
+  reviews: (user, args, context) => reviewsPage('author', user.id, args, context),
 };
