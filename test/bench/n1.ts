@@ -52,6 +52,10 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
     if (counted.result.body.errors) throw new Error(`${query} failed: ${JSON.stringify(counted.result.body.errors)}`);
     statements.set(`${query}/${n}`, Object.values(counted.statements).reduce((a, b) => a + b, 0) / repeats);
   }
+  // Warm every process (JIT, connection pools, PostgreSQL's caches) before timing anything.
+  for (const { text, n } of cells) {
+    await runLoad({ url: platform.gatewayUrl, body: JSON.stringify({ query: text, variables: { n } }), connections, seconds: 1, warmupSeconds: 0 });
+  }
   const rows: Row[] = [];
   for (const { query, text, n } of cells) {
     const body = JSON.stringify({ query: text, variables: { n } });
