@@ -1,5 +1,4 @@
-import type { Review } from '@tessera/prisma/reviews';
-import { Prisma } from '@tessera/prisma/reviews';
+import { Prisma, type Review } from '@tessera/prisma/reviews';
 import type { ReviewsDb } from './db.js';
 
 /** Which parent a page of reviews hangs off. */
