@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { defaultExclude, defineConfig } from 'vitest/config';
 
@@ -11,6 +12,10 @@ import { defaultExclude, defineConfig } from 'vitest/config';
  * `pnpm services:up` instead, when they are running.
  */
 export default defineConfig({
+  // One graphql-js for everyone. Node loads `graphql` as CommonJS (it has no exports map),
+  // and so do Apollo and graphql-query-complexity; Vite would otherwise pick its ESM build
+  // for test code, and graphql-js refuses schema objects "from another module or realm".
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] },
   test: {
     env: servicesUpEnv(),
     projects: [

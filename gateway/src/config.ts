@@ -21,6 +21,22 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   subgraphConnections: number;
   subgraphTimeoutMs: number;
+  /** Largest number of lexical tokens a document may have (checked while parsing). */
+  maxTokens: number;
+  /** Operations per HTTP batch; 0 turns batching off. */
+  maxBatchOperations: number;
+  /** Operation limits and the cost model, checked before planning. */
+  limits: {
+    mode: 'enforce' | 'measure';
+    maxCost: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxNodes: number;
+    maxSchemaFields: number;
+    maxOfTypeDepth: number;
+    costInExtensions: boolean;
+    costModel: { defaultListSize: number; mutationWeight: number };
+  };
 }
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -43,6 +59,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
       SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
       SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
+      LIMITS_MODE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['enforce', 'measure']).default('enforce')),
+      COST_MAX: env.int(10_000, { min: 1, max: 1e9 }),
+      COST_DEFAULT_LIST_SIZE: env.int(10, { min: 0, max: 100_000 }),
+      COST_MUTATION_WEIGHT: env.int(10, { min: 0, max: 100_000 }),
+      COST_IN_EXTENSIONS: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+      MAX_DEPTH: env.int(15, { min: 1, max: 1_000 }),
+      MAX_ALIASES: env.int(30, { min: 0, max: 100_000 }),
+      MAX_QUERY_NODES: env.int(10_000, { min: 1, max: 10_000_000 }),
+      MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
+      MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
+      MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
     }),
     source,
   );
@@ -63,6 +90,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     bodyLimitBytes: c.MAX_BODY_BYTES,
     subgraphConnections: c.SUBGRAPH_CONNECTIONS,
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
+    maxTokens: c.MAX_TOKENS,
+    maxBatchOperations: c.MAX_BATCH_OPERATIONS,
+    limits: {
+      mode: c.LIMITS_MODE,
+      maxCost: c.COST_MAX,
+      maxDepth: c.MAX_DEPTH,
+      maxAliases: c.MAX_ALIASES,
+      maxNodes: c.MAX_QUERY_NODES,
+      maxSchemaFields: 1,
+      maxOfTypeDepth: c.MAX_INTROSPECTION_DEPTH,
+      costInExtensions: c.COST_IN_EXTENSIONS === undefined ? development : c.COST_IN_EXTENSIONS === 'true',
+      costModel: { defaultListSize: c.COST_DEFAULT_LIST_SIZE, mutationWeight: c.COST_MUTATION_WEIGHT },
+    },
   };
 }
 

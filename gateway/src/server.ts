@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config.js';
 import { SubgraphDataSource } from './subgraphs/data-source.js';
 import { createUndiciFetcher } from './subgraphs/fetcher.js';
 import { checkSubgraphsReady } from './subgraphs/readiness.js';
+import { createOperationLimitsPlugin, readCostDirectives, type CostContext, type CostDirectives } from './plugins/limits/index.js';
 import { createSupergraphSource } from './supergraph/source.js';
 
 /**
@@ -17,6 +18,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const pool = createUndiciFetcher({ connections: config.subgraphConnections, timeoutMs: config.subgraphTimeoutMs });
   const routingUrls = new Map<string, string>();
   let loaded = false;
+  let costDirectives: CostDirectives = { typeWeights: new Map(), fieldWeights: new Map(), listSizes: new Map() };
 
   const gateway = new ApolloGateway({
     supergraphSdl: createSupergraphSource(
@@ -33,12 +35,15 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     },
     logger: logger.child({ component: 'apollo-gateway' }),
   });
-  gateway.onSchemaLoadOrUpdate(() => {
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    costDirectives = readCostDirectives(coreSupergraphSdl);
     loaded = true;
   });
 
-  const apollo = new ApolloServer({
+  const apollo = new ApolloServer<CostContext>({
     gateway,
+    parseOptions: { maxTokens: config.maxTokens },
+    allowBatchedHttpRequests: config.maxBatchOperations > 0,
     introspection: config.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
@@ -50,16 +55,18 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       config.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
-      createRequestLogPlugin(logger.child({ component: 'graphql' })),
+      createOperationLimitsPlugin({ ...config.limits, costDirectives: () => costDirectives, logger }),
+      createRequestLogPlugin<CostContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
     ],
   });
 
   const server = createHttpServer({
     apollo,
-    context: async () => ({}),
+    context: async (): Promise<CostContext> => ({}),
     logger,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimitBytes,
+    maxBatchOperations: config.maxBatchOperations,
     readiness: async () => {
       if (!loaded) throw new Error('supergraph not loaded');
       await checkSubgraphsReady(routingUrls);

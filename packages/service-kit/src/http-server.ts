@@ -19,6 +19,8 @@ export interface HttpServerOptions<C extends BaseContext> {
   bodyLimit?: number;
   /** Path of the GraphQL endpoint. @default '/graphql' */
   path?: string;
+  /** Operations allowed in one batched (JSON array) request; Apollo refuses batches unless enabled. @default 0 */
+  maxBatchOperations?: number;
 }
 
 /** The running service: listen, then close on shutdown. */
@@ -35,8 +37,35 @@ export interface HttpServer {
  * process answers) and `GET /ready` (readiness: its dependencies answer).
  */
 export function createHttpServer<C extends BaseContext>(options: HttpServerOptions<C>): HttpServer {
-  const { apollo, logger, readiness, corsOrigins = [], bodyLimit = 1_048_576, path = '/graphql' } = options;
+  const { apollo, logger, readiness, corsOrigins = [], bodyLimit = 1_048_576, path = '/graphql', maxBatchOperations = 0 } = options;
   const app = fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
+
+  // HTTP-level rejections (body too large, malformed JSON) answer in GraphQL's error shape
+  // with a stable code, like every other error, and never with a stack.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) logger.error({ err: error }, 'HTTP request failed');
+    const code = status === 413 ? 'REQUEST_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    const message = status === 413 ? `Request body is larger than ${bodyLimit} bytes.` : status >= 500 ? 'Internal server error' : error.message;
+    return reply
+      .code(status)
+      .type('application/json')
+      .send({ errors: [{ message, extensions: { code, ...(status === 413 && { maxBytes: bodyLimit }) } }] });
+  });
+  if (maxBatchOperations > 0) {
+    app.addHook('preHandler', async (request, reply) => {
+      if (Array.isArray(request.body) && request.body.length > maxBatchOperations) {
+        return reply.code(400).send({
+          errors: [
+            {
+              message: `A batch may hold at most ${maxBatchOperations} operations; got ${request.body.length}.`,
+              extensions: { code: 'BATCH_LIMIT_EXCEEDED', batch: { measured: request.body.length, max: maxBatchOperations } },
+            },
+          ],
+        });
+      }
+    });
+  }
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {

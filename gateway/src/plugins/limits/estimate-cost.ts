@@ -1,0 +1,133 @@
+import {
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values.js';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { CostDirectives, ListSize } from './cost-directives.js';
+
+/** The knobs of the cost model. */
+export interface CostModelOptions {
+  /** Size assumed for a list whose size no argument or `@listSize` gives. @default 10 */
+  defaultListSize?: number;
+  /** Base cost of a mutation root field. @default 10 */
+  mutationWeight?: number;
+  /** Fields evaluated at most (expanded fragments count each time); more throws. @default 10_000 */
+  maxNodes?: number;
+}
+
+/** Arguments that size a list when the field has no `@listSize`. */
+const DEFAULT_SLICING_ARGUMENTS = ['first', 'last', 'limit'];
+
+/**
+ * Estimates an operation's cost with graphql-query-complexity, in the spirit of the
+ * demand-control spec that Apollo Router and Hive Gateway implement:
+ * - composite fields cost 1, scalars and enums 0, mutation root fields `mutationWeight`;
+ *   `@cost(weight:)` on a field or its type replaces that;
+ * - a list field multiplies its own weight plus its selection by its size: the largest
+ *   slicing argument given (`@listSize(slicingArguments:)`, else `first`/`last`/`limit`),
+ *   else `@listSize(assumedSize:)`, else `defaultListSize`;
+ * - `@listSize(sizedFields:)` moves the size to child list fields (`users(first: 100) { edges }`);
+ * - introspection fields weigh 1 and are not multiplied (their lists are the schema's, and
+ *   introspection has limits of its own).
+ * Variables are the request's actual values.
+ */
+export function estimateCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  directives: CostDirectives,
+  { variables = {}, operationName, options = {} }: { variables?: Record<string, unknown>; operationName?: string | null; options?: CostModelOptions },
+): number {
+  const { defaultListSize = 10, mutationWeight = 10, maxNodes = 10_000 } = options;
+  const sized = sizedFieldMultipliers(schema, document, directives, variables);
+  const mutationType = schema.getMutationType();
+
+  const estimator: ComplexityEstimator = ({ type, field, node, args, childComplexity }) => {
+    const coordinate = `${type.name}.${field.name}`;
+    const named = getNamedType(field.type);
+    if (field.name.startsWith('__') || type.name.startsWith('__')) return (isCompositeType(named) ? 1 : 0) + childComplexity;
+    const weight =
+      directives.fieldWeights.get(coordinate) ??
+      directives.typeWeights.get(named.name) ??
+      (type === mutationType ? mutationWeight : isCompositeType(named) ? 1 : 0);
+    const isList = isListType(getNullableType(field.type));
+    const multiplier = sized.get(node) ?? (isList ? listSize(directives.listSizes.get(coordinate), args, defaultListSize) : 1);
+    return multiplier * (weight + childComplexity);
+  };
+
+  return getComplexity({
+    schema,
+    query: document,
+    variables,
+    operationName: operationName ?? undefined,
+    estimators: [estimator],
+    maxQueryNodes: maxNodes,
+  });
+}
+
+/** A list's size from its slicing arguments, else its assumed size. */
+function listSize(directive: ListSize | undefined, args: Record<string, unknown>, defaultListSize: number): number {
+  const slicing = directive?.slicingArguments ?? DEFAULT_SLICING_ARGUMENTS;
+  const given = slicing.map((name) => args[name]).filter((v): v is number => typeof v === 'number');
+  if (given.length) return Math.max(0, ...given);
+  return directive?.assumedSize ?? defaultListSize;
+}
+
+/**
+ * For fields with `@listSize(sizedFields:)`, the size their slicing arguments give to each
+ * named child field node (looking through inline fragments and fragment spreads).
+ */
+function sizedFieldMultipliers(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  directives: CostDirectives,
+  variables: Record<string, unknown>,
+): Map<FieldNode, number> {
+  const sized = new Map<FieldNode, number>();
+  if (![...directives.listSizes.values()].some((l) => l.sizedFields?.length)) return sized;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const parent = typeInfo.getParentType();
+        const fieldDef = typeInfo.getFieldDef();
+        if (!parent || !fieldDef || !node.selectionSet) return;
+        const directive = directives.listSizes.get(`${parent.name}.${fieldDef.name}`);
+        if (!directive?.sizedFields?.length) return;
+        const size = listSize(directive, getArgumentValues(fieldDef, node, variables), Number.NaN);
+        if (Number.isNaN(size)) return;
+        for (const child of childFields(node.selectionSet, fragments, new Set())) {
+          if (directive.sizedFields.includes(child.name.value)) sized.set(child, Math.max(sized.get(child) ?? 0, size));
+        }
+      },
+    }),
+  );
+  return sized;
+}
+
+function* childFields(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): Generator<FieldNode> {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) yield selection;
+    else if (selection.kind === Kind.INLINE_FRAGMENT) yield* childFields(selection.selectionSet, fragments, seen);
+    else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      if (fragment) yield* childFields(fragment.selectionSet, fragments, seen);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/** Shape figures of one operation, with fragments expanded. */
+export interface OperationShape {
+  /** Deepest field nesting (root fields are depth 1); introspection subtrees are left out. */
+  depth: number;
+  /** Aliased fields, counted as often as they are executed (a fragment spread twice counts twice). */
+  aliases: number;
+  /** `__schema` fields executed. */
+  schemaFields: number;
+  /** Longest chain of nested `ofType` fields. */
+  ofTypeDepth: number;
+  /** Fields executed, fragments expanded as often as they are spread. */
+  nodes: number;
+}
+
+/**
+ * Measures the operation named `operationName` (or the only one). Fragments are measured
+ * once each and combined (dynamic programming), so a "fragment bomb" that would expand to
+ * billions of fields costs no more to measure than its text. Assumes a validated document
+ * (no fragment cycles).
+ */
+export function measureOperation(document: DocumentNode, operationName?: string | null): OperationShape {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) {
+      operation ??= definition;
+    }
+  }
+  if (!operation) return { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
+
+  const memo = new Map<string, OperationShape>();
+  const fragmentShape = (name: string): OperationShape => {
+    let shape = memo.get(name);
+    if (!shape) {
+      const fragment = fragments.get(name);
+      shape = fragment ? measureSelections(fragment.selectionSet) : { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
+      memo.set(name, shape);
+    }
+    return shape;
+  };
+
+  function measureSelections(selectionSet: SelectionSetNode): OperationShape {
+    const shape: OperationShape = { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
+    for (const selection of selectionSet.selections) {
+      let inner: OperationShape;
+      let own = { depth: 0, ofType: 0 };
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        inner = selection.selectionSet ? measureSelections(selection.selectionSet) : { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
+        const introspection = name.startsWith('__');
+        shape.aliases += selection.alias ? 1 : 0;
+        shape.nodes += 1;
+        shape.schemaFields += name === '__schema' ? 1 : 0;
+        own = { depth: introspection ? 0 : 1 + inner.depth, ofType: name === 'ofType' ? 1 + inner.ofTypeDepth : 0 };
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        inner = measureSelections(selection.selectionSet);
+        own = { depth: inner.depth, ofType: 0 };
+      } else {
+        inner = fragmentShape(selection.name.value);
+        own = { depth: inner.depth, ofType: 0 };
+      }
+      shape.aliases += inner.aliases;
+      shape.schemaFields += inner.schemaFields;
+      shape.nodes += inner.nodes;
+      shape.depth = Math.max(shape.depth, own.depth);
+      shape.ofTypeDepth = Math.max(shape.ofTypeDepth, own.ofType, inner.ofTypeDepth);
+    }
+    return shape;
+  }
+
+  return measureSelections(operation.selectionSet);
+}

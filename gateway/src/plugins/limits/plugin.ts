@@ -1,0 +1,80 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from '@tessera/service-kit';
+import type { DocumentNode } from 'graphql';
+import { GatewayErrorCode, limitError } from '../../errors.js';
+import { checkShape, type OperationLimits } from './check-limits.js';
+import type { CostDirectives } from './cost-directives.js';
+import { estimateCost, type CostModelOptions } from './estimate-cost.js';
+import { measureOperation, type OperationShape } from './measure.js';
+
+/** What the limits plugin leaves in the request context for logs and responses. */
+export interface CostContext {
+  cost?: { estimated: number; max: number };
+}
+
+/** Options of {@link createOperationLimitsPlugin}. */
+export interface OperationLimitsOptions extends OperationLimits {
+  /** Largest estimated cost accepted. @default 10_000 */
+  maxCost: number;
+  /** `enforce` rejects; `measure` only logs and reports what it would reject. @default 'enforce' */
+  mode: 'enforce' | 'measure';
+  /** Put `extensions.cost` on responses (useful in Sandbox). @default true in development */
+  costInExtensions: boolean;
+  costModel: CostModelOptions;
+  /** The current supergraph's cost directives (they change when the supergraph does). */
+  costDirectives: () => CostDirectives;
+  logger: Logger;
+}
+
+/**
+ * Rejects abusive operations after validation and before the gateway builds a query plan,
+ * so no subgraph is called: introspection abuse, depth, aliases, fragment expansion, then
+ * estimated cost with the request's real variables. Shape checks are cached per parsed
+ * document (Apollo Server hands the same DocumentNode for a repeated query).
+ */
+export function createOperationLimitsPlugin(options: OperationLimitsOptions): ApolloServerPlugin<CostContext> {
+  const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
+  const shapeOf = (document: DocumentNode, operationName: string | null) => {
+    let byName = shapes.get(document);
+    if (!byName) shapes.set(document, (byName = new Map()));
+    let shape = byName.get(operationName ?? '');
+    if (!shape) byName.set(operationName ?? '', (shape = measureOperation(document, operationName)));
+    return shape;
+  };
+
+  const reject = (error: ReturnType<typeof limitError>, operationName: string | null) => {
+    if (options.mode === 'enforce') throw error;
+    options.logger.warn({ operationName, code: error.extensions.code, limit: error.message }, 'operation over a limit (measure-only mode: served)');
+  };
+
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operationName, request, schema, contextValue }) {
+          const shapeError = checkShape(shapeOf(document, operationName), options);
+          if (shapeError) reject(shapeError, operationName);
+
+          const estimated = estimateCost(schema, document, options.costDirectives(), {
+            variables: request.variables ?? {},
+            operationName,
+            options: { ...options.costModel, maxNodes: options.maxNodes + 1 },
+          });
+          contextValue.cost = { estimated, max: options.maxCost };
+          if (estimated > options.maxCost) {
+            reject(
+              limitError(GatewayErrorCode.CostTooExpensive, `Operation's estimated cost ${estimated} is over the maximum of ${options.maxCost}.`, {
+                cost: contextValue.cost,
+              }),
+              operationName,
+            );
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (!options.costInExtensions || !contextValue.cost || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, cost: contextValue.cost };
+        },
+      };
+    },
+  };
+}
