@@ -27,7 +27,7 @@ export interface GatewayConfig {
   maxBatchOperations: number;
   /** Operation limits and the cost model, checked before planning. */
   limits: {
-    mode: 'enforce' | 'measure';
+    mode: 'enforce' | 'measure' | 'off';
     maxCost: number;
     maxDepth: number;
     maxAliases: number;
@@ -59,7 +59,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
       SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
       SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
-      LIMITS_MODE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['enforce', 'measure']).default('enforce')),
+      LIMITS_MODE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['enforce', 'measure', 'off']).default('enforce')),
       COST_MAX: env.int(10_000, { min: 1, max: 1e9 }),
       COST_DEFAULT_LIST_SIZE: env.int(10, { min: 0, max: 100_000 }),
       COST_MUTATION_WEIGHT: env.int(10, { min: 0, max: 100_000 }),

@@ -55,7 +55,9 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       config.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
-      createOperationLimitsPlugin({ ...config.limits, costDirectives: () => costDirectives, logger }),
+      ...(config.limits.mode === 'off'
+        ? []
+        : [createOperationLimitsPlugin({ ...config.limits, mode: config.limits.mode, costDirectives: () => costDirectives, logger })]),
       createRequestLogPlugin<CostContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
     ],
   });

@@ -11,7 +11,8 @@ export interface LoadResult {
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
   url: string;
-  body: string;
+  /** The request body, or a function giving a fresh one per request (e.g. new variables). */
+  body: string | (() => string);
   /** Concurrent connections. @default 8 */
   connections?: number;
   /** Seconds measured, after `warmupSeconds` that are not. @default 5 */
@@ -25,7 +26,14 @@ export interface LoadOptions {
  * its percentiles. Any non-2xx answer or socket error fails the run rather than skewing it.
  */
 export async function runLoad({ url, body, connections = 8, seconds = 5, warmupSeconds = 1 }: LoadOptions): Promise<LoadResult> {
-  const request = { url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
+  const request = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    ...(typeof body === 'string'
+      ? { body }
+      : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }] }),
+  };
   if (warmupSeconds > 0) await autocannon({ ...request, connections, duration: warmupSeconds });
   const result = await autocannon({ ...request, connections, duration: seconds });
   if (result.errors || result.non2xx || result.timeouts) {

@@ -20,7 +20,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {
     const reason = response && !response.ok ? `HTTP ${response.status}` : describeNetworkError(error);
-    this.logger.warn({ service: this.service, url: this.url, err: error }, 'subgraph request failed');
+    this.logger.warn({ subgraph: this.service, url: this.url, err: error }, 'subgraph request failed');
     throw subrequestHttpError(this.service, reason, response?.ok === false ? response.status : undefined);
   }
 }

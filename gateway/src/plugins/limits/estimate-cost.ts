@@ -10,6 +10,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLField,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
@@ -50,7 +51,7 @@ export function estimateCost(
   { variables = {}, operationName, options = {} }: { variables?: Record<string, unknown>; operationName?: string | null; options?: CostModelOptions },
 ): number {
   const { defaultListSize = 10, mutationWeight = 10, maxNodes = 10_000 } = options;
-  const sized = sizedFieldMultipliers(schema, document, directives, variables);
+  const sized = sizedFieldMultipliers(sizedFieldPlan(schema, document, directives), variables);
   const mutationType = schema.getMutationType();
 
   const estimator: ComplexityEstimator = ({ type, field, node, args, childComplexity }) => {
@@ -84,39 +85,56 @@ function listSize(directive: ListSize | undefined, args: Record<string, unknown>
   return directive?.assumedSize ?? defaultListSize;
 }
 
-/**
- * For fields with `@listSize(sizedFields:)`, the size their slicing arguments give to each
- * named child field node (looking through inline fragments and fragment spreads).
- */
-function sizedFieldMultipliers(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  directives: CostDirectives,
-  variables: Record<string, unknown>,
-): Map<FieldNode, number> {
-  const sized = new Map<FieldNode, number>();
-  if (![...directives.listSizes.values()].some((l) => l.sizedFields?.length)) return sized;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+/** A field with `@listSize(sizedFields:)` in a document, and the child field nodes it sizes. */
+interface SizingField {
+  node: FieldNode;
+  fieldDef: GraphQLField<unknown, unknown>;
+  listSize: ListSize;
+  children: FieldNode[];
+}
 
-  const typeInfo = new TypeInfo(schema);
-  visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Field(node) {
-        const parent = typeInfo.getParentType();
-        const fieldDef = typeInfo.getFieldDef();
-        if (!parent || !fieldDef || !node.selectionSet) return;
-        const directive = directives.listSizes.get(`${parent.name}.${fieldDef.name}`);
-        if (!directive?.sizedFields?.length) return;
-        const size = listSize(directive, getArgumentValues(fieldDef, node, variables), Number.NaN);
-        if (Number.isNaN(size)) return;
-        for (const child of childFields(node.selectionSet, fragments, new Set())) {
-          if (directive.sizedFields.includes(child.name.value)) sized.set(child, Math.max(sized.get(child) ?? 0, size));
-        }
-      },
-    }),
-  );
+/** Where sized fields are does not depend on variables: found once per (document, directives). */
+const plans = new WeakMap<DocumentNode, WeakMap<CostDirectives, SizingField[]>>();
+
+function sizedFieldPlan(schema: GraphQLSchema, document: DocumentNode, directives: CostDirectives): SizingField[] {
+  let byDirectives = plans.get(document);
+  let plan = byDirectives?.get(directives);
+  if (plan) return plan;
+  plan = [];
+  if ([...directives.listSizes.values()].some((l) => l.sizedFields?.length)) {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const typeInfo = new TypeInfo(schema);
+    const found = plan;
+    visit(
+      document,
+      visitWithTypeInfo(typeInfo, {
+        Field(node) {
+          const parent = typeInfo.getParentType();
+          const fieldDef = typeInfo.getFieldDef();
+          if (!parent || !fieldDef || !node.selectionSet) return;
+          const listSize = directives.listSizes.get(`${parent.name}.${fieldDef.name}`);
+          if (!listSize?.sizedFields?.length) return;
+          const sizedNames = listSize.sizedFields;
+          const children = [...childFields(node.selectionSet, fragments, new Set())].filter((c) => sizedNames.includes(c.name.value));
+          found.push({ node, fieldDef, listSize, children });
+        },
+      }),
+    );
+  }
+  if (!byDirectives) plans.set(document, (byDirectives = new WeakMap()));
+  byDirectives.set(directives, plan);
+  return plan;
+}
+
+/** The size each sized child field node gets from its parent's slicing arguments, with these variables. */
+function sizedFieldMultipliers(plan: SizingField[], variables: Record<string, unknown>): Map<FieldNode, number> {
+  const sized = new Map<FieldNode, number>();
+  for (const { node, fieldDef, listSize: directive, children } of plan) {
+    const size = listSize(directive, getArgumentValues(fieldDef, node, variables), Number.NaN);
+    if (Number.isNaN(size)) continue;
+    for (const child of children) sized.set(child, Math.max(sized.get(child) ?? 0, size));
+  }
   return sized;
 }
 

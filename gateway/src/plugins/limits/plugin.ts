@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@tessera/service-kit';
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { GatewayErrorCode, limitError } from '../../errors.js';
 import { checkShape, type OperationLimits } from './check-limits.js';
 import type { CostDirectives } from './cost-directives.js';
@@ -26,11 +26,17 @@ export interface OperationLimitsOptions extends OperationLimits {
   logger: Logger;
 }
 
+/** Distinct variable sets remembered per document; the oldest is forgotten first. */
+const COSTS_PER_DOCUMENT = 64;
+/** Variables longer than this (as JSON) are not worth a cache key: estimate again. */
+const MAX_VARIABLES_KEY = 1_024;
+
 /**
  * Rejects abusive operations after validation and before the gateway builds a query plan,
  * so no subgraph is called: introspection abuse, depth, aliases, fragment expansion, then
- * estimated cost with the request's real variables. Shape checks are cached per parsed
- * document (Apollo Server hands the same DocumentNode for a repeated query).
+ * estimated cost with the request's real variables. Apollo Server hands the same parsed
+ * DocumentNode for a repeated query, so shapes are cached per document and costs per
+ * (document, operation, variables): a repeated request is neither re-parsed nor re-estimated.
  */
 export function createOperationLimitsPlugin(options: OperationLimitsOptions): ApolloServerPlugin<CostContext> {
   const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
@@ -40,6 +46,26 @@ export function createOperationLimitsPlugin(options: OperationLimitsOptions): Ap
     let shape = byName.get(operationName ?? '');
     if (!shape) byName.set(operationName ?? '', (shape = measureOperation(document, operationName)));
     return shape;
+  };
+
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  const costOf = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null, variables: Record<string, unknown>) => {
+    const variablesKey = JSON.stringify(variables);
+    const key = variablesKey.length <= MAX_VARIABLES_KEY ? `${operationName ?? ''}\n${variablesKey}` : undefined;
+    let byKey = costs.get(document);
+    const cached = key === undefined ? undefined : byKey?.get(key);
+    if (cached !== undefined) return cached;
+    const estimated = estimateCost(schema, document, options.costDirectives(), {
+      variables,
+      operationName,
+      options: { ...options.costModel, maxNodes: options.maxNodes + 1 },
+    });
+    if (key !== undefined) {
+      if (!byKey) costs.set(document, (byKey = new Map()));
+      if (byKey.size >= COSTS_PER_DOCUMENT) byKey.delete(byKey.keys().next().value!);
+      byKey.set(key, estimated);
+    }
+    return estimated;
   };
 
   const reject = (error: ReturnType<typeof limitError>, operationName: string | null) => {
@@ -54,11 +80,7 @@ export function createOperationLimitsPlugin(options: OperationLimitsOptions): Ap
           const shapeError = checkShape(shapeOf(document, operationName), options);
           if (shapeError) reject(shapeError, operationName);
 
-          const estimated = estimateCost(schema, document, options.costDirectives(), {
-            variables: request.variables ?? {},
-            operationName,
-            options: { ...options.costModel, maxNodes: options.maxNodes + 1 },
-          });
+          const estimated = costOf(schema, document, operationName, request.variables ?? {});
           contextValue.cost = { estimated, max: options.maxCost };
           if (estimated > options.maxCost) {
             reject(

@@ -1,0 +1,132 @@
+/**
+ * `pnpm bench:cost`: what operation limits and cost analysis add to the gateway. Two
+ * gateways run side by side, one with LIMITS_MODE=enforce and one with LIMITS_MODE=off,
+ * in front of a canned subgraph (so the gateway's own work is all that is measured — the
+ * least favourable case for the analysis), and are driven alternately with the same
+ * typical and large queries (and the large one with new variables on every request, so no
+ * cached estimate helps). Prints throughput and latency for each and the on/off ratio, plus
+ * the estimator's own time per call.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { parse } from 'graphql';
+import { getFreePort, waitForReady } from '@tessera/test-helpers';
+import { apiSchemaOf, estimateCost, readCostDirectives } from '@tessera/gateway';
+import { runLoad } from './load.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
+
+const product = (i: number) => ({ __typename: 'Product', id: `id-${i}`, sku: `SKU-${i}`, name: `Product ${i}`, description: 'A thing.', inStock: true, price: { __typename: 'Money', amount: 100 * i, currency: 'USD' } });
+const QUERIES = {
+  typical: { query: `{ topProducts(first: 5) { id name price { amount currency } } }`, data: { topProducts: Array.from({ length: 5 }, (_, i) => product(i)) } },
+  large: {
+    query: `query Catalogue($after: String) { products(first: 100, after: $after) { edges { cursor node { id sku name description inStock price { amount currency } } } pageInfo { hasNextPage endCursor } } }`,
+    data: {
+      products: {
+        edges: Array.from({ length: 100 }, (_, i) => ({ cursor: `c${i}`, node: product(i) })),
+        pageInfo: { hasNextPage: true, endCursor: 'c99' },
+      },
+    },
+  },
+};
+
+async function main() {
+  // The canned subgraph answers each query's single fetch with fixed data.
+  let answer = '';
+  const subgraph = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(answer);
+    });
+  });
+  const subgraphPort = await getFreePort();
+  subgraph.listen(subgraphPort, '127.0.0.1');
+  await once(subgraph, 'listening');
+  const subgraphUrl = `http://127.0.0.1:${subgraphPort}/graphql`;
+
+  const gateways: Record<'on' | 'off', { url: string; child: ChildProcess }> = {} as never;
+  for (const mode of ['on', 'off'] as const) {
+    const port = await getFreePort();
+    const child = spawn(resolve(root, 'node_modules/.bin/node'), ['--import', 'tsx', 'gateway/src/main.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        GATEWAY_PORT: String(port),
+        LIMITS_MODE: mode === 'on' ? 'enforce' : 'off',
+        SUBGRAPH_USERS_URL: subgraphUrl,
+        SUBGRAPH_PRODUCTS_URL: subgraphUrl,
+        SUBGRAPH_REVIEWS_URL: subgraphUrl,
+      },
+    });
+    gateways[mode] = { url: `http://127.0.0.1:${port}/graphql`, child };
+    await waitForReady(`http://127.0.0.1:${port}/health`, child, 60_000, () => '');
+  }
+
+  const rows: Array<{ query: string; mode: string; rps: number; p50: number; p99: number }> = [];
+  try {
+    const cases = [
+      ...Object.entries(QUERIES).map(([name, q]) => ({ name, ...q, body: JSON.stringify({ query: q.query, variables: { after: null } }) as string | (() => string) })),
+      // New variables on every request: no cached estimate, the estimator runs each time.
+      { name: 'large, new variables each request', ...QUERIES.large, body: () => JSON.stringify({ query: QUERIES.large.query, variables: { after: Math.random().toString(36) } }) },
+    ];
+    for (const { name, data, body } of cases) {
+      answer = JSON.stringify({ data });
+      // Alternate on/off twice and keep each one's better run: both see the same machine state.
+      const best: Record<string, { rps: number; p50: number; p99: number }> = {};
+      for (let round = 0; round < 2; round++) {
+        for (const mode of ['on', 'off'] as const) {
+          const result = await runLoad({ url: gateways[mode].url, body, connections, seconds });
+          if (!best[mode] || result.requestsPerSecond > best[mode].rps) {
+            best[mode] = { rps: result.requestsPerSecond, p50: result.p50Ms, p99: result.p99Ms };
+          }
+        }
+      }
+      for (const mode of ['on', 'off']) rows.push({ query: name, mode, ...best[mode]! });
+    }
+  } finally {
+    for (const { child } of Object.values(gateways)) child.kill('SIGTERM');
+    subgraph.close();
+  }
+
+  // The estimator alone, on the same documents, against the committed supergraph.
+  const supergraphSdl = await readFile(resolve(root, 'supergraph.graphql'), 'utf8');
+  const schema = apiSchemaOf(supergraphSdl);
+  const directives = readCostDirectives(supergraphSdl);
+  const perCall: Record<string, number> = {};
+  for (const [name, { query }] of Object.entries(QUERIES)) {
+    const document = parse(query);
+    const iterations = 5_000;
+    for (let i = 0; i < 500; i++) estimateCost(schema, document, directives, {});
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) estimateCost(schema, document, directives, {});
+    perCall[name] = Number(process.hrtime.bigint() - started) / iterations / 1_000;
+  }
+
+  console.log(`\nCost analysis overhead: ${seconds} s per run, ${connections} connections, best of 2 alternating runs, canned subgraph.\n`);
+  console.log('| query | limits | req/s | p50 ms | p99 ms |');
+  console.log('| --- | --- | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.query} | ${r.mode} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} |`);
+  console.log('\n| query | throughput on/off | throughput cost | estimator µs/call |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const name of new Set(rows.map((r) => r.query))) {
+    const on = rows.find((r) => r.query === name && r.mode === 'on')!;
+    const off = rows.find((r) => r.query === name && r.mode === 'off')!;
+    const estimator = perCall[name] === undefined ? '' : perCall[name]!.toFixed(1);
+    console.log(`| ${name} | ${(on.rps / off.rps).toFixed(3)} | ${((1 - on.rps / off.rps) * 100).toFixed(1)} % | ${estimator} |`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
