@@ -2,6 +2,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type HttpServer } from '@tessera/service-kit';
 import { composeSupergraph, CompositionError, createGatewayServer, loadConfig, loadSupergraphConfig } from '../src/index.js';
@@ -107,6 +108,18 @@ describe('development mode', () => {
     expect(body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(
       expect.arrayContaining(['rating', 'author', 'product']),
     );
+  });
+
+  it("lets Sandbox's full introspection query through the operation limits", async () => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) }),
+    });
+    const body = await response.json();
+    expect(body.errors).toBeUndefined();
+    expect(body.data.__schema.types.map((t: { name: string }) => t.name)).toContain('Review');
+    expect(body.extensions.cost.estimated).toBeLessThan(body.extensions.cost.max);
   });
 
   it('answers a subgraph outage with partial data and a named error, not a crash', async () => {
