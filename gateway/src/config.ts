@@ -25,6 +25,17 @@ export interface GatewayConfig {
   maxTokens: number;
   /** Operations per HTTP batch; 0 turns batching off. */
   maxBatchOperations: number;
+  /** Persisted queries: APQ (Redis or in-memory) and trusted documents. */
+  persistedQueries: {
+    redisUrl: string | undefined;
+    keyPrefix: string;
+    redisTimeoutMs: number;
+    apqTtlSeconds: number;
+    mode: 'off' | 'allow' | 'enforce';
+    developerKeys: string[];
+    getMaxAgeSeconds: number;
+    manifestRefreshMs: number;
+  };
   /** Operation limits and the cost model, checked before planning. */
   limits: {
     mode: 'enforce' | 'measure' | 'off';
@@ -70,6 +81,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
       MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
       MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
+      REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
+      REDIS_KEY_PREFIX: env.string('tessera:'),
+      REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
+      APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
+      PERSISTED_QUERIES_MODE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'allow', 'enforce']).default('off')),
+      DEVELOPER_KEYS: env.list([]),
+      APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
+      PQ_MANIFEST_REFRESH_MS: env.int(10_000, { min: 100, max: 3_600_000 }),
+    }).refine((v) => v.PERSISTED_QUERIES_MODE === 'off' || v.REDIS_URL !== undefined, {
+      path: ['PERSISTED_QUERIES_MODE'],
+      message: 'allow and enforce read the published manifest from Redis: set REDIS_URL too',
     }),
     source,
   );
@@ -91,6 +113,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     subgraphConnections: c.SUBGRAPH_CONNECTIONS,
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     maxTokens: c.MAX_TOKENS,
+    persistedQueries: {
+      redisUrl: c.REDIS_URL,
+      keyPrefix: c.REDIS_KEY_PREFIX,
+      redisTimeoutMs: c.REDIS_TIMEOUT_MS,
+      apqTtlSeconds: c.APQ_TTL_SECONDS,
+      mode: c.PERSISTED_QUERIES_MODE,
+      developerKeys: c.DEVELOPER_KEYS,
+      getMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
+      manifestRefreshMs: c.PQ_MANIFEST_REFRESH_MS,
+    },
     maxBatchOperations: c.MAX_BATCH_OPERATIONS,
     limits: {
       mode: c.LIMITS_MODE,

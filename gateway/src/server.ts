@@ -8,13 +8,28 @@ import { SubgraphDataSource } from './subgraphs/data-source.js';
 import { createUndiciFetcher } from './subgraphs/fetcher.js';
 import { checkSubgraphsReady } from './subgraphs/readiness.js';
 import { createOperationLimitsPlugin, readCostDirectives, type CostContext, type CostDirectives } from './plugins/limits/index.js';
+import {
+  createDeveloperKeyCheck,
+  createManifestStore,
+  createPersistedQueriesPlugin,
+  createRedisCache,
+  DEVELOPER_KEY_HEADER,
+  type PersistedQueryContext,
+} from './plugins/persisted-queries/index.js';
 import { createSupergraphSource } from './supergraph/source.js';
+import { Redis } from 'ioredis';
 
 /**
  * The gateway: Apollo Gateway on Apollo Server, serving the supergraph from the
  * configured source and calling subgraphs through a pooled undici client.
  */
+type GatewayContext = CostContext & PersistedQueryContext;
+
 export function createGatewayServer(config: GatewayConfig, logger: Logger): HttpServer {
+  const pq = config.persistedQueries;
+  const redis = pq.redisUrl ? connectRedis(pq.redisUrl, pq.redisTimeoutMs, logger) : undefined;
+  const manifest = redis && pq.mode !== 'off' ? createManifestStore({ redis, prefix: pq.keyPrefix, refreshMs: pq.manifestRefreshMs, logger }) : undefined;
+  const isDeveloper = createDeveloperKeyCheck(pq.developerKeys);
   const pool = createUndiciFetcher({ connections: config.subgraphConnections, timeoutMs: config.subgraphTimeoutMs });
   const routingUrls = new Map<string, string>();
   let loaded = false;
@@ -40,10 +55,15 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     loaded = true;
   });
 
-  const apollo = new ApolloServer<CostContext>({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
     parseOptions: { maxTokens: config.maxTokens },
     allowBatchedHttpRequests: config.maxBatchOperations > 0,
+    // APQ: shared by every replica through Redis when configured, else in memory per process.
+    persistedQueries: {
+      ttl: pq.apqTtlSeconds,
+      ...(redis && { cache: createRedisCache({ redis, prefix: pq.keyPrefix, logger }) }),
+    },
     introspection: config.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
@@ -58,19 +78,21 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       ...(config.limits.mode === 'off'
         ? []
         : [createOperationLimitsPlugin({ ...config.limits, mode: config.limits.mode, costDirectives: () => costDirectives, logger })]),
-      createRequestLogPlugin<CostContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
+      createPersistedQueriesPlugin({ mode: pq.mode, manifest, getMaxAgeSeconds: pq.getMaxAgeSeconds }),
+      createRequestLogPlugin<GatewayContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
     ],
   });
 
   const server = createHttpServer({
     apollo,
-    context: async (): Promise<CostContext> => ({}),
+    context: async (request): Promise<GatewayContext> => ({ developer: isDeveloper(request.headers[DEVELOPER_KEY_HEADER]) }),
     logger,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimitBytes,
     maxBatchOperations: config.maxBatchOperations,
     readiness: async () => {
       if (!loaded) throw new Error('supergraph not loaded');
+      if (manifest && !manifest.loaded()) throw new Error('persisted query manifest not loaded from Redis');
       await checkSubgraphsReady(routingUrls);
     },
   });
@@ -79,6 +101,33 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     async close() {
       await server.close();
       await pool.close();
+      manifest?.close();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * A Redis client that fails fast instead of queueing while disconnected (so a request
+ * never waits on a dead Redis), bounds every command by `timeoutMs`, and reconnects by
+ * itself in the background.
+ */
+function connectRedis(url: string, timeoutMs: number, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(timeoutMs, 1_000),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let down = false;
+  redis.on('error', (error) => {
+    if (!down) logger.warn({ err: error }, 'redis connection error: persisted queries degrade until it returns');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('redis connection restored');
+    down = false;
+  });
+  return redis;
 }

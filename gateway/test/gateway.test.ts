@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
@@ -120,6 +121,17 @@ describe('development mode', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data.__schema.types.map((t: { name: string }) => t.name)).toContain('Review');
     expect(body.extensions.cost.estimated).toBeLessThan(body.extensions.cost.max);
+  });
+
+  it('keeps automatic persisted queries in memory when no Redis is configured', async () => {
+    const query = '{ __typename }';
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    const send = (body: object) =>
+      fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    const extensions = { persistedQuery: { version: 1, sha256Hash } };
+    expect((await send({ extensions })).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await send({ query, extensions })).data).toEqual({ __typename: 'Query' });
+    expect((await send({ extensions })).data).toEqual({ __typename: 'Query' });
   });
 
   it('answers a subgraph outage with partial data and a named error, not a crash', async () => {

@@ -37,6 +37,11 @@ export interface Platform {
   kill(service: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts a killed service again (same port and environment) and waits until it is ready. */
   restart(service: ServiceName): Promise<void>;
+  /**
+   * Starts one more gateway in front of the same subgraphs, with extra variables (another
+   * replica, or another configuration); `stop()` ends it, and `platform.stop()` too.
+   */
+  spawnGateway(env?: Record<string, string>): Promise<{ url: string; logs(): string; stop(): Promise<number | null> }>;
   /** Everything a service wrote to stdout/stderr so far (for failure messages). */
   logs(service: ServiceName): string;
   /** SIGTERM to all (gateway first), wait for them to exit; returns each one's exit code. */
@@ -91,12 +96,16 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
   const output = new Map<ServiceName, string[]>(SERVICES.map((s) => [s, []]));
   const logs = (service: ServiceName) => output.get(service)!.join('');
 
-  const launch = async (service: ServiceName) => {
-    const child = spawn(node, ['--import', 'tsx', entry[service]], {
+  const extraGateways = new Set<ChildProcess>();
+  const spawnService = (service: ServiceName, env: Record<string, string>) =>
+    spawn(node, ['--import', 'tsx', entry[service]], {
       cwd: repoRoot,
-      env: { ...process.env, ...serviceEnv },
+      env: { ...process.env, ...serviceEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+
+  const launch = async (service: ServiceName) => {
+    const child = spawnService(service, {});
     for (const stream of [child.stdout, child.stderr]) stream!.on('data', (chunk) => output.get(service)!.push(String(chunk)));
     children.set(service, child);
     await waitForReady(`http://127.0.0.1:${ports[service]}/health`, child, readyTimeoutMs, () => logs(service));
@@ -138,8 +147,30 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
       await launch(service);
       await waitForReady(`http://127.0.0.1:${ports[service]}/ready`, children.get(service)!, readyTimeoutMs, () => logs(service));
     },
+    async spawnGateway(env = {}) {
+      const port = await getFreePort();
+      const child = spawnService('gateway', { ...env, GATEWAY_PORT: String(port) });
+      let output = '';
+      for (const stream of [child.stdout, child.stderr]) stream!.on('data', (chunk) => (output += String(chunk)));
+      extraGateways.add(child);
+      const stop = async () => {
+        extraGateways.delete(child);
+        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        return ((await exited) as [number | null])[0];
+      };
+      try {
+        await waitForReady(`http://127.0.0.1:${port}/ready`, child, readyTimeoutMs, () => output);
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      return { url: `http://127.0.0.1:${port}/graphql`, logs: () => output, stop };
+    },
     logs,
     async stop() {
+      for (const child of extraGateways) child.kill('SIGTERM');
       const gateway = await stopOne('gateway');
       const subgraphs = await Promise.all(SERVICES.filter((s) => s !== 'gateway').map(async (s) => [s, await stopOne(s)]));
       return { ...Object.fromEntries(subgraphs), gateway } as Record<ServiceName, number | null>;

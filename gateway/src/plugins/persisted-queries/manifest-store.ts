@@ -1,0 +1,74 @@
+import type { Logger } from '@tessera/service-kit';
+import type { Redis } from 'ioredis';
+import { sha256, type PersistedQueryManifest } from './manifest.js';
+
+/** Redis hash holding the published manifest: field = operation id, value = body. */
+export const MANIFEST_KEY = 'pq:manifest';
+
+/** Writes a manifest into Redis, replacing the previous one in one transaction. */
+export async function publishManifest(redis: Redis, manifest: PersistedQueryManifest, prefix = 'tessera:'): Promise<number> {
+  const key = prefix + MANIFEST_KEY;
+  const entries = manifest.operations.flatMap((op) => [op.id, op.body]);
+  const transaction = redis.multi().del(key);
+  if (entries.length) transaction.hset(key, ...entries);
+  await transaction.exec();
+  return manifest.operations.length;
+}
+
+/** The trusted operations as one gateway knows them. */
+export interface ManifestStore {
+  /** Body of the operation with this manifest id, if published. */
+  body(id: string): string | undefined;
+  /** Whether this operation text is one of the published bodies. */
+  isTrusted(text: string): boolean;
+  /** Reloads from Redis now (also done every `refreshMs` and whenever Redis (re)connects). */
+  refresh(): Promise<void>;
+  /** Whether a manifest was read from Redis at least once (an empty one counts). */
+  loaded(): boolean;
+  close(): void;
+}
+
+/**
+ * Keeps the published manifest in memory and refreshes it from Redis every `refreshMs`,
+ * so trusted documents resolve without a Redis round trip and keep working through a
+ * Redis outage (with the last manifest loaded).
+ */
+export function createManifestStore({
+  redis,
+  prefix = 'tessera:',
+  refreshMs = 10_000,
+  logger,
+}: {
+  redis: Redis;
+  prefix?: string;
+  refreshMs?: number;
+  logger: Logger;
+}): ManifestStore {
+  let bodies = new Map<string, string>();
+  let trusted = new Set<string>();
+  let loaded = false;
+  const refresh = async () => {
+    try {
+      const entries = await redis.hgetall(prefix + MANIFEST_KEY);
+      bodies = new Map(Object.entries(entries));
+      trusted = new Set([...bodies.values()].map(sha256));
+      loaded = true;
+    } catch (error) {
+      logger.warn({ err: error, operations: bodies.size }, 'redis unavailable: keeping the last persisted query manifest');
+    }
+  };
+  const timer = setInterval(refresh, refreshMs);
+  timer.unref();
+  redis.on('ready', refresh);
+  if (redis.status === 'ready') void refresh();
+  return {
+    body: (id) => bodies.get(id),
+    isTrusted: (text) => trusted.has(sha256(text)),
+    refresh,
+    loaded: () => loaded,
+    close: () => {
+      clearInterval(timer);
+      redis.off('ready', refresh);
+    },
+  };
+}
