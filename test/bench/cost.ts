@@ -7,14 +7,11 @@
  * cached estimate helps). Prints throughput and latency for each and the on/off ratio, plus
  * the estimator's own time per call.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { parse } from 'graphql';
-import { getFreePort, waitForReady } from '@tessera/test-helpers';
 import { apiSchemaOf, estimateCost, readCostDirectives } from '@tessera/gateway';
+import { spawnBenchGateway, startCannedSubgraph } from './fixtures.js';
 import { runLoad } from './load.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -37,40 +34,11 @@ const QUERIES = {
 
 async function main() {
   // The canned subgraph answers each query's single fetch with fixed data.
-  let answer = '';
-  const subgraph = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(answer);
-    });
-  });
-  const subgraphPort = await getFreePort();
-  subgraph.listen(subgraphPort, '127.0.0.1');
-  await once(subgraph, 'listening');
-  const subgraphUrl = `http://127.0.0.1:${subgraphPort}/graphql`;
-
-  const gateways: Record<'on' | 'off', { url: string; child: ChildProcess }> = {} as never;
-  for (const mode of ['on', 'off'] as const) {
-    const port = await getFreePort();
-    const child = spawn(resolve(root, 'node_modules/.bin/node'), ['--import', 'tsx', 'gateway/src/main.ts'], {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        GATEWAY_PORT: String(port),
-        LIMITS_MODE: mode === 'on' ? 'enforce' : 'off',
-        SUBGRAPH_USERS_URL: subgraphUrl,
-        SUBGRAPH_PRODUCTS_URL: subgraphUrl,
-        SUBGRAPH_REVIEWS_URL: subgraphUrl,
-      },
-    });
-    gateways[mode] = { url: `http://127.0.0.1:${port}/graphql`, child };
-    await waitForReady(`http://127.0.0.1:${port}/health`, child, 60_000, () => '');
-  }
+  const subgraph = await startCannedSubgraph();
+  const gateways = {
+    on: await spawnBenchGateway(subgraph.url, { LIMITS_MODE: 'enforce' }),
+    off: await spawnBenchGateway(subgraph.url, { LIMITS_MODE: 'off' }),
+  };
 
   const rows: Array<{ query: string; mode: string; rps: number; p50: number; p99: number }> = [];
   try {
@@ -80,7 +48,7 @@ async function main() {
       { name: 'large, new variables each request', ...QUERIES.large, body: () => JSON.stringify({ query: QUERIES.large.query, variables: { after: Math.random().toString(36) } }) },
     ];
     for (const { name, data, body } of cases) {
-      answer = JSON.stringify({ data });
+      subgraph.answer.body = JSON.stringify({ data });
       // Alternate on/off twice and keep each one's better run: both see the same machine state.
       const best: Record<string, { rps: number; p50: number; p99: number }> = {};
       for (let round = 0; round < 2; round++) {
@@ -95,7 +63,7 @@ async function main() {
     }
   } finally {
     for (const { child } of Object.values(gateways)) child.kill('SIGTERM');
-    subgraph.close();
+    subgraph.server.close();
   }
 
   // The estimator alone, on the same documents, against the committed supergraph.
