@@ -1,0 +1,3 @@
+export { runSchemaCheck, type SchemaCheckOptions } from './run.js';
+export { formatReport } from './report.js';
+export { UsageError, type Finding, type StepResult } from './types.js';
