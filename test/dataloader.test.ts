@@ -5,16 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createStatementCounter,
-  createTestDatabase,
+  createSubgraphDatabases,
   requireEnv,
   startPlatform,
+  SUBGRAPH_NAMES,
   type Platform,
   type StatementCounter,
-  type TestDatabase,
+  type SubgraphDatabases,
 } from '@tessera/test-helpers';
 
 const SEED = { SEED_USERS: '150', SEED_PRODUCTS: '120', SEED_REVIEWS: '1500' };
-const NAMES = ['users', 'products', 'reviews'] as const;
 
 const TOP_PRODUCTS = /* GraphQL */ `
   query ($n: Int!) {
@@ -31,28 +31,26 @@ const USERS_REVIEWS = /* GraphQL */ `
   }
 `;
 
-let databases: Record<(typeof NAMES)[number], TestDatabase>;
+let dbs: SubgraphDatabases;
 let counter: StatementCounter;
 
 beforeAll(async () => {
-  databases = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await createTestDatabase(`n1_${n}`)]))) as typeof databases;
+  dbs = await createSubgraphDatabases('n1');
   counter = await createStatementCounter(
     requireEnv('TEST_POSTGRES_URL'),
-    Object.fromEntries(NAMES.map((n) => [n, databases[n].name])),
+    Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, dbs.byName[n].name])),
   );
 });
 afterAll(async () => {
   await counter?.close();
-  for (const db of Object.values(databases ?? {})) await db.drop();
+  await dbs?.drop();
 });
 
 function platformEnv(batching: boolean): Record<string, string> {
   return {
     ...SEED,
     DATALOADER_BATCHING: String(batching),
-    USERS_DATABASE_URL: databases.users.url,
-    PRODUCTS_DATABASE_URL: databases.products.url,
-    REVIEWS_DATABASE_URL: databases.reviews.url,
+    ...dbs.env,
   };
 }
 

@@ -3,13 +3,13 @@
  * and no subgraph call; realistic client queries pass. Real stack on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startPlatform, type Platform, type TestDatabase } from '@tessera/test-helpers';
+import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 let platform: Platform;
-const databases: TestDatabase[] = [];
+let dbs: SubgraphDatabases;
 
 beforeAll(async () => {
-  for (const name of ['users', 'products', 'reviews']) databases.push(await createTestDatabase(`limits_${name}`));
+  dbs = await createSubgraphDatabases('limits');
   platform = await startPlatform({
     env: {
       SEED_USERS: '150',
@@ -21,16 +21,14 @@ beforeAll(async () => {
       COST_IN_EXTENSIONS: 'true',
       // Introspection on (as for a public Sandbox), so its own limits are what stops abuse.
       INTROSPECTION: 'true',
-      USERS_DATABASE_URL: databases[0]!.url,
-      PRODUCTS_DATABASE_URL: databases[1]!.url,
-      REVIEWS_DATABASE_URL: databases[2]!.url,
+      ...dbs.env,
     },
   });
 }, 120_000);
 
 afterAll(async () => {
   await platform?.stop();
-  for (const db of databases) await db.drop();
+  await dbs?.drop();
 });
 
 const subgraphRequests = () =>

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, requireEnv, startPlatform, startRedis, stopRedis, type Platform, type TestDatabase } from '@tessera/test-helpers';
+import { createSubgraphDatabases, requireEnv, startPlatform, startRedis, stopRedis, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const TOP = '{ topProducts(first: 2) { name } }';
@@ -18,21 +18,19 @@ const USERS = '{ users(first: 2) { edges { node { username } } } }';
 
 let platform: Platform;
 let redisEnv: Record<string, string>;
-const databases: TestDatabase[] = [];
+let dbs: SubgraphDatabases;
 
 beforeAll(async () => {
   // A key prefix of this run's own: nothing else in the Redis is touched or seen.
   redisEnv = { REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:` };
-  for (const name of ['users', 'products', 'reviews']) databases.push(await createTestDatabase(`pq_${name}`));
+  dbs = await createSubgraphDatabases('pq');
   platform = await startPlatform({
     env: {
       ...redisEnv,
       SEED_USERS: '20',
       SEED_PRODUCTS: '10',
       SEED_REVIEWS: '50',
-      USERS_DATABASE_URL: databases[0]!.url,
-      PRODUCTS_DATABASE_URL: databases[1]!.url,
-      REVIEWS_DATABASE_URL: databases[2]!.url,
+      ...dbs.env,
     },
   });
 }, 120_000);
@@ -40,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await startRedis().catch(() => undefined);
   await platform?.stop();
-  for (const db of databases) await db.drop();
+  await dbs?.drop();
 });
 
 /** One APQ request: hash always, query text when given; POST, or GET with URL parameters. */

@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, startPlatform, type Platform } from '@tessera/test-helpers';
+import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 const SEED = { SEED_USERS: '30', SEED_PRODUCTS: '12', SEED_REVIEWS: '150' };
 let platform: Platform;
-const databases: Array<{ url: string; drop(): Promise<void> }> = [];
+let dbs: SubgraphDatabases;
 
 async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -21,20 +21,13 @@ async function sql<T>(url: string, text: string, values: unknown[] = []): Promis
 }
 
 beforeAll(async () => {
-  for (const name of ['users', 'products', 'reviews']) databases.push(await createTestDatabase(`e2e_${name}`));
-  platform = await startPlatform({
-    env: {
-      ...SEED,
-      USERS_DATABASE_URL: databases[0]!.url,
-      PRODUCTS_DATABASE_URL: databases[1]!.url,
-      REVIEWS_DATABASE_URL: databases[2]!.url,
-    },
-  });
+  dbs = await createSubgraphDatabases('e2e');
+  platform = await startPlatform({ env: { ...SEED, ...dbs.env } });
 }, 120_000);
 
 afterAll(async () => {
   await platform?.stop();
-  for (const db of databases) await db.drop();
+  await dbs?.drop();
 });
 
 describe('reads across subgraphs', () => {
@@ -50,7 +43,7 @@ describe('reads across subgraphs', () => {
     const products = body.data!.topProducts as any[];
     expect(products).toHaveLength(5);
     const usernames = new Set(
-      (await sql<{ username: string }>(databases[0]!.url, 'SELECT username FROM users')).map((r) => r.username),
+      (await sql<{ username: string }>(dbs.byName.users.url, 'SELECT username FROM users')).map((r) => r.username),
     );
     let authors = 0;
     for (const product of products) {
@@ -67,7 +60,7 @@ describe('reads across subgraphs', () => {
 
   it("follows a user's reviews to their products (users → reviews → products)", async () => {
     const [author] = await sql<{ author_id: string; n: string }>(
-      databases[2]!.url,
+      dbs.byName.reviews.url,
       'SELECT author_id, count(*) AS n FROM reviews GROUP BY author_id ORDER BY n DESC, author_id LIMIT 1',
     );
     const { body } = await platform.graphql(
@@ -85,7 +78,7 @@ describe('reads across subgraphs', () => {
     const { body } = await platform.graphql(`{ topProducts(first: 1) { id reviewCount averageRating } }`);
     const product = body.data!.topProducts[0];
     const [row] = await sql<{ n: string; avg: string | null }>(
-      databases[2]!.url,
+      dbs.byName.reviews.url,
       'SELECT count(*) AS n, avg(rating) AS avg FROM reviews WHERE product_id = $1',
       [product.id],
     );
@@ -106,7 +99,7 @@ describe('reads across subgraphs', () => {
       if (!body.data!.users.pageInfo.hasNextPage) break;
       after = body.data!.users.pageInfo.endCursor;
     }
-    const [{ n }] = (await sql<{ n: string }>(databases[0]!.url, 'SELECT count(*) AS n FROM users')) as [{ n: string }];
+    const [{ n }] = (await sql<{ n: string }>(dbs.byName.users.url, 'SELECT count(*) AS n FROM users')) as [{ n: string }];
     expect(ids).toHaveLength(Number(n));
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -169,7 +162,7 @@ describe('mutations through the gateway', () => {
     const counts = async () =>
       Promise.all(
         [['users', 0], ['products', 1], ['reviews', 2]].map(async ([table, i]) =>
-          Number((await sql<{ n: string }>(databases[i as number]!.url, `SELECT count(*) AS n FROM ${table}`))[0]!.n),
+          Number((await sql<{ n: string }>(Object.values(dbs.byName)[i as number]!.url, `SELECT count(*) AS n FROM ${table}`))[0]!.n),
         ),
       );
     const before = await counts();

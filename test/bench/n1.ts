@@ -11,11 +11,11 @@
  */
 import {
   createStatementCounter,
-  createTestDatabase,
+  createSubgraphDatabases,
   requireEnv,
   startPlatform,
+  SUBGRAPH_NAMES,
   type Platform,
-  type TestDatabase,
 } from '@tessera/test-helpers';
 import { runLoad, type LoadResult } from './load.js';
 
@@ -26,7 +26,6 @@ const QUERIES = {
 };
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const NAMES = ['users', 'products', 'reviews'] as const;
 
 interface Row extends Omit<LoadResult, 'requests'> {
   query: string;
@@ -70,18 +69,14 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
 }
 
 async function main() {
-  const databases = Object.fromEntries(
-    await Promise.all(NAMES.map(async (n) => [n, await createTestDatabase(`bench_${n}`)])),
-  ) as Record<(typeof NAMES)[number], TestDatabase>;
-  const counter = await createStatementCounter(requireEnv('TEST_POSTGRES_URL'), Object.fromEntries(NAMES.map((n) => [n, databases[n].name])));
+  const dbs = await createSubgraphDatabases('bench');
+  const counter = await createStatementCounter(requireEnv('TEST_POSTGRES_URL'), Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, dbs.byName[n].name])));
   const env = (batching: boolean) => ({
     SEED_USERS: '10000',
     SEED_PRODUCTS: '5000',
     SEED_REVIEWS: '100000',
     DATALOADER_BATCHING: String(batching),
-    USERS_DATABASE_URL: databases.users.url,
-    PRODUCTS_DATABASE_URL: databases.products.url,
-    REVIEWS_DATABASE_URL: databases.reviews.url,
+    ...dbs.env,
   });
   const rows: Row[] = [];
   try {
@@ -97,7 +92,7 @@ async function main() {
     }
   } finally {
     await counter.close();
-    for (const db of Object.values(databases)) await db.drop();
+    await dbs.drop();
   }
   report(rows);
 }

@@ -20,3 +20,4 @@ export {
 } from './platform.js';
 export { createSubgraphHarness, type SubgraphHarness } from './subgraph-harness.js';
 export { createStatementCounter, type StatementCounter } from './statement-counter.js';
+export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type SubgraphName } from './subgraph-databases.js';
