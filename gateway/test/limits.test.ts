@@ -89,6 +89,17 @@ describe('cost model on the Tessera graph', () => {
   });
 });
 
+describe('cost-relevant variables', () => {
+  it('are those passed to slicing arguments or skip/include, not cursors or ids', async () => {
+    const { costRelevantVariables } = await import('../src/plugins/limits/index.js');
+    const document = parse(`query ($n: Int, $after: String, $id: ID!, $withReviews: Boolean!, $m: Int) {
+      users(first: $n, after: $after) { edges { node { id } } }
+      product(id: $id) { reviews(first: $m) @include(if: $withReviews) { edges { node { id } } } }
+    }`);
+    expect(costRelevantVariables(document, directives)).toEqual(['m', 'n', 'withReviews']);
+  });
+});
+
 describe('cost model rules on interfaces, unions and type weights', () => {
   const schema = buildSchema(`
     directive @cost(weight: Int!) on FIELD_DEFINITION | OBJECT

@@ -149,3 +149,24 @@ function* childFields(selectionSet: SelectionSetNode, fragments: Map<string, Fra
     }
   }
 }
+
+/**
+ * The variables an operation's cost can depend on: those passed to a slicing argument
+ * (`first`/`last`/`limit` or any `@listSize(slicingArguments:)` name) or to `@skip`/`@include`.
+ * Others — a cursor, an id, an input object — never change the estimate, so a cached
+ * estimate can be reused when only they differ.
+ */
+export function costRelevantVariables(document: DocumentNode, directives: CostDirectives): string[] {
+  const slicing = new Set(DEFAULT_SLICING_ARGUMENTS);
+  for (const listSize of directives.listSizes.values()) for (const name of listSize.slicingArguments ?? []) slicing.add(name);
+  const relevant = new Set<string>();
+  visit(document, {
+    Argument(node, _key, _parent, _path, ancestors) {
+      if (node.value.kind !== Kind.VARIABLE) return;
+      const owner = ancestors[ancestors.length - 1];
+      const isCondition = owner && 'kind' in owner && owner.kind === Kind.DIRECTIVE && ['skip', 'include'].includes(owner.name.value);
+      if (isCondition || slicing.has(node.name.value)) relevant.add(node.value.name.value);
+    },
+  });
+  return [...relevant].sort();
+}

@@ -4,7 +4,7 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { GatewayErrorCode, limitError } from '../../errors.js';
 import { checkShape, type OperationLimits } from './check-limits.js';
 import type { CostDirectives } from './cost-directives.js';
-import { estimateCost, type CostModelOptions } from './estimate-cost.js';
+import { costRelevantVariables, estimateCost, type CostModelOptions } from './estimate-cost.js';
 import { measureOperation, type OperationShape } from './measure.js';
 
 /** What the limits plugin leaves in the request context for logs and responses. */
@@ -36,7 +36,8 @@ const MAX_VARIABLES_KEY = 1_024;
  * so no subgraph is called: introspection abuse, depth, aliases, fragment expansion, then
  * estimated cost with the request's real variables. Apollo Server hands the same parsed
  * DocumentNode for a repeated query, so shapes are cached per document and costs per
- * (document, operation, variables): a repeated request is neither re-parsed nor re-estimated.
+ * (document, operation, cost-relevant variables): a repeated request is neither re-parsed nor
+ * re-estimated, even when its cursor or ids change.
  */
 export function createOperationLimitsPlugin(options: OperationLimitsOptions): ApolloServerPlugin<CostContext> {
   const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
@@ -49,8 +50,13 @@ export function createOperationLimitsPlugin(options: OperationLimitsOptions): Ap
   };
 
   const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  const relevantVariables = new WeakMap<DocumentNode, string[]>();
   const costOf = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null, variables: Record<string, unknown>) => {
-    const variablesKey = JSON.stringify(variables);
+    // Only the variables that can change the estimate make the key: a new cursor or id on
+    // every request still hits the cache.
+    let relevant = relevantVariables.get(document);
+    if (!relevant) relevantVariables.set(document, (relevant = costRelevantVariables(document, options.costDirectives())));
+    const variablesKey = JSON.stringify(relevant.map((name) => variables[name] ?? null));
     const key = variablesKey.length <= MAX_VARIABLES_KEY ? `${operationName ?? ''}\n${variablesKey}` : undefined;
     let byKey = costs.get(document);
     const cached = key === undefined ? undefined : byKey?.get(key);
