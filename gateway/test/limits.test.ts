@@ -142,10 +142,10 @@ describe('operation shape', () => {
     const fragments = Array.from({ length: levels }, (_, i) =>
       i === levels - 1 ? `fragment F${i} on Query { __typename }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
     );
-    const started = performance.now();
+    // 2^39 fields: expanding them would never finish, so getting the count at all shows
+    // each fragment is measured once.
     const shape = measureOperation(parse(`{ ...F0 } ${fragments.join(' ')}`));
     expect(shape.nodes).toBe(2 ** (levels - 1));
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it("lets graphql-js's own introspection query (what Sandbox sends) through the shape limits", () => {
