@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { env, parseConfig } from '@tessera/service-kit';
+import { env, parseConfig, serviceEnv, serviceSettings } from '@tessera/service-kit';
 import { z } from 'zod';
 
 /** The gateway's configuration, validated once at start-up. */
@@ -57,24 +57,21 @@ const SUBGRAPH_URL = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const c = parseConfig(
     z.object({
-      NODE_ENV: env.nodeEnv(),
-      LOG_LEVEL: env.logLevel(),
-      LOG_PRETTY: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
-      HOST: env.string('0.0.0.0'),
+      ...serviceEnv,
       GATEWAY_PORT: env.port(4000),
-      SUPERGRAPH_SOURCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['compose', 'file']).optional()),
+      SUPERGRAPH_SOURCE: env.optionalChoice(['compose', 'file']),
       SUPERGRAPH_PATH: env.string(resolve(repoRoot, 'supergraph.graphql')),
       SUPERGRAPH_CONFIG: env.string(resolve(repoRoot, 'supergraph.yaml')),
-      INTROSPECTION: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+      INTROSPECTION: env.optionalBool(),
       CORS_ORIGINS: env.list([]),
       MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
       SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
       SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
-      LIMITS_MODE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['enforce', 'measure', 'off']).default('enforce')),
+      LIMITS_MODE: env.choice(['enforce', 'measure', 'off'], 'enforce'),
       COST_MAX: env.int(10_000, { min: 1, max: 1e9 }),
       COST_DEFAULT_LIST_SIZE: env.int(10, { min: 0, max: 100_000 }),
       COST_MUTATION_WEIGHT: env.int(10, { min: 0, max: 100_000 }),
-      COST_IN_EXTENSIONS: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
+      COST_IN_EXTENSIONS: env.optionalBool(),
       MAX_DEPTH: env.int(15, { min: 1, max: 1_000 }),
       MAX_ALIASES: env.int(30, { min: 0, max: 100_000 }),
       MAX_QUERY_NODES: env.int(10_000, { min: 1, max: 10_000_000 }),
@@ -85,7 +82,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       REDIS_KEY_PREFIX: env.string('tessera:'),
       REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
       APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
-      PERSISTED_QUERIES_MODE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'allow', 'enforce']).default('off')),
+      PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
       DEVELOPER_KEYS: env.list([]),
       APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
       PQ_MANIFEST_REFRESH_MS: env.int(10_000, { min: 100, max: 3_600_000 }),
@@ -97,16 +94,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   );
   const development = c.NODE_ENV !== 'production';
   return {
-    nodeEnv: c.NODE_ENV,
-    logLevel: c.LOG_LEVEL,
-    prettyLogs: c.LOG_PRETTY === undefined ? c.NODE_ENV === 'development' : c.LOG_PRETTY === 'true',
-    host: c.HOST,
+    ...serviceSettings(c),
     port: c.GATEWAY_PORT,
     supergraphSource: c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file'),
     supergraphPath: resolve(c.SUPERGRAPH_PATH),
     supergraphConfigPath: resolve(c.SUPERGRAPH_CONFIG),
     subgraphUrls: subgraphUrlOverrides(source),
-    introspection: c.INTROSPECTION === undefined ? development : c.INTROSPECTION === 'true',
+    introspection: c.INTROSPECTION ?? development,
     landingPage: development,
     corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
     bodyLimitBytes: c.MAX_BODY_BYTES,
@@ -132,7 +126,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       maxNodes: c.MAX_QUERY_NODES,
       maxSchemaFields: 1,
       maxOfTypeDepth: c.MAX_INTROSPECTION_DEPTH,
-      costInExtensions: c.COST_IN_EXTENSIONS === undefined ? development : c.COST_IN_EXTENSIONS === 'true',
+      costInExtensions: c.COST_IN_EXTENSIONS ?? development,
       costModel: { defaultListSize: c.COST_DEFAULT_LIST_SIZE, mutationWeight: c.COST_MUTATION_WEIGHT },
     },
   };

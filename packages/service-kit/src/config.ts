@@ -88,6 +88,20 @@ export const env = {
         })
         .default(fallback),
     ),
+  /** One of `values`; `fallback` when unset. */
+  choice: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
+    z.preprocess(unsetIfEmpty, z.enum(values).default(fallback as never)),
+  /** One of `values`, or undefined when unset (the caller derives the default). */
+  optionalChoice: <const T extends readonly [string, ...string[]]>(values: T) => z.preprocess(unsetIfEmpty, z.enum(values).optional()),
+  /** `true` or `false`, or undefined when unset (the caller derives the default). */
+  optionalBool: () =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .enum(['true', 'false'], { message: 'expected true or false' })
+        .optional()
+        .transform((v) => (v === undefined ? undefined : v === 'true')),
+    ),
   nodeEnv: () => z.preprocess(unsetIfEmpty, z.enum(['development', 'production', 'test']).default('development')),
   logLevel: () =>
     z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -100,3 +114,21 @@ export const env = {
         .transform((v) => (v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter(Boolean))),
     ),
 };
+
+/** Variables every service reads the same way; spread into a service's schema. */
+export const serviceEnv = {
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  LOG_PRETTY: env.optionalBool(),
+  HOST: env.string('0.0.0.0'),
+};
+
+/** The settings every service derives from {@link serviceEnv}: pretty logs default to development. */
+export function serviceSettings(c: {
+  NODE_ENV: 'development' | 'production' | 'test';
+  LOG_LEVEL: string;
+  LOG_PRETTY: boolean | undefined;
+  HOST: string;
+}) {
+  return { nodeEnv: c.NODE_ENV, logLevel: c.LOG_LEVEL, prettyLogs: c.LOG_PRETTY ?? c.NODE_ENV === 'development', host: c.HOST };
+}

@@ -1,5 +1,5 @@
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
-export { parseConfig, ConfigError, env } from './config.js';
+export { parseConfig, ConfigError, env, serviceEnv, serviceSettings } from './config.js';
 export { ErrorCode, badUserInput, notFound, createFormatError } from './errors.js';
 export {
   encodeCursor,

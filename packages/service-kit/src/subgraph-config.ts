@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, parseConfig } from './config.js';
+import { env, parseConfig, serviceEnv, serviceSettings } from './config.js';
 
 /** Everything a subgraph process is configured with. */
 export interface SubgraphConfig {
@@ -40,10 +40,7 @@ export function loadSubgraphConfig(
 ): SubgraphConfig {
   const shared = parseConfig(
     z.object({
-      NODE_ENV: env.nodeEnv(),
-      LOG_LEVEL: env.logLevel(),
-      LOG_PRETTY: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false']).optional()),
-      HOST: env.string('0.0.0.0'),
+      ...serviceEnv,
       MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
       DATALOADER_BATCHING: env.bool(true),
       DATALOADER_MAX_BATCH_SIZE: env.int(500, { min: 1, max: 10_000 }),
@@ -67,11 +64,8 @@ export function loadSubgraphConfig(
   );
   return {
     name,
-    nodeEnv: shared.NODE_ENV,
-    logLevel: shared.LOG_LEVEL,
-    prettyLogs: shared.LOG_PRETTY === undefined ? shared.NODE_ENV === 'development' : shared.LOG_PRETTY === 'true',
+    ...serviceSettings(shared),
     port: own.PORT,
-    host: shared.HOST,
     database: { url: own.DATABASE_URL, poolSize: own.DATABASE_POOL_SIZE, dataDir: own.DATA_DIR },
     maxPageSize: shared.MAX_PAGE_SIZE,
     loaders: { batch: shared.DATALOADER_BATCHING, maxBatchSize: shared.DATALOADER_MAX_BATCH_SIZE },
