@@ -53,6 +53,15 @@ export interface GraphQLBody {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
 
+/** Sends `signal` to a process and waits for it to exit; its exit code (null when ended by the signal). */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
 /** Polls `url` until it answers 2xx, the process dies, or time runs out. */
 export async function waitForReady(url: string, child: ChildProcess, timeoutMs: number, logs: () => string) {
   const deadline = Date.now() + timeoutMs;
@@ -113,12 +122,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
 
   const stopOne = async (service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
     const child = children.get(service);
-    if (!child) return null;
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    const [code] = (await exited) as [number | null];
-    return code;
+    return child ? stopChild(child, signal) : null;
   };
 
   try {
@@ -153,12 +157,9 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
       let output = '';
       for (const stream of [child.stdout, child.stderr]) stream!.on('data', (chunk) => (output += String(chunk)));
       extraGateways.add(child);
-      const stop = async () => {
+      const stop = () => {
         extraGateways.delete(child);
-        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        return ((await exited) as [number | null])[0];
+        return stopChild(child);
       };
       try {
         await waitForReady(`http://127.0.0.1:${port}/ready`, child, readyTimeoutMs, () => output);
@@ -170,7 +171,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     },
     logs,
     async stop() {
-      for (const child of extraGateways) child.kill('SIGTERM');
+      await Promise.all([...extraGateways].map((child) => stopChild(child)));
       const gateway = await stopOne('gateway');
       const subgraphs = await Promise.all(SERVICES.filter((s) => s !== 'gateway').map(async (s) => [s, await stopOne(s)]));
       return { ...Object.fromEntries(subgraphs), gateway } as Record<ServiceName, number | null>;
