@@ -16,8 +16,8 @@ import {
   DEVELOPER_KEY_HEADER,
   type PersistedQueryContext,
 } from './plugins/persisted-queries/index.js';
+import { connectRedis } from './redis.js';
 import { createSupergraphSource } from './supergraph/source.js';
-import { Redis } from 'ioredis';
 
 /**
  * The gateway: Apollo Gateway on Apollo Server, serving the supergraph from the
@@ -105,29 +105,4 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-/**
- * A Redis client that fails fast instead of queueing while disconnected (so a request
- * never waits on a dead Redis), bounds every command by `timeoutMs`, and reconnects by
- * itself in the background.
- */
-function connectRedis(url: string, timeoutMs: number, logger: Logger): Redis {
-  const redis = new Redis(url, {
-    commandTimeout: timeoutMs,
-    connectTimeout: Math.max(timeoutMs, 1_000),
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-  });
-  let down = false;
-  redis.on('error', (error) => {
-    if (!down) logger.warn({ err: error }, 'redis connection error: persisted queries degrade until it returns');
-    down = true;
-  });
-  redis.on('ready', () => {
-    if (down) logger.info('redis connection restored');
-    down = false;
-  });
-  return redis;
 }
