@@ -49,6 +49,9 @@ async function migrateWithLock(name: DatabaseName, url: string): Promise<string[
     await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
     return await applyMigrations(name, postgresMigrationAdapter(connection, url));
   } finally {
+    // The server drops a session's locks only once it has noticed the disconnect, a moment
+    // after end() resolves; unlocking first makes the next process's wait end now.
+    await connection.query('SELECT pg_advisory_unlock_all()').catch(() => {});
     await connection.end();
   }
 }
