@@ -8,7 +8,8 @@ import type { BaseContext } from '@apollo/server';
 import { openDatabase } from '@tessera/prisma';
 import { productsSubgraph, loadConfig as productsConfig } from '@tessera/products';
 import { reviewsSubgraph, loadConfig as reviewsConfig } from '@tessera/reviews';
-import { createLogger, runMain, type ClosableClient, type SubgraphConfig, type SubgraphDefinition } from '@tessera/service-kit';
+import { createLogger, runMain } from '@tessera/service-kit';
+import type { ClosableClient, SubgraphConfig, SubgraphDefinition } from '@tessera/subgraph-kit';
 import { usersSubgraph, loadConfig as usersConfig } from '@tessera/users';
 
 async function seedOne<C extends ClosableClient, X extends BaseContext>(definition: SubgraphDefinition<C, X>, config: SubgraphConfig) {

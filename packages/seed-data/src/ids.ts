@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 export type SeedKind = 'user' | 'product' | 'review';
 
 /** Seeded rows are dated from here on, one `SEED_STEP_MS` apart, oldest first. */
-export const SEED_EPOCH_MS = Date.UTC(2025, 0, 1);
-export const SEED_STEP_MS = 60_000;
+const SEED_EPOCH_MS = Date.UTC(2025, 0, 1);
+const SEED_STEP_MS = 60_000;
 
 /** When the `index`-th seeded row of a kind was created. */
 export function seededCreatedAt(index: number): Date {

@@ -62,10 +62,7 @@ export const env = {
   bool: (fallback: boolean) =>
     z.preprocess(
       unsetIfEmpty,
-      z
-        .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
-        .default(fallback ? 'true' : 'false')
-        .transform((v) => v === 'true' || v === '1'),
+      z.stringbool({ truthy: ['true', '1'], falsy: ['false', '0'], case: 'sensitive', error: 'expected true or false' }).default(fallback),
     ),
   string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
   optionalUrl: (protocols: string[]) =>
@@ -95,13 +92,7 @@ export const env = {
   optionalChoice: <const T extends readonly [string, ...string[]]>(values: T) => z.preprocess(unsetIfEmpty, z.enum(values).optional()),
   /** `true` or `false`, or undefined when unset (the caller derives the default). */
   optionalBool: () =>
-    z.preprocess(
-      unsetIfEmpty,
-      z
-        .enum(['true', 'false'], { message: 'expected true or false' })
-        .optional()
-        .transform((v) => (v === undefined ? undefined : v === 'true')),
-    ),
+    z.preprocess(unsetIfEmpty, z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive', error: 'expected true or false' }).optional()),
   nodeEnv: () => z.preprocess(unsetIfEmpty, z.enum(['development', 'production', 'test']).default('development')),
   logLevel: () =>
     z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -127,7 +118,7 @@ export const serviceEnv = {
 export function serviceSettings(c: {
   NODE_ENV: 'development' | 'production' | 'test';
   LOG_LEVEL: string;
-  LOG_PRETTY: boolean | undefined;
+  LOG_PRETTY?: boolean;
   HOST: string;
 }) {
   return { nodeEnv: c.NODE_ENV, logLevel: c.LOG_LEVEL, prettyLogs: c.LOG_PRETTY ?? c.NODE_ENV === 'development', host: c.HOST };

@@ -1,11 +1,23 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 
-/** Codes every Tessera service may put in `extensions.code`. */
+/**
+ * Codes every Tessera service may put in `extensions.code`. The gateway adds its own
+ * (`GatewayErrorCode`); between them they are every code a client can see.
+ */
 export const ErrorCode = {
+  /** Invalid argument or input field; `extensions.field` names it (e.g. `input.rating`). */
   BadUserInput: 'BAD_USER_INPUT',
+  /** The thing asked for does not exist; `extensions.id`. */
   NotFound: 'NOT_FOUND',
+  /** Malformed HTTP request, batching off, CSRF check failed (HTTP 400). Apollo Server's own code. */
+  BadRequest: 'BAD_REQUEST',
+  /** Body over the size limit (HTTP 413); `extensions.maxBytes`. */
+  RequestTooLarge: 'REQUEST_TOO_LARGE',
+  /** A batch of more operations than allowed (HTTP 400); `extensions.batch: { measured, max }`. */
+  BatchLimit: 'BATCH_LIMIT_EXCEEDED',
+  /** Anything unexpected; details only in the log. */
   InternalServerError: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -18,6 +30,11 @@ export function badUserInput(message: string, field: string, extra: Record<strin
 /** The thing asked for does not exist. */
 export function notFound(message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.NotFound, ...extra } });
+}
+
+/** The body of an error answered outside GraphQL execution (HTTP-level rejections), in GraphQL's shape. */
+export function errorBody(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: { code, ...extensions } }] };
 }
 
 /**

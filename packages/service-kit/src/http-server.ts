@@ -1,8 +1,10 @@
-import { fastify, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastify, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { registerHealthRoutes, type ReadinessCheck } from './health.js';
+import { createBatchLimitHook, createHttpErrorHandler } from './http-errors.js';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions<C extends BaseContext> {
@@ -12,7 +14,7 @@ export interface HttpServerOptions<C extends BaseContext> {
   context: (request: FastifyRequest) => Promise<C>;
   logger: Logger;
   /** Resolves when the service can serve traffic; rejects with the reason otherwise. Backs `GET /ready`. */
-  readiness: () => Promise<void>;
+  readiness: ReadinessCheck;
   /** Browser origins allowed by CORS; `['*']` allows any. @default [] (same-origin only) */
   corsOrigins?: string[];
   /** Largest request body accepted, in bytes. @default 1_048_576 */
@@ -39,44 +41,9 @@ export interface HttpServer {
 export function createHttpServer<C extends BaseContext>(options: HttpServerOptions<C>): HttpServer {
   const { apollo, logger, readiness, corsOrigins = [], bodyLimit = 1_048_576, path = '/graphql', maxBatchOperations = 0 } = options;
   const app = fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
-
-  // HTTP-level rejections (body too large, malformed JSON) answer in GraphQL's error shape
-  // with a stable code, like every other error, and never with a stack.
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) logger.error({ err: error }, 'HTTP request failed');
-    const code = status === 413 ? 'REQUEST_TOO_LARGE' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
-    const message = status === 413 ? `Request body is larger than ${bodyLimit} bytes.` : status >= 500 ? 'Internal server error' : error.message;
-    return reply
-      .code(status)
-      .type('application/json')
-      .send({ errors: [{ message, extensions: { code, ...(status === 413 && { maxBytes: bodyLimit }) } }] });
-  });
-  if (maxBatchOperations > 0) {
-    app.addHook('preHandler', async (request, reply) => {
-      if (Array.isArray(request.body) && request.body.length > maxBatchOperations) {
-        return reply.code(400).send({
-          errors: [
-            {
-              message: `A batch may hold at most ${maxBatchOperations} operations; got ${request.body.length}.`,
-              extensions: { code: 'BATCH_LIMIT_EXCEEDED', batch: { measured: request.body.length, max: maxBatchOperations } },
-            },
-          ],
-        });
-      }
-    });
-  }
-
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
-    try {
-      await readiness();
-      return { status: 'ready' };
-    } catch (error) {
-      logger.warn({ err: error }, 'not ready');
-      return reply.code(503).send({ status: 'unavailable', reason: (error as Error).message });
-    }
-  });
+  app.setErrorHandler(createHttpErrorHandler({ bodyLimit, logger }));
+  if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
+  registerHealthRoutes(app, { readiness, logger });
 
   return {
     fastify: app,

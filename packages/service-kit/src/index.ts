@@ -1,25 +1,13 @@
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+/**
+ * @tessera/service-kit: what every Tessera service (gateway and subgraphs) shares — the HTTP
+ * server with health routes, configuration parsing, error codes and masking, logging, the
+ * request log, and graceful shutdown.
+ */
 export { parseConfig, ConfigError, env, serviceEnv, serviceSettings } from './config.js';
-export { ErrorCode, badUserInput, notFound, createFormatError } from './errors.js';
-export {
-  encodeCursor,
-  decodeCursor,
-  parsePageArgs,
-  parseFirst,
-  pageQuery,
-  toConnection,
-  type Connection,
-  type PageRequest,
-  type PageSizeLimits,
-} from './pagination.js';
-export { createRequestLogPlugin } from './request-log-plugin.js';
+export { ErrorCode, badUserInput, notFound, errorBody, createFormatError } from './errors.js';
+export { allReady, type ReadinessCheck } from './health.js';
 export { createHttpServer, type HttpServer, type HttpServerOptions } from './http-server.js';
-export { onShutdownSignal } from './shutdown.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { runMain } from './main.js';
-export { loadSubgraphConfig, type SubgraphConfig } from './subgraph-config.js';
-export { createRowLoader, type BatchOptions, type RowLoaderOptions } from './loaders.js';
-export { isUuid } from './ids.js';
-export type { SubgraphDefinition, ClosableClient } from './subgraph/definition.js';
-export { createSubgraphApollo } from './subgraph/apollo.js';
-export { startSubgraph } from './subgraph/start.js';
-export { uniqueViolationFields, violates, isRecordNotFound } from './prisma-errors.js';
+export { createRequestLogPlugin } from './request-log-plugin.js';
+export { onShutdownSignal } from './shutdown.js';

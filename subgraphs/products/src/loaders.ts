@@ -1,4 +1,4 @@
-import { createRowLoader, isUuid, type BatchOptions } from '@tessera/service-kit';
+import { createRowLoader, isUuid, type BatchOptions } from '@tessera/subgraph-kit';
 import type { ProductsDb } from './db.js';
 
 /** Per-request loaders of the products subgraph. Create one set per request, never share. */

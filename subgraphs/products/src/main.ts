@@ -1,4 +1,5 @@
-import { runMain, startSubgraph } from '@tessera/service-kit';
+import { runMain } from '@tessera/service-kit';
+import { runSubgraph } from '@tessera/subgraph-kit';
 import { loadConfig, productsSubgraph } from './index.js';
 
-runMain(() => startSubgraph(productsSubgraph, loadConfig()));
+runMain(() => runSubgraph(productsSubgraph, loadConfig()));

@@ -1,9 +1,9 @@
-import { fakerFor, seedBatches, seededCreatedAt, seededId, type SeedSizes } from '@tessera/seed-data';
+import { fakerFor, insertSeedRows, seededCreatedAt, seededId, type SeedSizes } from '@tessera/seed-data';
 import type { Logger } from '@tessera/service-kit';
 import type { ProductsDb } from './db.js';
 
 /** The `index`-th demo product; the same index always gives the same product. */
-export function seededProduct(index: number, seed: number) {
+function seededProduct(index: number, seed: number) {
   const faker = fakerFor('product', index, seed);
   return {
     id: seededId('product', index, seed),
@@ -20,10 +20,8 @@ export function seededProduct(index: number, seed: number) {
 
 /** Inserts the demo products in bulk; rows already there are left as they are. */
 export async function seedProducts(db: ProductsDb, sizes: SeedSizes, logger: Logger): Promise<void> {
-  let inserted = 0;
-  for (const [start, end] of seedBatches(sizes.products)) {
-    const data = Array.from({ length: end - start }, (_, i) => seededProduct(start + i, sizes.seed));
-    inserted += (await db.product.createMany({ data, skipDuplicates: true })).count;
-  }
+  const inserted = await insertSeedRows(sizes.products, (index) => seededProduct(index, sizes.seed), (data) =>
+    db.product.createMany({ data, skipDuplicates: true }),
+  );
   logger.info({ inserted, wanted: sizes.products }, 'seeded products');
 }

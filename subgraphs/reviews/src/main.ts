@@ -1,4 +1,5 @@
-import { runMain, startSubgraph } from '@tessera/service-kit';
+import { runMain } from '@tessera/service-kit';
+import { runSubgraph } from '@tessera/subgraph-kit';
 import { loadConfig, reviewsSubgraph } from './index.js';
 
-runMain(() => startSubgraph(reviewsSubgraph, loadConfig()));
+runMain(() => runSubgraph(reviewsSubgraph, loadConfig()));

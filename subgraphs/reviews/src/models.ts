@@ -1,5 +1,5 @@
 import type { Review } from '@tessera/prisma/reviews';
-import type { Connection } from '@tessera/service-kit';
+import type { Connection } from '@tessera/subgraph-kit';
 
 /** A `Review` as resolvers pass it around: the database row. */
 export type ReviewModel = Review;

@@ -1,12 +1,12 @@
-import { parsePageArgs, toConnection, type Connection } from '@tessera/service-kit';
 import type { Review } from '@tessera/prisma/reviews';
+import { parsePageArgs, toConnection, type Connection, type PageArgs } from '@tessera/subgraph-kit';
 import type { Context } from './context.js';
 
 /** One page of a parent's reviews, newest first, through the batching loader. */
 export async function reviewsPage(
   parent: 'product' | 'author',
   parentId: string,
-  args: { first?: number | null; after?: string | null },
+  args: PageArgs,
   { loaders, maxPageSize }: Context,
 ): Promise<Connection<Review>> {
   const page = parsePageArgs(args, { max: maxPageSize });

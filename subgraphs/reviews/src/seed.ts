@@ -1,4 +1,4 @@
-import { fakerFor, seedBatches, seededCreatedAt, seededId, type SeedSizes } from '@tessera/seed-data';
+import { fakerFor, insertSeedRows, seededCreatedAt, seededId, type SeedSizes } from '@tessera/seed-data';
 import type { Logger } from '@tessera/service-kit';
 import type { ReviewsDb } from './db.js';
 
@@ -15,7 +15,7 @@ const RATING_WEIGHTS = [
  * The `index`-th demo review. Its author and product are seeded users and products,
  * named by their deterministic ids, so no other database is read.
  */
-export function seededReview(index: number, sizes: SeedSizes) {
+function seededReview(index: number, sizes: SeedSizes) {
   const faker = fakerFor('review', index, sizes.seed);
   return {
     id: seededId('review', index, sizes.seed),
@@ -33,10 +33,8 @@ export async function seedReviews(db: ReviewsDb, sizes: SeedSizes, logger: Logge
     logger.warn('no seeded users or products to review: skipping review seed');
     return;
   }
-  let inserted = 0;
-  for (const [start, end] of seedBatches(sizes.reviews)) {
-    const data = Array.from({ length: end - start }, (_, i) => seededReview(start + i, sizes));
-    inserted += (await db.review.createMany({ data, skipDuplicates: true })).count;
-  }
+  const inserted = await insertSeedRows(sizes.reviews, (index) => seededReview(index, sizes), (data) =>
+    db.review.createMany({ data, skipDuplicates: true }),
+  );
   logger.info({ inserted, wanted: sizes.reviews }, 'seeded reviews');
 }

@@ -1,4 +1,5 @@
-import { badUserInput, isUuid } from '@tessera/service-kit';
+import { badUserInput } from '@tessera/service-kit';
+import { isUuid } from '@tessera/subgraph-kit';
 import type { CreateReviewInput } from './generated/resolvers-types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { seededId } from '@tessera/seed-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
 import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
@@ -58,10 +58,10 @@ describe('deleteReview', () => {
 describe('Product and User extensions', () => {
   const product = randomUUID();
   beforeAll(async () => {
-    // One at a time, a few ms apart: ids are UUIDv7, so creation order is id order.
-    for (const rating of [5, 4, 3, 5]) {
-      await subgraph.client.review.create({ data: { productId: product, authorId, rating, body: `r${rating}` } });
-      await sleep(3);
+    // Ids in creation order, as UUIDv7 gives them: later reviews have larger ids.
+    for (const [i, rating] of [5, 4, 3, 5].entries()) {
+      const id = seededId('review', 1_000_000 + i, 7);
+      await subgraph.client.review.create({ data: { id, productId: product, authorId, rating, body: `r${rating}` } });
     }
   });
 

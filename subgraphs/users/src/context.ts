@@ -1,4 +1,4 @@
-import type { SubgraphConfig } from '@tessera/service-kit';
+import type { SubgraphConfig } from '@tessera/subgraph-kit';
 import type { UsersDb } from './db.js';
 import { createLoaders, type Loaders } from './loaders.js';
 

@@ -1,4 +1,4 @@
-import { createRowLoader, isUuid, type BatchOptions } from '@tessera/service-kit';
+import { createRowLoader, isUuid, type BatchOptions } from '@tessera/subgraph-kit';
 import type { UsersDb } from './db.js';
 
 /** Per-request loaders of the users subgraph. Create one set per request, never share. */

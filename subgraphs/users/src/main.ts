@@ -1,4 +1,5 @@
-import { runMain, startSubgraph } from '@tessera/service-kit';
+import { runMain } from '@tessera/service-kit';
+import { runSubgraph } from '@tessera/subgraph-kit';
 import { loadConfig, usersSubgraph } from './index.js';
 
-runMain(() => startSubgraph(usersSubgraph, loadConfig()));
+runMain(() => runSubgraph(usersSubgraph, loadConfig()));

@@ -1,5 +1,5 @@
 import type { User } from '@tessera/prisma/users';
-import type { Connection } from '@tessera/service-kit';
+import type { Connection } from '@tessera/subgraph-kit';
 
 /** A `User` as resolvers pass it around: the database row. */
 export type UserModel = User;

@@ -1,9 +1,9 @@
-import { fakerFor, seedBatches, seededCreatedAt, seededId, type SeedSizes } from '@tessera/seed-data';
+import { fakerFor, insertSeedRows, seededCreatedAt, seededId, type SeedSizes } from '@tessera/seed-data';
 import type { Logger } from '@tessera/service-kit';
 import type { UsersDb } from './db.js';
 
 /** The `index`-th demo user; the same index always gives the same user. */
-export function seededUser(index: number, seed: number) {
+function seededUser(index: number, seed: number) {
   const faker = fakerFor('user', index, seed);
   const first = faker.person.firstName();
   const last = faker.person.lastName();
@@ -21,10 +21,8 @@ export function seededUser(index: number, seed: number) {
 
 /** Inserts the demo users in bulk; rows already there are left as they are. */
 export async function seedUsers(db: UsersDb, sizes: SeedSizes, logger: Logger): Promise<void> {
-  let inserted = 0;
-  for (const [start, end] of seedBatches(sizes.users)) {
-    const data = Array.from({ length: end - start }, (_, i) => seededUser(start + i, sizes.seed));
-    inserted += (await db.user.createMany({ data, skipDuplicates: true })).count;
-  }
+  const inserted = await insertSeedRows(sizes.users, (index) => seededUser(index, sizes.seed), (data) =>
+    db.user.createMany({ data, skipDuplicates: true }),
+  );
   logger.info({ inserted, wanted: sizes.users }, 'seeded users');
 }

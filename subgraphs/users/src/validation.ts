@@ -2,7 +2,7 @@ import { badUserInput } from '@tessera/service-kit';
 import type { CreateUserInput } from './generated/resolvers-types.js';
 
 const USERNAME = /^[a-z0-9_.]{3,32}$/;
-// Deliberately loose: the address is confirmed by mail, not by a regular expression.
+// Deliberately loose: a stricter pattern rejects valid addresses, and the unique index, not the pattern, keeps them apart.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Checks and normalises `createUser`'s input; throws BAD_USER_INPUT naming the field. */

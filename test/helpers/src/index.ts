@@ -1,6 +1,7 @@
 export { requireEnv } from './require-env.js';
 export { getFreePort } from './free-port.js';
 export { waitForReady } from './platform.js';
+export { waitUntil, type WaitUntilOptions } from './wait-until.js';
 export { createTestDatabase, type TestDatabase } from './test-database.js';
 export { pingRedis, type PingRedisOptions } from './redis-ping.js';
 export {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort } from './free-port.js';
+import { waitUntil } from './wait-until.js';
 
 /** The four services of the platform, in start order. */
 export const SERVICES = ['users', 'products', 'reviews', 'gateway'] as const;
@@ -64,18 +64,14 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
 
 /** Polls `url` until it answers 2xx, the process dies, or time runs out. */
 export async function waitForReady(url: string, child: ChildProcess, timeoutMs: number, logs: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const answers = async () => {
     if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before ready:\n${logs()}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(150);
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${logs()}`);
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+    return response?.ok === true;
+  };
+  await waitUntil(answers, { timeoutMs, intervalMs: 150, what: url }).catch((error: Error) => {
+    throw child.exitCode === null ? new Error(`${url} not ready after ${timeoutMs} ms:\n${logs()}`, { cause: error }) : error;
+  });
 }
 
 /**

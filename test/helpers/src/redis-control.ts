@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pingRedis } from './redis-ping.js';
 import { requireEnv } from './require-env.js';
+import { waitUntil } from './wait-until.js';
 
 /*
  * Outage tests stop and start the Redis server of TEST_REDIS_URL. It is the one
@@ -39,7 +39,7 @@ export async function stopRedis({ signal = 'SIGTERM', timeoutMs = 10_000 }: Stop
   const { pidfile } = await readRedisConf();
   const pid = Number(await readFile(pidfile, 'utf8').catch(() => ''));
   if (pid > 0 && isRunning(pid)) process.kill(pid, signal);
-  await waitFor(async () => !(pid > 0 && isRunning(pid)) && !(await answers()), timeoutMs, 'Redis to stop');
+  await waitUntil(async () => !(pid > 0 && isRunning(pid)) && !(await answers()), { timeoutMs, intervalMs: 50, what: 'Redis to stop' });
 }
 
 /**
@@ -53,7 +53,7 @@ export async function startRedis({ timeoutMs = 10_000 }: StartRedisOptions = {})
   const child = spawn('redis-server', [path], { stdio: 'ignore' });
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`redis-server ${path} exited with ${code}:\n${await tail(logfile)}`);
-  await waitFor(answers, timeoutMs, 'Redis to answer PING').catch(async (error: Error) => {
+  await waitUntil(answers, { timeoutMs, intervalMs: 50, what: 'Redis to answer PING' }).catch(async (error: Error) => {
     throw new Error(`${error.message}; ${logfile}:\n${await tail(logfile)}`);
   });
 }
@@ -97,14 +97,6 @@ function isRunning(pid: number): boolean {
     return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return true; // no /proc: trust kill(0)
-  }
-}
-
-async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { BaseContext } from '@apollo/server';
 import { openDatabase, type Database } from '@tessera/prisma';
-import { createLogger, createSubgraphApollo, type ClosableClient, type SubgraphDefinition } from '@tessera/service-kit';
+import { createLogger } from '@tessera/service-kit';
+import { createSubgraphApollo, DEFAULT_MAX_BATCH_SIZE, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
 
 /** A subgraph's Apollo Server on a fresh in-memory (or given PostgreSQL) database, for `executeOperation` tests. */
 export interface SubgraphHarness<Client> {
@@ -17,7 +18,7 @@ export interface SubgraphHarness<Client> {
  */
 export async function createSubgraphHarness<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { url, maxPageSize = 100, loaders = { batch: true, maxBatchSize: 500 } }: { url?: string; maxPageSize?: number; loaders?: { batch: boolean; maxBatchSize: number } } = {},
+  { url, maxPageSize = 100, loaders = { batch: true, maxBatchSize: DEFAULT_MAX_BATCH_SIZE } }: { url?: string; maxPageSize?: number; loaders?: { batch: boolean; maxBatchSize: number } } = {},
 ): Promise<SubgraphHarness<Client>> {
   const database = await openDatabase({ name: definition.name, url, dataDir: 'memory://' });
   await database.migrate();

@@ -1,4 +1,5 @@
-import { isRecordNotFound, isUuid, notFound } from '@tessera/service-kit';
+import { notFound } from '@tessera/service-kit';
+import { isRecordNotFound, isUuid } from '@tessera/subgraph-kit';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { forgetReviewsOf } from '../loaders.js';
 import { validateCreateReview } from '../validation.js';

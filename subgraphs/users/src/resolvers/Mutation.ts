@@ -1,4 +1,5 @@
-import { badUserInput, uniqueViolationFields, violates } from '@tessera/service-kit';
+import { badUserInput } from '@tessera/service-kit';
+import { uniqueViolationFields, violates } from '@tessera/subgraph-kit';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { validateCreateUser } from '../validation.js';
 

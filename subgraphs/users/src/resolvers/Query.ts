@@ -1,12 +1,8 @@
-import { pageQuery, parsePageArgs, toConnection } from '@tessera/service-kit';
+import { findPage } from '@tessera/subgraph-kit';
 import type { QueryResolvers } from '../generated/resolvers-types.js';
 
 export const Query: QueryResolvers = {
   user: (_parent, { id }, { loaders }) => loaders.userById.load(id),
-  users: async (_parent, args, { db, loaders, maxPageSize }) => {
-    const page = parsePageArgs(args, { max: maxPageSize });
-    const rows = await db.user.findMany(pageQuery(page, 'asc'));
-    for (const row of rows) loaders.userById.prime(row.id, row);
-    return toConnection(rows, page);
-  },
+  users: (_parent, args, { db, loaders, maxPageSize }) =>
+    findPage(args, { max: maxPageSize, findMany: (query) => db.user.findMany(query), loader: loaders.userById }),
 };

@@ -1,10 +1,17 @@
-import { badUserInput } from './errors.js';
+import { badUserInput } from '@tessera/service-kit';
+import type DataLoader from 'dataloader';
 import { isUuid } from './ids.js';
 
 /** Bounds of the `first` argument of every connection. */
 export interface PageSizeLimits {
   /** Largest page a client may ask for; more is an error, never a silent clamp. @default 100 */
   max?: number;
+}
+
+/** A connection field's arguments as the client sent them. */
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
 }
 
 /** A validated page request: how many rows, after which key. */
@@ -35,7 +42,7 @@ export function decodeCursor(cursor: string, field = 'after'): string {
  * an error the client can see and fix, not a silently shorter page.
  */
 export function parsePageArgs(
-  args: { first?: number | null; after?: string | null },
+  args: PageArgs,
   { max = 100 }: PageSizeLimits = {},
 ): PageRequest {
   const first = parseFirst(args.first ?? 20, { max });
@@ -84,4 +91,29 @@ export function toConnection<T extends { id: string }>(rows: T[], page: PageRequ
 export function pageQuery<W extends object>(page: PageRequest, direction: 'asc' | 'desc', where: W = {} as W) {
   const after = page.afterId === undefined ? {} : { id: direction === 'asc' ? { gt: page.afterId } : { lt: page.afterId } };
   return { where: { ...where, ...after }, take: page.first + 1, orderBy: { id: direction } };
+}
+
+/** Prisma `findMany` arguments for one page of a whole table, as {@link pageQuery} builds them. */
+export interface PageQuery {
+  where: { id?: { gt: string } | { lt: string } };
+  take: number;
+  orderBy: { id: 'asc' | 'desc' };
+}
+
+/** Options of {@link findPage}. */
+export interface FindPageOptions<T> {
+  /** Largest `first` accepted. */
+  max: number;
+  /** The table's `findMany`, given {@link pageQuery}'s arguments in ascending id order. */
+  findMany: (query: PageQuery) => Promise<T[]>;
+  /** The by-id loader to prime with the rows, so their entity lookups in this request cost nothing. */
+  loader: DataLoader<string, T | null>;
+}
+
+/** One page of a whole table, oldest first: validated arguments, one statement, a connection. */
+export async function findPage<T extends { id: string }>(args: PageArgs, { max, findMany, loader }: FindPageOptions<T>): Promise<Connection<T>> {
+  const page = parsePageArgs(args, { max });
+  const rows = await findMany(pageQuery(page, 'asc'));
+  for (const row of rows) loader.prime(row.id, row);
+  return toConnection(rows, page);
 }

@@ -2,8 +2,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { Logger } from 'pino';
-import { createFormatError } from '../errors.js';
-import { createRequestLogPlugin } from '../request-log-plugin.js';
+import { createFormatError, createRequestLogPlugin } from '@tessera/service-kit';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 
 /**

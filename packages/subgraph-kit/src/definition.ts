@@ -1,10 +1,12 @@
 import type { BaseContext } from '@apollo/server';
-import type { GraphQLResolverMap } from '@apollo/subgraph';
+// Apollo's resolver map type; 2.14 exports it from this module only (2.15 also from the root).
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { Database, DatabaseName } from '@tessera/prisma';
 import type { SeedSizes } from '@tessera/seed-data';
-import type { DocumentNode } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { parse, type DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
-import type { SubgraphConfig } from '../subgraph-config.js';
+import type { SubgraphConfig } from './config.js';
 
 /** The Prisma client surface the runtime needs. */
 export interface ClosableClient {
@@ -18,10 +20,8 @@ export interface ClosableClient {
 export interface SubgraphDefinition<Client extends ClosableClient, Context extends BaseContext> {
   /** Also the name of its database. */
   name: DatabaseName;
-  /** Port used when `<NAME>_PORT` is unset. */
-  defaultPort: number;
   typeDefs: DocumentNode;
-  resolvers: GraphQLResolverMap<Context>;
+  resolvers: SubgraphResolvers<Context>;
   /** Builds the generated Prisma client for this database on a driver adapter. */
   createClient(adapter: Database['adapter']): Client;
   /** A fresh context per request: loaders must never be shared across requests. */
@@ -30,4 +30,16 @@ export interface SubgraphDefinition<Client extends ClosableClient, Context exten
   isEmpty(client: Client): Promise<boolean>;
   /** Writes the deterministic demo rows; idempotent. */
   seed(client: Client, sizes: SeedSizes, logger: Logger): Promise<void>;
+}
+
+/**
+ * The resolver map `buildSubgraphSchema` takes. Resolvers typed by GraphQL Code Generator are
+ * cast to it once, in the subgraph's definition: codegen's scalar and `__resolveReference`
+ * signatures are stricter than Apollo's loose map.
+ */
+export type SubgraphResolvers<Context> = GraphQLResolverMap<Context>;
+
+/** A subgraph's `schema.graphql`, parsed; read once at start-up. */
+export function readTypeDefs(schemaFile: URL): DocumentNode {
+  return parse(readFileSync(schemaFile, 'utf8'));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { env, parseConfig, serviceEnv, serviceSettings } from './config.js';
+import { env, parseConfig, serviceEnv, serviceSettings } from '@tessera/service-kit';
+import { DEFAULT_MAX_BATCH_SIZE } from './batch-loader.js';
 
 /** Everything a subgraph process is configured with. */
 export interface SubgraphConfig {
@@ -43,7 +44,7 @@ export function loadSubgraphConfig(
       ...serviceEnv,
       MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
       DATALOADER_BATCHING: env.bool(true),
-      DATALOADER_MAX_BATCH_SIZE: env.int(500, { min: 1, max: 10_000 }),
+      DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
       SEED_ON_EMPTY: env.bool(true),
       SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
       SEED_PRODUCTS: env.int(100, { min: 0, max: 10_000_000 }),

@@ -1,0 +1,68 @@
+import DataLoader from 'dataloader';
+
+/** Largest batch by default, and so the longest `IN (...)` list one statement carries. */
+export const DEFAULT_MAX_BATCH_SIZE = 500;
+
+/** How every loader batches; set per process by the `DATALOADER_*` variables. */
+export interface BatchOptions {
+  /** Largest batch, and so the longest `IN (...)` list, sent in one statement. @default DEFAULT_MAX_BATCH_SIZE */
+  maxBatchSize?: number;
+  /** `false` sends one statement per key (for comparison in benchmarks). @default true */
+  batch?: boolean;
+}
+
+/** Options of {@link createBatchLoader}. */
+export interface BatchLoaderOptions<K, V, C> extends BatchOptions {
+  /** What a key without a value resolves to: `null` for a missing row, an empty page, a zero count. Never mutated. */
+  missing: V;
+  /** Keys that cannot have a value (an id that is not a UUID) resolve to `missing` without a query. @default () => true */
+  isValidKey?: (key: K) => boolean;
+  /** The cache key of a key that is an object (e.g. a page request). @default the key itself */
+  cacheKeyFn?: (key: K) => C;
+}
+
+/**
+ * A per-request DataLoader around one batch function. Invalid keys are answered with
+ * `missing` and never reach the database; the valid ones — distinct, since DataLoader
+ * de-duplicates them — go to `fetch` together, which answers one value per key in key order
+ * (`undefined` for none). Results come back in key order, as DataLoader's contract requires.
+ */
+export function createBatchLoader<K, V, C = K>(
+  fetch: (keys: K[]) => Promise<ReadonlyArray<V | undefined>>,
+  { missing, isValidKey = () => true, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true }: BatchLoaderOptions<K, V, C>,
+): DataLoader<K, V, C> {
+  return new DataLoader<K, V, C>(
+    async (keys) => {
+      const valid = keys.map(isValidKey);
+      const values = await fetchValid(keys.filter((_, i) => valid[i]));
+      let next = 0;
+      return keys.map((_, i) => (valid[i] ? (values[next++] ?? missing) : missing));
+    },
+    { maxBatchSize, batch, ...(cacheKeyFn && { cacheKeyFn }) },
+  );
+
+  async function fetchValid(keys: K[]): Promise<ReadonlyArray<V | undefined>> {
+    return keys.length ? fetch(keys) : [];
+  }
+}
+
+/** Options of {@link createRowLoader}. */
+export type RowLoaderOptions = BatchOptions & { isValidKey?: (key: string) => boolean };
+
+/**
+ * A per-request loader of rows by a unique column: one `WHERE column IN (...)` per batch
+ * (`fetchRows`), rows matched back to their keys with `keyOf`, `null` for a missing row.
+ */
+export function createRowLoader<T>(
+  fetchRows: (keys: string[]) => Promise<T[]>,
+  keyOf: (row: T) => string,
+  options: RowLoaderOptions = {},
+): DataLoader<string, T | null> {
+  return createBatchLoader<string, T | null>(
+    async (keys) => {
+      const byKey = new Map((await fetchRows(keys)).map((row) => [keyOf(row), row]));
+      return keys.map((key) => byKey.get(key));
+    },
+    { missing: null, ...options },
+  );
+}

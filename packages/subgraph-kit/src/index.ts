@@ -1,0 +1,33 @@
+/**
+ * @tessera/subgraph-kit: what the subgraphs share — the runtime that starts one (database,
+ * migrations, seed, Apollo Server, HTTP), per-request batch loaders, cursor pagination,
+ * UUID keys and the mapping of Prisma's errors.
+ */
+export { loadSubgraphConfig, type SubgraphConfig } from './config.js';
+export { readTypeDefs, type SubgraphDefinition, type SubgraphResolvers, type ClosableClient } from './definition.js';
+export { createSubgraphApollo } from './apollo.js';
+export { startSubgraph, runSubgraph, type RunningSubgraph } from './start.js';
+export {
+  createBatchLoader,
+  createRowLoader,
+  DEFAULT_MAX_BATCH_SIZE,
+  type BatchOptions,
+  type BatchLoaderOptions,
+  type RowLoaderOptions,
+} from './batch-loader.js';
+export {
+  encodeCursor,
+  decodeCursor,
+  parsePageArgs,
+  parseFirst,
+  pageQuery,
+  toConnection,
+  findPage,
+  type Connection,
+  type PageArgs,
+  type PageQuery,
+  type PageRequest,
+  type PageSizeLimits,
+} from './pagination.js';
+export { isUuid } from './ids.js';
+export { uniqueViolationFields, violates, isRecordNotFound } from './prisma-errors.js';
