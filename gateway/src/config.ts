@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { env, parseConfig, serviceEnv, serviceSettings } from '@tessera/service-kit';
 import { z } from 'zod';
+import type { SupergraphSourceOptions } from './supergraph/index.js';
 
 /** The gateway's configuration, validated once at start-up. */
 export interface GatewayConfig {
@@ -9,18 +10,19 @@ export interface GatewayConfig {
   prettyLogs: boolean;
   host: string;
   port: number;
-  /** `compose`: from supergraph.yaml's schema files, recomposed on change; `file`: the composed supergraph file. */
-  supergraphSource: 'compose' | 'file';
-  supergraphPath: string;
-  supergraphConfigPath: string;
-  /** Subgraph routing URLs that replace the supergraph's, by subgraph name. */
-  subgraphUrls: Record<string, string>;
+  /** Where the supergraph comes from. */
+  supergraph: SupergraphSourceOptions;
+  /** How subgraphs are called. */
+  subgraphs: {
+    /** Routing URLs that replace the supergraph's, by subgraph name. */
+    urls: Record<string, string>;
+    connections: number;
+    timeoutMs: number;
+  };
   introspection: boolean;
   landingPage: boolean;
   corsOrigins: string[];
   bodyLimitBytes: number;
-  subgraphConnections: number;
-  subgraphTimeoutMs: number;
   /** Largest number of lexical tokens a document may have (checked while parsing). */
   maxTokens: number;
   /** Operations per HTTP batch; 0 turns batching off. */
@@ -51,6 +53,8 @@ export interface GatewayConfig {
 }
 
 const repoRoot = resolve(import.meta.dirname, '../..');
+/** Prefix of every Redis key unless `REDIS_KEY_PREFIX` says otherwise. */
+const DEFAULT_REDIS_KEY_PREFIX = 'tessera:';
 const SUBGRAPH_URL = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
 
 /** Reads the gateway's variables (see README "Configuration"). */
@@ -79,7 +83,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
       MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
       REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
-      REDIS_KEY_PREFIX: env.string('tessera:'),
+      REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
       REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
       APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
       PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
@@ -96,16 +100,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   return {
     ...serviceSettings(c),
     port: c.GATEWAY_PORT,
-    supergraphSource: c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file'),
-    supergraphPath: resolve(c.SUPERGRAPH_PATH),
-    supergraphConfigPath: resolve(c.SUPERGRAPH_CONFIG),
-    subgraphUrls: subgraphUrlOverrides(source),
+    supergraph:
+      (c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file')) === 'file'
+        ? { kind: 'file', path: resolve(c.SUPERGRAPH_PATH) }
+        : { kind: 'compose', configPath: resolve(c.SUPERGRAPH_CONFIG) },
+    subgraphs: { urls: subgraphUrlOverrides(source), connections: c.SUBGRAPH_CONNECTIONS, timeoutMs: c.SUBGRAPH_TIMEOUT_MS },
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,
     corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
     bodyLimitBytes: c.MAX_BODY_BYTES,
-    subgraphConnections: c.SUBGRAPH_CONNECTIONS,
-    subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     maxTokens: c.MAX_TOKENS,
     persistedQueries: {
       redisUrl: c.REDIS_URL,

@@ -1,6 +1,12 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
-/** Codes the gateway itself puts in `extensions.code` (subgraphs' own codes pass through). */
+/**
+ * Every code the gateway puts in `extensions.code`, its own and those Apollo Server answers
+ * with inside it. With the codes shared by every service (`ErrorCode` of service-kit, which
+ * subgraph errors carry through the gateway) this is every code a client can see; the
+ * README's error table lists exactly these, and a test holds the two together.
+ */
 export const GatewayErrorCode = {
   /** A subgraph could not be reached or answered with an HTTP error; `extensions.service` names it. */
   SubrequestHttpError: 'SUBREQUEST_HTTP_ERROR',
@@ -14,10 +20,24 @@ export const GatewayErrorCode = {
   MaxNodes: 'MAX_NODES_LIMIT',
   /** Introspection abuse: repeated `__schema` or a deep `ofType` chain; `extensions.introspection`. */
   IntrospectionLimit: 'INTROSPECTION_LIMIT',
-  /** A batch of more operations than `MAX_BATCH_OPERATIONS`. */
-  BatchLimit: 'BATCH_LIMIT_EXCEEDED',
+  /** Unknown APQ hash: the client resends with the query text (Apollo Server's code). */
+  PersistedQueryNotFound: ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  /** The request's `sha256Hash` is not the hash of its query text. */
+  PersistedQueryHashMismatch: 'PERSISTED_QUERY_HASH_MISMATCH',
+  /** `enforce` mode: the operation is not in the published manifest. */
+  PersistedQueryNotInList: 'PERSISTED_QUERY_NOT_IN_LIST',
+  /** The document does not parse, or has more tokens than `MAX_TOKENS` (Apollo Server's code). */
+  GraphqlParseFailed: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  /** The document is not valid against the API schema (Apollo Server's code). */
+  GraphqlValidationFailed: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
+
+/** Codes `pnpm schema:check` reports that are not GraphQL API errors. */
+export const SchemaCheckCode = {
+  /** A composition error without a code of its own. */
+  CompositionFailed: 'COMPOSITION_ERROR',
+} as const;
 
 /**
  * A subgraph call that failed at the HTTP level. Named like Apollo Router's error so
@@ -30,9 +50,10 @@ export function subrequestHttpError(service: string, reason: string, status?: nu
 }
 
 /**
- * An operation rejected before planning. HTTP 400, as the GraphQL-over-HTTP spec gives
- * for requests that cannot be executed; `details` carries the numbers (e.g. `cost`).
+ * An operation refused before planning (a limit, the persisted query list). HTTP 400, as the
+ * GraphQL-over-HTTP spec gives for requests that cannot be executed; `details` carries the
+ * numbers (e.g. `cost`).
  */
-export function limitError(code: GatewayErrorCode, message: string, details: Record<string, unknown>): GraphQLError {
+export function operationRejected(code: GatewayErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...details, http: { status: 400 } } });
 }

@@ -1,7 +1,9 @@
+/**
+ * @tessera/gateway: the Apollo Gateway server and what the CLIs and tests use of it —
+ * configuration, error codes, composition and the cost model.
+ */
 export { loadConfig, type GatewayConfig } from './config.js';
 export { createGatewayServer } from './server.js';
 export { GatewayErrorCode } from './errors.js';
-export { composeSupergraph, CompositionError } from './supergraph/compose.js';
-export { loadSupergraphConfig, type SubgraphSource } from './supergraph/config.js';
-export { apiSchemaOf } from './supergraph/api-schema.js';
-export { estimateCost, readCostDirectives, measureOperation, type CostDirectives } from './plugins/limits/index.js';
+export { composeSupergraph, CompositionError, loadSupergraphConfig, apiSchemaOf, type SubgraphSource } from './supergraph/index.js';
+export { estimateCost, readCostDirectives, measureOperation, type CostDirectives } from './cost/index.js';

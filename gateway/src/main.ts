@@ -6,6 +6,6 @@ runMain(async () => {
   const logger = createLogger({ service: 'gateway', level: config.logLevel, pretty: config.prettyLogs });
   const server = createGatewayServer(config, logger);
   const port = await server.listen(config.port, config.host);
-  logger.info({ port, supergraph: config.supergraphSource }, `gateway listening on http://localhost:${port}/graphql`);
+  logger.info({ port, supergraph: config.supergraph.kind }, `gateway listening on http://localhost:${port}/graphql`);
   onShutdownSignal(logger, () => server.close());
 });

@@ -1,69 +1,39 @@
-import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { createFormatError, createHttpServer, createRequestLogPlugin, type HttpServer, type Logger } from '@tessera/service-kit';
+import { allReady, createFormatError, createHttpServer, createRequestLogPlugin, type HttpServer, type Logger } from '@tessera/service-kit';
 import type { GatewayConfig } from './config.js';
-import { SubgraphDataSource } from './subgraphs/data-source.js';
-import { createUndiciFetcher } from './subgraphs/fetcher.js';
-import { checkSubgraphsReady } from './subgraphs/readiness.js';
-import { createOperationLimitsPlugin, readCostDirectives, type CostContext, type CostDirectives } from './plugins/limits/index.js';
-import {
-  createDeveloperKeyCheck,
-  createManifestStore,
-  createPersistedQueriesPlugin,
-  createRedisCache,
-  DEVELOPER_KEY_HEADER,
-  type PersistedQueryContext,
-} from './plugins/persisted-queries/index.js';
+import { createAdmissionPlugin } from './plugins/admission/index.js';
+import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
+import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
 import { connectRedis } from './redis.js';
-import { createSupergraphSource } from './supergraph/source.js';
+import { createSubgraphClients } from './subgraphs/index.js';
+import { createSupergraph } from './supergraph/index.js';
 
-/**
- * The gateway: Apollo Gateway on Apollo Server, serving the supergraph from the
- * configured source and calling subgraphs through a pooled undici client.
- */
+/** What the gateway's plugins note about one request. */
 type GatewayContext = CostContext & PersistedQueryContext;
 
+/**
+ * The gateway: Apollo Gateway on Apollo Server, assembled from its parts — the subgraph
+ * clients, the supergraph, persisted queries and operation limits — each built from its own
+ * slice of the configuration, with readiness made of the parts' own checks.
+ */
 export function createGatewayServer(config: GatewayConfig, logger: Logger): HttpServer {
-  const pq = config.persistedQueries;
+  const { persistedQueries: pq } = config;
   const redis = pq.redisUrl ? connectRedis(pq.redisUrl, pq.redisTimeoutMs, logger) : undefined;
-  const manifest = redis && pq.mode !== 'off' ? createManifestStore({ redis, prefix: pq.keyPrefix, refreshMs: pq.manifestRefreshMs, logger }) : undefined;
-  const isDeveloper = createDeveloperKeyCheck(pq.developerKeys);
-  const pool = createUndiciFetcher({ connections: config.subgraphConnections, timeoutMs: config.subgraphTimeoutMs });
-  const routingUrls = new Map<string, string>();
-  let loaded = false;
-  let costDirectives: CostDirectives = { typeWeights: new Map(), fieldWeights: new Map(), listSizes: new Map() };
-
-  const gateway = new ApolloGateway({
-    supergraphSdl: createSupergraphSource(
-      config.supergraphSource === 'file'
-        ? { kind: 'file', path: config.supergraphPath }
-        : { kind: 'compose', configPath: config.supergraphConfigPath },
-      logger,
-    ),
-    buildService: ({ name, url }) => {
-      const routingUrl = config.subgraphUrls[name] ?? url;
-      if (!routingUrl) throw new Error(`subgraph "${name}" has no routing URL`);
-      routingUrls.set(name, routingUrl);
-      return new SubgraphDataSource(name, routingUrl, pool.fetcher, logger);
-    },
-    logger: logger.child({ component: 'apollo-gateway' }),
-  });
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
-    costDirectives = readCostDirectives(coreSupergraphSdl);
-    loaded = true;
-  });
+  const subgraphs = createSubgraphClients({ ...config.subgraphs, logger });
+  const supergraph = createSupergraph({ source: config.supergraph, buildService: subgraphs.buildService, logger });
+  const persistedQueries = createPersistedQueries({ ...pq, redis, logger });
+  const limits =
+    config.limits.mode === 'off'
+      ? undefined
+      : createOperationLimits({ ...config.limits, mode: config.limits.mode, costDirectives: supergraph.costDirectives, logger });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: supergraph.gateway,
     parseOptions: { maxTokens: config.maxTokens },
     allowBatchedHttpRequests: config.maxBatchOperations > 0,
-    // APQ: shared by every replica through Redis when configured, else in memory per process.
-    persistedQueries: {
-      ttl: pq.apqTtlSeconds,
-      ...(redis && { cache: createRedisCache({ redis, prefix: pq.keyPrefix, logger }) }),
-    },
+    persistedQueries: persistedQueries.apq,
     introspection: config.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
@@ -72,37 +42,40 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
     plugins: [
-      config.landingPage
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-        : ApolloServerPluginLandingPageDisabled(),
-      ...(config.limits.mode === 'off'
-        ? []
-        : [createOperationLimitsPlugin({ ...config.limits, mode: config.limits.mode, costDirectives: () => costDirectives, logger })]),
-      createPersistedQueriesPlugin({ mode: pq.mode, manifest, getMaxAgeSeconds: pq.getMaxAgeSeconds }),
+      landingPage(config.landingPage),
+      persistedQueries.plugin,
+      ...(limits ? [limits.plugin] : []),
+      // In this order: an operation off the persisted query list is refused as such, before its cost is looked at.
+      createAdmissionPlugin<GatewayContext>([persistedQueries.admit, limits?.admit]),
       createRequestLogPlugin<GatewayContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
     ],
   });
 
   const server = createHttpServer({
     apollo,
-    context: async (request): Promise<GatewayContext> => ({ developer: isDeveloper(request.headers[DEVELOPER_KEY_HEADER]) }),
+    context: async (): Promise<GatewayContext> => ({}),
     logger,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimitBytes,
     maxBatchOperations: config.maxBatchOperations,
-    readiness: async () => {
-      if (!loaded) throw new Error('supergraph not loaded');
-      if (manifest && !manifest.loaded()) throw new Error('persisted query manifest not loaded from Redis');
-      await checkSubgraphsReady(routingUrls);
-    },
+    readiness: allReady({
+      supergraph: supergraph.ready,
+      'persisted queries': persistedQueries.ready,
+      subgraphs: () => subgraphs.ready(supergraph.current()?.subgraphs),
+    }),
   });
   return {
     ...server,
     async close() {
       await server.close();
-      await pool.close();
-      manifest?.close();
+      await subgraphs.close();
+      persistedQueries.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Apollo Sandbox in development; nothing in production. */
+function landingPage(enabled: boolean): ApolloServerPlugin<GatewayContext> {
+  return enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled();
 }

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, type HttpServer } from '@tessera/service-kit';
-import { composeSupergraph, CompositionError, createGatewayServer, loadConfig, loadSupergraphConfig } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { composeSupergraph, CompositionError, loadSupergraphConfig } from '../src/index.js';
+import { startTestGateway as startGateway, type TestGateway } from './support/gateway.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const silent = createLogger({ service: 'gateway-test', level: 'silent' });
 
 describe('composition', () => {
   it('the committed supergraph.graphql is what supergraph.yaml composes to (run `pnpm compose`)', async () => {
@@ -35,38 +33,16 @@ describe('composition', () => {
   });
 });
 
-async function startGateway(env: Record<string, string>): Promise<{ server: HttpServer; url: string }> {
-  const server = createGatewayServer(
-    loadConfig({
-      SUPERGRAPH_SOURCE: 'file',
-      HOST: '127.0.0.1',
-      // Port 9 (discard) is closed here: every subgraph is down, whatever else runs on this machine.
-      SUBGRAPH_USERS_URL: 'http://127.0.0.1:9/graphql',
-      SUBGRAPH_PRODUCTS_URL: 'http://127.0.0.1:9/graphql',
-      SUBGRAPH_REVIEWS_URL: 'http://127.0.0.1:9/graphql',
-      ...env,
-    }),
-    silent,
-  );
-  const port = await server.listen(0, '127.0.0.1');
-  return { server, url: `http://127.0.0.1:${port}` };
-}
-
 describe('production mode', () => {
-  let gateway: { server: HttpServer; url: string };
+  let gateway: TestGateway;
   beforeAll(async () => {
     gateway = await startGateway({ NODE_ENV: 'production' });
   });
   afterAll(() => gateway.server.close());
 
   it('refuses introspection', async () => {
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
-    });
-    const body = await response.json();
-    expect(response.status).toBe(400);
+    const { status, body } = await gateway.post({ query: '{ __schema { types { name } } }' });
+    expect(status).toBe(400);
     expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(body.errors[0].message).toMatch(/introspection/i);
   });
@@ -91,7 +67,7 @@ describe('production mode', () => {
 });
 
 describe('development mode', () => {
-  let gateway: { server: HttpServer; url: string };
+  let gateway: TestGateway;
   beforeAll(async () => {
     gateway = await startGateway({ NODE_ENV: 'development', SUPERGRAPH_SOURCE: 'compose' });
   });
@@ -100,24 +76,14 @@ describe('development mode', () => {
   it('serves Apollo Sandbox and allows introspection', async () => {
     const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).toMatch(/embeddable-sandbox|sandbox/i);
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ __type(name: "Review") { fields { name } } }' }),
-    });
-    const body = await response.json();
+    const { body } = await gateway.post({ query: '{ __type(name: "Review") { fields { name } } }' });
     expect(body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(
       expect.arrayContaining(['rating', 'author', 'product']),
     );
   });
 
   it("lets Sandbox's full introspection query through the operation limits", async () => {
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) }),
-    });
-    const body = await response.json();
+    const { body } = await gateway.post({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) });
     expect(body.errors).toBeUndefined();
     expect(body.data.__schema.types.map((t: { name: string }) => t.name)).toContain('Review');
     expect(body.extensions.cost.estimated).toBeLessThan(body.extensions.cost.max);
@@ -126,8 +92,7 @@ describe('development mode', () => {
   it('keeps automatic persisted queries in memory when no Redis is configured', async () => {
     const query = '{ __typename }';
     const sha256Hash = createHash('sha256').update(query).digest('hex');
-    const send = (body: object) =>
-      fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    const send = async (body: object) => (await gateway.post(body)).body;
     const extensions = { persistedQuery: { version: 1, sha256Hash } };
     expect((await send({ extensions })).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect((await send({ query, extensions })).data).toEqual({ __typename: 'Query' });
@@ -135,12 +100,7 @@ describe('development mode', () => {
   });
 
   it('answers a subgraph outage with partial data and a named error, not a crash', async () => {
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ topProducts { name } }' }),
-    });
-    const body = await response.json();
+    const { body } = await gateway.post({ query: '{ topProducts { name } }' });
     expect(body.errors[0].extensions).toMatchObject({ code: 'SUBREQUEST_HTTP_ERROR', service: 'products' });
     expect(body.errors[0].extensions.stacktrace).toBeUndefined();
   });
@@ -148,20 +108,11 @@ describe('development mode', () => {
 
 describe('live recomposition in development', () => {
   let dir: string;
-  let gateway: { server: HttpServer; url: string };
+  let gateway: TestGateway;
   const productsSchema = () => join(dir, 'subgraphs/products/schema.graphql');
   const productFields = async () => {
-    const response = await fetch(`${gateway.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ __type(name: "Product") { fields { name } } }' }),
-    });
-    const body = await response.json();
+    const { body } = await gateway.post({ query: '{ __type(name: "Product") { fields { name } } }' });
     return body.data.__type.fields.map((f: { name: string }) => f.name) as string[];
-  };
-  const waitForField = async (field: string, present: boolean) => {
-    for (let i = 0; i < 100 && (await productFields()).includes(field) !== present; i++) await sleep(100);
-    return (await productFields()).includes(field);
   };
 
   beforeAll(async () => {
@@ -181,13 +132,16 @@ describe('live recomposition in development', () => {
     expect(await productFields()).not.toContain('weightGrams');
     const sdl = await readFile(productsSchema(), 'utf8');
     await writeFile(productsSchema(), sdl.replace('  inStock: Boolean!', '  inStock: Boolean!\n  "Weight in grams."\n  weightGrams: Int'));
-    expect(await waitForField('weightGrams', true)).toBe(true);
+    await expect.poll(productFields, { timeout: 10_000 }).toContain('weightGrams');
   });
 
   it('keeps serving the last good supergraph when a change does not compose', async () => {
     const sdl = await readFile(productsSchema(), 'utf8');
     await writeFile(productsSchema(), sdl.replace('hasNextPage: Boolean!', 'hasNextPage: String!').replace('  weightGrams: Int', '  weightKg: Int'));
-    await sleep(1_000);
+    // Wait for the watcher to have tried: the failed recomposition is logged.
+    await vi.waitFor(() => expect(gateway.logs().map((l) => l.msg)).toContain('recomposition failed: still serving the previous supergraph'), {
+      timeout: 10_000,
+    });
     const fields = await productFields();
     expect(fields).toContain('weightGrams');
     expect(fields).not.toContain('weightKg');
@@ -195,7 +149,7 @@ describe('live recomposition in development', () => {
 });
 
 describe('CORS', () => {
-  let gateway: { server: HttpServer; url: string };
+  let gateway: TestGateway;
   beforeAll(async () => {
     gateway = await startGateway({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' });
   });

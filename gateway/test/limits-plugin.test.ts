@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HttpServer } from '@tessera/service-kit';
-import { createGatewayServer, loadConfig } from '../src/index.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 /** A stand-in subgraph (the gateway is what is under test): counts calls, answers empty data. */
 let calls = 0;
@@ -28,40 +25,19 @@ afterAll(() => new Promise<void>((done) => subgraph.close(() => done())));
 const BOMB = `{ users(first: 100) { edges { node { reviews(first: 100) { edges { node { product { reviews(first: 100) { edges { node { id } } } } } } } } } } }`;
 
 async function startGateway(env: Record<string, string>) {
-  const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
-  const server: HttpServer = createGatewayServer(
-    loadConfig({
-      NODE_ENV: 'production',
-      SUBGRAPH_USERS_URL: subgraphUrl,
-      SUBGRAPH_PRODUCTS_URL: subgraphUrl,
-      SUBGRAPH_REVIEWS_URL: subgraphUrl,
-      ...env,
-    }),
-    logger,
-  );
-  const port = await server.listen(0, '127.0.0.1');
-  const query = async (body: unknown) => {
-    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
-  return { server, query, lines };
+  return startTestGateway(env, { subgraphUrl });
 }
 
 describe('limits plugin', () => {
-  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let gateway: TestGateway | undefined;
   afterEach(async () => {
-    await gateway?.server.close();
+    await gateway?.close();
     calls = 0;
   });
 
   it('enforce mode rejects before any subgraph call', async () => {
     gateway = await startGateway({});
-    const { status, body } = await gateway.query({ query: BOMB });
+    const { status, body } = await gateway.post({ query: BOMB });
     expect(status).toBe(400);
     expect(body.errors[0].extensions.code).toBe('COST_ESTIMATED_TOO_EXPENSIVE');
     expect(calls).toBe(0);
@@ -69,30 +45,30 @@ describe('limits plugin', () => {
 
   it('measure-only mode serves the operation and logs what it would have rejected', async () => {
     gateway = await startGateway({ LIMITS_MODE: 'measure' });
-    const { status, body } = await gateway.query({ query: BOMB });
+    const { status, body } = await gateway.post({ query: BOMB });
     expect(status).toBe(200);
     expect(body).toEqual({ data: { users: { edges: [] } } });
     expect(calls).toBe(1);
-    const warning = gateway.lines.map((l) => JSON.parse(l)).find((l) => l.code === 'COST_ESTIMATED_TOO_EXPENSIVE');
+    const warning = gateway.logs().find((l) => l.code === 'COST_ESTIMATED_TOO_EXPENSIVE');
     expect(warning).toMatchObject({ level: 40, msg: expect.stringContaining('measure-only') });
   });
 
   it('uses the request variables', async () => {
     gateway = await startGateway({ COST_IN_EXTENSIONS: 'true', COST_MAX: '500' });
     const query = `query ($n: Int) { users(first: $n) { edges { node { id } } } }`;
-    const small = await gateway.query({ query, variables: { n: 10 } });
+    const small = await gateway.post({ query, variables: { n: 10 } });
     expect(small.body.extensions.cost).toEqual({ estimated: 21, max: 500 });
-    const large = await gateway.query({ query, variables: { n: 300 } });
+    const large = await gateway.post({ query, variables: { n: 300 } });
     expect(large.body.errors[0].extensions).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated: 601, max: 500 } });
   });
 
   it('caps HTTP batches when batching is enabled', async () => {
     gateway = await startGateway({ MAX_BATCH_OPERATIONS: '3' });
     const op = { query: '{ users(first: 1) { edges { node { id } } } }' };
-    const ok = await gateway.query([op, op, op]);
+    const ok = await gateway.post([op, op, op]);
     expect(ok.status).toBe(200);
     expect(ok.body).toHaveLength(3);
-    const flood = await gateway.query([op, op, op, op]);
+    const flood = await gateway.post([op, op, op, op]);
     expect(flood.status).toBe(400);
     expect(flood.body.errors[0].extensions).toMatchObject({ code: 'BATCH_LIMIT_EXCEEDED', batch: { measured: 4, max: 3 } });
   });

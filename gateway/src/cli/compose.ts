@@ -5,8 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CompositionError, composeSupergraph } from '../supergraph/compose.js';
-import { loadSupergraphConfig } from '../supergraph/config.js';
+import { CompositionError, composeSupergraph, loadSupergraphConfig } from '../supergraph/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const { values } = parseArgs({

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { ConfigError } from '@tessera/service-kit';
 import { loadConfig } from '../config.js';
-import { parseManifest, publishManifest } from '../plugins/persisted-queries/index.js';
+import { parseManifest } from '../manifest/index.js';
+import { publishManifest } from '../plugins/persisted-queries/index.js';
 
 const [path] = process.argv.slice(2);
 if (!path) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { z } from 'zod';
-import { apiSchemaOf } from '../supergraph/api-schema.js';
+import { apiSchemaOf } from '../supergraph/index.js';
 import { UsageError, type Finding, type StepResult } from './types.js';
 
 const allowlistSchema = z.array(

@@ -15,9 +15,10 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { parseManifest } from '../plugins/persisted-queries/manifest.js';
-import { estimateCost, readCostDirectives, type CostModelOptions } from '../plugins/limits/index.js';
-import { apiSchemaOf } from '../supergraph/api-schema.js';
+import { estimateCost, readCostDirectives, type CostModelOptions } from '../cost/index.js';
+import { GatewayErrorCode } from '../errors.js';
+import { parseManifest } from '../manifest/index.js';
+import { apiSchemaOf } from '../supergraph/index.js';
 import type { Finding, StepResult } from './types.js';
 
 /** One client operation to check: from a `.graphql` file or a persisted query manifest. */
@@ -69,12 +70,12 @@ export function operationsStep(
     try {
       document = parse(body);
     } catch (error) {
-      findings.push({ level: 'error', where, code: 'GRAPHQL_PARSE_FAILED', message: (error as Error).message });
+      findings.push({ level: 'error', where, code: GatewayErrorCode.GraphqlParseFailed, message: (error as Error).message });
       continue;
     }
     const errors = validate(schema, document);
     if (errors.length) {
-      for (const error of errors) findings.push({ level: 'error', where, code: 'GRAPHQL_VALIDATION_FAILED', message: error.message });
+      for (const error of errors) findings.push({ level: 'error', where, code: GatewayErrorCode.GraphqlValidationFailed, message: error.message });
       continue;
     }
     for (const definition of document.definitions) {
@@ -86,7 +87,7 @@ export function operationsStep(
         findings.push({
           level: 'error',
           where: name ? `${where} (${name})` : where,
-          code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+          code: GatewayErrorCode.CostTooExpensive,
           message: `estimated cost ${estimated} is over the maximum of ${maxCost}`,
         });
       }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadSupergraphConfig, type SubgraphSource } from '../supergraph/config.js';
-import type { CostModelOptions } from '../plugins/limits/index.js';
+import type { CostModelOptions } from '../cost/index.js';
+import { loadSupergraphConfig, type SubgraphSource } from '../supergraph/index.js';
 import { composeStep } from './compose-step.js';
 import { diffStep, loadAllowlist } from './diff-step.js';
 import { loadClientOperations, operationsStep } from './operations-step.js';

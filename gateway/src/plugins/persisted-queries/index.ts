@@ -1,10 +1,10 @@
-export { createRedisCache, type RedisCacheOptions } from './redis-cache.js';
-export { parseManifest, sha256, type PersistedQueryManifest } from './manifest.js';
-export { createManifestStore, publishManifest, MANIFEST_KEY, type ManifestStore } from './manifest-store.js';
+export { createPersistedQueries, type PersistedQueries, type PersistedQueriesOptions } from './persisted-queries.js';
+export { createApqCache, type ApqCacheOptions } from './apq-cache.js';
+export { createManifestStore, publishManifest, type ManifestStore } from './manifest-store.js';
 export {
   createPersistedQueriesPlugin,
-  PersistedQueryErrorCode,
-  type PersistedQueriesOptions,
+  createTrustedDocumentsStep,
   type PersistedQueryContext,
+  type TrustedDocumentsOptions,
 } from './plugin.js';
-export { createDeveloperKeyCheck, DEVELOPER_KEY_HEADER } from './developer-key.js';
+export { createDeveloperKeyCheck, DEVELOPER_KEY_HEADER, type DeveloperKeyCheck } from './developer-key.js';

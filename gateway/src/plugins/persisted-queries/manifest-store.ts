@@ -1,12 +1,12 @@
 import type { Logger } from '@tessera/service-kit';
 import type { Redis } from 'ioredis';
-import { sha256, type PersistedQueryManifest } from './manifest.js';
+import { sha256, type PersistedQueryManifest } from '../../manifest/index.js';
 
 /** Redis hash holding the published manifest: field = operation id, value = body. */
-export const MANIFEST_KEY = 'pq:manifest';
+const MANIFEST_KEY = 'pq:manifest';
 
 /** Writes a manifest into Redis, replacing the previous one in one transaction. */
-export async function publishManifest(redis: Redis, manifest: PersistedQueryManifest, prefix = 'tessera:'): Promise<number> {
+export async function publishManifest(redis: Redis, manifest: PersistedQueryManifest, prefix: string): Promise<number> {
   const key = prefix + MANIFEST_KEY;
   const entries = manifest.operations.flatMap((op) => [op.id, op.body]);
   const transaction = redis.multi().del(key);
@@ -35,12 +35,12 @@ export interface ManifestStore {
  */
 export function createManifestStore({
   redis,
-  prefix = 'tessera:',
+  prefix,
   refreshMs = 10_000,
   logger,
 }: {
   redis: Redis;
-  prefix?: string;
+  prefix: string;
   refreshMs?: number;
   logger: Logger;
 }): ManifestStore {

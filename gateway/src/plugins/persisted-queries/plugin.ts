@@ -1,26 +1,22 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
-import { sha256 } from './manifest.js';
+import type { GraphQLError } from 'graphql';
+import { GatewayErrorCode, operationRejected } from '../../errors.js';
+import type { AdmissionStep } from '../admission/index.js';
+import type { DeveloperKeyCheck } from './developer-key.js';
+import { DEVELOPER_KEY_HEADER } from './developer-key.js';
+import { sha256 } from '../../manifest/index.js';
 import type { ManifestStore } from './manifest-store.js';
 
-/** Codes of persisted-query errors the gateway adds (Apollo's PERSISTED_QUERY_NOT_FOUND stays as is). */
-export const PersistedQueryErrorCode = {
-  /** `enforce` mode: the operation is not in the published manifest. */
-  NotInList: 'PERSISTED_QUERY_NOT_IN_LIST',
-  /** The request's `sha256Hash` is not the hash of its query text. */
-  HashMismatch: 'PERSISTED_QUERY_HASH_MISMATCH',
-} as const;
-
-/** What the plugin reads from and leaves in the request context. */
+/** What the persisted-query parts note in the request context. */
 export interface PersistedQueryContext {
-  /** The request carried a valid developer credential (free-form queries allowed in `enforce`). */
+  /** The request carried a valid developer key (free-form queries allowed in `enforce`). */
   developer?: boolean;
   /** The operation came from the published manifest. */
   fromManifest?: boolean;
 }
 
-/** Options of {@link createPersistedQueriesPlugin}. */
-export interface PersistedQueriesOptions {
+/** Options of {@link createPersistedQueriesPlugin} and {@link createTrustedDocumentsStep}. */
+export interface TrustedDocumentsOptions {
   /**
    * `off`: APQ only. `allow`: manifest ids resolve too, free-form queries allowed.
    * `enforce`: only manifest operations run (developers excepted). @default 'off'
@@ -28,22 +24,21 @@ export interface PersistedQueriesOptions {
   mode: 'off' | 'allow' | 'enforce';
   /** The published manifest, when a Redis is configured. */
   manifest?: ManifestStore;
+  /** Recognises developer keys (`x-tessera-developer-key`). */
+  isDeveloper: DeveloperKeyCheck;
   /** `max-age` for GET requests by hash that succeed, so a CDN may cache them. @default 60 */
   getMaxAgeSeconds: number;
 }
 
-function persistedQueryError(code: string, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
-}
-
 /**
- * Trusted documents on top of Apollo Server's APQ: resolves manifest ids to their text
- * before APQ runs, rejects non-manifest operations in `enforce` mode (after validation,
- * before planning), and marks successful GET-by-hash queries cacheable by a CDN.
+ * Trusted documents on top of Apollo Server's APQ: recognises developer keys, resolves
+ * manifest ids to their text before APQ runs, gives a hash that does not match its text our
+ * code, and marks successful GET-by-hash queries cacheable by a CDN.
  */
-export function createPersistedQueriesPlugin(options: PersistedQueriesOptions): ApolloServerPlugin<PersistedQueryContext> {
+export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): ApolloServerPlugin<PersistedQueryContext> {
   return {
     async requestDidStart({ request, contextValue }) {
+      contextValue.developer = options.isDeveloper(request.http?.headers.get(DEVELOPER_KEY_HEADER));
       const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
       const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
       const cacheableGet = request.http?.method === 'GET' && hash !== undefined;
@@ -64,13 +59,7 @@ export function createPersistedQueriesPlugin(options: PersistedQueriesOptions): 
         async didEncounterErrors({ errors }) {
           // Apollo formats the very array it passes here, so replacing the entry changes the answer.
           if (hashMismatch && errors.length === 1) {
-            (errors as GraphQLError[])[0] = persistedQueryError(PersistedQueryErrorCode.HashMismatch, 'The sha256Hash does not match the query text.');
-          }
-        },
-        async didResolveOperation({ source }) {
-          if (options.mode !== 'enforce' || contextValue.developer || contextValue.fromManifest) return;
-          if (!options.manifest?.isTrusted(source)) {
-            throw persistedQueryError(PersistedQueryErrorCode.NotInList, 'Only operations from the published persisted query list may run here.');
+            (errors as GraphQLError[])[0] = operationRejected(GatewayErrorCode.PersistedQueryHashMismatch, 'The sha256Hash does not match the query text.');
           }
         },
         async willSendResponse({ response, operation, errors }) {
@@ -80,5 +69,18 @@ export function createPersistedQueriesPlugin(options: PersistedQueriesOptions): 
         },
       };
     },
+  };
+}
+
+/**
+ * `enforce` mode's admission step: only operations of the published manifest run (or any,
+ * for a developer). Runs before cost analysis, so an unlisted operation is refused as such
+ * however expensive it is.
+ */
+export function createTrustedDocumentsStep(options: TrustedDocumentsOptions): AdmissionStep<PersistedQueryContext> | undefined {
+  if (options.mode !== 'enforce') return undefined;
+  return ({ source, contextValue }) => {
+    if (contextValue.developer || contextValue.fromManifest || options.manifest?.isTrusted(source)) return;
+    throw operationRejected(GatewayErrorCode.PersistedQueryNotInList, 'Only operations from the published persisted query list may run here.');
   };
 }

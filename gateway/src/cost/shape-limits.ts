@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
-import { GatewayErrorCode, limitError } from '../../errors.js';
-import type { OperationShape } from './measure.js';
+import { GatewayErrorCode, operationRejected } from '../errors.js';
+import type { OperationShape } from './shape.js';
 
 /** Operation limits enforced before planning. */
 export interface OperationLimits {
@@ -19,27 +19,27 @@ export interface OperationLimits {
 /** The first limit an operation's shape breaks, as the error to answer with; null when within all. */
 export function checkShape(shape: OperationShape, limits: OperationLimits): GraphQLError | null {
   if (shape.schemaFields > limits.maxSchemaFields) {
-    return limitError(GatewayErrorCode.IntrospectionLimit, `At most ${limits.maxSchemaFields} __schema field(s) per operation.`, {
+    return operationRejected(GatewayErrorCode.IntrospectionLimit, `At most ${limits.maxSchemaFields} __schema field(s) per operation.`, {
       introspection: { schemaFields: shape.schemaFields, max: limits.maxSchemaFields },
     });
   }
   if (shape.ofTypeDepth > limits.maxOfTypeDepth) {
-    return limitError(GatewayErrorCode.IntrospectionLimit, `Introspection nests ofType ${shape.ofTypeDepth} deep; at most ${limits.maxOfTypeDepth}.`, {
+    return operationRejected(GatewayErrorCode.IntrospectionLimit, `Introspection nests ofType ${shape.ofTypeDepth} deep; at most ${limits.maxOfTypeDepth}.`, {
       introspection: { ofTypeDepth: shape.ofTypeDepth, max: limits.maxOfTypeDepth },
     });
   }
   if (shape.depth > limits.maxDepth) {
-    return limitError(GatewayErrorCode.MaxDepth, `Operation is ${shape.depth} fields deep; at most ${limits.maxDepth}.`, {
+    return operationRejected(GatewayErrorCode.MaxDepth, `Operation is ${shape.depth} fields deep; at most ${limits.maxDepth}.`, {
       depth: { measured: shape.depth, max: limits.maxDepth },
     });
   }
   if (shape.aliases > limits.maxAliases) {
-    return limitError(GatewayErrorCode.MaxAliases, `Operation uses ${shape.aliases} aliases; at most ${limits.maxAliases}.`, {
+    return operationRejected(GatewayErrorCode.MaxAliases, `Operation uses ${shape.aliases} aliases; at most ${limits.maxAliases}.`, {
       aliases: { measured: shape.aliases, max: limits.maxAliases },
     });
   }
   if (shape.nodes > limits.maxNodes) {
-    return limitError(GatewayErrorCode.MaxNodes, `Operation expands to ${shape.nodes} fields; at most ${limits.maxNodes}.`, {
+    return operationRejected(GatewayErrorCode.MaxNodes, `Operation expands to ${shape.nodes} fields; at most ${limits.maxNodes}.`, {
       nodes: { measured: shape.nodes, max: limits.maxNodes },
     });
   }

@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
-import type { CostDirectives, ListSize } from './cost-directives.js';
+import type { CostDirectives, ListSize } from './directives.js';
 
 /** The knobs of the cost model. */
 export interface CostModelOptions {

@@ -15,6 +15,9 @@ export interface CostDirectives {
   listSizes: Map<string, ListSize>;
 }
 
+/** No `@cost` or `@listSize` anywhere: every default applies (before a supergraph is loaded). */
+export const NO_COST_DIRECTIVES: CostDirectives = { typeWeights: new Map(), fieldWeights: new Map(), listSizes: new Map() };
+
 const COST = new Set(['cost', 'cost__cost']);
 const LIST_SIZE = new Set(['listSize', 'cost__listSize']);
 

@@ -1,16 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { composeServices } from '@apollo/composition';
 import { buildSchema, getIntrospectionQuery, parse, type GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadSupergraphConfig } from '../src/index.js';
 import {
   checkShape,
+  costRelevantVariables,
   estimateCost,
   measureOperation,
   readCostDirectives,
   type CostDirectives,
-} from '../src/plugins/limits/index.js';
+} from '../src/cost/index.js';
+import { apiSchemaOf, composeSupergraph, loadSupergraphConfig } from '../src/supergraph/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -18,14 +17,9 @@ const root = resolve(import.meta.dirname, '../..');
 let api: GraphQLSchema;
 let directives: CostDirectives;
 beforeAll(async () => {
-  const subgraphs = await loadSupergraphConfig(join(root, 'supergraph.yaml'));
-  const services = await Promise.all(
-    subgraphs.map(async (s) => ({ name: s.name, url: s.routingUrl, typeDefs: parse(await readFile(s.schemaPath, 'utf8')) })),
-  );
-  const result = composeServices(services);
-  if (result.errors) throw result.errors[0];
-  api = result.schema.toAPISchema().toGraphQLJSSchema();
-  directives = readCostDirectives(result.supergraphSdl);
+  const supergraphSdl = await composeSupergraph(await loadSupergraphConfig(join(root, 'supergraph.yaml')));
+  api = apiSchemaOf(supergraphSdl);
+  directives = readCostDirectives(supergraphSdl);
 });
 
 const cost = (query: string, variables?: Record<string, unknown>) => estimateCost(api, parse(query), directives, { variables });
@@ -90,8 +84,7 @@ describe('cost model on the Tessera graph', () => {
 });
 
 describe('cost-relevant variables', () => {
-  it('are those passed to slicing arguments or skip/include, not cursors or ids', async () => {
-    const { costRelevantVariables } = await import('../src/plugins/limits/index.js');
+  it('are those passed to slicing arguments or skip/include, not cursors or ids', () => {
     const document = parse(`query ($n: Int, $after: String, $id: ID!, $withReviews: Boolean!, $m: Int) {
       users(first: $n, after: $after) { edges { node { id } } }
       product(id: $id) { reviews(first: $m) @include(if: $withReviews) { edges { node { id } } } }

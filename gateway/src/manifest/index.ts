@@ -1,0 +1,1 @@
+export { parseManifest, sha256, type PersistedQueryManifest } from './manifest.js';

@@ -1,0 +1,1 @@
+export { createAdmissionPlugin, type AdmissionStep } from './plugin.js';

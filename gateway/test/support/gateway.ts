@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import type { HttpServer } from '@tessera/service-kit';
+import { pino } from 'pino';
+import { createGatewayServer, loadConfig } from '../../src/index.js';
+
+/** Port 9 (discard) is closed here: a subgraph routed to it is down, whatever else runs on this machine. */
+export const CLOSED_URL = 'http://127.0.0.1:9/graphql';
+
+/** A gateway under test, in this process, on a free loopback port. */
+export interface TestGateway {
+  server: HttpServer;
+  /** Base URL, without `/graphql`. */
+  url: string;
+  /** POSTs a JSON body to `/graphql`; the status and the parsed body. */
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** The log lines written so far, parsed. */
+  logs(): Array<Record<string, any>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a gateway from `env` as `loadConfig` reads it, with every subgraph routed to
+ * `subgraphUrl` (closed by default) and the supergraph read from the committed file, and
+ * its log captured.
+ */
+export async function startTestGateway(env: Record<string, string> = {}, { subgraphUrl = CLOSED_URL } = {}): Promise<TestGateway> {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
+  const server = createGatewayServer(
+    loadConfig({
+      NODE_ENV: 'production',
+      SUPERGRAPH_SOURCE: 'file',
+      HOST: '127.0.0.1',
+      SUBGRAPH_USERS_URL: subgraphUrl,
+      SUBGRAPH_PRODUCTS_URL: subgraphUrl,
+      SUBGRAPH_REVIEWS_URL: subgraphUrl,
+      ...env,
+    }),
+    logger,
+  );
+  const port = await server.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    server,
+    url,
+    async post(body, headers = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    logs: () => lines.map((line) => JSON.parse(line) as Record<string, any>),
+    close: () => server.close(),
+  };
+}
