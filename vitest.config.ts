@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { defaultExclude, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (tests beside each package) and `e2e` (top-level test/, which
- * start real service processes: long timeouts, one file at a time, after the unit files).
+ * Two projects: `unit` (tests beside each package) and `e2e` (top-level test/ and the
+ * harness's own tests in test/helpers/test/, which start real service processes or stop the
+ * shared Redis: long timeouts, one file at a time).
  *
  * Servers: `pnpm test` runs vitest inside scripts/test-services/run.sh, which sets
  * TEST_POSTGRES_URL and TEST_REDIS_URL. A bare `pnpm exec vitest` uses the servers of
@@ -22,14 +23,18 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Unit and e2e files run in separate groups, never at the same time: the e2e files
+          // stop and start the shared Redis, which would pull it from under a unit file.
+          sequence: { groupOrder: 0 },
           include: ['{gateway,subgraphs/*,prisma,packages/*}/test/**/*.test.ts'],
         },
       },
       {
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 1 },
+          // Cross-service tests, and the test harness's own (they stop and start the shared Redis).
           include: ['test/**/*.test.ts'],
-          exclude: [...defaultExclude, 'test/helpers/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,

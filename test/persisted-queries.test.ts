@@ -7,9 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSubgraphDatabases, requireEnv, startPlatform, startRedis, stopRedis, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -107,8 +106,7 @@ describe('automatic persisted queries', () => {
       const query = `${TOP} # ttl`;
       await apq(replica.url, query, { sendText: true });
       expect((await apq(replica.url, query)).body.data).toBeDefined();
-      await sleep(2_100);
-      expect(code(await apq(replica.url, query))).toBe('PERSISTED_QUERY_NOT_FOUND');
+      await expect.poll(async () => code(await apq(replica.url, query)), { timeout: 10_000, interval: 250 }).toBe('PERSISTED_QUERY_NOT_FOUND');
     } finally {
       await replica.stop();
     }
@@ -128,14 +126,13 @@ describe('automatic persisted queries', () => {
       await startRedis();
     }
     // The client reconnects in the background: register again until it sticks.
-    let hit;
-    for (let i = 0; i < 50; i++) {
-      await apq(platform.gatewayUrl, query, { sendText: true });
-      hit = await apq(platform.gatewayUrl, query);
-      if (hit.body.data) break;
-      await sleep(200);
-    }
-    expect(hit!.body.data.topProducts).toHaveLength(2);
+    await vi.waitFor(
+      async () => {
+        await apq(platform.gatewayUrl, query, { sendText: true });
+        expect((await apq(platform.gatewayUrl, query)).body.data.topProducts).toHaveLength(2);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
     expect(platform.logs('gateway')).toContain('redis');
   });
 });
