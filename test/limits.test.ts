@@ -3,7 +3,7 @@
  * and no subgraph call; realistic client queries pass. Real stack on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, GRAPHQL_RESPONSE_ACCEPT, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 let platform: Platform;
 let dbs: SubgraphDatabases;
@@ -35,7 +35,7 @@ const subgraphRequests = () =>
   (['users', 'products', 'reviews'] as const).reduce((n, s) => n + (platform.logs(s).match(/"msg":"graphql request"/g)?.length ?? 0), 0);
 
 async function post(body: string) {
-  const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT }, body });
   return { status: response.status, body: (await response.json()) as any };
 }
 

@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSubgraphDatabases, requireEnv, startPlatform, startRedis, stopRedis, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  GRAPHQL_RESPONSE_ACCEPT,
+  requireEnv,
+  startPlatform,
+  startRedis,
+  stopRedis,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const TOP = '{ topProducts(first: 2) { name } }';
@@ -45,8 +54,8 @@ async function apq(url: string, query: string, { sendText = false, method = 'POS
   const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
   const init =
     method === 'GET'
-      ? { headers: { 'apollo-require-preflight': 'true', ...headers } }
-      : { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...(sendText && { query }), extensions }) };
+      ? { headers: { 'apollo-require-preflight': 'true', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers } }
+      : { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers }, body: JSON.stringify({ ...(sendText && { query }), extensions }) };
   const target =
     method === 'GET'
       ? `${url}?${new URLSearchParams({ ...(sendText && { query }), extensions: JSON.stringify(extensions) })}`
@@ -174,7 +183,7 @@ describe('trusted documents', () => {
     try {
       expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data.topProducts).toHaveLength(3);
       expect((await apq(gateway.url, USERS, { hash: listedByHash.id })).body.data.users.edges).toHaveLength(2);
-      const free = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 1) { edges { node { id } } } }' }) });
+      const free = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT }, body: JSON.stringify({ query: '{ products(first: 1) { edges { node { id } } } }' }) });
       expect(((await free.json()) as any).data.products.edges).toHaveLength(1);
     } finally {
       await gateway.stop();
@@ -184,7 +193,7 @@ describe('trusted documents', () => {
   it('enforce: only listed operations run, unless a developer key is presented', async () => {
     const gateway = await platform.spawnGateway({ PERSISTED_QUERIES_MODE: 'enforce', DEVELOPER_KEYS: 'sandbox-secret' });
     const post = (query: string, headers: Record<string, string> = {}) =>
-      fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) }).then(
+      fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers }, body: JSON.stringify({ query }) }).then(
         async (r) => ({ status: r.status, body: (await r.json()) as any }),
       );
     try {

@@ -33,6 +33,7 @@ export interface GatewayConfig {
     keyPrefix: string;
     redisTimeoutMs: number;
     apqTtlSeconds: number;
+    apqMaxBytes: number;
     mode: 'off' | 'allow' | 'enforce';
     developerKeys: string[];
     getMaxAgeSeconds: number;
@@ -86,6 +87,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
       REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
       APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
+      APQ_MAX_BYTES: env.int(131_072, { min: 1_024, max: 100 * 1_048_576 }),
       PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
       DEVELOPER_KEYS: env.list([]),
       APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
@@ -115,6 +117,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       keyPrefix: c.REDIS_KEY_PREFIX,
       redisTimeoutMs: c.REDIS_TIMEOUT_MS,
       apqTtlSeconds: c.APQ_TTL_SECONDS,
+      apqMaxBytes: c.APQ_MAX_BYTES,
       mode: c.PERSISTED_QUERIES_MODE,
       developerKeys: c.DEVELOPER_KEYS,
       getMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,

@@ -1,4 +1,5 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
+import type { ErrorCode } from '@tessera/service-kit';
 import { GraphQLError } from 'graphql';
 
 /**
@@ -12,8 +13,6 @@ export const GatewayErrorCode = {
   SubrequestHttpError: 'SUBREQUEST_HTTP_ERROR',
   /** Estimated cost over `COST_MAX`; `extensions.cost: { estimated, max }`. */
   CostTooExpensive: 'COST_ESTIMATED_TOO_EXPENSIVE',
-  /** Fields nested deeper than `MAX_DEPTH`; `extensions.depth: { measured, max }`. */
-  MaxDepth: 'MAX_DEPTH_LIMIT',
   /** More aliased fields than `MAX_ALIASES`; `extensions.aliases: { measured, max }`. */
   MaxAliases: 'MAX_ALIASES_LIMIT',
   /** More fields (fragments expanded) than `MAX_QUERY_NODES`; `extensions.nodes: { measured, max }`. */
@@ -26,6 +25,8 @@ export const GatewayErrorCode = {
   PersistedQueryHashMismatch: 'PERSISTED_QUERY_HASH_MISMATCH',
   /** `enforce` mode: the operation is not in the published manifest. */
   PersistedQueryNotInList: 'PERSISTED_QUERY_NOT_IN_LIST',
+  /** The request names an operation the document does not have, or has several and names none (Apollo Server's code). */
+  OperationResolutionFailure: ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
   /** The document does not parse, or has more tokens than `MAX_TOKENS` (Apollo Server's code). */
   GraphqlParseFailed: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
   /** The document is not valid against the API schema (Apollo Server's code). */
@@ -54,6 +55,6 @@ export function subrequestHttpError(service: string, reason: string, status?: nu
  * GraphQL-over-HTTP spec gives for requests that cannot be executed; `details` carries the
  * numbers (e.g. `cost`).
  */
-export function operationRejected(code: GatewayErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
+export function operationRejected(code: GatewayErrorCode | ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...details, http: { status: 400 } } });
 }

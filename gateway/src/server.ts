@@ -1,7 +1,15 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { allReady, createFormatError, createHttpServer, createRequestLogPlugin, type HttpServer, type Logger } from '@tessera/service-kit';
+import {
+  allReady,
+  createFormatError,
+  createGraphQLOverHttpPlugin,
+  createHttpServer,
+  createRequestLogPlugin,
+  type HttpServer,
+  type Logger,
+} from '@tessera/service-kit';
 import type { GatewayConfig } from './config.js';
 import { createAdmissionPlugin } from './plugins/admission/index.js';
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
@@ -23,7 +31,8 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const redis = pq.redisUrl ? connectRedis(pq.redisUrl, pq.redisTimeoutMs, logger) : undefined;
   const subgraphs = createSubgraphClients({ ...config.subgraphs, logger });
   const supergraph = createSupergraph({ source: config.supergraph, buildService: subgraphs.buildService, logger });
-  const persistedQueries = createPersistedQueries({ ...pq, redis, logger });
+  // Request headers that change an answer: the media type negotiated (and so the status).
+  const persistedQueries = createPersistedQueries({ ...pq, redis, varyHeaders: ['accept'], logger });
   const limits =
     config.limits.mode === 'off'
       ? undefined
@@ -35,6 +44,8 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     allowBatchedHttpRequests: config.maxBatchOperations > 0,
     persistedQueries: persistedQueries.apq,
     introspection: config.introspection,
+    // Field suggestions ("Did you mean …?") rebuild the schema as well as introspection does.
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
@@ -47,6 +58,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       ...(limits ? [limits.plugin] : []),
       // In this order: an operation off the persisted query list is refused as such, before its cost is looked at.
       createAdmissionPlugin<GatewayContext>([persistedQueries.admit, limits?.admit]),
+      createGraphQLOverHttpPlugin<GatewayContext>(),
       createRequestLogPlugin<GatewayContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
     ],
   });

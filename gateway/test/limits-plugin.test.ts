@@ -62,6 +62,30 @@ describe('limits plugin', () => {
     expect(large.body.errors[0].extensions).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated: 601, max: 500 } });
   });
 
+  it("estimates with the values that execute: the operation's variable defaults", async () => {
+    gateway = await startGateway({ COST_IN_EXTENSIONS: 'true' });
+    // Sent with no variables it runs with first: 100 at both levels, as with {"n": 100}.
+    const query = `query Two($n: Int = 100) { users(first: $n) { edges { node { reviews(first: $n) { edges { node { id product { name } } } } } } } }`;
+    for (const variables of [{}, { n: 100 }]) {
+      const { status, body } = await gateway.post({ query, variables });
+      expect(status).toBe(400);
+      expect(body.errors[0].extensions).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated: 30_301, max: 10_000 } });
+    }
+    expect(calls).toBe(0);
+  });
+
+  it('counts a slicing argument left out or null as its schema default (what the resolver returns), each in a cache entry of its own', async () => {
+    gateway = await startGateway({ COST_IN_EXTENSIONS: 'true' });
+    const query = `query ($n: Int) { users(first: $n) { edges { node { id } } } }`;
+    // users 1 + 20 × (edge 1 + node 1): the resolver's page for first left out or null is 20.
+    const estimates = [];
+    for (const variables of [{ n: null }, {}, { n: 5 }, { n: null }]) estimates.push((await gateway.post({ query, variables })).body.extensions.cost.estimated);
+    expect(estimates).toEqual([41, 41, 11, 41]);
+    const defaulted = `query ($n: Int = 7) { users(first: $n) { edges { node { id } } } }`;
+    expect((await gateway.post({ query: defaulted, variables: {} })).body.extensions.cost.estimated).toBe(15);
+    expect((await gateway.post({ query: defaulted, variables: { n: null } })).body.extensions.cost.estimated).toBe(41);
+  });
+
   it('caps HTTP batches when batching is enabled', async () => {
     gateway = await startGateway({ MAX_BATCH_OPERATIONS: '3' });
     const op = { query: '{ users(first: 1) { edges { node { id } } } }' };

@@ -2,7 +2,7 @@ import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { CostDirectives } from './directives.js';
 import { costRelevantVariables } from './estimate.js';
-import { measureOperation, type OperationShape } from './shape.js';
+import { measureOperation, type OperationShape } from '@tessera/service-kit';
 
 /** Options of {@link createCostCache}. */
 export interface CostCacheOptions {

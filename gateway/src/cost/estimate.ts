@@ -37,12 +37,16 @@ const DEFAULT_SLICING_ARGUMENTS = ['first', 'last', 'limit'];
  * - composite fields cost 1, scalars and enums 0, mutation root fields `mutationWeight`;
  *   `@cost(weight:)` on a field or its type replaces that;
  * - a list field multiplies its own weight plus its selection by its size: the largest
- *   slicing argument given (`@listSize(slicingArguments:)`, else `first`/`last`/`limit`),
- *   else `@listSize(assumedSize:)`, else `defaultListSize`;
+ *   slicing argument (`@listSize(slicingArguments:)`, else `first`/`last`/`limit`), a slicing
+ *   argument left out or null counting as its default in the schema (what the resolvers
+ *   return then); with no slicing argument at all, `@listSize(assumedSize:)`, else
+ *   `defaultListSize`;
  * - `@listSize(sizedFields:)` moves the size to child list fields (`users(first: 100) { edges }`);
  * - introspection fields weigh 1 and are not multiplied (their lists are the schema's, and
  *   introspection has limits of its own).
- * Variables are the request's actual values.
+ *
+ * `variables` are the values that execute: coerced, with the operation's defaults applied
+ * (`resolveOperation`), so the estimate is an upper bound of what runs.
  */
 export function estimateCost(
   schema: GraphQLSchema,
@@ -63,7 +67,7 @@ export function estimateCost(
       directives.typeWeights.get(named.name) ??
       (type === mutationType ? mutationWeight : isCompositeType(named) ? 1 : 0);
     const isList = isListType(getNullableType(field.type));
-    const multiplier = sized.get(node) ?? (isList ? listSize(directives.listSizes.get(coordinate), args, defaultListSize) : 1);
+    const multiplier = sized.get(node) ?? (isList ? listSize(field, directives.listSizes.get(coordinate), args, defaultListSize) : 1);
     return multiplier * (weight + childComplexity);
   };
 
@@ -77,10 +81,15 @@ export function estimateCost(
   });
 }
 
-/** A list's size from its slicing arguments, else its assumed size. */
-function listSize(directive: ListSize | undefined, args: Record<string, unknown>, defaultListSize: number): number {
+/**
+ * A list's size: its largest slicing argument, one left out or null counting as the
+ * argument's schema default; with none of them, its assumed size.
+ */
+function listSize(field: GraphQLField<unknown, unknown>, directive: ListSize | undefined, args: Record<string, unknown>, defaultListSize: number): number {
   const slicing = directive?.slicingArguments ?? DEFAULT_SLICING_ARGUMENTS;
-  const given = slicing.map((name) => args[name]).filter((v): v is number => typeof v === 'number');
+  const given = slicing
+    .map((name) => args[name] ?? field.args.find((arg) => arg.name === name)?.defaultValue)
+    .filter((v): v is number => typeof v === 'number');
   if (given.length) return Math.max(0, ...given);
   return directive?.assumedSize ?? defaultListSize;
 }
@@ -131,7 +140,7 @@ function sizedFieldPlan(schema: GraphQLSchema, document: DocumentNode, directive
 function sizedFieldMultipliers(plan: SizingField[], variables: Record<string, unknown>): Map<FieldNode, number> {
   const sized = new Map<FieldNode, number>();
   for (const { node, fieldDef, listSize: directive, children } of plan) {
-    const size = listSize(directive, getArgumentValues(fieldDef, node, variables), Number.NaN);
+    const size = listSize(fieldDef, directive, getArgumentValues(fieldDef, node, variables), Number.NaN);
     if (Number.isNaN(size)) continue;
     for (const child of children) sized.set(child, Math.max(sized.get(child) ?? 0, size));
   }

@@ -5,6 +5,6 @@
  */
 export { readCostDirectives, NO_COST_DIRECTIVES, type CostDirectives, type ListSize } from './directives.js';
 export { estimateCost, costRelevantVariables, type CostModelOptions } from './estimate.js';
-export { measureOperation, type OperationShape } from './shape.js';
+export { measureOperation, type OperationShape } from '@tessera/service-kit';
 export { checkShape, type OperationLimits } from './shape-limits.js';
 export { createCostCache, type CostCache, type CostCacheOptions, type CostRequest } from './cache.js';

@@ -1,6 +1,6 @@
+import { ErrorCode, type OperationShape } from '@tessera/service-kit';
 import type { GraphQLError } from 'graphql';
 import { GatewayErrorCode, operationRejected } from '../errors.js';
-import type { OperationShape } from './shape.js';
 
 /** Operation limits enforced before planning. */
 export interface OperationLimits {
@@ -29,7 +29,7 @@ export function checkShape(shape: OperationShape, limits: OperationLimits): Grap
     });
   }
   if (shape.depth > limits.maxDepth) {
-    return operationRejected(GatewayErrorCode.MaxDepth, `Operation is ${shape.depth} fields deep; at most ${limits.maxDepth}.`, {
+    return operationRejected(ErrorCode.MaxDepth, `Operation is ${shape.depth} fields deep; at most ${limits.maxDepth}.`, {
       depth: { measured: shape.depth, max: limits.maxDepth },
     });
   }

@@ -18,6 +18,7 @@ import {
 import { estimateCost, readCostDirectives, type CostModelOptions } from '../cost/index.js';
 import { GatewayErrorCode } from '../errors.js';
 import { parseManifest } from '../manifest/index.js';
+import { resolveOperation } from '../operation/index.js';
 import { apiSchemaOf } from '../supergraph/index.js';
 import type { Finding, StepResult } from './types.js';
 
@@ -81,7 +82,8 @@ export function operationsStep(
     for (const definition of document.definitions) {
       if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
       const name = definition.name?.value ?? null;
-      const variables = sampleVariables(schema, definition, costModel.defaultListSize ?? 10);
+      // Coerced as a request's would be, so the operation's own defaults count.
+      const { variables } = resolveOperation(schema, document, name, sampleVariables(schema, definition, costModel.defaultListSize ?? 10));
       const estimated = estimateCost(schema, document, directives, { operationName: name, variables, options: costModel });
       if (estimated > maxCost) {
         findings.push({

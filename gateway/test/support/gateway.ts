@@ -6,12 +6,18 @@ import { createGatewayServer, loadConfig } from '../../src/index.js';
 /** Port 9 (discard) is closed here: a subgraph routed to it is down, whatever else runs on this machine. */
 export const CLOSED_URL = 'http://127.0.0.1:9/graphql';
 
+/**
+ * What modern clients send (Apollo Client among them): the GraphQL-over-HTTP media type first,
+ * under which a request error keeps its 4xx status (under `application/json` alone it is 200).
+ */
+export const GRAPHQL_RESPONSE_ACCEPT = 'application/graphql-response+json, application/json;q=0.9';
+
 /** A gateway under test, in this process, on a free loopback port. */
 export interface TestGateway {
   server: HttpServer;
   /** Base URL, without `/graphql`. */
   url: string;
-  /** POSTs a JSON body to `/graphql`; the status and the parsed body. */
+  /** POSTs a body to `/graphql` (a string as it is, anything else as JSON); the status and the parsed body. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** The log lines written so far, parsed. */
   logs(): Array<Record<string, any>>;
@@ -46,8 +52,8 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
     async post(body, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
       });
       return { status: response.status, body: await response.json() };
     },

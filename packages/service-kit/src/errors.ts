@@ -17,6 +17,10 @@ export const ErrorCode = {
   RequestTooLarge: 'REQUEST_TOO_LARGE',
   /** A batch of more operations than allowed (HTTP 400); `extensions.batch: { measured, max }`. */
   BatchLimit: 'BATCH_LIMIT_EXCEEDED',
+  /** Fields nested deeper than the limit (the gateway's `MAX_DEPTH`, a subgraph's `SUBGRAPH_MAX_DEPTH`); `extensions.depth: { measured, max }`. */
+  MaxDepth: 'MAX_DEPTH_LIMIT',
+  /** A subgraph request resolving more `_entities` representations than `SUBGRAPH_MAX_ENTITIES`; `extensions.entities: { measured, max }`. */
+  MaxEntities: 'MAX_ENTITIES_LIMIT',
   /** Anything unexpected; details only in the log. */
   InternalServerError: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -63,3 +63,8 @@ export function createBatchLimitHook(max: number) {
       .send(errorBody(`A batch may hold at most ${max} operations; got ${measured}.`, ErrorCode.BatchLimit, { batch: { measured, max } }));
   };
 }
+
+/** Any other path or method: 404 in GraphQL's error shape, like every other refusal. */
+export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).type('application/json').send(errorBody('No such route: GraphQL is served at /graphql.', ErrorCode.NotFound));
+}

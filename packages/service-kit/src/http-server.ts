@@ -4,7 +4,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { fastify, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { registerHealthRoutes, type ReadinessCheck } from './health.js';
-import { createBatchLimitHook, createHttpErrorHandler } from './http-errors.js';
+import { createBatchLimitHook, createHttpErrorHandler, notFoundHandler } from './http-errors.js';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions<C extends BaseContext> {
@@ -42,6 +42,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
   const { apollo, logger, readiness, corsOrigins = [], bodyLimit = 1_048_576, path = '/graphql', maxBatchOperations = 0 } = options;
   const app = fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
   app.setErrorHandler(createHttpErrorHandler({ bodyLimit, logger }));
+  app.setNotFoundHandler(notFoundHandler);
   if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
   registerHealthRoutes(app, { readiness, logger });
 

@@ -1,22 +1,37 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { Logger } from 'pino';
-import { createFormatError, createRequestLogPlugin } from '@tessera/service-kit';
+import { createFormatError, createGraphQLOverHttpPlugin, createRequestLogPlugin, type Logger } from '@tessera/service-kit';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
+import { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
+
+/** Options of {@link createSubgraphApollo}. */
+export interface SubgraphApolloOptions {
+  logger: Logger;
+  /** The subgraph's own request limits. */
+  limits: RequestLimits;
+  /**
+   * Introspection, and field suggestions in error messages ("Did you mean …?"), which
+   * rebuild the schema just as well. Composition reads `_service { sdl }`, not introspection.
+   * @default true outside production
+   */
+  introspection: boolean;
+}
 
 /**
  * The subgraph's Apollo Server. Subgraphs sit behind the gateway, so they show no landing
- * page; introspection stays on for composition tooling. Tests call `executeOperation` on it directly.
+ * page. Tests call `executeOperation` on it directly.
  */
 export function createSubgraphApollo<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  logger: Logger,
+  { logger, limits, introspection }: SubgraphApolloOptions,
 ): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
+    introspection,
+    hideSchemaDetailsFromClientErrors: !introspection,
     // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
     // re-raise the signal and kill the process mid-drain.
     stopOnTerminationSignals: false,
@@ -24,6 +39,8 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
       ApolloServerPluginLandingPageDisabled(),
       // Federated traces only matter to Apollo Studio usage reporting, which Tessera does not use.
       ApolloServerPluginInlineTraceDisabled(),
+      createRequestGuardsPlugin(limits),
+      createGraphQLOverHttpPlugin(),
       createRequestLogPlugin(logger.child({ component: 'graphql' })),
     ],
   });

@@ -17,28 +17,33 @@ export interface BatchLoaderOptions<K, V, C> extends BatchOptions {
   missing: V;
   /** Keys that cannot have a value (an id that is not a UUID) resolve to `missing` without a query. @default () => true */
   isValidKey?: (key: K) => boolean;
-  /** The cache key of a key that is an object (e.g. a page request). @default the key itself */
+  /** The form a key is looked up in (ids in lower case): keys equal in that form share one lookup. @default the key itself */
+  canonicalKey?: (key: K) => K;
+  /** The cache key of a (canonical) key that is an object, such as a page request. @default the key itself */
   cacheKeyFn?: (key: K) => C;
 }
 
 /**
- * A per-request DataLoader around one batch function. Invalid keys are answered with
- * `missing` and never reach the database; the valid ones — distinct, since DataLoader
- * de-duplicates them — go to `fetch` together, which answers one value per key in key order
- * (`undefined` for none). Results come back in key order, as DataLoader's contract requires.
+ * A per-request DataLoader around one batch function. Keys are brought to their canonical
+ * form; invalid ones are answered with `missing` and never reach the database; the valid
+ * ones — distinct, since DataLoader de-duplicates them — go to `fetch` together, which answers
+ * one value per key in key order (`undefined` for none). Results come back in key order, as
+ * DataLoader's contract requires.
  */
 export function createBatchLoader<K, V, C = K>(
   fetch: (keys: K[]) => Promise<ReadonlyArray<V | undefined>>,
-  { missing, isValidKey = () => true, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true }: BatchLoaderOptions<K, V, C>,
+  { missing, isValidKey = () => true, canonicalKey = (key) => key, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true }: BatchLoaderOptions<K, V, C>,
 ): DataLoader<K, V, C> {
+  const cacheKey = (key: K) => (cacheKeyFn ? cacheKeyFn(canonicalKey(key)) : (canonicalKey(key) as unknown as C));
   return new DataLoader<K, V, C>(
-    async (keys) => {
+    async (requested) => {
+      const keys = requested.map(canonicalKey);
       const valid = keys.map(isValidKey);
       const values = await fetchValid(keys.filter((_, i) => valid[i]));
       let next = 0;
       return keys.map((_, i) => (valid[i] ? (values[next++] ?? missing) : missing));
     },
-    { maxBatchSize, batch, ...(cacheKeyFn && { cacheKeyFn }) },
+    { maxBatchSize, batch, cacheKeyFn: cacheKey },
   );
 
   async function fetchValid(keys: K[]): Promise<ReadonlyArray<V | undefined>> {
@@ -47,11 +52,12 @@ export function createBatchLoader<K, V, C = K>(
 }
 
 /** Options of {@link createRowLoader}. */
-export type RowLoaderOptions = BatchOptions & { isValidKey?: (key: string) => boolean };
+export type RowLoaderOptions = BatchOptions & Pick<BatchLoaderOptions<string, unknown, string>, 'isValidKey' | 'canonicalKey'>;
 
 /**
  * A per-request loader of rows by a unique column: one `WHERE column IN (...)` per batch
  * (`fetchRows`), rows matched back to their keys with `keyOf`, `null` for a missing row.
+ * Keys that are not strings (an `_entities` representation can hold anything) are invalid.
  */
 export function createRowLoader<T>(
   fetchRows: (keys: string[]) => Promise<T[]>,
@@ -63,6 +69,15 @@ export function createRowLoader<T>(
       const byKey = new Map((await fetchRows(keys)).map((row) => [keyOf(row), row]));
       return keys.map((key) => byKey.get(key));
     },
-    { missing: null, ...options },
+    { missing: null, ...options, isValidKey: (key) => typeof key === 'string' && (options.isValidKey?.(key) ?? true) },
   );
+}
+
+/**
+ * `loader.load(key)` for a key that comes from outside the schema's types — an entity
+ * representation, which may hold anything: `null` for a key that is not a string (DataLoader
+ * would throw on `undefined`).
+ */
+export function loadByKey<T>(loader: DataLoader<string, T | null>, key: unknown): Promise<T | null> {
+  return typeof key === 'string' ? loader.load(key) : Promise.resolve(null);
 }

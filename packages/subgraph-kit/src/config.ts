@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env, parseConfig, serviceEnv, serviceSettings } from '@tessera/service-kit';
 import { DEFAULT_MAX_BATCH_SIZE } from './batch-loader.js';
+import type { RequestLimits } from './request-guards.js';
 
 /** Everything a subgraph process is configured with. */
 export interface SubgraphConfig {
@@ -19,6 +20,10 @@ export interface SubgraphConfig {
   };
   /** Largest `first` a list field accepts. */
   maxPageSize: number;
+  /** The subgraph's own request limits (defence in depth behind the gateway's). */
+  limits: RequestLimits;
+  /** Introspection and field suggestions in errors: off in production. */
+  introspection: boolean;
   /** How per-request DataLoaders batch. */
   loaders: { batch: boolean; maxBatchSize: number };
   seed: {
@@ -43,6 +48,8 @@ export function loadSubgraphConfig(
     z.object({
       ...serviceEnv,
       MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
+      SUBGRAPH_MAX_DEPTH: env.int(20, { min: 1, max: 1_000 }),
+      SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
       DATALOADER_BATCHING: env.bool(true),
       DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
       SEED_ON_EMPTY: env.bool(true),
@@ -69,6 +76,8 @@ export function loadSubgraphConfig(
     port: own.PORT,
     database: { url: own.DATABASE_URL, poolSize: own.DATABASE_POOL_SIZE, dataDir: own.DATA_DIR },
     maxPageSize: shared.MAX_PAGE_SIZE,
+    limits: { maxDepth: shared.SUBGRAPH_MAX_DEPTH, maxEntities: shared.SUBGRAPH_MAX_ENTITIES },
+    introspection: shared.NODE_ENV !== 'production',
     loaders: { batch: shared.DATALOADER_BATCHING, maxBatchSize: shared.DATALOADER_MAX_BATCH_SIZE },
     seed: {
       onEmpty: shared.SEED_ON_EMPTY,

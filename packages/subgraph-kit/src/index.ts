@@ -5,12 +5,14 @@
  */
 export { loadSubgraphConfig, type SubgraphConfig } from './config.js';
 export { readTypeDefs, type SubgraphDefinition, type SubgraphResolvers, type ClosableClient } from './definition.js';
-export { createSubgraphApollo } from './apollo.js';
+export { createSubgraphApollo, type SubgraphApolloOptions } from './apollo.js';
+export { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
 export { startSubgraph, runSubgraph, type RunningSubgraph } from './start.js';
 export {
   createBatchLoader,
   createRowLoader,
   DEFAULT_MAX_BATCH_SIZE,
+  loadByKey,
   type BatchOptions,
   type BatchLoaderOptions,
   type RowLoaderOptions,
@@ -29,5 +31,5 @@ export {
   type PageRequest,
   type PageSizeLimits,
 } from './pagination.js';
-export { isUuid } from './ids.js';
+export { isUuid, canonicalId, idReference, UUID_KEYS } from './ids.js';
 export { uniqueViolationFields, violates, isRecordNotFound } from './prisma-errors.js';

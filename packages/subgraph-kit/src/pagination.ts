@@ -1,6 +1,6 @@
 import { badUserInput } from '@tessera/service-kit';
 import type DataLoader from 'dataloader';
-import { isUuid } from './ids.js';
+import { canonicalId, isUuid } from './ids.js';
 
 /** Bounds of the `first` argument of every connection. */
 export interface PageSizeLimits {
@@ -34,7 +34,7 @@ export function decodeCursor(cursor: string, field = 'after'): string {
   if (!decoded.startsWith(CURSOR_PREFIX) || !isUuid(decoded.slice(CURSOR_PREFIX.length))) {
     throw badUserInput(`"${field}" is not a cursor returned by this API.`, field);
   }
-  return decoded.slice(CURSOR_PREFIX.length);
+  return canonicalId(decoded.slice(CURSOR_PREFIX.length));
 }
 
 /**

@@ -29,7 +29,7 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     throw error;
   });
   const server = createHttpServer({
-    apollo: createSubgraphApollo(definition, logger),
+    apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection }),
     context: async () => definition.createContext(client, config),
     logger,
     readiness: () => database.ping(),

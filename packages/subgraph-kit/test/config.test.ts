@@ -13,6 +13,8 @@ describe('loadSubgraphConfig', () => {
       port: 4001,
       database: { url: undefined, poolSize: 10, dataDir: '.data/users' },
       maxPageSize: 100,
+      limits: { maxDepth: 20, maxEntities: 1_000 },
+      introspection: true,
       loaders: { batch: true, maxBatchSize: DEFAULT_MAX_BATCH_SIZE },
       seed: { onEmpty: true, users: 200, products: 100, reviews: 2000, seed: 42 },
     });
@@ -24,6 +26,11 @@ describe('loadSubgraphConfig', () => {
       { REVIEWS_PORT: '5003', USERS_PORT: '9999', REVIEWS_DATABASE_URL: 'postgres://db/reviews', REVIEWS_DATABASE_POOL_SIZE: '3', DATALOADER_BATCHING: 'false', MAX_PAGE_SIZE: '50' },
     );
     expect(config).toMatchObject({ port: 5003, database: { url: 'postgres://db/reviews', poolSize: 3 }, loaders: { batch: false }, maxPageSize: 50 });
+  });
+
+  it('turns introspection off in production and reads the subgraph limits', () => {
+    const config = loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, { NODE_ENV: 'production', SUBGRAPH_MAX_DEPTH: '8', SUBGRAPH_MAX_ENTITIES: '50' });
+    expect(config).toMatchObject({ introspection: false, limits: { maxDepth: 8, maxEntities: 50 } });
   });
 
   it('stops with a message naming the prefixed variable', () => {

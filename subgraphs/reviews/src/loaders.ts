@@ -1,5 +1,5 @@
 import type { Review } from '@tessera/prisma/reviews';
-import { createBatchLoader, createRowLoader, isUuid, type BatchOptions } from '@tessera/subgraph-kit';
+import { canonicalId, createBatchLoader, createRowLoader, isUuid, UUID_KEYS, type BatchOptions } from '@tessera/subgraph-kit';
 import type { ReviewsDb } from './db.js';
 import { fetchRatingSummaries, fetchReviewPages, type RatingSummary, type ReviewPageKey, type ReviewParent } from './reviews-by-parent.js';
 
@@ -14,6 +14,7 @@ export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
       missing: NO_REVIEWS,
       // Ids from other subgraphs are UUIDs; anything else cannot have reviews (and must not reach a ::uuid cast).
       isValidKey: (k) => isUuid(k.parentId) && (k.afterId === undefined || isUuid(k.afterId)),
+      canonicalKey: (k) => ({ ...k, parentId: canonicalId(k.parentId) }),
       cacheKeyFn: pageCacheKey,
     });
 
@@ -21,7 +22,7 @@ export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
     /** Reviews by id: one `WHERE id IN (...)` per batch. */
     reviewById: createRowLoader((ids) => db.review.findMany({ where: { id: { in: ids } } }), (r) => r.id, {
       ...batching,
-      isValidKey: isUuid,
+      ...UUID_KEYS,
     }),
     /** `Product.reviews` pages: one LATERAL statement for every product of a batch. */
     reviewPagesByProduct: pages('product'),
@@ -31,7 +32,7 @@ export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
     ratingSummaryByProduct: createBatchLoader((ids: string[]) => fetchRatingSummaries(db, ids), {
       ...batching,
       missing: NO_RATINGS,
-      isValidKey: isUuid,
+      ...UUID_KEYS,
     }),
   };
 }

@@ -1,11 +1,11 @@
 import { badUserInput } from '@tessera/service-kit';
-import { isUuid } from '@tessera/subgraph-kit';
+import { canonicalId, isUuid } from '@tessera/subgraph-kit';
 import type { CreateReviewInput } from './generated/resolvers-types.js';
 
 /**
  * Checks `createReview`'s input; throws BAD_USER_INPUT naming the field. Whether the
  * product and author exist is the other subgraphs' knowledge (separate databases), so
- * here ids are only checked for form.
+ * here ids are only checked for form (and stored in canonical case).
  */
 export function validateCreateReview(input: CreateReviewInput): CreateReviewInput {
   const body = input.body.trim();
@@ -15,5 +15,5 @@ export function validateCreateReview(input: CreateReviewInput): CreateReviewInpu
   if (body.length < 1 || body.length > 5_000) throw badUserInput('Body must be 1–5,000 characters.', 'input.body');
   if (!isUuid(input.productId)) throw badUserInput('productId is not a product id.', 'input.productId');
   if (!isUuid(input.authorId)) throw badUserInput('authorId is not a user id.', 'input.authorId');
-  return { ...input, body };
+  return { ...input, body, productId: canonicalId(input.productId), authorId: canonicalId(input.authorId) };
 }

@@ -1,4 +1,4 @@
-import { createRowLoader, isUuid, type BatchOptions } from '@tessera/subgraph-kit';
+import { createRowLoader, UUID_KEYS, type BatchOptions } from '@tessera/subgraph-kit';
 import type { UsersDb } from './db.js';
 
 /** Per-request loaders of the users subgraph. Create one set per request, never share. */
@@ -7,7 +7,7 @@ export function createLoaders(db: UsersDb, batching: BatchOptions = {}) {
     /** Users by id: one `WHERE id IN (...)` per batch, e.g. per `_entities` call. */
     userById: createRowLoader((ids) => db.user.findMany({ where: { id: { in: ids } } }), (user) => user.id, {
       ...batching,
-      isValidKey: isUuid,
+      ...UUID_KEYS,
     }),
   };
 }

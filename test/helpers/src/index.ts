@@ -14,11 +14,12 @@ export {
 export {
   startPlatform,
   SERVICES,
+  GRAPHQL_RESPONSE_ACCEPT,
   type Platform,
   type PlatformOptions,
   type ServiceName,
   type GraphQLBody,
 } from './platform.js';
-export { createSubgraphHarness, type SubgraphHarness } from './subgraph-harness.js';
+export { createSubgraphHarness, type SubgraphHarness, type SubgraphHarnessOptions } from './subgraph-harness.js';
 export { createStatementCounter, type StatementCounter } from './statement-counter.js';
 export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type SubgraphName } from './subgraph-databases.js';

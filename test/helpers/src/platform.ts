@@ -48,6 +48,13 @@ export interface Platform {
   stop(): Promise<Record<ServiceName, number | null>>;
 }
 
+/**
+ * What modern clients (Apollo Client among them) accept: the GraphQL-over-HTTP media type
+ * first, under which a request error keeps its 4xx status. Under the legacy
+ * `application/json` alone it would be 200 with `errors`.
+ */
+export const GRAPHQL_RESPONSE_ACCEPT = 'application/graphql-response+json, application/json;q=0.9';
+
 export interface GraphQLBody {
   data?: Record<string, any> | null;
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
@@ -137,7 +144,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     async graphql(query, variables) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as GraphQLBody };

@@ -1,7 +1,7 @@
 import type { BaseContext } from '@apollo/server';
 import { openDatabase, type Database } from '@tessera/prisma';
 import { createLogger } from '@tessera/service-kit';
-import { createSubgraphApollo, DEFAULT_MAX_BATCH_SIZE, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
+import { createSubgraphApollo, loadSubgraphConfig, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
 
 /** A subgraph's Apollo Server on a fresh in-memory (or given PostgreSQL) database, for `executeOperation` tests. */
 export interface SubgraphHarness<Client> {
@@ -12,25 +12,34 @@ export interface SubgraphHarness<Client> {
   close(): Promise<void>;
 }
 
+/** Options of {@link createSubgraphHarness}. */
+export interface SubgraphHarnessOptions {
+  /** A PostgreSQL database to use. @default a fresh in-memory PGlite */
+  url?: string;
+  /** Variables the subgraph's configuration is read from, as at start-up (`SUBGRAPH_MAX_ENTITIES`, …). @default {} */
+  env?: Record<string, string>;
+}
+
 /**
- * Builds the subgraph exactly as `startSubgraph` does (same schema, resolvers, error
- * formatting), minus HTTP. `url` selects a PostgreSQL database; default is in-memory PGlite.
+ * Builds the subgraph exactly as `startSubgraph` does (configuration, schema, resolvers,
+ * guards, error formatting), minus HTTP.
  */
 export async function createSubgraphHarness<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { url, maxPageSize = 100, loaders = { batch: true, maxBatchSize: DEFAULT_MAX_BATCH_SIZE } }: { url?: string; maxPageSize?: number; loaders?: { batch: boolean; maxBatchSize: number } } = {},
+  { url, env = {} }: SubgraphHarnessOptions = {},
 ): Promise<SubgraphHarness<Client>> {
+  const config = loadSubgraphConfig({ name: definition.name, defaultPort: 0 }, { NODE_ENV: 'test', ...env });
   const database = await openDatabase({ name: definition.name, url, dataDir: 'memory://' });
   await database.migrate();
   const client = definition.createClient(database.adapter);
-  const apollo = createSubgraphApollo(definition, createLogger({ service: definition.name, level: 'silent' }));
+  const logger = createLogger({ service: definition.name, level: 'silent' });
+  const apollo = createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection });
   await apollo.start();
   return {
     client,
     database,
     async execute(query, variables) {
-      const contextValue = definition.createContext(client, { maxPageSize, loaders } as Parameters<typeof definition.createContext>[1]);
-      const response = await apollo.executeOperation({ query, variables }, { contextValue });
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: definition.createContext(client, config) });
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return response.body.singleResult as { data?: any; errors?: any[] };
     },

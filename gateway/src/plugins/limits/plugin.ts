@@ -44,11 +44,10 @@ export function createOperationLimits(options: OperationLimitsOptions): Operatio
     options.logger.warn({ operationName, code: error.extensions.code, limit: error.message }, 'operation over a limit (measure-only mode: served)');
   };
 
-  const admit: AdmissionStep<CostContext> = ({ document, operationName, request, schema, contextValue }) => {
+  const admit: AdmissionStep<CostContext> = ({ document, operationName, schema, contextValue }, { variables }) => {
     const shapeError = checkShape(cache.shape(document, operationName), options);
     if (shapeError) refuse(shapeError, operationName);
 
-    const variables = request.variables ?? {};
     const directives = options.costDirectives();
     const estimated = cache.cost({ document, operationName, variables, directives }, () =>
       estimateCost(schema, document, directives, { variables, operationName, options: { ...options.costModel, maxNodes: options.maxNodes + 1 } }),

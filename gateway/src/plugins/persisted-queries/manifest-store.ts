@@ -4,6 +4,11 @@ import { sha256, type PersistedQueryManifest } from '../../manifest/index.js';
 
 /** Redis hash holding the published manifest: field = operation id, value = body. */
 const MANIFEST_KEY = 'pq:manifest';
+/**
+ * Written with every publication, so that an empty manifest (which Redis cannot keep as a
+ * hash) is told apart from a manifest Redis lost (a restart without persistence, an eviction).
+ */
+const PUBLISHED_KEY = 'pq:manifest:published';
 
 /** Writes a manifest into Redis, replacing the previous one in one transaction. */
 export async function publishManifest(redis: Redis, manifest: PersistedQueryManifest, prefix: string): Promise<number> {
@@ -11,6 +16,7 @@ export async function publishManifest(redis: Redis, manifest: PersistedQueryMani
   const entries = manifest.operations.flatMap((op) => [op.id, op.body]);
   const transaction = redis.multi().del(key);
   if (entries.length) transaction.hset(key, ...entries);
+  transaction.set(prefix + PUBLISHED_KEY, JSON.stringify({ at: new Date().toISOString(), operations: manifest.operations.length }));
   await transaction.exec();
   return manifest.operations.length;
 }
@@ -31,7 +37,9 @@ export interface ManifestStore {
 /**
  * Keeps the published manifest in memory and refreshes it from Redis every `refreshMs`,
  * so trusted documents resolve without a Redis round trip and keep working through a
- * Redis outage (with the last manifest loaded).
+ * Redis outage, and through Redis losing its data: a manifest that disappeared without a
+ * new publication leaves the last one in force (only publishing, even an empty manifest,
+ * replaces it). A gateway that starts before anything was published serves an empty list.
  */
 export function createManifestStore({
   redis,
@@ -47,9 +55,20 @@ export function createManifestStore({
   let bodies = new Map<string, string>();
   let trusted = new Set<string>();
   let loaded = false;
+  let lostWarned = false;
   const refresh = async () => {
     try {
-      const entries = await redis.hgetall(prefix + MANIFEST_KEY);
+      const [[, entries], [, published]] = (await redis.multi().hgetall(prefix + MANIFEST_KEY).get(prefix + PUBLISHED_KEY).exec()) as [
+        [unknown, Record<string, string>],
+        [unknown, string | null],
+      ];
+      const missing = published === null && Object.keys(entries).length === 0;
+      if (missing && loaded) {
+        if (!lostWarned) logger.warn({ operations: bodies.size }, 'persisted query manifest missing from Redis: keeping the last one (publish again)');
+        lostWarned = true;
+        return;
+      }
+      lostWarned = false;
       bodies = new Map(Object.entries(entries));
       trusted = new Set([...bodies.values()].map(sha256));
       loaded = true;

@@ -15,6 +15,10 @@ export interface PersistedQueriesOptions {
   keyPrefix: string;
   /** How long a registered APQ stays in Redis. @default 86_400 */
   apqTtlSeconds: number;
+  /** Largest query text an APQ registration stores, in bytes. @default 131_072 */
+  apqMaxBytes: number;
+  /** Request headers that can change an answer; a CDN-cacheable response names them in `Vary`. */
+  varyHeaders: string[];
   /** Trusted documents: `off`, `allow` or `enforce` (needs `redis`). @default 'off' */
   mode: 'off' | 'allow' | 'enforce';
   /** Keys that let a developer run free-form queries in `enforce` mode. @default [] */
@@ -47,9 +51,15 @@ export function createPersistedQueries(options: PersistedQueriesOptions): Persis
   const { redis, keyPrefix: prefix, logger } = options;
   const manifest =
     redis && options.mode !== 'off' ? createManifestStore({ redis, prefix, refreshMs: options.manifestRefreshMs, logger }) : undefined;
-  const trusted = { mode: options.mode, manifest, isDeveloper: createDeveloperKeyCheck(options.developerKeys), getMaxAgeSeconds: options.getMaxAgeSeconds };
+  const trusted = {
+    mode: options.mode,
+    manifest,
+    isDeveloper: createDeveloperKeyCheck(options.developerKeys),
+    getMaxAgeSeconds: options.getMaxAgeSeconds,
+    varyHeaders: options.varyHeaders,
+  };
   return {
-    apq: { ttl: options.apqTtlSeconds, ...(redis && { cache: createApqCache({ redis, prefix, logger }) }) },
+    apq: { ttl: options.apqTtlSeconds, cache: createApqCache({ redis, prefix, maxBytes: options.apqMaxBytes, logger }) },
     plugin: createPersistedQueriesPlugin(trusted),
     admit: createTrustedDocumentsStep(trusted),
     ready: async () => {

@@ -28,6 +28,8 @@ export interface TrustedDocumentsOptions {
   isDeveloper: DeveloperKeyCheck;
   /** `max-age` for GET requests by hash that succeed, so a CDN may cache them. @default 60 */
   getMaxAgeSeconds: number;
+  /** Request headers that can change an answer, named in `Vary` of a cacheable response (the developer key is added). */
+  varyHeaders: string[];
 }
 
 /**
@@ -65,6 +67,7 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
         async willSendResponse({ response, operation, errors }) {
           if (cacheableGet && operation?.operation === 'query' && !errors?.length) {
             response.http.headers.set('cache-control', `public, max-age=${options.getMaxAgeSeconds}`);
+            response.http.headers.set('vary', [...new Set([...options.varyHeaders, DEVELOPER_KEY_HEADER])].join(', '));
           }
         },
       };

@@ -1,7 +1,8 @@
+import { loadByKey } from '@tessera/subgraph-kit';
 import type { ProductResolvers } from '../generated/resolvers-types.js';
 
 export const Product: ProductResolvers = {
   __resolveReference: (reference, { loaders }) =>
-    'id' in reference ? loaders.productById.load(reference.id) : loaders.productBySku.load(reference.sku),
+    'id' in reference ? loadByKey(loaders.productById, reference.id) : loadByKey(loaders.productBySku, reference.sku),
   price: (product) => ({ amount: product.priceAmount, currency: product.priceCurrency }),
 };

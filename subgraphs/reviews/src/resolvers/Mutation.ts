@@ -1,5 +1,5 @@
 import { notFound } from '@tessera/service-kit';
-import { isRecordNotFound, isUuid } from '@tessera/subgraph-kit';
+import { canonicalId, isRecordNotFound, isUuid } from '@tessera/subgraph-kit';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { forgetReviewsOf } from '../loaders.js';
 import { validateCreateReview } from '../validation.js';
@@ -12,7 +12,8 @@ export const Mutation: MutationResolvers = {
     forgetReviewsOf(loaders, review);
     return review;
   },
-  deleteReview: async (_parent, { id }, { db, loaders }) => {
+  deleteReview: async (_parent, args, { db, loaders }) => {
+    const id = canonicalId(args.id);
     if (!isUuid(id)) throw notFound(`No review with id "${id}".`, { id });
     try {
       // One DELETE … RETURNING: a concurrent delete makes this one NOT_FOUND, never half-done.

@@ -1,7 +1,8 @@
+import { loadByKey } from '@tessera/subgraph-kit';
 import type { ReviewResolvers } from '../generated/resolvers-types.js';
 
 export const Review: ReviewResolvers = {
-  __resolveReference: (reference, { loaders }) => loaders.reviewById.load(reference.id),
+  __resolveReference: (reference, { loaders }) => loadByKey(loaders.reviewById, reference.id),
   author: (review) => ({ id: review.authorId }),
   product: (review) => ({ id: review.productId }),
 };

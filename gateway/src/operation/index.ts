@@ -1,0 +1,1 @@
+export { resolveOperation, type ResolvedOperation } from './resolve.js';

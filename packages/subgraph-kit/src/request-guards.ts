@@ -1,0 +1,137 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { badUserInput, ErrorCode, measureOperation } from '@tessera/service-kit';
+import { GraphQLError, isUnionType, Kind, valueFromASTUntyped, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from 'graphql';
+
+/** What one subgraph request may ask for, whoever sends it. */
+export interface RequestLimits {
+  /** Deepest field nesting (introspection left out). @default 20 */
+  maxDepth: number;
+  /** `_entities` representations resolved by one request. @default 1_000 */
+  maxEntities: number;
+}
+
+/**
+ * A subgraph's own guards, checked once the operation is known and before any resolver runs
+ * (so before any database work): depth, the number and the form of `_entities`
+ * representations, and text PostgreSQL cannot store (U+0000) anywhere in the arguments. The gateway enforces richer limits; these
+ * hold for a request that reaches the subgraph some other way.
+ */
+export function createRequestGuardsPlugin<C extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operationName, request, schema }) {
+          const variables = request.variables ?? {};
+          const depth = measureOperation(document, operationName).depth;
+          if (depth > limits.maxDepth) {
+            throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, { depth: { measured: depth, max: limits.maxDepth } });
+          }
+          const entities = countRepresentations(document, variables);
+          if (entities > limits.maxEntities) {
+            throw refusal(ErrorCode.MaxEntities, `Request resolves ${entities} entities; at most ${limits.maxEntities}.`, {
+              entities: { measured: entities, max: limits.maxEntities },
+            });
+          }
+          const field = argumentWithNul(document, variables);
+          if (field !== undefined) throw badUserInput('Text may not contain the character U+0000.', field, { http: { status: 400 } });
+          const representation = invalidRepresentation(document, variables, schema);
+          if (representation !== undefined) {
+            throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
+              http: { status: 400 },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+function refusal(code: ErrorCode, message: string, details: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...details, http: { status: 400 } } });
+}
+
+/** The representations given to the document's `_entities` fields, as JSON values (literals converted). */
+function representationsOf(document: DocumentNode, variables: Record<string, unknown>): unknown[] {
+  const representations: unknown[] = [];
+  visit(document, {
+    Field(node) {
+      if (node.name.value !== '_entities') return;
+      const value = node.arguments?.find((a) => a.name.value === 'representations')?.value;
+      const list = value ? valueFromASTUntyped(value, variables) : undefined;
+      if (Array.isArray(list)) representations.push(...list);
+      else if (list !== undefined) representations.push(list);
+    },
+  });
+  return representations;
+}
+
+function countRepresentations(document: DocumentNode, variables: Record<string, unknown>): number {
+  return representationsOf(document, variables).length;
+}
+
+/** The path of the first representation that is not an object naming an entity type of this schema. */
+function invalidRepresentation(document: DocumentNode, variables: Record<string, unknown>, schema: GraphQLSchema): string | undefined {
+  const entity = schema.getType('_Entity');
+  const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
+  const representations = representationsOf(document, variables);
+  for (const [i, representation] of representations.entries()) {
+    const typename = (representation as { __typename?: unknown } | null)?.__typename;
+    if (typeof representation !== 'object' || representation === null || Array.isArray(representation)) return `representations.${i}`;
+    if (typeof typename !== 'string' || !entityTypes.has(typename)) return `representations.${i}.__typename`;
+  }
+  return undefined;
+}
+
+/** The path (`input.name`, `representations.3.sku`) of the first argument text holding U+0000, literal or variable. */
+function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>): string | undefined {
+  let found: string | undefined;
+  visit(document, {
+    Argument(node) {
+      found ??= nulInLiteral(node.value, node.name.value, variables);
+      return false;
+    },
+  });
+  return found;
+}
+
+function nulInLiteral(value: ValueNode, path: string, variables: Record<string, unknown>): string | undefined {
+  switch (value.kind) {
+    case Kind.STRING:
+      return value.value.includes('\0') ? path : undefined;
+    case Kind.LIST:
+      return firstOf(value.values.map((item, i) => () => nulInLiteral(item, `${path}.${i}`, variables)));
+    case Kind.OBJECT:
+      return firstOf(value.fields.map((field) => () => nulInLiteral(field.value, `${path}.${field.name.value}`, variables)));
+    case Kind.VARIABLE:
+      return nulInValue(variables[value.name.value], path);
+    default:
+      return undefined;
+  }
+}
+
+function firstOf(checks: Array<() => string | undefined>): string | undefined {
+  for (const check of checks) {
+    const found = check();
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The same for a variable's JSON value, walked without recursion: a client chooses its depth. */
+function nulInValue(root: unknown, rootPath: string): string | undefined {
+  const pending: Array<[unknown, string]> = [[root, rootPath]];
+  while (pending.length) {
+    const [value, path] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return path;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) pending.push([value[i], `${path}.${i}`]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value).reverse()) {
+        if (key.includes('\0')) return `${path}.${key.replace(/\0/g, '\\u0000')}`;
+        pending.push([item, `${path}.${key}`]);
+      }
+    }
+  }
+  return undefined;
+}
