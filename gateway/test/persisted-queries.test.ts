@@ -37,6 +37,17 @@ describe('createApqCache', () => {
     expect(await cache.get('apq:abc')).toBeUndefined();
   });
 
+  it('serves but does not register a query text longer than maxBytes, on Redis and in memory', async () => {
+    for (const cache of [createApqCache({ redis, prefix, maxBytes: 1_024, logger: silent }), createApqCache({ prefix, maxBytes: 1_024, logger: silent })]) {
+      await cache.set('apq:small', 'x'.repeat(1_024));
+      await cache.set('apq:large', 'x'.repeat(1_025));
+      await cache.set('apq:wide', 'é'.repeat(513));
+      expect(await cache.get('apq:small')).toHaveLength(1_024);
+      expect(await cache.get('apq:large')).toBeUndefined();
+      expect(await cache.get('apq:wide')).toBeUndefined();
+    }
+  });
+
   it('counts a lookup Redis cannot answer as a miss, and says so in the log', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
@@ -66,6 +77,38 @@ describe('published manifest', () => {
       await store.refresh();
       expect(store.body('top')).toBeUndefined();
       expect(store.body('top-v2')).toBe('{ topProducts(first: 3) { name } }');
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('a manifest Redis loses', () => {
+  it('stays in force until a new one is published; publishing an empty manifest is what clears it', async () => {
+    const scope = `${prefix}loss:`;
+    const store = createManifestStore({ redis, prefix: scope, refreshMs: 60_000, logger: silent });
+    try {
+      await publishManifest(redis, manifest([['top', '{ topProducts { name } }']]), scope);
+      await store.refresh();
+      // A Redis restart without persistence, or an eviction: both keys are gone.
+      await redis.del(`${scope}pq:manifest`, `${scope}pq:manifest:published`);
+      await store.refresh();
+      expect(store.body('top')).toBe('{ topProducts { name } }');
+      await publishManifest(redis, manifest([]), scope);
+      await store.refresh();
+      expect(store.body('top')).toBeUndefined();
+      expect(store.loaded()).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('reads as empty for a gateway that starts before anything was published', async () => {
+    const store = createManifestStore({ redis, prefix: `${prefix}never:`, refreshMs: 60_000, logger: silent });
+    try {
+      await store.refresh();
+      expect(store.loaded()).toBe(true);
+      expect(store.isTrusted('{ __typename }')).toBe(false);
     } finally {
       store.close();
     }
@@ -125,6 +168,8 @@ describe('trusted documents through the gateway (enforce)', () => {
     const response = await fetch(`${gateway.url}/graphql?extensions=${encodeURIComponent(extensions)}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     expect(response.headers.get('cache-control')).toBe('public, max-age=120');
+    // Both change the answer: the media type (and so the status), and the developer key (in enforce mode).
+    expect(response.headers.get('vary')).toBe('accept, x-tessera-developer-key');
   });
 });
 

@@ -53,6 +53,9 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
       await app.register(cors, {
         origin: corsOrigins.includes('*') ? true : corsOrigins,
         credentials: !corsOrigins.includes('*'),
+        // An OPTIONS request that is not a full preflight gets an empty 204 (no CORS headers
+        // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
+        strictPreflight: false,
       });
       const handler = fastifyApolloHandler(apollo, { context: (request) => options.context(request) });
       app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], handler });

@@ -10,6 +10,9 @@ export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>, 
   closeWithGrace(
     {
       delay: timeoutMs,
+      // SIGTERM, SIGINT and SIGHUP stop the service; SIGUSR2 stays free for diagnostics
+      // (`--heapsnapshot-signal`), and the fatal signals keep their default.
+      skip: ['SIGUSR2', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV'],
       logger: { error: (error: unknown) => logger.error({ err: error }, 'error during shutdown') },
       onSecondSignal: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
       onTimeout: () => logger.error({ timeoutMs }, 'shutdown timed out: exiting'),

@@ -1,6 +1,8 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { DocumentNode } from 'graphql';
 import { createFormatError, createGraphQLOverHttpPlugin, createRequestLogPlugin, type Logger } from '@tessera/service-kit';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 import { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
@@ -32,6 +34,10 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
     includeStacktraceInErrorResponses: false,
     introspection,
     hideSchemaDetailsFromClientErrors: !introspection,
+    // Parsed and validated documents by hash. The gateway sends a few shapes of query plan
+    // fetches, so a small cache holds them all, and documents sent to fill it (one unique
+    // document per request) cannot grow the heap by Apollo's default 30 MiB.
+    documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: 4 * 1_048_576, sizeCalculation: InMemoryLRUCache.sizeCalculation }),
     // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
     // re-raise the signal and kill the process mid-drain.
     stopOnTerminationSignals: false,

@@ -25,6 +25,7 @@ export {
   pageQuery,
   toConnection,
   findPage,
+  DEFAULT_PAGE_SIZE,
   type Connection,
   type PageArgs,
   type PageQuery,

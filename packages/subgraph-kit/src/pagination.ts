@@ -23,6 +23,13 @@ export interface PageRequest {
 
 const CURSOR_PREFIX = 'c1:';
 
+/**
+ * The page a connection returns when `first` is left out or null. Each connection field's
+ * schema declares the same default (`first: Int = 20`): the gateway's cost estimate counts
+ * that default for an omitted or null `first`, so the two must agree.
+ */
+export const DEFAULT_PAGE_SIZE = 20;
+
 /** Opaque cursor for a row id. Versioned so the encoding can change without breaking stored cursors silently. */
 export function encodeCursor(id: string): string {
   return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
@@ -39,13 +46,14 @@ export function decodeCursor(cursor: string, field = 'after'): string {
 
 /**
  * Validates `first`/`after`. `first` must be 1..max: asking for more than the cap is
- * an error the client can see and fix, not a silently shorter page.
+ * an error the client can see and fix, not a silently shorter page. Left out or null, it is
+ * {@link DEFAULT_PAGE_SIZE}.
  */
 export function parsePageArgs(
   args: PageArgs,
   { max = 100 }: PageSizeLimits = {},
 ): PageRequest {
-  const first = parseFirst(args.first ?? 20, { max });
+  const first = parseFirst(args.first ?? DEFAULT_PAGE_SIZE, { max });
   return { first, afterId: args.after == null ? undefined : decodeCursor(args.after) };
 }
 

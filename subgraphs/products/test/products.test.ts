@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
+import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { productsSubgraph, type ProductsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -106,5 +106,29 @@ describe('queries', () => {
     expect(data._entities[0]).toMatchObject({ sku: 'TOP-1', price: { amount: 100 } });
     expect(data._entities[1]).toEqual({ id: lamp.id, sku: 'LAMP-1', price: { amount: 2599 } });
     expect(data._entities[2]).toBeNull();
+  });
+});
+
+describe('hostile input', () => {
+  it('refuses U+0000 in any text of createProduct, naming the field, writing nothing', async () => {
+    await nulInEveryTextField({
+      execute: (variables) => subgraph.execute(CREATE, variables),
+      input: input({ sku: 'NUL-PROBE' }),
+      fields: ['sku', 'name', 'description', 'price.currency'],
+      count: () => subgraph.client.product.count(),
+    });
+  });
+
+  it('refuses U+0000 in an entity key instead of sending it to the database', async () => {
+    const { errors } = await subgraph.execute(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }`, {
+      r: [{ __typename: 'Product', sku: 'LAMP\u00001' }],
+    });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'representations.0.sku' });
+  });
+
+  it('finds a product by its id in upper case', async () => {
+    const lamp = await subgraph.client.product.findUniqueOrThrow({ where: { sku: 'LAMP-1' } });
+    const { data } = await subgraph.execute(`query ($id: ID!) { product(id: $id) { sku } }`, { id: lamp.id.toUpperCase() });
+    expect(data.product).toEqual({ sku: 'LAMP-1' });
   });
 });

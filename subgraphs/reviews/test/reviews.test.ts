@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { seededId } from '@tessera/seed-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
+import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -97,5 +97,33 @@ describe('Product and User extensions', () => {
     const next = await subgraph.execute(page, { r, after: first.data._entities[0].reviews.pageInfo.endCursor });
     expect(next.errors).toBeUndefined();
     expect(next.data._entities[0].reviews.edges.map((e: { node: { rating: number } }) => e.node.rating)).toEqual([4, 5]);
+  });
+});
+
+describe('hostile input', () => {
+  it('refuses U+0000 in any text of createReview, naming the field, writing nothing', async () => {
+    await nulInEveryTextField({
+      execute: (variables) => subgraph.execute(CREATE, variables),
+      input: { productId, authorId, rating: 3, body: 'ok' },
+      fields: ['body', 'productId', 'authorId'],
+      count: () => subgraph.client.review.count(),
+    });
+  });
+
+  it('stores ids given in upper case in canonical form, and deletes by an upper-case id', async () => {
+    const { data } = await subgraph.execute(CREATE, { input: { productId: productId.toUpperCase(), authorId: authorId.toUpperCase(), rating: 5, body: 'Case' } });
+    expect(data.createReview).toMatchObject({ author: { id: authorId }, product: { id: productId } });
+    const stored = await subgraph.client.review.findUniqueOrThrow({ where: { id: data.createReview.id } });
+    expect(stored).toMatchObject({ productId, authorId });
+    const removed = await subgraph.execute(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, { id: stored.id.toUpperCase() });
+    expect(removed.data.deleteReview).toEqual({ id: stored.id });
+  });
+
+  it("pages a product's reviews whether the product id comes in upper or lower case", async () => {
+    const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount reviews(first: 50) { edges { node { id } } } } } }`;
+    const lower = await subgraph.execute(query, { r: [{ __typename: 'Product', id: productId }] });
+    const upper = await subgraph.execute(query, { r: [{ __typename: 'Product', id: productId.toUpperCase() }] });
+    expect(upper.data).toEqual(lower.data);
+    expect(lower.data._entities[0].reviewCount).toBeGreaterThan(0);
   });
 });

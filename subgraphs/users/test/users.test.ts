@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, type SubgraphHarness } from '@tessera/test-helpers';
+import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { usersSubgraph, type UsersDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -128,5 +128,26 @@ describe('entities', () => {
     expect(data.user).toEqual({ username: user.username });
     const missing = await subgraph.execute(`{ user(id: "nope") { username } }`);
     expect(missing.data.user).toBeNull();
+  });
+});
+
+describe('hostile input', () => {
+  it('refuses U+0000 in any text of createUser, naming the field, writing nothing', async () => {
+    await nulInEveryTextField({
+      execute: (variables) => subgraph.execute(CREATE, variables),
+      input: input({ username: 'nul_probe', email: 'nul@example.com' }),
+      fields: ['username', 'name', 'email'],
+      count: () => subgraph.client.user.count(),
+    });
+  });
+
+  it('finds a user by its id in upper case, as an argument and as an entity key', async () => {
+    const user = await subgraph.client.user.findFirstOrThrow();
+    const upper = user.id.toUpperCase();
+    expect((await subgraph.execute(`query ($id: ID!) { user(id: $id) { id } }`, { id: upper })).data.user).toEqual({ id: user.id });
+    const entities = await subgraph.execute(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }`, {
+      r: [{ __typename: 'User', id: upper }],
+    });
+    expect(entities.data._entities).toEqual([{ id: user.id }]);
   });
 });

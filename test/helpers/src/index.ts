@@ -23,3 +23,4 @@ export {
 export { createSubgraphHarness, type SubgraphHarness, type SubgraphHarnessOptions } from './subgraph-harness.js';
 export { createStatementCounter, type StatementCounter } from './statement-counter.js';
 export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type SubgraphName } from './subgraph-databases.js';
+export { nulInEveryTextField, type NulInTextOptions } from './text-inputs.js';

@@ -44,6 +44,8 @@ export interface Platform {
   spawnGateway(env?: Record<string, string>): Promise<{ url: string; logs(): string; stop(): Promise<number | null> }>;
   /** Everything a service wrote to stdout/stderr so far (for failure messages). */
   logs(service: ServiceName): string;
+  /** The process id of a running service (to read its memory, say). */
+  pid(service: ServiceName): number;
   /** SIGTERM to all (gateway first), wait for them to exit; returns each one's exit code. */
   stop(): Promise<Record<ServiceName, number | null>>;
 }
@@ -173,6 +175,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
       return { url: `http://127.0.0.1:${port}/graphql`, logs: () => output, stop };
     },
     logs,
+    pid: (service) => children.get(service)!.pid!,
     async stop() {
       await Promise.all([...extraGateways].map((child) => stopChild(child)));
       const gateway = await stopOne('gateway');
