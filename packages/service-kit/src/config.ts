@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSigningKeys, type SigningKey } from './request-signing.js';
 
 /**
  * Parses `env` with `schema` once, at start-up. On failure it throws a
@@ -13,11 +14,28 @@ export function parseConfig<S extends z.ZodType>(
   const scoped = prefix ? unprefixed(env, prefix) : env;
   const result = schema.safeParse(scoped);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const variable = prefix + (issue.path.join('.') || '(environment)');
-    return `  ${variable}: ${issue.message}`;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${prefix + (issue.path.join('.') || '(environment)')}: ${issue.message}`),
+  );
+}
+
+/**
+ * Runs independent parses (a service's shared and prefixed variables, say) and, if any
+ * fails, throws one {@link ConfigError} naming every bad variable of all of them.
+ */
+export function parseAll<const T extends readonly unknown[]>(...parsers: { [K in keyof T]: () => T[K] }): T {
+  const problems: string[] = [];
+  const results = parsers.map((parse) => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
   });
-  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  if (problems.length) throw new ConfigError(problems);
+  return results as unknown as T;
 }
 
 /** The variables starting with `prefix`, with the prefix removed. */
@@ -29,10 +47,19 @@ function unprefixed(env: NodeJS.ProcessEnv, prefix: string): NodeJS.ProcessEnv {
   );
 }
 
-/** A bad environment variable; its message is meant for the operator. */
+/** Bad environment variables; the message, one line per `VARIABLE: problem`, is meant for the operator. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+  }
 }
+
+/**
+ * Options for a `superRefine` over a service's variables: run even when some variable is
+ * already bad, so one start names every problem (zod skips refinements after an issue).
+ */
+export const CHECK_ALWAYS = { when: () => true } as const;
 
 /** Empty strings count as unset, so `FOO=` in an .env file means "use the default". */
 const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
@@ -93,9 +120,29 @@ export const env = {
   /** `true` or `false`, or undefined when unset (the caller derives the default). */
   optionalBool: () =>
     z.preprocess(unsetIfEmpty, z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive', error: 'expected true or false' }).optional()),
-  nodeEnv: () => z.preprocess(unsetIfEmpty, z.enum(['development', 'production', 'test']).default('development')),
+  /** `development` only when said so: anything else runs with production's safe defaults. */
+  nodeEnv: () => z.preprocess(unsetIfEmpty, z.enum(['development', 'production', 'test']).default('production')),
   logLevel: () =>
     z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  /** Text that must be given (outside development, checked by {@link requiredOutsideDevelopment}). */
+  optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
+  /** `kid:secret` pairs (see `parseSigningKeys`), or undefined when unset. */
+  signingKeys: () =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .optional()
+        .transform((value, ctx) => {
+          if (value === undefined) return undefined;
+          try {
+            return parseSigningKeys(value);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+            return z.NEVER;
+          }
+        }),
+    ),
   list: (fallback: string[]) =>
     z.preprocess(
       unsetIfEmpty,
@@ -111,15 +158,52 @@ export const serviceEnv = {
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   LOG_PRETTY: env.optionalBool(),
-  HOST: env.string('0.0.0.0'),
+  HOST: env.optionalString(),
+  /** `kid:secret` pairs shared by the gateway (signs with the first) and the subgraphs (accept any). */
+  SUBGRAPH_SIGNING_KEYS: env.signingKeys(),
 };
 
-/** The settings every service derives from {@link serviceEnv}: pretty logs default to development. */
+/**
+ * The settings every service derives from {@link serviceEnv}. Development is what `pnpm dev`
+ * says it is: pretty logs, bound to loopback. Anything else binds every interface (a container).
+ */
 export function serviceSettings(c: {
   NODE_ENV: 'development' | 'production' | 'test';
   LOG_LEVEL: string;
   LOG_PRETTY?: boolean;
-  HOST: string;
+  HOST?: string;
+  SUBGRAPH_SIGNING_KEYS?: SigningKey[];
 }) {
-  return { nodeEnv: c.NODE_ENV, logLevel: c.LOG_LEVEL, prettyLogs: c.LOG_PRETTY ?? c.NODE_ENV === 'development', host: c.HOST };
+  const development = c.NODE_ENV === 'development';
+  return {
+    nodeEnv: c.NODE_ENV,
+    development,
+    logLevel: c.LOG_LEVEL,
+    prettyLogs: c.LOG_PRETTY ?? development,
+    host: c.HOST ?? (development ? '127.0.0.1' : '0.0.0.0'),
+    signingKeys: c.SUBGRAPH_SIGNING_KEYS,
+  };
+}
+
+/**
+ * A zod check for a service's variables: outside development, each of `names` must be set
+ * (production refuses to start on a silent default). Use with `.superRefine(…, CHECK_ALWAYS)`.
+ */
+export function requiredOutsideDevelopment(names: string[], hint: (name: string) => string = () => 'required outside development (NODE_ENV=development)') {
+  return (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    if (values.NODE_ENV === 'development') return;
+    for (const name of names) if (values[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: hint(name) });
+  };
+}
+
+const SUBGRAPH_URL = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
+
+/**
+ * `SUBGRAPH_<NAME>_URL` variables, validated as http(s) URLs, keyed by lowercase subgraph
+ * name: where the gateway routes a subgraph, and where a subgraph reaches another.
+ */
+export function subgraphUrls(source: NodeJS.ProcessEnv): Record<string, string> {
+  const names = Object.keys(source).filter((key) => SUBGRAPH_URL.test(key) && source[key]);
+  const urls = parseConfig(z.object(Object.fromEntries(names.map((key) => [key, env.url('')]))), source) as Record<string, string>;
+  return Object.fromEntries(names.map((key) => [SUBGRAPH_URL.exec(key)![1]!.toLowerCase(), urls[key]!]));
 }

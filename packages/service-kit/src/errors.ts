@@ -21,6 +21,10 @@ export const ErrorCode = {
   MaxDepth: 'MAX_DEPTH_LIMIT',
   /** A subgraph request resolving more `_entities` representations than `SUBGRAPH_MAX_ENTITIES`; `extensions.entities: { measured, max }`. */
   MaxEntities: 'MAX_ENTITIES_LIMIT',
+  /** No valid credentials: a bad bearer token at the gateway, a missing or bad gateway signature at a subgraph (HTTP 401). */
+  Unauthenticated: 'UNAUTHENTICATED',
+  /** The caller is known but may not do this (another user's review, a missing scope); nothing was done. */
+  Forbidden: 'FORBIDDEN',
   /** Anything unexpected; details only in the log. */
   InternalServerError: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -34,6 +38,16 @@ export function badUserInput(message: string, field: string, extra: Record<strin
 /** The thing asked for does not exist. */
 export function notFound(message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.NotFound, ...extra } });
+}
+
+/** No identity where one is needed (the gateway checks `@authenticated` first; this is the subgraph's own check). */
+export function unauthenticated(message = 'Sign in to do this.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.Unauthenticated } });
+}
+
+/** The caller may not do this; `extra` says what would allow it (e.g. `{ scope: 'users:write' }`). */
+export function forbidden(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.Forbidden, ...extra } });
 }
 
 /** The body of an error answered outside GraphQL execution (HTTP-level rejections), in GraphQL's shape. */

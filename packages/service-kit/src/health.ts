@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 /** Resolves when a part can serve traffic; rejects with the reason otherwise. */
 export type ReadinessCheck = () => Promise<void>;
 
+/** The probes' paths: open to anyone (load balancers, orchestrators), answering nothing internal. */
+export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
+
 /**
  * One readiness check made of several parts' checks, run together: ready when all are,
  * otherwise rejected with every failing part's reason (`name: reason; …`).

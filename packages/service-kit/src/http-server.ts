@@ -1,9 +1,9 @@
 import cors from '@fastify/cors';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { fastify, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { registerHealthRoutes, type ReadinessCheck } from './health.js';
+import { PROBE_PATHS, registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { createBatchLimitHook, createHttpErrorHandler, notFoundHandler } from './http-errors.js';
 
 /** Options of {@link createHttpServer}. */
@@ -23,7 +23,18 @@ export interface HttpServerOptions<C extends BaseContext> {
   path?: string;
   /** Operations allowed in one batched (JSON array) request; Apollo refuses batches unless enabled. @default 0 */
   maxBatchOperations?: number;
+  /**
+   * Runs before every request but the probes (`/health`, `/ready`), its body parsed and the
+   * raw text kept as `request.rawBody`; it may answer the request itself (a subgraph refuses
+   * unsigned ones, whatever the path).
+   */
+  guard?: (request: RawBodyRequest, reply: HttpReply) => Promise<unknown>;
 }
+
+/** A request whose JSON body is also kept as the text it arrived as (a signature covers the bytes). */
+export type RawBodyRequest = FastifyRequest & { rawBody?: string };
+/** The reply a guard may answer with. */
+export type HttpReply = FastifyReply;
 
 /** The running service: listen, then close on shutdown. */
 export interface HttpServer {
@@ -43,6 +54,9 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
   const app = fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
   app.setErrorHandler(createHttpErrorHandler({ bodyLimit, logger }));
   app.setNotFoundHandler(notFoundHandler);
+  keepRawJsonBody(app);
+  const { guard } = options;
+  if (guard) app.addHook('preHandler', async (request, reply) => (PROBE_PATHS.has(request.routeOptions.url ?? '') ? undefined : guard(request, reply)));
   if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
   registerHealthRoutes(app, { readiness, logger });
 
@@ -68,4 +82,14 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
       await apollo.stop();
     },
   };
+}
+
+/** Fastify's own JSON parser (with its prototype-poisoning protection), keeping the raw text too. */
+function keepRawJsonBody(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    (request as RawBodyRequest).rawBody = body as string;
+    parseJson(request, body as string, done);
+  });
 }

@@ -4,13 +4,25 @@
  * request log, graceful shutdown, and the shape of an operation (both gateway and subgraphs
  * limit its depth).
  */
-export { parseConfig, ConfigError, env, serviceEnv, serviceSettings } from './config.js';
-export { ErrorCode, badUserInput, notFound, errorBody, createFormatError } from './errors.js';
+export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphUrls } from './config.js';
+export { ErrorCode, badUserInput, notFound, forbidden, unauthenticated, errorBody, createFormatError } from './errors.js';
 export { createGraphQLOverHttpPlugin, responseMediaType } from './graphql-over-http.js';
 export { allReady, type ReadinessCheck } from './health.js';
-export { createHttpServer, type HttpServer, type HttpServerOptions } from './http-server.js';
+export { createHttpServer, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
+export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { runMain } from './main.js';
+export {
+  createSignatureVerifier,
+  parseSigningKeys,
+  signRequest,
+  SIGNATURE_HEADER,
+  SIGNATURE_MAX_AGE_MS,
+  type SignatureProblem,
+  type SignatureVerifierOptions,
+  type SignedRequest,
+  type SigningKey,
+} from './request-signing.js';
 export { measureOperation, type OperationShape } from './operation-shape.js';
 export { createRequestLogPlugin } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';

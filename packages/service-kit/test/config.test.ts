@@ -75,9 +75,23 @@ describe('variable shapes', () => {
 });
 
 describe('serviceSettings', () => {
-  it('defaults to development with pretty logs, JSON logs in production', () => {
-    expect(serviceSettings(parse(z.object(serviceEnv), {}))).toEqual({ nodeEnv: 'development', logLevel: 'info', prettyLogs: true, host: '0.0.0.0' });
-    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'production' })).prettyLogs).toBe(false);
-    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'production', LOG_PRETTY: 'true' })).prettyLogs).toBe(true);
+  it('is production unless told otherwise: JSON logs, every interface; development: pretty logs on loopback', () => {
+    expect(serviceSettings(parse(z.object(serviceEnv), {}))).toEqual({
+      nodeEnv: 'production',
+      development: false,
+      logLevel: 'info',
+      prettyLogs: false,
+      host: '0.0.0.0',
+      signingKeys: undefined,
+    });
+    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'development' }))).toMatchObject({ development: true, prettyLogs: true, host: '127.0.0.1' });
+    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'production', LOG_PRETTY: 'true', HOST: '10.0.0.1' }))).toMatchObject({ prettyLogs: true, host: '10.0.0.1' });
+  });
+
+  it('reads signing keys as kid:secret pairs, refusing short secrets and naming the variable', () => {
+    const keys = serviceSettings(parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: `new:${'n'.repeat(32)}, old:${'o'.repeat(40)}` })).signingKeys;
+    expect(keys?.map((key) => [key.id, key.secret.toString()])).toEqual([['new', 'n'.repeat(32)], ['old', 'o'.repeat(40)]]);
+    expect(failure(() => parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: 'k1:short' }))).toContain('SUBGRAPH_SIGNING_KEYS: the secret of key "k1" is shorter than 32 characters');
+    expect(failure(() => parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: 'no-colon' }))).toContain('SUBGRAPH_SIGNING_KEYS: expected kid:secret pairs');
   });
 });

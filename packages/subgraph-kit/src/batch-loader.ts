@@ -1,3 +1,4 @@
+import { notFound } from '@tessera/service-kit';
 import DataLoader from 'dataloader';
 
 /** Largest batch by default, and so the longest `IN (...)` list one statement carries. */
@@ -74,10 +75,13 @@ export function createRowLoader<T>(
 }
 
 /**
- * `loader.load(key)` for a key that comes from outside the schema's types — an entity
- * representation, which may hold anything: `null` for a key that is not a string (DataLoader
- * would throw on `undefined`).
+ * The entity an `_entities` representation names, loaded through `loader`. A representation
+ * may hold anything, and a reference may outlive what it names (another database's row was
+ * deleted): either way the answer is a NOT_FOUND error, which the gateway puts on the path of
+ * the one field that referenced it — never a silent null, never a failed page.
  */
-export function loadByKey<T>(loader: DataLoader<string, T | null>, key: unknown): Promise<T | null> {
-  return typeof key === 'string' ? loader.load(key) : Promise.resolve(null);
+export async function loadReference<T>(loader: DataLoader<string, T | null>, typename: string, field: string, key: unknown): Promise<T> {
+  const entity = typeof key === 'string' ? await loader.load(key) : null;
+  if (entity === null) throw notFound(`No ${typename} has ${field} ${JSON.stringify(key)?.slice(0, 80)}.`, { typename });
+  return entity;
 }

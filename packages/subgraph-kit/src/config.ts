@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { env, parseConfig, serviceEnv, serviceSettings } from '@tessera/service-kit';
+import {
+  CHECK_ALWAYS,
+  ConfigError,
+  env,
+  parseAll,
+  parseConfig,
+  requiredOutsideDevelopment,
+  serviceEnv,
+  serviceSettings,
+  subgraphUrls,
+  type SigningKey,
+} from '@tessera/service-kit';
 import { DEFAULT_MAX_BATCH_SIZE } from './batch-loader.js';
 import type { RequestLimits } from './request-guards.js';
 
@@ -7,6 +18,13 @@ import type { RequestLimits } from './request-guards.js';
 export interface SubgraphConfig {
   name: string;
   nodeEnv: 'development' | 'production' | 'test';
+  /** `NODE_ENV=development`: the embedded database, demo data and introspection by default. */
+  development: boolean;
+  /**
+   * The keys gateway requests are signed with; a request without a valid signature is refused.
+   * Only development may run without (then anything on loopback may call).
+   */
+  signingKeys: SigningKey[] | undefined;
   logLevel: string;
   /** Pretty logs instead of JSON lines. */
   prettyLogs: boolean;
@@ -18,6 +36,8 @@ export interface SubgraphConfig {
     poolSize: number;
     dataDir: string;
   };
+  /** Other subgraphs' GraphQL URLs, by name, from `SUBGRAPH_<NAME>_URL` (the gateway reads the same variables). */
+  subgraphUrls: Record<string, string>;
   /** Largest `first` a list field accepts. */
   maxPageSize: number;
   /** The subgraph's own request limits (defence in depth behind the gateway's). */
@@ -27,7 +47,7 @@ export interface SubgraphConfig {
   /** How per-request DataLoaders batch. */
   loaders: { batch: boolean; maxBatchSize: number };
   seed: {
-    /** Seed the database at start-up when its main table is empty. */
+    /** Seed the database at start-up when its main table is empty (development's default). */
     onEmpty: boolean;
     users: number;
     products: number;
@@ -35,6 +55,36 @@ export interface SubgraphConfig {
     seed: number;
   };
 }
+
+/** Variables every subgraph reads without a prefix. */
+const sharedSchema = z
+  .object({
+    ...serviceEnv,
+    MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
+    SUBGRAPH_MAX_DEPTH: env.int(20, { min: 1, max: 1_000 }),
+    SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
+    DATALOADER_BATCHING: env.bool(true),
+    DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
+    SEED_ON_EMPTY: env.optionalBool(),
+    EMBEDDED_DATABASE: env.optionalBool(),
+    SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
+    SEED_PRODUCTS: env.int(100, { min: 0, max: 10_000_000 }),
+    SEED_REVIEWS: env.int(2_000, { min: 0, max: 100_000_000 }),
+    SEED_RANDOM_SEED: env.int(42, { min: 0, max: 2 ** 31 - 1 }),
+  })
+  .superRefine(requiredOutsideDevelopment(['SUBGRAPH_SIGNING_KEYS']), CHECK_ALWAYS);
+
+/** A subgraph's own variables, read under its prefix (`USERS_PORT`, …). */
+const ownSchema = (name: string, defaultPort: number) =>
+  z.object({
+    PORT: env.port(defaultPort),
+    DATABASE_URL: env.optionalUrl(['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: env.int(10, { min: 1, max: 1000 }),
+    DATA_DIR: env.string(`.data/${name}`),
+  });
+
+/** Every variable a subgraph reads by name: shared ones bare, its own under its prefix (`USERS_PORT`). */
+export const SUBGRAPH_VARIABLES = { shared: Object.keys(sharedSchema.shape), own: Object.keys(ownSchema('', 0).shape) } as const;
 
 /**
  * Reads a subgraph's variables. Each subgraph has its own prefix (`USERS_PORT`,
@@ -44,43 +94,31 @@ export function loadSubgraphConfig(
   { name, defaultPort }: { name: string; defaultPort: number },
   source: NodeJS.ProcessEnv = process.env,
 ): SubgraphConfig {
-  const shared = parseConfig(
-    z.object({
-      ...serviceEnv,
-      MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
-      SUBGRAPH_MAX_DEPTH: env.int(20, { min: 1, max: 1_000 }),
-      SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
-      DATALOADER_BATCHING: env.bool(true),
-      DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
-      SEED_ON_EMPTY: env.bool(true),
-      SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
-      SEED_PRODUCTS: env.int(100, { min: 0, max: 10_000_000 }),
-      SEED_REVIEWS: env.int(2_000, { min: 0, max: 100_000_000 }),
-      SEED_RANDOM_SEED: env.int(42, { min: 0, max: 2 ** 31 - 1 }),
-    }),
-    source,
+  const prefix = `${name.toUpperCase()}_`;
+  const [shared, own, urls] = parseAll(
+    () => parseConfig(sharedSchema, source),
+    () => parseConfig(ownSchema(name, defaultPort), source, { prefix }),
+    () => subgraphUrls(source),
   );
-  const own = parseConfig(
-    z.object({
-      PORT: env.port(defaultPort),
-      DATABASE_URL: env.optionalUrl(['postgres:', 'postgresql:']),
-      DATABASE_POOL_SIZE: env.int(10, { min: 1, max: 1000 }),
-      DATA_DIR: env.string(`.data/${name}`),
-    }),
-    source,
-    { prefix: `${name.toUpperCase()}_` },
-  );
+  const settings = serviceSettings(shared);
+  if (own.DATABASE_URL === undefined && !(shared.EMBEDDED_DATABASE ?? settings.development)) {
+    // Outside development an unset URL is a mistake, not a wish for a database on local disk.
+    throw new ConfigError([
+      `${prefix}DATABASE_URL: required outside development (NODE_ENV=development); or EMBEDDED_DATABASE=true for the embedded database in ${prefix}DATA_DIR`,
+    ]);
+  }
   return {
     name,
-    ...serviceSettings(shared),
+    ...settings,
     port: own.PORT,
     database: { url: own.DATABASE_URL, poolSize: own.DATABASE_POOL_SIZE, dataDir: own.DATA_DIR },
+    subgraphUrls: urls,
     maxPageSize: shared.MAX_PAGE_SIZE,
     limits: { maxDepth: shared.SUBGRAPH_MAX_DEPTH, maxEntities: shared.SUBGRAPH_MAX_ENTITIES },
-    introspection: shared.NODE_ENV !== 'production',
+    introspection: settings.development,
     loaders: { batch: shared.DATALOADER_BATCHING, maxBatchSize: shared.DATALOADER_MAX_BATCH_SIZE },
     seed: {
-      onEmpty: shared.SEED_ON_EMPTY,
+      onEmpty: shared.SEED_ON_EMPTY ?? settings.development,
       users: shared.SEED_USERS,
       products: shared.SEED_PRODUCTS,
       reviews: shared.SEED_REVIEWS,
@@ -88,3 +126,4 @@ export function loadSubgraphConfig(
     },
   };
 }
+

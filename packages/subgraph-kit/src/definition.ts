@@ -5,7 +5,7 @@ import type { Database, DatabaseName } from '@tessera/prisma';
 import type { SeedSizes } from '@tessera/seed-data';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
-import type { Logger } from 'pino';
+import type { Identity, Logger } from '@tessera/service-kit';
 import type { SubgraphConfig } from './config.js';
 
 /** The Prisma client surface the runtime needs. */
@@ -24,8 +24,8 @@ export interface SubgraphDefinition<Client extends ClosableClient, Context exten
   resolvers: SubgraphResolvers<Context>;
   /** Builds the generated Prisma client for this database on a driver adapter. */
   createClient(adapter: Database['adapter']): Client;
-  /** A fresh context per request: loaders must never be shared across requests. */
-  createContext(client: Client, config: SubgraphConfig): Context;
+  /** A fresh context per request (loaders must never be shared across requests), for the identity the gateway forwarded. */
+  createContext(client: Client, config: SubgraphConfig, identity: Identity): Context;
   /** Whether the main table has no rows (then start-up seeds it). */
   isEmpty(client: Client): Promise<boolean>;
   /** Writes the deterministic demo rows; idempotent. */

@@ -3,16 +3,18 @@
  * migrations, seed, Apollo Server, HTTP), per-request batch loaders, cursor pagination,
  * UUID keys and the mapping of Prisma's errors.
  */
-export { loadSubgraphConfig, type SubgraphConfig } from './config.js';
+export { loadSubgraphConfig, SUBGRAPH_VARIABLES, type SubgraphConfig } from './config.js';
 export { readTypeDefs, type SubgraphDefinition, type SubgraphResolvers, type ClosableClient } from './definition.js';
 export { createSubgraphApollo, type SubgraphApolloOptions } from './apollo.js';
 export { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
 export { startSubgraph, runSubgraph, type RunningSubgraph } from './start.js';
+export { createGatewayGuard, identityOf } from './gateway-signature.js';
+export { createEntityLookup, type EntityLookup, type EntityLookupOptions } from './entity-lookup.js';
 export {
   createBatchLoader,
   createRowLoader,
   DEFAULT_MAX_BATCH_SIZE,
-  loadByKey,
+  loadReference,
   type BatchOptions,
   type BatchLoaderOptions,
   type RowLoaderOptions,

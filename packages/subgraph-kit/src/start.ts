@@ -2,6 +2,7 @@ import type { BaseContext } from '@apollo/server';
 import { openDatabase, type Database } from '@tessera/prisma';
 import { createHttpServer, createLogger, onShutdownSignal, type Logger } from '@tessera/service-kit';
 import { createSubgraphApollo } from './apollo.js';
+import { createGatewayGuard, identityOf } from './gateway-signature.js';
 import type { SubgraphConfig } from './config.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 
@@ -30,8 +31,9 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
   });
   const server = createHttpServer({
     apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection }),
-    context: async () => definition.createContext(client, config),
+    context: async (request) => definition.createContext(client, config, identityOf(request)),
     logger,
+    guard: createGatewayGuard({ keys: config.signingKeys, logger }),
     readiness: () => database.ping(),
   });
   const close = async () => {

@@ -2,16 +2,23 @@ import { ConfigError } from '@tessera/service-kit';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BATCH_SIZE, loadSubgraphConfig } from '../src/index.js';
 
+const KEYS = `k1:${'s'.repeat(32)}`;
+/** What production needs at least: a database and the gateway's signing keys. */
+const PRODUCTION = { REVIEWS_DATABASE_URL: 'postgres://db/reviews', SUBGRAPH_SIGNING_KEYS: KEYS };
+
 describe('loadSubgraphConfig', () => {
-  it('has defaults for everything', () => {
-    expect(loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, {})).toEqual({
+  it('in development, has defaults for everything: the embedded database, demo data, introspection, loopback', () => {
+    expect(loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, { NODE_ENV: 'development' })).toEqual({
       name: 'users',
       nodeEnv: 'development',
+      development: true,
       logLevel: 'info',
       prettyLogs: true,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
+      signingKeys: undefined,
       port: 4001,
       database: { url: undefined, poolSize: 10, dataDir: '.data/users' },
+      subgraphUrls: {},
       maxPageSize: 100,
       limits: { maxDepth: 20, maxEntities: 1_000 },
       introspection: true,
@@ -23,19 +30,35 @@ describe('loadSubgraphConfig', () => {
   it("reads the subgraph's own variables under its prefix and the shared ones bare", () => {
     const config = loadSubgraphConfig(
       { name: 'reviews', defaultPort: 4003 },
-      { REVIEWS_PORT: '5003', USERS_PORT: '9999', REVIEWS_DATABASE_URL: 'postgres://db/reviews', REVIEWS_DATABASE_POOL_SIZE: '3', DATALOADER_BATCHING: 'false', MAX_PAGE_SIZE: '50' },
+      { ...PRODUCTION, REVIEWS_PORT: '5003', USERS_PORT: '9999', REVIEWS_DATABASE_POOL_SIZE: '3', DATALOADER_BATCHING: 'false', MAX_PAGE_SIZE: '50', SUBGRAPH_USERS_URL: 'http://users:4001/graphql' },
     );
-    expect(config).toMatchObject({ port: 5003, database: { url: 'postgres://db/reviews', poolSize: 3 }, loaders: { batch: false }, maxPageSize: 50 });
+    expect(config).toMatchObject({ port: 5003, database: { url: 'postgres://db/reviews', poolSize: 3 }, loaders: { batch: false }, maxPageSize: 50, subgraphUrls: { users: 'http://users:4001/graphql' } });
   });
 
-  it('turns introspection off in production and reads the subgraph limits', () => {
-    const config = loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, { NODE_ENV: 'production', SUBGRAPH_MAX_DEPTH: '8', SUBGRAPH_MAX_ENTITIES: '50' });
-    expect(config).toMatchObject({ introspection: false, limits: { maxDepth: 8, maxEntities: 50 } });
+  it('is production unless told otherwise: no introspection, no seeding unless asked, the subgraph limits', () => {
+    const config = loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { ...PRODUCTION, SUBGRAPH_MAX_DEPTH: '8', SUBGRAPH_MAX_ENTITIES: '50' });
+    expect(config).toMatchObject({ nodeEnv: 'production', introspection: false, host: '0.0.0.0', seed: { onEmpty: false }, limits: { maxDepth: 8, maxEntities: 50 } });
+    expect(config.signingKeys?.[0]?.id).toBe('k1');
+    expect(loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { ...PRODUCTION, SEED_ON_EMPTY: 'true' }).seed.onEmpty).toBe(true);
+  });
+
+  it('refuses to start in production without signing keys or a database, naming the variable', () => {
+    expect(() => loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { REVIEWS_DATABASE_URL: 'postgres://db/reviews' })).toThrow(/SUBGRAPH_SIGNING_KEYS: required outside development/);
+    expect(() => loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS })).toThrow(/REVIEWS_DATABASE_URL: required outside development .*EMBEDDED_DATABASE=true/);
+    expect(loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS, EMBEDDED_DATABASE: 'true' }).database.url).toBeUndefined();
+  });
+
+  it('names every bad variable in one message, shared and prefixed', () => {
+    expect(() => loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, { USERS_PORT: 'abc', SUBGRAPH_PRODUCTS_URL: 'nope', MAX_PAGE_SIZE: '0' })).toThrow(
+      /(?=[\s\S]*USERS_PORT: )(?=[\s\S]*SUBGRAPH_PRODUCTS_URL: )(?=[\s\S]*MAX_PAGE_SIZE: )(?=[\s\S]*SUBGRAPH_SIGNING_KEYS: required)/,
+    );
   });
 
   it('stops with a message naming the prefixed variable', () => {
-    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { PRODUCTS_DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
-    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { PRODUCTS_DATABASE_URL: 'mysql://x' })).toThrow(/PRODUCTS_DATABASE_URL: expected a URL starting with postgres:\/\//);
-    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { DATALOADER_MAX_BATCH_SIZE: '0' })).toThrow(/DATALOADER_MAX_BATCH_SIZE/);
+    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', PRODUCTS_DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
+    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', PRODUCTS_DATABASE_URL: 'mysql://x' })).toThrow(
+      /PRODUCTS_DATABASE_URL: expected a URL starting with postgres:\/\//,
+    );
+    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', DATALOADER_MAX_BATCH_SIZE: '0' })).toThrow(/DATALOADER_MAX_BATCH_SIZE/);
   });
 });

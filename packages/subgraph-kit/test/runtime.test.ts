@@ -4,11 +4,13 @@
  * through a batch loader, error masking, readiness and closing.
  */
 import { PrismaClient } from '@tessera/prisma/users';
+import { ANONYMOUS, encodeIdentity, signRequest, type Identity, type SigningKey } from '@tessera/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRowLoader, isUuid, loadByKey, loadSubgraphConfig, readTypeDefs, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../src/index.js';
+import { createRowLoader, isUuid, loadReference, loadSubgraphConfig, readTypeDefs, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../src/index.js';
 
-const createContext = (db: PrismaClient) => ({
+const createContext = (db: PrismaClient, _config: unknown, identity: Identity) => ({
   db,
+  identity,
   userById: createRowLoader((ids) => db.user.findMany({ where: { id: { in: ids } } }), (user) => user.id, { isValidKey: isUuid }),
 });
 type Context = ReturnType<typeof createContext>;
@@ -23,8 +25,9 @@ const tinyUsers: SubgraphDefinition<PrismaClient, Context> = {
         throw new Error('password=hunter2 at db.internal:5432');
       },
       echo: (_parent: unknown, { text }: { text?: string }) => text ?? null,
+      whoami: (_parent: unknown, _args: unknown, { identity }: Context) => identity.sub ?? null,
     },
-    User: { __resolveReference: ({ id }: { id: unknown }, { userById }: Context) => loadByKey(userById, id), next: () => null },
+    User: { __resolveReference: ({ id }: { id: unknown }, { userById }: Context) => loadReference(userById, 'User', 'id', id), next: () => null },
   } as never,
   createClient: (adapter) => new PrismaClient({ adapter }),
   createContext,
@@ -36,12 +39,26 @@ const tinyUsers: SubgraphDefinition<PrismaClient, Context> = {
   },
 };
 
+const NEW_KEY: SigningKey = { id: 'new', secret: Buffer.from('new-signing-secret-0123456789abcdefghij') };
+const OLD_KEY: SigningKey = { id: 'old', secret: Buffer.from('old-signing-secret-0123456789abcdefghij') };
+
 let running: RunningSubgraph;
 let url: string;
 beforeAll(async () => {
   const config = loadSubgraphConfig(
     { name: 'users', defaultPort: 0 },
-    { USERS_DATA_DIR: 'memory://', SEED_USERS: '3', LOG_LEVEL: 'silent', NODE_ENV: 'production', HOST: '127.0.0.1', SUBGRAPH_MAX_DEPTH: '3', SUBGRAPH_MAX_ENTITIES: '5' },
+    {
+      USERS_DATA_DIR: 'memory://',
+      EMBEDDED_DATABASE: 'true',
+      SEED_ON_EMPTY: 'true',
+      SEED_USERS: '3',
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      SUBGRAPH_MAX_DEPTH: '3',
+      SUBGRAPH_MAX_ENTITIES: '5',
+      SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}, old:${OLD_KEY.secret}`,
+    },
   );
   running = await startSubgraph(tinyUsers, config);
   url = `http://127.0.0.1:${running.port}`;
@@ -49,13 +66,14 @@ beforeAll(async () => {
 afterAll(() => running?.close());
 
 const graphql = async (query: string, variables?: Record<string, unknown>) => (await post(query, variables)).body;
-const post = async (query: string, variables?: Record<string, unknown>) => {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+/** Sends a GraphQL request as the gateway does: signed with `key`, for `identity`. */
+const post = async (query: string, variables?: Record<string, unknown>, { key = NEW_KEY, identity = ANONYMOUS as Identity, signature }: { key?: SigningKey; identity?: Identity; signature?: string } = {}) => {
+  const body = JSON.stringify({ query, variables });
+  const forwarded = encodeIdentity(identity);
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded };
+  headers['x-tessera-signature'] = signature ?? signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, key);
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
 };
 const user = (id: unknown) => ({ __typename: 'User', id });
 const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }';
@@ -67,9 +85,10 @@ describe('startSubgraph', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
-  it('resolves entity references through the loader, null for unknown ids', async () => {
+  it('resolves entity references through the loader, NOT_FOUND on the path of an unknown one', async () => {
     const body = await graphql('{ _entities(representations: [{ __typename: "User", id: "nope" }]) { ... on User { username } } }');
-    expect(body).toEqual({ data: { _entities: [null] } });
+    expect(body.data).toEqual({ _entities: [null] });
+    expect(body.errors).toMatchObject([{ message: 'No User has id "nope".', path: ['_entities', 0], extensions: { code: 'NOT_FOUND', typename: 'User' } }]);
   });
 
   it('masks an unexpected error: no message, no stack, a stable code', async () => {
@@ -97,10 +116,12 @@ describe('request guards, before any resolver runs', () => {
     expect(many.body.errors?.[0]?.extensions).toEqual({ code: 'MAX_ENTITIES_LIMIT', entities: { measured: 6, max: 5 } });
     const literal = await post(`{ _entities(representations: [${Array.from({ length: 6 }, () => '{ __typename: "User", id: "x" }').join(', ')}]) { ... on User { id } } }`);
     expect(literal.body.errors?.[0]?.extensions?.code).toBe('MAX_ENTITIES_LIMIT');
-    expect((await post(ENTITIES, { r: Array.from({ length: 5 }, (_, i) => user(`u${i}`)) })).body).toEqual({ data: { _entities: [null, null, null, null, null] } });
+    const five = await post(ENTITIES, { r: Array.from({ length: 5 }, (_, i) => user(`u${i}`)) });
+    expect(five.body.data).toEqual({ _entities: [null, null, null, null, null] });
+    expect(five.body.errors?.map((e: any) => e.extensions.code)).toEqual(Array(5).fill('NOT_FOUND'));
   });
 
-  it('refuses a representation that is not an object naming an entity type, and resolves odd keys to null', async () => {
+  it('refuses a representation that is not an object naming an entity type, and answers odd keys NOT_FOUND', async () => {
     for (const [representation, field] of [
       [null, 'representations.0'],
       ['User', 'representations.0'],
@@ -113,7 +134,8 @@ describe('request guards, before any resolver runs', () => {
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
     const odd = await post(ENTITIES, { r: [user({ nested: true }), user(42), { __typename: 'User' }] });
-    expect(odd.body).toEqual({ data: { _entities: [null, null, null] } });
+    expect(odd.body.data).toEqual({ _entities: [null, null, null] });
+    expect(odd.body.errors?.map((e: any) => [e.path, e.extensions.code])).toEqual([0, 1, 2].map((i) => [['_entities', i], 'NOT_FOUND']));
   });
 
   it('refuses text with U+0000 anywhere in the arguments, naming where, literal or variable', async () => {
@@ -131,5 +153,56 @@ describe('request guards, before any resolver runs', () => {
     expect(JSON.stringify(typo.body)).not.toMatch(/Did you mean/);
     const introspection = await post('{ __schema { types { name } } }');
     expect(introspection.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('the gateway is the only door', () => {
+  it('serves a request signed with any configured key (rotation), and trusts the identity it carries', async () => {
+    const identity = { sub: 'user-7', scopes: new Set(['a']) };
+    expect((await post('{ whoami }', undefined, { identity })).body).toEqual({ data: { whoami: 'user-7' } });
+    expect((await post('{ whoami }', undefined, { identity, key: OLD_KEY })).body).toEqual({ data: { whoami: 'user-7' } });
+  });
+
+  it('answers 401 UNAUTHENTICATED, before any GraphQL work, to an unsigned, badly signed, unknown-key, stale or replayed request', async () => {
+    const body = JSON.stringify({ query: '{ userCount }' });
+    const forwarded = encodeIdentity(ANONYMOUS);
+    const signed = (key: SigningKey, at = Date.now()) => signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, key, at);
+    const send = (signature?: string, identity = forwarded) =>
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tessera-identity': identity, ...(signature && { 'x-tessera-signature': signature }) },
+        body,
+      });
+    const replayed = signed(NEW_KEY);
+    expect((await send(replayed)).status).toBe(200);
+    const attempts = {
+      unsigned: await send(undefined),
+      'wrong secret': await send(signed({ id: 'new', secret: Buffer.from('a-guessed-secret-0123456789abcdefghijkl') })),
+      'unknown key': await send(signed({ id: 'retired', secret: NEW_KEY.secret })),
+      stale: await send(signed(NEW_KEY, Date.now() - 61_000)),
+      replayed: await send(replayed),
+      'another identity': await send(signed(NEW_KEY), encodeIdentity({ sub: 'admin', scopes: new Set(['users:write']) })),
+    };
+    for (const [attempt, response] of Object.entries(attempts)) {
+      expect(response.status, attempt).toBe(401);
+      expect(await response.json(), attempt).toEqual({ errors: [{ message: 'Only the gateway may call this service.', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+  });
+
+  it('keeps /health and /ready open, revealing nothing internal', async () => {
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${url}/ready`)).json()).toEqual({ status: 'ready' });
+  });
+
+  it('answers an unsigned caller 401 on every other path and method, a GET of the endpoint and unknown paths included', async () => {
+    for (const [method, path] of [['GET', '/graphql?query=%7BuserCount%7D'], ['GET', '/'], ['GET', '/metrics'], ['POST', '/nope'], ['GET', '/health/../graphql'], ['PUT', '/graphql']]) {
+      const response = await fetch(`${url}${path}`, { method, ...(method !== 'GET' && { headers: { 'content-type': 'application/json' }, body: '{}' }) });
+      expect(response.status, `${method} ${path}`).toBe(401);
+      expect(await response.text(), `${method} ${path}`).not.toMatch(/userCount|prisma|stack/i);
+    }
+    // Signed, an unknown path is simply not there.
+    const signature = signRequest({ method: 'GET', path: '/nope', body: undefined, identity: encodeIdentity(ANONYMOUS) }, NEW_KEY);
+    const signed = await fetch(`${url}/nope`, { headers: { 'x-tessera-signature': signature, 'x-tessera-identity': encodeIdentity(ANONYMOUS) } });
+    expect(signed.status).toBe(404);
   });
 });

@@ -1,0 +1,97 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Requests from the gateway to a subgraph carry an HMAC-SHA256 signature over what they ask
+ * and for whom, so that a subgraph answers nobody else and trusts the identity it is sent.
+ */
+export const SIGNATURE_HEADER = 'x-tessera-signature';
+
+/** One shared secret, named so that keys can rotate: sign with the first, accept any. */
+export interface SigningKey {
+  id: string;
+  secret: Buffer;
+}
+
+/** What a signature covers. */
+export interface SignedRequest {
+  method: string;
+  /** Path and query string, as sent. */
+  path: string;
+  /** The body as sent (empty for a GET). */
+  body: string | Buffer | undefined;
+  /** The identity header as sent (empty for none). */
+  identity: string | undefined;
+}
+
+/** Signatures older than this (or this far in the future) are refused. */
+export const SIGNATURE_MAX_AGE_MS = 60_000;
+
+/**
+ * `kid:secret` pairs, comma-separated (`SUBGRAPH_SIGNING_KEYS`). Secrets are at least 32
+ * characters: a shorter one could be guessed offline from one signed request.
+ */
+export function parseSigningKeys(value: string): SigningKey[] {
+  const keys = value.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+    const at = pair.indexOf(':');
+    const id = pair.slice(0, at);
+    const secret = pair.slice(at + 1);
+    if (at < 1 || !/^[\w.-]+$/.test(id)) throw new Error(`expected kid:secret pairs, the kid of letters, digits, "_", "." or "-"; got "${pair.slice(0, 12)}…"`);
+    if (secret.length < 32) throw new Error(`the secret of key "${id}" is shorter than 32 characters`);
+    return { id, secret: Buffer.from(secret) };
+  });
+  if (keys.length === 0) throw new Error('expected at least one kid:secret pair');
+  return keys;
+}
+
+function canonical(request: SignedRequest, timestamp: number, nonce: string): string {
+  const digest = createHash('sha256').update(request.body ?? '').digest('hex');
+  return ['v1', timestamp, nonce, request.method.toUpperCase(), request.path, digest, request.identity ?? ''].join('\n');
+}
+
+function mac(secret: Buffer, text: string): Buffer {
+  return createHmac('sha256', secret).update(text).digest();
+}
+
+/** The signature header value for a request: `kid=…;ts=…;nonce=…;sig=…`. */
+export function signRequest(request: SignedRequest, key: SigningKey, now = Date.now()): string {
+  const nonce = randomBytes(12).toString('base64url');
+  return `kid=${key.id};ts=${now};nonce=${nonce};sig=${mac(key.secret, canonical(request, now, nonce)).toString('base64url')}`;
+}
+
+/** Why a signature was refused. */
+export type SignatureProblem = 'missing' | 'malformed' | 'unknown key' | 'stale' | 'bad signature' | 'replayed';
+
+/** Options of {@link createSignatureVerifier}. */
+export interface SignatureVerifierOptions {
+  keys: SigningKey[];
+  /** @default SIGNATURE_MAX_AGE_MS */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Checks signatures: a known key, a timestamp within `maxAgeMs`, a matching MAC, and a nonce
+ * not seen before in that window — so a captured request cannot be sent again. The nonces are
+ * remembered by this process only (each replica of a subgraph has its own memory).
+ */
+export function createSignatureVerifier({ keys, maxAgeMs = SIGNATURE_MAX_AGE_MS, now = Date.now }: SignatureVerifierOptions) {
+  const byId = new Map(keys.map((key) => [key.id, key]));
+  const seen = new LRUCache<string, true>({ max: 1_000_000, ttl: 2 * maxAgeMs, ttlAutopurge: false });
+  return (request: SignedRequest, header: string | undefined): SignatureProblem | null => {
+    if (!header) return 'missing';
+    const fields = Object.fromEntries(header.split(';').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]));
+    const timestamp = Number(fields.ts);
+    if (!fields.kid || !fields.nonce || !fields.sig || !Number.isSafeInteger(timestamp)) return 'malformed';
+    const key = byId.get(fields.kid);
+    if (!key) return 'unknown key';
+    if (Math.abs(now() - timestamp) > maxAgeMs) return 'stale';
+    const expected = mac(key.secret, canonical(request, timestamp, fields.nonce));
+    const given = Buffer.from(fields.sig, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad signature';
+    const nonce = `${key.id}:${fields.nonce}`;
+    if (seen.has(nonce)) return 'replayed';
+    seen.set(nonce, true);
+    return null;
+  };
+}

@@ -1,0 +1,49 @@
+import { SIGNATURE_HEADER, signRequest, type SigningKey } from '@tessera/service-kit';
+
+/** Options of {@link createEntityLookup}. */
+export interface EntityLookupOptions {
+  /** GraphQL URL of the subgraph that owns the entities. */
+  url: string;
+  /** Requests are signed with the first key, as the gateway signs them (none in development without keys). */
+  keys: SigningKey[] | undefined;
+  /** @default 5_000 */
+  timeoutMs?: number;
+}
+
+/** Asks another subgraph which entities exist. */
+export interface EntityLookup {
+  /** Of these ids of `typename`, the ones its owning subgraph does not know. */
+  missing(typename: string, ids: string[]): Promise<string[]>;
+}
+
+interface LookupResult {
+  data?: { _entities?: Array<unknown | null> } | null;
+  errors?: Array<{ extensions?: { code?: unknown } }>;
+}
+
+const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
+
+/**
+ * Referential integrity across databases: a subgraph that stores another's ids checks them
+ * against the owner with a signed `_entities` request — the owner's own rule for what exists,
+ * through the door the gateway uses, with no database shared.
+ */
+export function createEntityLookup({ url, keys, timeoutMs = 5_000 }: EntityLookupOptions): EntityLookup {
+  const path = new URL(url).pathname + new URL(url).search;
+  return {
+    async missing(typename, ids) {
+      const body = JSON.stringify({ query: QUERY, variables: { r: ids.map((id) => ({ __typename: typename, id })) } });
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, identity: undefined }, keys[0]);
+      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      const result = (await response.json()) as LookupResult;
+      const found = result.data?._entities;
+      // Only the owner's "no such entity" means missing; any other failure is not an answer.
+      const failure = result.errors?.find((error) => error.extensions?.code !== 'NOT_FOUND');
+      if (!response.ok || failure || !Array.isArray(found) || found.length !== ids.length) {
+        throw new Error(`${typename} lookup at ${url} failed: HTTP ${response.status}${failure ? `, ${String(failure.extensions?.code)}` : ''}`);
+      }
+      return ids.filter((_, i) => found[i] === null);
+    },
+  };
+}
