@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { productsSubgraph, type ProductsDb } from '../src/index.js';
@@ -10,7 +11,8 @@ const CREATE = /* GraphQL */ `
 
 let subgraph: SubgraphHarness<ProductsDb>;
 beforeAll(async () => {
-  subgraph = await createSubgraphHarness(productsSubgraph);
+  // The catalogue team's tool: may list products.
+  subgraph = await createSubgraphHarness(productsSubgraph, { identity: { sub: randomUUID(), scopes: new Set(['products:write']) } });
 });
 afterAll(() => subgraph.close());
 
@@ -102,7 +104,7 @@ describe('queries', () => {
         ],
       },
     );
-    expect(errors).toBeUndefined();
+    expect(errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([[['_entities', 2], 'NOT_FOUND', 'No Product has sku "NOPE".']]);
     expect(data._entities[0]).toMatchObject({ sku: 'TOP-1', price: { amount: 100 } });
     expect(data._entities[1]).toEqual({ id: lamp.id, sku: 'LAMP-1', price: { amount: 2599 } });
     expect(data._entities[2]).toBeNull();
@@ -130,5 +132,14 @@ describe('hostile input', () => {
     const lamp = await subgraph.client.product.findUniqueOrThrow({ where: { sku: 'LAMP-1' } });
     const { data } = await subgraph.execute(`query ($id: ID!) { product(id: $id) { sku } }`, { id: lamp.id.toUpperCase() });
     expect(data.product).toEqual({ sku: 'LAMP-1' });
+  });
+});
+
+describe('authorization in the subgraph', () => {
+  it('lists a product only with products:write', async () => {
+    const before = await subgraph.client.product.count();
+    const { errors } = await subgraph.execute(CREATE, { input: input({ sku: 'NO-SCOPE' }) }, { sub: randomUUID(), scopes: new Set() });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'products:write' });
+    expect(await subgraph.client.product.count()).toBe(before);
   });
 });

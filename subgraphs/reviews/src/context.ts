@@ -1,4 +1,5 @@
-import type { SubgraphConfig } from '@tessera/subgraph-kit';
+import type { Identity } from '@tessera/service-kit';
+import { createEntityLookup, type EntityLookup, type SubgraphConfig } from '@tessera/subgraph-kit';
 import type { ReviewsDb } from './db.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
@@ -7,9 +8,21 @@ export interface Context {
   db: ReviewsDb;
   loaders: Loaders;
   maxPageSize: number;
+  /** Who the request acts for, as the gateway forwarded it. */
+  identity: Identity;
+  /** The owners of the ids a review stores, asked whether those exist. */
+  owners: { users: EntityLookup; products: EntityLookup };
 }
 
+/** Where the owning subgraphs are when `SUBGRAPH_USERS_URL` / `SUBGRAPH_PRODUCTS_URL` are unset: as in supergraph.yaml. */
+const DEFAULT_OWNER_URLS = { users: 'http://localhost:4001/graphql', products: 'http://localhost:4002/graphql' };
+
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
-export function createContext(db: ReviewsDb, config: Pick<SubgraphConfig, 'maxPageSize' | 'loaders'>): Context {
-  return { db, loaders: createLoaders(db, config.loaders), maxPageSize: config.maxPageSize };
+export function createContext(
+  db: ReviewsDb,
+  config: Pick<SubgraphConfig, 'maxPageSize' | 'loaders' | 'subgraphUrls' | 'signingKeys'>,
+  identity: Identity,
+): Context {
+  const owner = (name: 'users' | 'products') => createEntityLookup({ url: config.subgraphUrls[name] ?? DEFAULT_OWNER_URLS[name], keys: config.signingKeys });
+  return { db, loaders: createLoaders(db, config.loaders), maxPageSize: config.maxPageSize, identity, owners: { users: owner('users'), products: owner('products') } };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { seededId } from '@tessera/seed-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
+import { createSubgraphHarness, nulInEveryTextField, startEntityOwner, type EntityOwner, type SubgraphHarness } from '@tessera/test-helpers';
 import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -13,10 +13,20 @@ const productId = randomUUID();
 const authorId = randomUUID();
 
 let subgraph: SubgraphHarness<ReviewsDb>;
+let owners: { users: EntityOwner; products: EntityOwner };
 beforeAll(async () => {
-  subgraph = await createSubgraphHarness(reviewsSubgraph);
+  // The users and products subgraphs, as far as "does this id exist?" goes.
+  owners = { users: await startEntityOwner({ User: [authorId] }), products: await startEntityOwner({ Product: [productId] }) };
+  subgraph = await createSubgraphHarness(reviewsSubgraph, {
+    env: { SUBGRAPH_USERS_URL: owners.users.url, SUBGRAPH_PRODUCTS_URL: owners.products.url },
+    identity: { sub: authorId, scopes: new Set() },
+  });
 });
-afterAll(() => subgraph.close());
+afterAll(async () => {
+  await subgraph.close();
+  await owners.users.close();
+  await owners.products.close();
+});
 
 describe('createReview', () => {
   it('stores a review pointing at the product and author by id', async () => {
@@ -125,5 +135,63 @@ describe('hostile input', () => {
     const upper = await subgraph.execute(query, { r: [{ __typename: 'Product', id: productId.toUpperCase() }] });
     expect(upper.data).toEqual(lower.data);
     expect(lower.data._entities[0].reviewCount).toBeGreaterThan(0);
+  });
+});
+
+describe('ownership and referential integrity', () => {
+  const stranger = { sub: randomUUID(), scopes: new Set<string>() };
+  const moderator = { sub: randomUUID(), scopes: new Set(['reviews:moderate']) };
+  const anonymous = { scopes: new Set<string>() };
+  const valid = { productId, rating: 4, body: 'Owned' };
+
+  it('writes as the signed-in user: another authorId is FORBIDDEN, none is the caller', async () => {
+    const before = await subgraph.client.review.count();
+    const impersonation = await subgraph.execute(CREATE, { input: { ...valid, authorId: randomUUID() } });
+    expect(impersonation.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'input.authorId' });
+    expect(await subgraph.client.review.count()).toBe(before);
+    const { data } = await subgraph.execute(CREATE, { input: valid });
+    expect(data.createReview.author).toEqual({ id: authorId });
+  });
+
+  it('refuses a product or an author its owner does not know, asking the owner with a signed request', async () => {
+    const before = await subgraph.client.review.count();
+    const noProduct = await subgraph.execute(CREATE, { input: { ...valid, productId: randomUUID() } });
+    expect(noProduct.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.productId' });
+    const ghost = await subgraph.execute(CREATE, { input: valid }, stranger);
+    expect(ghost.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.authorId' });
+    expect(await subgraph.client.review.count()).toBe(before);
+    expect(owners.products.signatures.length).toBeGreaterThan(0);
+    expect(owners.products.signatures.every((signature) => /^kid=test-1;ts=\d+;nonce=[\w-]+;sig=[\w-]+$/.test(signature ?? ''))).toBe(true);
+  });
+
+  it('writes nothing when an owner cannot answer, and does not blame the input', async () => {
+    const before = await subgraph.client.review.count();
+    owners.users.failing = true;
+    try {
+      const { errors } = await subgraph.execute(CREATE, { input: valid });
+      expect(errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(errors)).not.toContain('127.0.0.1');
+    } finally {
+      owners.users.failing = false;
+    }
+    expect(await subgraph.client.review.count()).toBe(before);
+  });
+
+  it('deletes a review for its author or a moderator only; anyone else is FORBIDDEN and nothing is deleted', async () => {
+    const remove = `mutation ($id: ID!) { deleteReview(id: $id) { id } }`;
+    const mine = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'mine' } });
+    const refused = await subgraph.execute(remove, { id: mine.id }, stranger);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'reviews:moderate' });
+    expect(await subgraph.client.review.findUnique({ where: { id: mine.id } })).not.toBeNull();
+    const anonymousAttempt = await subgraph.execute(remove, { id: mine.id }, anonymous);
+    expect(anonymousAttempt.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await subgraph.execute(remove, { id: mine.id }, moderator)).data.deleteReview).toEqual({ id: mine.id });
+    const theirs = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'theirs' } });
+    expect((await subgraph.execute(remove, { id: theirs.id })).data.deleteReview).toEqual({ id: theirs.id });
+  });
+
+  it('refuses an anonymous createReview with UNAUTHENTICATED', async () => {
+    const { errors } = await subgraph.execute(CREATE, { input: valid }, anonymous);
+    expect(errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { usersSubgraph, type UsersDb } from '../src/index.js';
@@ -18,7 +19,8 @@ const PAGE = /* GraphQL */ `
 
 let subgraph: SubgraphHarness<UsersDb>;
 beforeAll(async () => {
-  subgraph = await createSubgraphHarness(usersSubgraph);
+  // An account administrator: may create users and read their addresses.
+  subgraph = await createSubgraphHarness(usersSubgraph, { identity: { sub: randomUUID(), scopes: new Set(['users:write', 'users:read-email']) } });
 });
 afterAll(() => subgraph.close());
 
@@ -100,7 +102,7 @@ describe('users connection', () => {
 });
 
 describe('entities', () => {
-  it('resolves references in order, null for unknown or malformed ids', async () => {
+  it('resolves references in order; an unknown or malformed id is null with NOT_FOUND on its path', async () => {
     const users = await subgraph.client.user.findMany({ take: 2, orderBy: { id: 'asc' } });
     const { data, errors } = await subgraph.execute(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username } } }`,
@@ -113,12 +115,15 @@ describe('entities', () => {
         ],
       },
     );
-    expect(errors).toBeUndefined();
     expect(data._entities).toEqual([
       { id: users[1]!.id, username: users[1]!.username },
       null,
       null,
       { id: users[0]!.id, username: users[0]!.username },
+    ]);
+    expect(errors?.map((e) => [e.path, e.extensions?.code])).toEqual([
+      [['_entities', 1], 'NOT_FOUND'],
+      [['_entities', 2], 'NOT_FOUND'],
     ]);
   });
 
@@ -149,5 +154,28 @@ describe('hostile input', () => {
       r: [{ __typename: 'User', id: upper }],
     });
     expect(entities.data._entities).toEqual([{ id: user.id }]);
+  });
+});
+
+describe('authorization in the subgraph', () => {
+  const EMAIL = `query ($id: ID!) { user(id: $id) { id email } }`;
+
+  it("shows a user's email to that user and to users:read-email, to nobody else", async () => {
+    const user = await subgraph.client.user.findFirstOrThrow();
+    const self = await subgraph.execute(EMAIL, { id: user.id }, { sub: user.id, scopes: new Set() });
+    expect(self.data.user).toEqual({ id: user.id, email: user.email });
+    const reader = await subgraph.execute(EMAIL, { id: user.id }, { sub: randomUUID(), scopes: new Set(['users:read-email']) });
+    expect(reader.data.user.email).toBe(user.email);
+    const other = await subgraph.execute(EMAIL, { id: user.id }, { sub: randomUUID(), scopes: new Set() });
+    expect(other.data.user).toEqual({ id: user.id, email: null });
+    expect(other.errors?.[0]).toMatchObject({ path: ['user', 'email'], extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('creates a user only with users:write', async () => {
+    const before = await subgraph.client.user.count();
+    const { data, errors } = await subgraph.execute(CREATE, { input: input({ username: 'no_scope', email: 'noscope@example.com' }) }, { sub: randomUUID(), scopes: new Set() });
+    expect(data).toBeNull();
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'users:write' });
+    expect(await subgraph.client.user.count()).toBe(before);
   });
 });

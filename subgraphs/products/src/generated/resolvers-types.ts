@@ -136,7 +136,10 @@ export type CreateProductInput = {
 /** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Lists a new product. Fails with BAD_USER_INPUT naming the field when input is invalid or the SKU is taken. */
+  /**
+   * Lists a new product (scope `products:write`). Fails with BAD_USER_INPUT naming the field when
+   * input is invalid or the SKU is taken.
+   */
   createProduct: Product;
 };
 

@@ -28,10 +28,10 @@ export type Review = {
   rating: Scalars['Int']['output'];
   /** The review's text. */
   body: Scalars['String']['output'];
-  /** Who wrote the review. */
-  author: User;
-  /** The product reviewed. */
-  product: Product;
+  /** Who wrote the review; null, with an error on its path, when that user no longer exists. */
+  author: Maybe<User>;
+  /** The product reviewed; null, with an error on its path, when that product no longer exists. */
+  product: Maybe<Product>;
   /** When the review was written (ISO 8601, UTC). */
   createdAt: Scalars['DateTime']['output'];
 };
@@ -118,10 +118,10 @@ export type QueryReviewArgs = {
 
 /** Fields of a new review. */
 export type CreateReviewInput = {
-  /** Id of the product reviewed. */
+  /** Id of the product reviewed; it must exist. */
   productId: Scalars['ID']['input'];
-  /** Id of the user writing the review. */
-  authorId: Scalars['ID']['input'];
+  /** The author is the signed-in caller. Kept for older clients: if given, it must be the caller's own id. */
+  authorId?: InputMaybe<Scalars['ID']['input']>;
   /** Rating from 1 to 5. */
   rating: Scalars['Int']['input'];
   /** The review's text, 1–5,000 characters. */
@@ -131,9 +131,15 @@ export type CreateReviewInput = {
 /** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Writes a review. Fails with BAD_USER_INPUT naming the field when input is invalid. */
+  /**
+   * Writes a review as the signed-in caller. Fails with BAD_USER_INPUT naming the field when input
+   * is invalid or the product or author does not exist.
+   */
   createReview: Review;
-  /** Deletes a review and returns it. Fails with NOT_FOUND when there is no such review. */
+  /**
+   * Deletes a review and returns it: only its author, or a moderator (scope `reviews:moderate`) —
+   * FORBIDDEN otherwise, with nothing deleted. NOT_FOUND when there is no such review.
+   */
   deleteReview: Review;
 };
 
@@ -293,8 +299,8 @@ export type ReviewResolvers<ContextType = Context, ParentType extends ResolversP
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   rating?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  author?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 

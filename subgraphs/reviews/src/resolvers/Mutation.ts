@@ -1,31 +1,54 @@
-import { notFound } from '@tessera/service-kit';
+import { badUserInput, forbidden, notFound, unauthenticated, type Identity } from '@tessera/service-kit';
 import { canonicalId, isRecordNotFound, isUuid } from '@tessera/subgraph-kit';
+import type { Context } from '../context.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { forgetReviewsOf } from '../loaders.js';
 import { validateCreateReview } from '../validation.js';
 
+/** Scope that lets a moderator delete anyone's review. */
+const MODERATE = 'reviews:moderate';
+
 export const Mutation: MutationResolvers = {
-  createReview: async (_parent, { input }, { db, loaders }) => {
-    const data = validateCreateReview(input);
-    const review = await db.review.create({ data });
-    loaders.reviewById.prime(review.id, review);
-    forgetReviewsOf(loaders, review);
+  createReview: async (_parent, { input }, context) => {
+    const caller = signedInUser(context.identity);
+    const data = validateCreateReview({ ...input, authorId: input.authorId ?? caller });
+    if (data.authorId !== caller) throw forbidden('A review can only be written as the signed-in user.', { field: 'input.authorId' });
+    await requireExisting(context, data);
+    const review = await context.db.review.create({ data });
+    context.loaders.reviewById.prime(review.id, review);
+    forgetReviewsOf(context.loaders, review);
     return review;
   },
-  deleteReview: async (_parent, args, { db, loaders }) => {
+  deleteReview: async (_parent, args, { db, loaders, identity }) => {
+    const caller = signedInUser(identity);
     const id = canonicalId(args.id);
     if (!isUuid(id)) throw notFound(`No review with id "${id}".`, { id });
     try {
-      // One DELETE … RETURNING: a concurrent delete makes this one NOT_FOUND, never half-done.
-      const review = await db.review.delete({ where: { id } });
+      // One DELETE … WHERE id AND (author = caller, unless a moderator) RETURNING: the rule and
+      // the write are one statement, so a refused request deletes nothing.
+      const review = await db.review.delete({ where: { id, ...(!identity.scopes.has(MODERATE) && { authorId: caller }) } });
       loaders.reviewById.clear(id);
       forgetReviewsOf(loaders, review);
       return review;
     } catch (error) {
-      if (isRecordNotFound(error)) {
-        throw notFound(`No review with id "${id}".`, { id });
+      if (!isRecordNotFound(error)) throw error;
+      if (await db.review.findUnique({ where: { id }, select: { id: true } })) {
+        throw forbidden(`Only its author, or the scope ${MODERATE}, may delete a review.`, { id, scope: MODERATE });
       }
-      throw error;
+      throw notFound(`No review with id "${id}".`, { id });
     }
   },
 };
+
+/** The caller's user id; the gateway lets no anonymous request reach these fields (`@authenticated`). */
+function signedInUser(identity: Identity): string {
+  if (!identity.sub) throw unauthenticated('Sign in to write or delete a review.');
+  return canonicalId(identity.sub);
+}
+
+/** Refuses a review of a product, or by an author, that its owning subgraph does not know. */
+async function requireExisting({ owners }: Context, { productId, authorId }: { productId: string; authorId: string }): Promise<void> {
+  const [missingProducts, missingUsers] = await Promise.all([owners.products.missing('Product', [productId]), owners.users.missing('User', [authorId])]);
+  if (missingProducts.length) throw badUserInput(`No product with id "${productId}".`, 'input.productId');
+  if (missingUsers.length) throw badUserInput(`No user with id "${authorId}" (the signed-in user) exists.`, 'input.authorId');
+}

@@ -1,8 +1,8 @@
-import { loadByKey } from '@tessera/subgraph-kit';
+import { loadReference } from '@tessera/subgraph-kit';
 import type { ReviewResolvers } from '../generated/resolvers-types.js';
 
 export const Review: ReviewResolvers = {
-  __resolveReference: (reference, { loaders }) => loadByKey(loaders.reviewById, reference.id),
+  __resolveReference: (reference, { loaders }) => loadReference(loaders.reviewById, 'Review', 'id', reference.id),
   author: (review) => ({ id: review.authorId }),
   product: (review) => ({ id: review.productId }),
 };

@@ -31,8 +31,11 @@ export type User = {
   username: Scalars['String']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
-  /** Email address. Unique across users. */
-  email: Scalars['String']['output'];
+  /**
+   * Email address, unique across users. Only for a signed-in caller: their own, or anyone's with
+   * the scope `users:read-email`; for others it is null with a FORBIDDEN error on its path.
+   */
+  email: Maybe<Scalars['String']['output']>;
   /** When the account was created (ISO 8601, UTC). */
   createdAt: Scalars['DateTime']['output'];
 };
@@ -103,7 +106,10 @@ export type CreateUserInput = {
 /** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Creates a user. Fails with BAD_USER_INPUT naming the field when input is invalid or already taken. */
+  /**
+   * Creates a user (scope `users:write`: an identity provider's service account, an admin).
+   * Fails with BAD_USER_INPUT naming the field when input is invalid or already taken.
+   */
   createUser: User;
 };
 
@@ -243,7 +249,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 

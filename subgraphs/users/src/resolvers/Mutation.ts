@@ -1,10 +1,11 @@
-import { badUserInput } from '@tessera/service-kit';
+import { badUserInput, requireScope } from '@tessera/service-kit';
 import { uniqueViolationFields, violates } from '@tessera/subgraph-kit';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { validateCreateUser } from '../validation.js';
 
 export const Mutation: MutationResolvers = {
-  createUser: async (_parent, { input }, { db, loaders }) => {
+  createUser: async (_parent, { input }, { db, loaders, identity }) => {
+    requireScope(identity, 'users:write', 'Creating a user');
     const data = validateCreateUser(input);
     try {
       const user = await db.user.create({ data });
