@@ -1,15 +1,32 @@
 import { resolve } from 'node:path';
-import { env, parseConfig, serviceEnv, serviceSettings } from '@tessera/service-kit';
+import {
+  CHECK_ALWAYS,
+  DEVELOPMENT_TOKENS,
+  env,
+  parseAll,
+  parseConfig,
+  requiredOutsideDevelopment,
+  serviceEnv,
+  serviceSettings,
+  subgraphUrls,
+  type SigningKey,
+} from '@tessera/service-kit';
+import type { TokenKeys, TokenVerifierOptions } from './auth/index.js';
 import { z } from 'zod';
 import type { SupergraphSourceOptions } from './supergraph/index.js';
 
 /** The gateway's configuration, validated once at start-up. */
 export interface GatewayConfig {
   nodeEnv: 'development' | 'production' | 'test';
+  development: boolean;
   logLevel: string;
   prettyLogs: boolean;
   host: string;
   port: number;
+  /** Bearer tokens: where their keys come from and what they must say; undefined = no token is accepted (development only). */
+  auth: TokenVerifierOptions | undefined;
+  /** Keys gateway → subgraph requests are signed with (the first); undefined only in development. */
+  signingKeys: SigningKey[] | undefined;
   /** Where the supergraph comes from. */
   supergraph: SupergraphSourceOptions;
   /** How subgraphs are called. */
@@ -56,95 +73,166 @@ export interface GatewayConfig {
 const repoRoot = resolve(import.meta.dirname, '../..');
 /** Prefix of every Redis key unless `REDIS_KEY_PREFIX` says otherwise. */
 const DEFAULT_REDIS_KEY_PREFIX = 'tessera:';
-const SUBGRAPH_URL = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
 
-/** Reads the gateway's variables (see README "Configuration"). */
+/** The limits' variables (also read alone, by `pnpm schema:check`). */
+const limitsEnv = {
+  LIMITS_MODE: env.choice(['enforce', 'measure', 'off'], 'enforce'),
+  COST_MAX: env.int(10_000, { min: 1, max: 1e9 }),
+  COST_DEFAULT_LIST_SIZE: env.int(10, { min: 0, max: 100_000 }),
+  COST_MUTATION_WEIGHT: env.int(10, { min: 0, max: 100_000 }),
+  COST_IN_EXTENSIONS: env.optionalBool(),
+  MAX_DEPTH: env.int(15, { min: 1, max: 1_000 }),
+  MAX_ALIASES: env.int(30, { min: 0, max: 100_000 }),
+  MAX_QUERY_NODES: env.int(10_000, { min: 1, max: 10_000_000 }),
+  MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
+};
+
+/** The persisted queries' variables (also read alone, by `pnpm pq:publish`). */
+const persistedQueriesEnv = {
+  REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
+  REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
+  REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
+  APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
+  APQ_MAX_BYTES: env.int(131_072, { min: 1_024, max: 100 * 1_048_576 }),
+  PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
+  DEVELOPER_KEYS: env.list([]),
+  APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
+  PQ_MANIFEST_REFRESH_MS: env.int(10_000, { min: 100, max: 3_600_000 }),
+};
+
+/** Bearer tokens. */
+const authEnv = {
+  JWT_JWKS_URL: env.optionalUrl(['https:', 'http:']),
+  JWT_PUBLIC_KEY: env.optionalString(),
+  JWT_SECRET: env.optionalString(),
+  JWT_ISSUER: env.optionalString(),
+  JWT_AUDIENCE: env.optionalString(),
+  JWT_CLOCK_SKEW_SECONDS: env.int(30, { min: 0, max: 600 }),
+};
+
+/** Everything else: the server, the supergraph, the subgraph calls. */
+const serverEnv = {
+  GATEWAY_PORT: env.port(4000),
+  SUPERGRAPH_SOURCE: env.optionalChoice(['compose', 'file']),
+  SUPERGRAPH_PATH: env.string(resolve(repoRoot, 'supergraph.graphql')),
+  SUPERGRAPH_CONFIG: env.string(resolve(repoRoot, 'supergraph.yaml')),
+  INTROSPECTION: env.optionalBool(),
+  CORS_ORIGINS: env.list([]),
+  MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
+  MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
+  MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
+  SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
+  SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
+};
+
+const gatewaySchema = z
+  .object({ ...serviceEnv, ...serverEnv, ...limitsEnv, ...persistedQueriesEnv, ...authEnv })
+  .refine((v) => v.PERSISTED_QUERIES_MODE === 'off' || v.REDIS_URL !== undefined, {
+    path: ['PERSISTED_QUERIES_MODE'],
+    message: 'allow and enforce read the published manifest from Redis: set REDIS_URL too',
+  })
+  .superRefine(jwtKeysCheck, CHECK_ALWAYS)
+  .superRefine(requiredOutsideDevelopment(['SUBGRAPH_SIGNING_KEYS', 'JWT_ISSUER', 'JWT_AUDIENCE']), CHECK_ALWAYS);
+
+/** Every variable the gateway reads by name (besides the `SUBGRAPH_<NAME>_URL` pattern). */
+export const GATEWAY_VARIABLES: readonly string[] = Object.keys(gatewaySchema.shape);
+
+/** Reads the gateway's variables (see README "Configuration"); every bad one is named at once. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const c = parseConfig(
-    z.object({
-      ...serviceEnv,
-      GATEWAY_PORT: env.port(4000),
-      SUPERGRAPH_SOURCE: env.optionalChoice(['compose', 'file']),
-      SUPERGRAPH_PATH: env.string(resolve(repoRoot, 'supergraph.graphql')),
-      SUPERGRAPH_CONFIG: env.string(resolve(repoRoot, 'supergraph.yaml')),
-      INTROSPECTION: env.optionalBool(),
-      CORS_ORIGINS: env.list([]),
-      MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
-      SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
-      SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
-      LIMITS_MODE: env.choice(['enforce', 'measure', 'off'], 'enforce'),
-      COST_MAX: env.int(10_000, { min: 1, max: 1e9 }),
-      COST_DEFAULT_LIST_SIZE: env.int(10, { min: 0, max: 100_000 }),
-      COST_MUTATION_WEIGHT: env.int(10, { min: 0, max: 100_000 }),
-      COST_IN_EXTENSIONS: env.optionalBool(),
-      MAX_DEPTH: env.int(15, { min: 1, max: 1_000 }),
-      MAX_ALIASES: env.int(30, { min: 0, max: 100_000 }),
-      MAX_QUERY_NODES: env.int(10_000, { min: 1, max: 10_000_000 }),
-      MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
-      MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
-      MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
-      REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
-      REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
-      REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
-      APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
-      APQ_MAX_BYTES: env.int(131_072, { min: 1_024, max: 100 * 1_048_576 }),
-      PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
-      DEVELOPER_KEYS: env.list([]),
-      APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
-      PQ_MANIFEST_REFRESH_MS: env.int(10_000, { min: 100, max: 3_600_000 }),
-    }).refine((v) => v.PERSISTED_QUERIES_MODE === 'off' || v.REDIS_URL !== undefined, {
-      path: ['PERSISTED_QUERIES_MODE'],
-      message: 'allow and enforce read the published manifest from Redis: set REDIS_URL too',
-    }),
-    source,
+  const [c, urls] = parseAll(
+    () => parseConfig(gatewaySchema, source),
+    () => subgraphUrls(source),
   );
-  const development = c.NODE_ENV !== 'production';
+  const settings = serviceSettings(c);
+  const { development } = settings;
   return {
-    ...serviceSettings(c),
+    ...settings,
+    auth: tokenVerifierOptions(c),
     port: c.GATEWAY_PORT,
     supergraph:
       (c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file')) === 'file'
         ? { kind: 'file', path: resolve(c.SUPERGRAPH_PATH) }
         : { kind: 'compose', configPath: resolve(c.SUPERGRAPH_CONFIG) },
-    subgraphs: { urls: subgraphUrlOverrides(source), connections: c.SUBGRAPH_CONNECTIONS, timeoutMs: c.SUBGRAPH_TIMEOUT_MS },
+    subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, timeoutMs: c.SUBGRAPH_TIMEOUT_MS },
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,
     corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
     bodyLimitBytes: c.MAX_BODY_BYTES,
     maxTokens: c.MAX_TOKENS,
-    persistedQueries: {
-      redisUrl: c.REDIS_URL,
-      keyPrefix: c.REDIS_KEY_PREFIX,
-      redisTimeoutMs: c.REDIS_TIMEOUT_MS,
-      apqTtlSeconds: c.APQ_TTL_SECONDS,
-      apqMaxBytes: c.APQ_MAX_BYTES,
-      mode: c.PERSISTED_QUERIES_MODE,
-      developerKeys: c.DEVELOPER_KEYS,
-      getMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
-      manifestRefreshMs: c.PQ_MANIFEST_REFRESH_MS,
-    },
     maxBatchOperations: c.MAX_BATCH_OPERATIONS,
-    limits: {
-      mode: c.LIMITS_MODE,
-      maxCost: c.COST_MAX,
-      maxDepth: c.MAX_DEPTH,
-      maxAliases: c.MAX_ALIASES,
-      maxNodes: c.MAX_QUERY_NODES,
-      maxSchemaFields: 1,
-      maxOfTypeDepth: c.MAX_INTROSPECTION_DEPTH,
-      costInExtensions: c.COST_IN_EXTENSIONS ?? development,
-      costModel: { defaultListSize: c.COST_DEFAULT_LIST_SIZE, mutationWeight: c.COST_MUTATION_WEIGHT },
-    },
+    persistedQueries: persistedQueriesSettings(c),
+    limits: limitsSettings(c, development),
   };
 }
 
-/** `SUBGRAPH_<NAME>_URL` variables, validated as http(s) URLs, keyed by lowercase subgraph name. */
-function subgraphUrlOverrides(source: NodeJS.ProcessEnv): Record<string, string> {
-  const overrides: Record<string, string> = {};
-  for (const [key, value] of Object.entries(source)) {
-    const match = SUBGRAPH_URL.exec(key);
-    if (!match || !value) continue;
-    overrides[match[1]!.toLowerCase()] = parseConfig(z.object({ [key]: env.url('') }), { [key]: value })[key] as string;
+/** Only the limits and the cost model, for tools that estimate costs (`pnpm schema:check`). */
+export function loadLimitsConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig['limits'] {
+  const c = parseConfig(z.object({ NODE_ENV: serviceEnv.NODE_ENV, ...limitsEnv }), source);
+  return limitsSettings(c, c.NODE_ENV === 'development');
+}
+
+/** Only Redis and the persisted queries, for `pnpm pq:publish`. */
+export function loadPersistedQueriesConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig['persistedQueries'] {
+  return persistedQueriesSettings(parseConfig(z.object(persistedQueriesEnv), source));
+}
+
+function limitsSettings(c: z.infer<z.ZodObject<typeof limitsEnv>>, development: boolean): GatewayConfig['limits'] {
+  return {
+    mode: c.LIMITS_MODE,
+    maxCost: c.COST_MAX,
+    maxDepth: c.MAX_DEPTH,
+    maxAliases: c.MAX_ALIASES,
+    maxNodes: c.MAX_QUERY_NODES,
+    maxSchemaFields: 1,
+    maxOfTypeDepth: c.MAX_INTROSPECTION_DEPTH,
+    costInExtensions: c.COST_IN_EXTENSIONS ?? development,
+    costModel: { defaultListSize: c.COST_DEFAULT_LIST_SIZE, mutationWeight: c.COST_MUTATION_WEIGHT },
+  };
+}
+
+function persistedQueriesSettings(c: z.infer<z.ZodObject<typeof persistedQueriesEnv>>): GatewayConfig['persistedQueries'] {
+  return {
+    redisUrl: c.REDIS_URL,
+    keyPrefix: c.REDIS_KEY_PREFIX,
+    redisTimeoutMs: c.REDIS_TIMEOUT_MS,
+    apqTtlSeconds: c.APQ_TTL_SECONDS,
+    apqMaxBytes: c.APQ_MAX_BYTES,
+    mode: c.PERSISTED_QUERIES_MODE,
+    developerKeys: c.DEVELOPER_KEYS,
+    getMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
+    manifestRefreshMs: c.PQ_MANIFEST_REFRESH_MS,
+  };
+}
+
+/** One source of token keys: exactly one in production, at most one in development. */
+function jwtKeysCheck(v: { NODE_ENV: string; JWT_JWKS_URL?: string; JWT_PUBLIC_KEY?: string; JWT_SECRET?: string }, ctx: z.RefinementCtx) {
+  const given = (['JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_SECRET'] as const).filter((name) => v[name] !== undefined);
+  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `set only one of JWT_JWKS_URL, JWT_PUBLIC_KEY, JWT_SECRET (${given.join(' and ')} are set)` });
+  if (given.length === 0 && v.NODE_ENV !== 'development') {
+    ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'required outside development: JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET' });
   }
-  return overrides;
+  if (v.JWT_SECRET !== undefined && v.JWT_SECRET.length < 32) ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'expected at least 32 characters' });
+  if (v.JWT_PUBLIC_KEY !== undefined && !v.JWT_PUBLIC_KEY.includes('-----BEGIN PUBLIC KEY-----')) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)' });
+  }
+}
+
+/** The token verifier's settings; development falls back to its own issuer and audience. */
+function tokenVerifierOptions(c: {
+  JWT_JWKS_URL?: string;
+  JWT_PUBLIC_KEY?: string;
+  JWT_SECRET?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  JWT_CLOCK_SKEW_SECONDS: number;
+}): TokenVerifierOptions | undefined {
+  const keys: TokenKeys | undefined = c.JWT_JWKS_URL
+    ? { jwksUrl: c.JWT_JWKS_URL }
+    : c.JWT_PUBLIC_KEY
+      ? { publicKey: c.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') }
+      : c.JWT_SECRET
+        ? { secret: c.JWT_SECRET }
+        : undefined;
+  if (!keys) return undefined;
+  return { keys, issuer: c.JWT_ISSUER ?? DEVELOPMENT_TOKENS.issuer, audience: c.JWT_AUDIENCE ?? DEVELOPMENT_TOKENS.audience, clockToleranceSeconds: c.JWT_CLOCK_SKEW_SECONDS };
 }

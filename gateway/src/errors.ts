@@ -19,6 +19,8 @@ export const GatewayErrorCode = {
   MaxNodes: 'MAX_NODES_LIMIT',
   /** Introspection abuse: repeated `__schema` or a deep `ofType` chain; `extensions.introspection`. */
   IntrospectionLimit: 'INTROSPECTION_LIMIT',
+  /** A field or type the caller may not see (`@authenticated`, `@requiresScopes`): taken out of the operation, null in the response; a mutation with one runs nothing. */
+  UnauthorizedFieldOrType: 'UNAUTHORIZED_FIELD_OR_TYPE',
   /** Unknown APQ hash: the client resends with the query text (Apollo Server's code). */
   PersistedQueryNotFound: ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
   /** The request's `sha256Hash` is not the hash of its query text. */
@@ -56,5 +58,5 @@ export function subrequestHttpError(service: string, reason: string, status?: nu
  * numbers (e.g. `cost`).
  */
 export function operationRejected(code: GatewayErrorCode | ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...details, http: { status: 400 } } });
+  return new GraphQLError(message, { extensions: { code, http: { status: 400 }, ...details } });
 }

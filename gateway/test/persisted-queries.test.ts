@@ -168,8 +168,8 @@ describe('trusted documents through the gateway (enforce)', () => {
     const response = await fetch(`${gateway.url}/graphql?extensions=${encodeURIComponent(extensions)}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     expect(response.headers.get('cache-control')).toBe('public, max-age=120');
-    // Both change the answer: the media type (and so the status), and the developer key (in enforce mode).
-    expect(response.headers.get('vary')).toBe('accept, x-tessera-developer-key');
+    // Each changes the answer: the media type (and so the status), the caller, and the developer key (in enforce mode).
+    expect(response.headers.get('vary')).toBe('accept, authorization, x-tessera-developer-key');
   });
 });
 

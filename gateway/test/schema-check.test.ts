@@ -71,7 +71,7 @@ describe('pnpm schema:check', () => {
   });
 
   it('fails on a removed field (breaking)', async () => {
-    const proposal = await proposeUsers(/\s+"Email address\. Unique across users\."\n\s+email: String!/, '');
+    const proposal = await proposeUsers(/\s+"""\n\s+Email address[^"]*"""\n\s+email: String @authenticated/, '');
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal);
     expect(code).toBe(1);
     expect(output).toMatch(/breaking\s+User\.email: \[FIELD_REMOVED\]/);
@@ -82,10 +82,17 @@ describe('pnpm schema:check', () => {
       join(dir, 'schema-checks/allowed-breaking-changes.json'),
       JSON.stringify([{ path: 'User.email', type: 'FIELD_REMOVED', reason: 'emails move to the accounts subgraph; no client reads them' }]),
     );
-    const proposal = await proposeUsers(/\s+"Email address\. Unique across users\."\n\s+email: String!/, '');
+    const proposal = await proposeUsers(/\s+"""\n\s+Email address[^"]*"""\n\s+email: String @authenticated/, '');
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal);
     expect(output).toMatch(/allowed\s+User\.email: \[FIELD_REMOVED\].*\(allowed: emails move/);
     expect(code).toBe(0);
+  });
+
+  it('fails when a field starts to require authorization, which the API schema alone does not show', async () => {
+    const proposal = await proposeUsers('  username: String!', '  username: String! @authenticated');
+    const { code, output } = await check('--subgraph', 'users', '--schema', proposal);
+    expect(code).toBe(1);
+    expect(output).toMatch(/breaking\s+User\.username: \[AUTHORIZATION_ADDED\] 'User\.username' now requires an authenticated caller/);
   });
 
   it('passes a new optional argument (not breaking; @graphql-inspector rates it dangerous)', async () => {

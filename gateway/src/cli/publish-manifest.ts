@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { ConfigError } from '@tessera/service-kit';
-import { loadConfig } from '../config.js';
+import { loadPersistedQueriesConfig } from '../config.js';
 import { parseManifest } from '../manifest/index.js';
 import { publishManifest } from '../plugins/persisted-queries/index.js';
 
@@ -19,12 +19,12 @@ if (!path) {
 
 let config;
 try {
-  config = loadConfig();
+  config = loadPersistedQueriesConfig();
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(2);
 }
-const { redisUrl, keyPrefix } = config.persistedQueries;
+const { redisUrl, keyPrefix } = config;
 if (!redisUrl) {
   console.error('REDIS_URL is not set: the manifest is published to Redis.');
   process.exit(2);

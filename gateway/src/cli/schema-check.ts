@@ -7,17 +7,18 @@
  * 4. validates every client operation (and its estimated cost) against the new schema.
  *
  * `--subgraph NAME --schema PATH` checks a proposed schema for one subgraph, like
- * `rover subgraph check`. `--json` prints the steps as JSON. Exit codes: 0 passed,
+ * `rover subgraph check`. `--baseline PATH` measures changes against another supergraph than
+ * the committed one (the target branch's, in a pull request). `--json` prints the steps as JSON. Exit codes: 0 passed,
  * 1 a check failed, 2 usage or configuration error.
  */
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@tessera/service-kit';
-import { loadConfig } from '../config.js';
+import { loadLimitsConfig } from '../config.js';
 import { formatReport, runSchemaCheck, UsageError } from '../schema-check/index.js';
 
 const USAGE = `usage: pnpm schema:check [--subgraph NAME --schema PATH] [--json]
-       [--config supergraph.yaml] [--supergraph supergraph.graphql]
+       [--config supergraph.yaml] [--supergraph supergraph.graphql] [--baseline BASE_SUPERGRAPH]
        [--operations schema-checks/operations] [--allowlist schema-checks/allowed-breaking-changes.json]`;
 
 async function main(): Promise<number> {
@@ -27,6 +28,7 @@ async function main(): Promise<number> {
       options: {
         config: { type: 'string', default: 'supergraph.yaml' },
         supergraph: { type: 'string' },
+        baseline: { type: 'string' },
         operations: { type: 'string' },
         allowlist: { type: 'string' },
         subgraph: { type: 'string' },
@@ -42,10 +44,11 @@ async function main(): Promise<number> {
   const configPath = resolve(values.config);
   const base = dirname(configPath);
   try {
-    const { limits } = loadConfig();
+    const limits = loadLimitsConfig();
     const steps = await runSchemaCheck({
       configPath,
       supergraphPath: resolve(values.supergraph ?? join(base, 'supergraph.graphql')),
+      baselinePath: values.baseline && resolve(values.baseline),
       operationsDir: resolve(values.operations ?? join(base, 'schema-checks/operations')),
       allowlistPath: resolve(values.allowlist ?? join(base, 'schema-checks/allowed-breaking-changes.json')),
       proposal: values.subgraph && values.schema ? { subgraph: values.subgraph, schemaPath: values.schema } : undefined,

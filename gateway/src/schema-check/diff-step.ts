@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { z } from 'zod';
 import { apiSchemaOf } from '../supergraph/index.js';
+import { authorizationChanges } from './authorization-changes.js';
 import { UsageError, type Finding, type StepResult } from './types.js';
 
 const allowlistSchema = z.array(
@@ -30,25 +31,22 @@ export async function loadAllowlist(path: string): Promise<Allowlist> {
 
 /**
  * Step 3: every change between the committed API schema and the new one, classified by
- * @graphql-inspector/core as breaking, dangerous or safe. Breaking changes fail unless the
- * allowlist names them (path and type) with a reason.
+ * @graphql-inspector/core as breaking, dangerous or safe, plus the changes of authorization
+ * directives (which only the supergraph carries). Breaking changes fail unless the allowlist
+ * names them (path and type) with a reason.
  */
 export async function diffStep(baseSupergraphSdl: string, newSupergraphSdl: string, allowlist: Allowlist): Promise<StepResult> {
-  const changes = await diff(apiSchemaOf(baseSupergraphSdl), apiSchemaOf(newSupergraphSdl));
-  const findings: Finding[] = changes.map((change) => {
-    const where = change.path;
-    if (change.criticality.level === CriticalityLevel.Breaking) {
-      const allowed = allowlist.find((a) => a.path === where && a.type === change.type);
-      return allowed
-        ? { level: 'allowed', where, code: change.type, message: change.message, reason: allowed.reason }
-        : { level: 'breaking', where, code: change.type, message: change.message };
-    }
-    return {
-      level: change.criticality.level === CriticalityLevel.Dangerous ? 'dangerous' : 'safe',
-      where,
-      code: change.type,
-      message: change.message,
-    };
+  const schemaChanges = (await diff(apiSchemaOf(baseSupergraphSdl), apiSchemaOf(newSupergraphSdl))).map((change) => ({
+    path: change.path ?? '',
+    type: String(change.type),
+    message: change.message,
+    level: change.criticality.level === CriticalityLevel.Breaking ? 'breaking' : change.criticality.level === CriticalityLevel.Dangerous ? 'dangerous' : 'safe',
+  }));
+  const accessChanges = authorizationChanges(baseSupergraphSdl, newSupergraphSdl).map((change) => ({ ...change, level: change.criticality }));
+  const findings: Finding[] = [...schemaChanges, ...accessChanges].map(({ path: where, type, message, level }) => {
+    if (level !== 'breaking') return { level: level as Finding['level'], where, code: type, message };
+    const allowed = allowlist.find((a) => a.path === where && a.type === type);
+    return allowed ? { level: 'allowed', where, code: type, message, reason: allowed.reason } : { level: 'breaking', where, code: type, message };
   });
   const failed = findings.some((f) => f.level === 'breaking');
   return {

@@ -11,8 +11,14 @@ import { UsageError, type StepResult } from './types.js';
 export interface SchemaCheckOptions {
   /** rover-compatible composition config. */
   configPath: string;
-  /** The committed supergraph: what is deployed, the baseline for changes. */
+  /** The committed supergraph: checked for staleness, and the baseline for changes unless `baselinePath` is given. */
   supergraphPath: string;
+  /**
+   * The supergraph changes are measured against, when not the committed one — in CI, the
+   * target branch's (`git show origin/main:supergraph.graphql`), so that a change committed
+   * together with its recomposed supergraph is still seen.
+   */
+  baselinePath?: string;
   /** Folder of client operations (`.graphql` files and persisted query manifests). */
   operationsDir: string;
   /** Committed allowlist of breaking changes. */
@@ -55,7 +61,12 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<StepR
       ...(stale && { hint: 'run `pnpm compose` and commit supergraph.graphql' }),
     });
   }
-  steps.push(await diffStep(committed, supergraphSdl, allowlist));
+  const baseline = options.baselinePath
+    ? await readFile(options.baselinePath, 'utf8').catch(() => {
+        throw new UsageError(`cannot read the baseline supergraph ${options.baselinePath}`);
+      })
+    : committed;
+  steps.push(await diffStep(baseline, supergraphSdl, allowlist));
   steps.push(operationsStep(operations, supergraphSdl, { maxCost: options.maxCost, costModel: options.costModel }));
   return steps;
 }

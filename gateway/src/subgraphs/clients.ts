@@ -1,8 +1,9 @@
 import type { GatewayConfig as ApolloGatewayConfig } from '@apollo/gateway';
-import type { Logger, ReadinessCheck } from '@tessera/service-kit';
+import type { Logger, ReadinessCheck, SigningKey } from '@tessera/service-kit';
 import { SubgraphDataSource } from './data-source.js';
 import { createUndiciFetcher } from './fetcher.js';
 import { checkSubgraphsReady } from './readiness.js';
+import { createSigningFetcher } from './signing.js';
 
 /** Options of {@link createSubgraphClients}. */
 export interface SubgraphClientsOptions {
@@ -12,6 +13,8 @@ export interface SubgraphClientsOptions {
   connections?: number;
   /** Time allowed for a subgraph's response headers and body, in ms. @default 30_000 */
   timeoutMs?: number;
+  /** Requests are signed with the first key; unsigned without keys (development only). */
+  signingKeys?: SigningKey[];
   logger: Logger;
 }
 
@@ -27,16 +30,17 @@ export interface SubgraphClients {
   close(): Promise<void>;
 }
 
-/** The subgraph side of the gateway: URL overrides, the pooled fetcher, data sources, readiness. */
-export function createSubgraphClients({ urls = {}, connections, timeoutMs, logger }: SubgraphClientsOptions): SubgraphClients {
+/** The subgraph side of the gateway: URL overrides, the pooled and signing fetcher, data sources, readiness. */
+export function createSubgraphClients({ urls = {}, connections, timeoutMs, signingKeys, logger }: SubgraphClientsOptions): SubgraphClients {
   const pool = createUndiciFetcher({ connections, timeoutMs });
+  const fetcher = signingKeys?.[0] ? createSigningFetcher(pool.fetcher, signingKeys[0]) : pool.fetcher;
   const routingUrl = (name: string, supergraphUrl: string | undefined) => {
     const url = urls[name] ?? supergraphUrl;
     if (!url) throw new Error(`subgraph "${name}" has no routing URL`);
     return url;
   };
   return {
-    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), pool.fetcher, logger),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), fetcher, logger),
     routingUrl,
     ready: (subgraphs = new Map()) =>
       checkSubgraphsReady(new Map([...subgraphs].map(([name, url]) => [name, routingUrl(name, url)]))),

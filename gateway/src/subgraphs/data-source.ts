@@ -1,6 +1,6 @@
-import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import type { Logger } from '@tessera/service-kit';
+import { ANONYMOUS, encodeIdentity, IDENTITY_HEADER, type Identity, type Logger } from '@tessera/service-kit';
 import { subrequestHttpError } from '../errors.js';
 
 /**
@@ -16,6 +16,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     private readonly logger: Logger,
   ) {
     super({ url, fetcher });
+  }
+
+  /** Forwards who the request acts for (covered by the request's signature). */
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<{ identity?: Identity }>): void {
+    request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity ?? ANONYMOUS));
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {

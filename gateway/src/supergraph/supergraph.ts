@@ -1,7 +1,9 @@
-import { ApolloGateway, type GatewayConfig as ApolloGatewayConfig } from '@apollo/gateway';
+import { ApolloGateway, type GatewayConfig as ApolloGatewayConfig, type SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger, ReadinessCheck } from '@tessera/service-kit';
+import { NO_REQUIREMENTS, readAuthorizationRequirements, type AuthorizationRequirements } from '../authorization/index.js';
 import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from '../cost/index.js';
 import { readJoinGraphs } from './join-graphs.js';
+import { markSecurityEnforced } from './security.js';
 import { createSupergraphSource, type SupergraphSourceOptions } from './source.js';
 
 /** The supergraph being served, as the other parts need it; replaced whole on every update. */
@@ -10,6 +12,8 @@ export interface SupergraphState {
   sdl: string;
   /** `@cost` and `@listSize` by type and field coordinate. */
   costDirectives: CostDirectives;
+  /** `@authenticated` and `@requiresScopes` by type and field coordinate. */
+  authorization: AuthorizationRequirements;
   /** The subgraphs it routes to: name → routing URL as composed (before `SUBGRAPH_<NAME>_URL` overrides). */
   subgraphs: ReadonlyMap<string, string>;
 }
@@ -31,6 +35,8 @@ export interface Supergraph {
   current(): SupergraphState | undefined;
   /** The cost directives of the supergraph being served (none before the first load). */
   costDirectives(): CostDirectives;
+  /** The authorization directives of the supergraph being served (none before the first load: nothing is served then). */
+  authorization(): AuthorizationRequirements;
   /** Calls `listener` with every supergraph loaded from now on; returns the unsubscribe function. */
   onUpdate(listener: (state: SupergraphState) => void): () => void;
   /** Rejects until a supergraph is loaded. */
@@ -40,20 +46,21 @@ export interface Supergraph {
 /** Apollo Gateway on the configured source, with the state every other part reads from. */
 export function createSupergraph({ source, buildService, logger }: SupergraphOptions): Supergraph {
   const gateway = new ApolloGateway({
-    supergraphSdl: createSupergraphSource(source, logger),
+    supergraphSdl: withEnforcedSecurity(createSupergraphSource(source, logger)),
     buildService,
     logger: logger.child({ component: 'apollo-gateway' }),
   });
   let state: SupergraphState | undefined;
   const listeners = new Set<(state: SupergraphState) => void>();
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl: sdl }) => {
-    state = { sdl, costDirectives: readCostDirectives(sdl), subgraphs: readJoinGraphs(sdl) };
+    state = { sdl, costDirectives: readCostDirectives(sdl), authorization: readAuthorizationRequirements(sdl), subgraphs: readJoinGraphs(sdl) };
     for (const listener of listeners) listener(state);
   });
   return {
     gateway,
     current: () => state,
     costDirectives: () => state?.costDirectives ?? NO_COST_DIRECTIVES,
+    authorization: () => state?.authorization ?? NO_REQUIREMENTS,
     onUpdate(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -61,5 +68,13 @@ export function createSupergraph({ source, buildService, logger }: SupergraphOpt
     ready: async () => {
       if (!state) throw new Error('supergraph not loaded');
     },
+  };
+}
+
+/** The source's supergraph, and every update of it, with the security Tessera enforces marked so (see `security.ts`). */
+function withEnforcedSecurity(hook: SupergraphSdlHook): SupergraphSdlHook {
+  return async (options) => {
+    const loaded = await hook({ ...options, update: (sdl) => options.update(markSecurityEnforced(sdl)) });
+    return { ...loaded, supergraphSdl: markSecurityEnforced(loaded.supergraphSdl) };
   };
 }

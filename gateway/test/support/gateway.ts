@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { HttpServer } from '@tessera/service-kit';
 import { pino } from 'pino';
 import { createGatewayServer, loadConfig } from '../../src/index.js';
+import { TEST_AUTH_ENV } from './auth.js';
 
 /** Port 9 (discard) is closed here: a subgraph routed to it is down, whatever else runs on this machine. */
 export const CLOSED_URL = 'http://127.0.0.1:9/graphql';
@@ -35,6 +36,7 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
   const server = createGatewayServer(
     loadConfig({
       NODE_ENV: 'production',
+      ...TEST_AUTH_ENV,
       SUPERGRAPH_SOURCE: 'file',
       HOST: '127.0.0.1',
       SUBGRAPH_USERS_URL: subgraphUrl,

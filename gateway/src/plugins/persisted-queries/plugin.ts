@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { Identity } from '@tessera/service-kit';
 import type { GraphQLError } from 'graphql';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep } from '../admission/index.js';
@@ -13,6 +14,8 @@ export interface PersistedQueryContext {
   developer?: boolean;
   /** The operation came from the published manifest. */
   fromManifest?: boolean;
+  /** Who the request acts for: a signed-in caller's answer is never cached by a shared cache. */
+  identity?: Identity;
 }
 
 /** Options of {@link createPersistedQueriesPlugin} and {@link createTrustedDocumentsStep}. */
@@ -66,7 +69,8 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
         },
         async willSendResponse({ response, operation, errors }) {
           if (cacheableGet && operation?.operation === 'query' && !errors?.length) {
-            response.http.headers.set('cache-control', `public, max-age=${options.getMaxAgeSeconds}`);
+            const audience = contextValue.identity?.sub === undefined ? 'public' : 'private';
+            response.http.headers.set('cache-control', `${audience}, max-age=${options.getMaxAgeSeconds}`);
             response.http.headers.set('vary', [...new Set([...options.varyHeaders, DEVELOPER_KEY_HEADER])].join(', '));
           }
         },

@@ -1,0 +1,1 @@
+export { createAuthorization, type AuthorizationContext, type AuthorizationFeature, type AuthorizationOptions } from './plugin.js';

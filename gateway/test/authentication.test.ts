@@ -1,0 +1,132 @@
+/** Bearer tokens: what is accepted, what is refused, and where the keys come from. */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenVerifier, InvalidTokenError } from '../src/auth/index.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { TEST_AUTH, testToken } from './support/auth.js';
+
+const issuer = 'https://id.example.test/';
+const audience = 'tessera';
+const secret = 'a-shared-secret-for-hs256-0123456789abcdef';
+
+function token(key: Parameters<SignJWT['sign']>[0], alg: string, claims: { sub?: string; aud?: string; iss?: string; exp?: number | string; scope?: string; scp?: unknown; kid?: string } = {}) {
+  const jwt = new SignJWT({ ...(claims.scope !== undefined && { scope: claims.scope }), ...(claims.scp !== undefined && { scp: claims.scp }) })
+    .setProtectedHeader({ alg, ...(claims.kid && { kid: claims.kid }) })
+    .setIssuer(claims.iss ?? issuer)
+    .setAudience(claims.aud ?? audience)
+    .setIssuedAt()
+    .setExpirationTime(claims.exp ?? '5m');
+  if (claims.sub !== '') jwt.setSubject(claims.sub ?? 'user-1');
+  return jwt.sign(key);
+}
+const hs = new TextEncoder().encode(secret);
+const refusal = (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: Error) => (error instanceof InvalidTokenError ? error.message : `other: ${error}`));
+
+describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
+  const verify = createTokenVerifier({ keys: { secret }, issuer, audience });
+
+  it('accepts a good token, with scopes from scope (space-separated) or scp (array or string)', async () => {
+    expect(await verify(await token(hs, 'HS256', { scope: 'a b' }))).toEqual({ sub: 'user-1', scopes: new Set(['a', 'b']) });
+    expect((await verify(await token(hs, 'HS256', { scp: ['c', 'd'] }))).scopes).toEqual(new Set(['c', 'd']));
+    expect((await verify(await token(hs, 'HS256', { scp: 'e' }))).scopes).toEqual(new Set(['e']));
+    expect((await verify(await token(hs, 'HS256'))).scopes.size).toBe(0);
+  });
+
+  it('refuses an expired token, one signed with another key, for another audience or issuer, or without a subject', async () => {
+    expect(await refusal(verify(await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) - 120 })))).toBe('The token has expired.');
+    expect(await refusal(verify(await token(new TextEncoder().encode('another-secret-0123456789abcdefghijklmn'), 'HS256')))).toBe('The token is not signed by a trusted key.');
+    expect(await refusal(verify(await token(hs, 'HS256', { aud: 'another-service' })))).toBe("The token's aud claim is not accepted here.");
+    expect(await refusal(verify(await token(hs, 'HS256', { iss: 'https://evil.example/' })))).toBe("The token's iss claim is not accepted here.");
+    expect(await refusal(verify(await token(hs, 'HS256', { sub: '' })))).toBe('The token has no subject.');
+  });
+
+  it('tolerates 30 s of clock skew, no more', async () => {
+    expect((await verify(await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) - 10 }))).sub).toBe('user-1');
+    expect(await refusal(verify(await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) - 40 })))).toBe('The token has expired.');
+  });
+
+  it("refuses alg none, and an algorithm that does not fit the key, and what is not a JWT", async () => {
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'admin', iss: issuer, aud: audience })).toString('base64url')}.`;
+    expect(await refusal(verify(unsigned))).toBe("The token's algorithm is not accepted here.");
+    const { privateKey } = await generateKeyPair('RS256');
+    expect(await refusal(verify(await token(privateKey, 'RS256')))).toBe("The token's algorithm is not accepted here.");
+    expect(await refusal(verify('not.a.token'))).toBe('The token is malformed.');
+  });
+});
+
+describe('createTokenVerifier (JWT_PUBLIC_KEY)', () => {
+  it('accepts tokens signed by the key, with an algorithm of its kind only', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const verify = createTokenVerifier({ keys: { publicKey: await exportSPKI(publicKey) }, issuer, audience });
+    expect((await verify(await token(privateKey, 'ES256'))).sub).toBe('user-1');
+    expect(await refusal(verify(await token(hs, 'HS256')))).toBe("The token's algorithm is not accepted here.");
+  });
+});
+
+describe('createTokenVerifier (JWT_JWKS_URL)', () => {
+  let server: Server;
+  let keys: JWK[] = [];
+  let fetches = 0;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      fetches++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/.well-known/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+  it('fetches the keys once, and again for a token signed with a key it has not seen (rotation)', async () => {
+    const first = await generateKeyPair('RS256');
+    keys = [{ ...(await exportJWK(first.publicKey)), kid: 'k1', alg: 'RS256' }];
+    const verify = createTokenVerifier({ keys: { jwksUrl: url }, issuer, audience, jwksCooldownMs: 0 });
+    expect((await verify(await token(first.privateKey, 'RS256', { kid: 'k1' }))).sub).toBe('user-1');
+    expect((await verify(await token(first.privateKey, 'RS256', { kid: 'k1', sub: 'user-2' }))).sub).toBe('user-2');
+    expect(fetches).toBe(1);
+
+    const second = await generateKeyPair('RS256');
+    keys = [...keys, { ...(await exportJWK(second.publicKey)), kid: 'k2', alg: 'RS256' }];
+    expect((await verify(await token(second.privateKey, 'RS256', { kid: 'k2' }))).sub).toBe('user-1');
+    expect(fetches).toBe(2);
+
+    const stranger = await generateKeyPair('RS256');
+    expect(await refusal(verify(await token(stranger.privateKey, 'RS256', { kid: 'k3' })))).toBe('The token is not signed by a trusted key.');
+  });
+});
+
+describe('the gateway with tokens', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway?.close());
+
+  it('serves a request without a token as anonymous', async () => {
+    expect((await gateway.post({ query: '{ __typename }' })).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('serves a request with a good token', async () => {
+    const { status, body } = await gateway.post({ query: '{ __typename }' }, { authorization: `Bearer ${await testToken('user-1')}` });
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('answers a bad token with 401 UNAUTHENTICATED and no data, whatever the client accepts, never as anonymous', async () => {
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setIssuer(TEST_AUTH.issuer).setAudience(TEST_AUTH.audience).setExpirationTime(Math.floor(Date.now() / 1000) - 300).sign(new TextEncoder().encode(TEST_AUTH.jwtSecret));
+    for (const authorization of [`Bearer ${expired}`, 'Bearer garbage', `Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer', `Bearer ${await testToken('u')} extra`]) {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept, authorization }, body: '{"query":"{ __typename }"}' });
+        expect(response.status, authorization).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+        const body = await response.json();
+        expect(body.data).toBeUndefined();
+        expect(body.errors[0].extensions).toEqual({ code: 'UNAUTHENTICATED' });
+      }
+    }
+  });
+});
