@@ -27,6 +27,10 @@ async function seedOne<C extends ClosableClient, X extends BaseContext>(definiti
   }
 }
 
+// A tool for development and benchmarks: development's defaults (the embedded databases)
+// unless NODE_ENV says otherwise.
+process.env.NODE_ENV ??= 'development';
+
 runMain(async () => {
   await Promise.all([
     seedOne(usersSubgraph, usersConfig()),

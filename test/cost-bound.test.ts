@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { getVariableValues, parse, type OperationDefinitionNode } from 'graphql';
 import { apiSchemaOf, readCostDirectives, type CostDirectives } from '@tessera/gateway';
-import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actualCost } from './fuzz/actual-cost.js';
 import { generateOperation, type KnownIds } from './fuzz/operations.js';
@@ -48,11 +48,13 @@ afterAll(async () => {
 
 describe('cost estimate', () => {
   it(`bounds what executes, for ${RUNS} generated operations`, async () => {
+    const reader = await testToken({ sub: 'cost-reader', scopes: ['users:read-email'] });
     const ratios: number[] = [];
     await fc.assert(
       fc.asyncProperty(fc.gen(), async (g) => {
         const { query, variables } = generateOperation(g, schema, ids);
-        const { status, body } = await platform.graphql(query, variables);
+        // A caller who may read every field (User.email included), so every generated field executes.
+        const { status, body } = await platform.graphql(query, variables, { token: reader });
         expect(status, query).toBe(200);
         expect(body.errors, query).toBeUndefined();
         const document = parse(query);

@@ -8,6 +8,7 @@ import {
   createSubgraphDatabases,
   requireEnv,
   startPlatform,
+  testToken,
   SUBGRAPH_NAMES,
   type Platform,
   type StatementCounter,
@@ -88,13 +89,15 @@ describe('with batching (the default)', () => {
     const { body: top } = await platform.graphql(`{ topProducts(first: 1) { id reviewCount } }`);
     const { body: someone } = await platform.graphql(`{ users(first: 1) { edges { node { id } } } }`);
     const product = top.data!.topProducts[0];
-    const input = { productId: product.id, authorId: someone.data!.users.edges[0].node.id, rating: 5, body: 'Fresh' };
+    const author = await testToken({ sub: someone.data!.users.edges[0].node.id });
+    const input = { productId: product.id, rating: 5, body: 'Fresh' };
     const { body } = await platform.graphql(
       `mutation ($input: CreateReviewInput!) {
         first: createReview(input: $input) { product { reviewCount reviews(first: 1) { edges { node { id } } } } id }
         second: createReview(input: $input) { product { reviewCount reviews(first: 1) { edges { node { id } } } } id }
       }`,
       { input },
+      { token: author },
     );
     expect(body.errors).toBeUndefined();
     const { first, second } = body.data!;

@@ -6,13 +6,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type Platform } from '@tessera/test-helpers';
+import { startPlatform, testToken, type Platform } from '@tessera/test-helpers';
 
 let dataRoot: string;
 let env: Record<string, string>;
 beforeAll(async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'tessera-embedded-'));
   env = {
+    // Outside development the embedded database is an explicit choice.
+    EMBEDDED_DATABASE: 'true',
     SEED_USERS: '10',
     SEED_PRODUCTS: '5',
     SEED_REVIEWS: '40',
@@ -37,6 +39,8 @@ describe('embedded databases', () => {
 
     const created = await platform.graphql(
       `mutation { createUser(input: { username: "persist.me", name: "Persist", email: "persist@example.com" }) { id } }`,
+      {},
+      { token: await testToken({ sub: 'embedded-admin', scopes: ['users:write'] }) },
     );
     const id = created.body.data!.createUser.id;
     const topBefore = await platform.graphql(`{ topProducts(first: 2) { sku reviewCount } }`);

@@ -3,7 +3,7 @@
  * and no subgraph call; realistic client queries pass. Real stack on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphDatabases, GRAPHQL_RESPONSE_ACCEPT, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, GRAPHQL_RESPONSE_ACCEPT, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 let platform: Platform;
 let dbs: SubgraphDatabases;
@@ -105,7 +105,8 @@ describe('realistic client queries', () => {
   ];
 
   it.each(realistic)('%s passes, with its cost in extensions', async (_name, query, variables) => {
-    const { status, body } = await platform.graphql(query, variables);
+    const token = await testToken({ sub: 'limits-client', scopes: ['products:write'] });
+    const { status, body } = await platform.graphql(query, variables, { token });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect((body as any).extensions.cost).toEqual({ estimated: expect.any(Number), max: 10_000 });

@@ -3,22 +3,11 @@
  * PostgreSQL database of a real server, queried through the gateway over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, sqlRows as sql, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
 
 const SEED = { SEED_USERS: '30', SEED_PRODUCTS: '12', SEED_REVIEWS: '150' };
 let platform: Platform;
 let dbs: SubgraphDatabases;
-
-async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   dbs = await createSubgraphDatabases('e2e');
@@ -113,18 +102,28 @@ describe('reads across subgraphs', () => {
 });
 
 describe('mutations through the gateway', () => {
+  /** A back-office caller: may create users and products (who may do what: test/auth.test.ts). */
+  const admin = () => testToken({ sub: 'e2e-admin', scopes: ['users:write', 'products:write'] });
+
   it('creates a user, a product and a review, then reads them joined', async () => {
     const user = await platform.graphql(
       `mutation { createUser(input: { username: "e2e.writer", name: "E2E Writer", email: "e2e@example.com" }) { id username } }`,
+      {},
+      { token: await admin() },
     );
     expect(user.body.errors).toBeUndefined();
     const product = await platform.graphql(
       `mutation { createProduct(input: { sku: "E2E-1", name: "Test kettle", price: { amount: 4999, currency: "GBP" } }) { id sku } }`,
+      {},
+      { token: await admin() },
     );
     expect(product.body.errors).toBeUndefined();
+    // The new user writes the review: its author is whoever the token says.
+    const writer = await testToken({ sub: user.body.data!.createUser.id });
     const review = await platform.graphql(
       `mutation ($input: CreateReviewInput!) { createReview(input: $input) { id author { username } product { name price { currency } } } }`,
-      { input: { productId: product.body.data!.createProduct.id, authorId: user.body.data!.createUser.id, rating: 5, body: 'Boils fast.' } },
+      { input: { productId: product.body.data!.createProduct.id, rating: 5, body: 'Boils fast.' } },
+      { token: writer },
     );
     expect(review.body.errors).toBeUndefined();
     expect(review.body.data!.createReview).toMatchObject({
@@ -142,13 +141,9 @@ describe('mutations through the gateway', () => {
       reviews: { edges: [{ node: { body: 'Boils fast.', author: { name: 'E2E Writer' } } }] },
     });
 
-    const removed = await platform.graphql(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, {
-      id: review.body.data!.createReview.id,
-    });
+    const removed = await platform.graphql(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, { id: review.body.data!.createReview.id }, { token: writer });
     expect(removed.body.errors).toBeUndefined();
-    const again = await platform.graphql(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, {
-      id: review.body.data!.createReview.id,
-    });
+    const again = await platform.graphql(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, { id: review.body.data!.createReview.id }, { token: writer });
     expect(again.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
@@ -166,7 +161,7 @@ describe('mutations through the gateway', () => {
         ),
       );
     const before = await counts();
-    const { status, body } = await platform.graphql(mutation);
+    const { status, body } = await platform.graphql(mutation, {}, { token: await admin() });
     expect(status).toBe(200);
     expect(body.data).toBeNull();
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });

@@ -2,7 +2,7 @@ export { requireEnv } from './require-env.js';
 export { getFreePort } from './free-port.js';
 export { waitForReady } from './platform.js';
 export { waitUntil, type WaitUntilOptions } from './wait-until.js';
-export { createTestDatabase, type TestDatabase } from './test-database.js';
+export { createTestDatabase, sqlRows, type TestDatabase } from './test-database.js';
 export { pingRedis, type PingRedisOptions } from './redis-ping.js';
 export {
   stopRedis,
@@ -24,3 +24,5 @@ export { createSubgraphHarness, type SubgraphHarness, type SubgraphHarnessOption
 export { createStatementCounter, type StatementCounter } from './statement-counter.js';
 export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type SubgraphName } from './subgraph-databases.js';
 export { nulInEveryTextField, type NulInTextOptions } from './text-inputs.js';
+export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './auth.js';
+export { startEntityOwner, type EntityOwner } from './entity-owner.js';

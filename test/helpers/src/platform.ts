@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { TEST_AUTH_ENV } from './auth.js';
 import { getFreePort } from './free-port.js';
 import { waitUntil } from './wait-until.js';
 
@@ -31,8 +32,8 @@ export interface PlatformOptions {
 export interface Platform {
   gatewayUrl: string;
   ports: Record<ServiceName, number>;
-  /** POSTs a GraphQL operation to the gateway; returns HTTP status and parsed body. */
-  graphql(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody }>;
+  /** POSTs a GraphQL operation to the gateway, as the bearer of `token` if given; returns HTTP status and parsed body. */
+  graphql(query: string, variables?: Record<string, unknown>, options?: { token?: string }): Promise<{ status: number; body: GraphQLBody }>;
   /** Sends `signal` to one service and waits for it to exit; returns its exit code (null if killed by the signal). */
   kill(service: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts a killed service again (same port and environment) and waits until it is ready. */
@@ -95,6 +96,8 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
   const serviceEnv: Record<string, string> = {
     // Production mode, as deployed: it also keeps Apollo's own signal handling in play.
     NODE_ENV: 'production',
+    ...TEST_AUTH_ENV,
+    SEED_ON_EMPTY: 'true',
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
     HOST: '127.0.0.1',
@@ -143,10 +146,10 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
   return {
     gatewayUrl,
     ports,
-    async graphql(query, variables) {
+    async graphql(query, variables, { token } = {}) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT },
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...(token && { authorization: `Bearer ${token}` }) },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as GraphQLBody };

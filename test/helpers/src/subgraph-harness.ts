@@ -1,14 +1,15 @@
 import type { BaseContext } from '@apollo/server';
 import { openDatabase, type Database } from '@tessera/prisma';
-import { createLogger } from '@tessera/service-kit';
+import { ANONYMOUS, createLogger, type Identity } from '@tessera/service-kit';
 import { createSubgraphApollo, loadSubgraphConfig, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
+import { TEST_AUTH } from './auth.js';
 
 /** A subgraph's Apollo Server on a fresh in-memory (or given PostgreSQL) database, for `executeOperation` tests. */
 export interface SubgraphHarness<Client> {
   client: Client;
   database: Database;
-  /** Runs one operation with a fresh per-request context; returns the single result. */
-  execute(query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: any[] }>;
+  /** Runs one operation with a fresh per-request context, for `identity` (the harness's, by default); returns the single result. */
+  execute(query: string, variables?: Record<string, unknown>, identity?: Identity): Promise<{ data?: any; errors?: any[] }>;
   close(): Promise<void>;
 }
 
@@ -18,6 +19,8 @@ export interface SubgraphHarnessOptions {
   url?: string;
   /** Variables the subgraph's configuration is read from, as at start-up (`SUBGRAPH_MAX_ENTITIES`, …). @default {} */
   env?: Record<string, string>;
+  /** Who operations act for unless `execute` says otherwise, as the gateway would forward it. @default ANONYMOUS */
+  identity?: Identity;
 }
 
 /**
@@ -26,9 +29,12 @@ export interface SubgraphHarnessOptions {
  */
 export async function createSubgraphHarness<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { url, env = {} }: SubgraphHarnessOptions = {},
+  { url, env = {}, identity: defaultIdentity = ANONYMOUS }: SubgraphHarnessOptions = {},
 ): Promise<SubgraphHarness<Client>> {
-  const config = loadSubgraphConfig({ name: definition.name, defaultPort: 0 }, { NODE_ENV: 'test', ...env });
+  const config = loadSubgraphConfig(
+    { name: definition.name, defaultPort: 0 },
+    { NODE_ENV: 'test', EMBEDDED_DATABASE: 'true', SUBGRAPH_SIGNING_KEYS: TEST_AUTH.signingKeys, ...env },
+  );
   const database = await openDatabase({ name: definition.name, url, dataDir: 'memory://' });
   await database.migrate();
   const client = definition.createClient(database.adapter);
@@ -38,8 +44,8 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
   return {
     client,
     database,
-    async execute(query, variables) {
-      const response = await apollo.executeOperation({ query, variables }, { contextValue: definition.createContext(client, config) });
+    async execute(query, variables, identity = defaultIdentity) {
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: definition.createContext(client, config, identity) });
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return response.body.singleResult as { data?: any; errors?: any[] };
     },

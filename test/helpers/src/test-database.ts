@@ -47,3 +47,14 @@ async function runAdminStatement(adminUrl: string, statement: string): Promise<v
     await client.end();
   }
 }
+
+/** Runs one statement on a short-lived connection to `url`; its rows. For assertions on what a service wrote. */
+export async function sqlRows<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

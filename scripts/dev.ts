@@ -1,0 +1,68 @@
+/**
+ * `pnpm dev`: the whole platform for development — embedded databases with demo data, Apollo
+ * Sandbox, the four services bound to loopback, and development's own JWT secret and signing
+ * key (generated once under `.data/`). When the gateway is ready it prints tokens to paste
+ * into Sandbox. Ctrl-C stops everything.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { devSecrets, devSecretsEnv, mintToken } from './dev/secrets.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const SERVICES = ['subgraphs/users/src/main.ts', 'subgraphs/products/src/main.ts', 'subgraphs/reviews/src/main.ts', 'gateway/src/main.ts'];
+/** Every scope the schema and the subgraphs know. */
+const ALL_SCOPES = ['users:write', 'users:read-email', 'products:write', 'reviews:moderate'];
+
+const secrets = await devSecrets();
+const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', HOST: process.env.HOST ?? '127.0.0.1', ...devSecretsEnv(secrets) };
+const services = spawn(
+  resolve(root, 'node_modules/.bin/concurrently'),
+  ['--kill-others', '--success', 'first', '--names', 'users,products,reviews,gateway', '--prefix-colors', 'blue,magenta,green,cyan', ...SERVICES.map((entry) => `node --import tsx ${entry}`)],
+  { cwd: root, env, stdio: 'inherit' },
+);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => services.kill(signal));
+services.on('exit', (code) => process.exit(code ?? 1));
+
+const port = env.GATEWAY_PORT ?? '4000';
+const gateway = `http://127.0.0.1:${port}`;
+await untilReady(`${gateway}/ready`);
+const { user, admin, product } = await demoData(`${gateway}/graphql`);
+const userToken = await mintToken(secrets.jwtSecret, { sub: user.id, ttl: '12h' });
+const adminToken = await mintToken(secrets.jwtSecret, { sub: admin.id, scopes: ALL_SCOPES, ttl: '12h' });
+console.log(`
+  Tessera is ready: http://localhost:${port}/graphql (Apollo Sandbox).
+  In Sandbox, Connection settings → Headers, add one of these:
+
+  Demo user ${user.username} (${user.id}):
+    Authorization: Bearer ${userToken}
+  Demo admin ${admin.username} (${admin.id}), scopes ${ALL_SCOPES.join(' ')}:
+    Authorization: Bearer ${adminToken}
+
+  Or: curl -s http://localhost:${port}/graphql -H 'content-type: application/json' \\
+        -H 'authorization: Bearer ${userToken}' \\
+        -d '{"query":"mutation { createReview(input: { productId: \\"${product.id}\\", rating: 5, body: \\"Lovely\\" }) { id author { username } } }"}'
+
+  More tokens: pnpm run token --sub <userId> [--scopes "…"] [--ttl 1h]
+`);
+
+/** Two users and a product of the demo data, as the gateway serves them (whatever seed made them). */
+async function demoData(url: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ users(first: 2) { edges { node { id username } } } topProducts(first: 1) { id } }' }),
+  });
+  const { data } = (await response.json()) as { data?: { users: { edges: Array<{ node: { id: string; username: string } }> }; topProducts: Array<{ id: string }> } };
+  const [user, admin] = data?.users.edges.map((edge) => edge.node) ?? [];
+  const [product] = data?.topProducts ?? [];
+  if (!user || !admin || !product) throw new Error('No demo data: start with empty data directories (rm -rf .data) or set SEED_ON_EMPTY=true.');
+  return { user, admin, product };
+}
+
+async function untilReady(url: string): Promise<void> {
+  for (;;) {
+    const ready = await fetch(url).then((r) => r.ok, () => false);
+    if (ready) return;
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `pnpm dev` as a new user runs it: embedded databases, demo data, Sandbox, and a printed
+ * token that writes a review as its user. (On free ports and fresh data directories, so it
+ * runs beside anything else.)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getFreePort, waitUntil } from '@tessera/test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+let dev: ChildProcess;
+let output = '';
+let dataRoot: string;
+let gateway: string;
+
+beforeAll(async () => {
+  dataRoot = await mkdtemp(join(tmpdir(), 'tessera-dev-'));
+  const [users, products, reviews, port] = await Promise.all([getFreePort(), getFreePort(), getFreePort(), getFreePort()]);
+  const ports = { users, products, reviews };
+  gateway = `http://127.0.0.1:${port}`;
+  dev = spawn(resolve(root, 'node_modules/.bin/node'), ['--import', 'tsx', 'scripts/dev.ts'], {
+    cwd: root,
+    // Its own process group: the test can end all five processes at once, whatever happens.
+    detached: true,
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(port),
+      SEED_USERS: '6',
+      SEED_PRODUCTS: '3',
+      SEED_REVIEWS: '12',
+      LOG_LEVEL: 'warn',
+      ...Object.fromEntries(
+        Object.entries(ports).flatMap(([name, p]) => [
+          [`${name.toUpperCase()}_PORT`, String(p)],
+          [`${name.toUpperCase()}_DATA_DIR`, join(dataRoot, name)],
+          [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`],
+        ]),
+      ),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [dev.stdout!, dev.stderr!]) stream.on('data', (chunk) => (output += String(chunk)));
+  await waitUntil(() => output.includes('More tokens:') || dev.exitCode !== null, { timeoutMs: 90_000, intervalMs: 200, what: 'pnpm dev to print its tokens' });
+  if (dev.exitCode !== null) throw new Error(`pnpm dev exited ${dev.exitCode}:\n${output}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (dev?.exitCode === null) {
+    const exited = once(dev, 'exit');
+    process.kill(-dev.pid!, 'SIGTERM');
+    await exited;
+  }
+  await rm(dataRoot, { recursive: true, force: true });
+});
+
+/** The printed demo user's id and token. */
+function printedUser(): { id: string; token: string } {
+  const match = /Demo user \S+ \(([0-9a-f-]{36})\):\s+Authorization: Bearer (\S+)/.exec(output);
+  if (!match) throw new Error(`no demo user token in:\n${output}`);
+  return { id: match[1]!, token: match[2]! };
+}
+
+const post = async (query: string, token?: string) => {
+  const response = await fetch(`${gateway}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ query }),
+  });
+  return (await response.json()) as { data?: any; errors?: any[] };
+};
+
+describe('pnpm dev', () => {
+  it('prints a demo user token and an admin token, with the Sandbox header to use', () => {
+    expect(output).toMatch(/Connection settings → Headers/);
+    expect(output.match(/Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+/g)).toHaveLength(2);
+  });
+
+  it("writes a review as the token's user", async () => {
+    const { id, token } = printedUser();
+    const { data } = await post('{ topProducts(first: 1) { id } }');
+    const created = await post(`mutation { createReview(input: { productId: "${data.topProducts[0].id}", rating: 5, body: "From dev" }) { author { id } } }`, token);
+    expect(created.errors).toBeUndefined();
+    expect(created.data).toEqual({ createReview: { author: { id } } });
+  });
+
+  it('serves Apollo Sandbox and introspection, as development does', async () => {
+    const page = await fetch(`${gateway}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toMatch(/sandbox/i);
+    expect((await post('{ __schema { queryType { name } } }')).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+});
