@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256 } from '../src/manifest/index.js';
 import { createApqCache, createDeveloperKeyCheck, createManifestStore, publishManifest } from '../src/plugins/persisted-queries/index.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, untilOwnPartsReady, type TestGateway } from './support/gateway.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run the tests with `pnpm test`, which starts Redis.');
@@ -115,6 +115,26 @@ describe('a manifest Redis loses', () => {
   });
 });
 
+describe('a first manifest read that fails', () => {
+  it('is retried soon, not at the next refresh', async () => {
+    const scope = `${prefix}first:`;
+    await publishManifest(redis, manifest([['top', '{ topProducts { name } }']]), scope);
+    const client = new Redis(redisUrl!, { commandTimeout: 50, maxRetriesPerRequest: 0 });
+    await new Promise((resolve) => client.once('ready', resolve));
+    // Every client's commands wait 300 ms: the store's first read times out.
+    await redis.call('CLIENT', 'PAUSE', '300', 'ALL');
+    const store = createManifestStore({ redis: client, prefix: scope, refreshMs: 60_000, logger: silent });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(store.loaded()).toBe(false);
+      await vi.waitFor(() => expect(store.body('top')).toBe('{ topProducts { name } }'), { timeout: 5_000, interval: 50 });
+    } finally {
+      store.close();
+      client.disconnect();
+    }
+  });
+});
+
 describe('createDeveloperKeyCheck', () => {
   it('accepts exactly the configured keys', () => {
     const isDeveloper = createDeveloperKeyCheck(['k-one', 'k-two']);
@@ -139,6 +159,8 @@ describe('trusted documents through the gateway (enforce)', () => {
       DEVELOPER_KEYS: 'dev-key',
       APQ_GET_MAX_AGE_SECONDS: '120',
     });
+    // As a load balancer would: no traffic before the manifest is loaded (the readiness probe says so).
+    await untilOwnPartsReady(gateway);
   });
   afterAll(() => gateway?.close());
 

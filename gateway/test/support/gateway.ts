@@ -63,3 +63,25 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
     close: () => server.close(),
   };
 }
+
+/**
+ * Waits until the gateway's own parts (supergraph, persisted-query manifest) are loaded, as a
+ * load balancer would before sending traffic: only its subgraphs may still be reported down
+ * (they are closed here unless the test routes them somewhere).
+ */
+export async function untilOwnPartsReady({ url }: { url: string }, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${url}/ready`);
+    last = await response.json();
+    if (response.ok || notReadyParts(last).every((part) => part === 'subgraphs')) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`test gateway not ready after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+function notReadyParts(body: any): string[] {
+  if (Array.isArray(body?.parts)) return body.parts;
+  return String(body?.reason ?? 'unknown').split('; ').map((failure) => failure.split(':')[0]!);
+}

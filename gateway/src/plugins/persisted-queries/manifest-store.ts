@@ -56,6 +56,20 @@ export function createManifestStore({
   let trusted = new Set<string>();
   let loaded = false;
   let lostWarned = false;
+  // Until a first manifest is read, a failed read is retried soon (doubling up to `refreshMs`)
+  // rather than at the next refresh: a command timing out at startup must not keep the
+  // gateway unready for a whole refresh period.
+  let retry: NodeJS.Timeout | undefined;
+  let retryMs = Math.min(100, refreshMs);
+  const retrySoon = () => {
+    if (loaded || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void refresh();
+    }, retryMs);
+    retry.unref();
+    retryMs = Math.min(retryMs * 2, refreshMs);
+  };
   const refresh = async () => {
     try {
       const [[, entries], [, published]] = (await redis.multi().hgetall(prefix + MANIFEST_KEY).get(prefix + PUBLISHED_KEY).exec()) as [
@@ -74,6 +88,7 @@ export function createManifestStore({
       loaded = true;
     } catch (error) {
       logger.warn({ err: error, operations: bodies.size }, 'redis unavailable: keeping the last persisted query manifest');
+      retrySoon();
     }
   };
   const timer = setInterval(refresh, refreshMs);
@@ -87,6 +102,7 @@ export function createManifestStore({
     loaded: () => loaded,
     close: () => {
       clearInterval(timer);
+      clearTimeout(retry);
       redis.off('ready', refresh);
     },
   };
