@@ -19,8 +19,9 @@ let gateway: string;
 
 beforeAll(async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'tessera-dev-'));
-  const [users, products, reviews, port] = await Promise.all([getFreePort(), getFreePort(), getFreePort(), getFreePort()]);
-  const ports = { users, products, reviews };
+  const [users, products, reviews, port, ...metricsPorts] = await Promise.all(Array.from({ length: 8 }, () => getFreePort()));
+  const ports = { users: users!, products: products!, reviews: reviews! };
+  const metrics = { users: metricsPorts[0]!, products: metricsPorts[1]!, reviews: metricsPorts[2]! };
   gateway = `http://127.0.0.1:${port}`;
   dev = spawn(resolve(root, 'node_modules/.bin/node'), ['--import', 'tsx', 'scripts/dev.ts'], {
     cwd: root,
@@ -29,6 +30,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       GATEWAY_PORT: String(port),
+      GATEWAY_METRICS_PORT: String(metricsPorts[3]),
       SEED_USERS: '6',
       SEED_PRODUCTS: '3',
       SEED_REVIEWS: '12',
@@ -36,6 +38,7 @@ beforeAll(async () => {
       ...Object.fromEntries(
         Object.entries(ports).flatMap(([name, p]) => [
           [`${name.toUpperCase()}_PORT`, String(p)],
+          [`${name.toUpperCase()}_METRICS_PORT`, String(metrics[name as keyof typeof metrics])],
           [`${name.toUpperCase()}_DATA_DIR`, join(dataRoot, name)],
           [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`],
         ]),

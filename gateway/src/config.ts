@@ -8,11 +8,14 @@ import {
   requiredOutsideDevelopment,
   serviceEnv,
   serviceSettings,
+  subgraphTimeouts,
   subgraphUrls,
   type SigningKey,
 } from '@tessera/service-kit';
 import type { TokenKeys, TokenVerifierOptions } from './auth/index.js';
 import { z } from 'zod';
+import type { RateLimitSettings } from './plugins/rate-limit/index.js';
+import type { ResilienceSettings } from './subgraphs/index.js';
 import type { SupergraphSourceOptions } from './supergraph/index.js';
 
 /** The gateway's configuration, validated once at start-up. */
@@ -29,13 +32,28 @@ export interface GatewayConfig {
   signingKeys: SigningKey[] | undefined;
   /** Where the supergraph comes from. */
   supergraph: SupergraphSourceOptions;
+  /** The internal listener of `/metrics` and `/health/details`. */
+  metricsPort: number;
+  /** Requests served at once and waiting; beyond both, 503 `SERVICE_OVERLOADED`. */
+  concurrency: { maxInFlight: number; maxQueued: number };
+  /** On SIGTERM, how long `/ready` says draining before the listener closes. */
+  shutdownDelayMs: number;
+  trustProxy: boolean | string[];
+  /** OTLP/HTTP collector for traces; unset = tracing off. */
+  otlpEndpoint: string | undefined;
+  /** Longest a whole request may take; subgraph calls get what is left of it. */
+  requestTimeoutMs: number;
   /** How subgraphs are called. */
   subgraphs: {
     /** Routing URLs that replace the supergraph's, by subgraph name. */
     urls: Record<string, string>;
     connections: number;
-    timeoutMs: number;
+    /** How often each subgraph's `/ready` is asked (metrics, the detailed health view). */
+    healthIntervalMs: number;
+    resilience: ResilienceSettings;
   };
+  /** Per-caller rate limit (token subject, else client address); undefined = off. */
+  rateLimit: RateLimitSettings | undefined;
   introspection: boolean;
   landingPage: boolean;
   corsOrigins: string[];
@@ -122,11 +140,29 @@ const serverEnv = {
   MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
   MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
   SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
-  SUBGRAPH_TIMEOUT_MS: env.int(30_000, { min: 100, max: 600_000 }),
+  GATEWAY_METRICS_PORT: env.port(9400),
+  SUBGRAPH_HEALTH_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
+};
+
+/** Deadlines, retries, circuit breakers, bulkheads and rate limits. */
+const resilienceEnv = {
+  REQUEST_TIMEOUT_MS: env.int(10_000, { min: 10, max: 600_000 }),
+  SUBGRAPH_TIMEOUT_MS: env.int(5_000, { min: 10, max: 600_000 }),
+  SUBGRAPH_RETRIES: env.int(2, { min: 0, max: 10 }),
+  SUBGRAPH_RETRY_BUDGET_PERCENT: env.int(20, { min: 0, max: 1_000 }),
+  SUBGRAPH_MAX_IN_FLIGHT: env.int(512, { min: 1, max: 100_000 }),
+  SUBGRAPH_MAX_QUEUED: env.int(512, { min: 0, max: 100_000 }),
+  BREAKER_FAILURE_PERCENT: env.int(50, { min: 1, max: 100 }),
+  BREAKER_WINDOW_MS: env.int(10_000, { min: 1_000, max: 600_000 }),
+  BREAKER_MIN_RPS: env.int(5, { min: 0, max: 100_000 }),
+  BREAKER_HALF_OPEN_AFTER_MS: env.int(5_000, { min: 100, max: 600_000 }),
+  RATE_LIMIT_POINTS: env.int(0, { min: 0, max: 1e9 }),
+  RATE_LIMIT_WINDOW_SECONDS: env.int(60, { min: 1, max: 86_400 }),
+  RATE_LIMIT_COST_WEIGHTED: env.bool(true),
 };
 
 const gatewaySchema = z
-  .object({ ...serviceEnv, ...serverEnv, ...limitsEnv, ...persistedQueriesEnv, ...authEnv })
+  .object({ ...serviceEnv, ...serverEnv, ...resilienceEnv, ...limitsEnv, ...persistedQueriesEnv, ...authEnv })
   .refine((v) => v.PERSISTED_QUERIES_MODE === 'off' || v.REDIS_URL !== undefined, {
     path: ['PERSISTED_QUERIES_MODE'],
     message: 'allow and enforce read the published manifest from Redis: set REDIS_URL too',
@@ -139,9 +175,10 @@ export const GATEWAY_VARIABLES: readonly string[] = Object.keys(gatewaySchema.sh
 
 /** Reads the gateway's variables (see README "Configuration"); every bad one is named at once. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const [c, urls] = parseAll(
+  const [c, urls, timeouts] = parseAll(
     () => parseConfig(gatewaySchema, source),
     () => subgraphUrls(source),
+    () => subgraphTimeouts(source),
   );
   const settings = serviceSettings(c);
   const { development } = settings;
@@ -153,7 +190,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       (c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file')) === 'file'
         ? { kind: 'file', path: resolve(c.SUPERGRAPH_PATH) }
         : { kind: 'compose', configPath: resolve(c.SUPERGRAPH_CONFIG) },
-    subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, timeoutMs: c.SUBGRAPH_TIMEOUT_MS },
+    metricsPort: c.GATEWAY_METRICS_PORT,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS, resilience: resilienceSettings(c, timeouts) },
+    rateLimit: c.RATE_LIMIT_POINTS ? { points: c.RATE_LIMIT_POINTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS, costWeighted: c.RATE_LIMIT_COST_WEIGHTED } : undefined,
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,
     corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
@@ -174,6 +214,23 @@ export function loadLimitsConfig(source: NodeJS.ProcessEnv = process.env): Gatew
 /** Only Redis and the persisted queries, for `pnpm pq:publish`. */
 export function loadPersistedQueriesConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig['persistedQueries'] {
   return persistedQueriesSettings(parseConfig(z.object(persistedQueriesEnv), source));
+}
+
+function resilienceSettings(c: z.infer<z.ZodObject<typeof resilienceEnv>>, timeouts: Record<string, number>): ResilienceSettings {
+  return {
+    timeoutMs: c.SUBGRAPH_TIMEOUT_MS,
+    timeouts,
+    retries: c.SUBGRAPH_RETRIES,
+    retryBudgetRatio: c.SUBGRAPH_RETRY_BUDGET_PERCENT / 100,
+    breaker: {
+      failureRatio: c.BREAKER_FAILURE_PERCENT / 100,
+      windowMs: c.BREAKER_WINDOW_MS,
+      minimumRps: c.BREAKER_MIN_RPS,
+      halfOpenAfterMs: c.BREAKER_HALF_OPEN_AFTER_MS,
+    },
+    maxInFlight: c.SUBGRAPH_MAX_IN_FLIGHT,
+    maxQueued: c.SUBGRAPH_MAX_QUEUED,
+  };
 }
 
 function limitsSettings(c: z.infer<z.ZodObject<typeof limitsEnv>>, development: boolean): GatewayConfig['limits'] {

@@ -11,6 +11,16 @@ import { GraphQLError } from 'graphql';
 export const GatewayErrorCode = {
   /** A subgraph could not be reached or answered with an HTTP error; `extensions.service` names it. */
   SubrequestHttpError: 'SUBREQUEST_HTTP_ERROR',
+  /** A subgraph did not answer within its timeout (`SUBGRAPH_TIMEOUT_MS`) or the request's deadline (`REQUEST_TIMEOUT_MS`); `extensions.service`. */
+  SubrequestTimeout: 'SUBREQUEST_TIMEOUT',
+  /** The subgraph's circuit breaker is open after repeated failures: not called, failed at once; `extensions.service`. */
+  SubrequestCircuitOpen: 'SUBREQUEST_CIRCUIT_OPEN',
+  /** Too many calls to this subgraph in flight and queued (`SUBGRAPH_MAX_IN_FLIGHT`, `SUBGRAPH_MAX_QUEUED`); `extensions.service`. */
+  SubrequestOverloaded: 'SUBREQUEST_OVERLOADED',
+  /** The caller spent its rate limit (`RATE_LIMIT_POINTS` per `RATE_LIMIT_WINDOW_SECONDS`): HTTP 429 with `Retry-After`; `extensions.rateLimit`. */
+  RateLimited: 'RATE_LIMITED',
+  /** A malformed `Idempotency-Key` header (1 to 255 visible ASCII characters): HTTP 400. */
+  IdempotencyKeyInvalid: 'IDEMPOTENCY_KEY_INVALID',
   /** Estimated cost over `COST_MAX`; `extensions.cost: { estimated, max }`. */
   CostTooExpensive: 'COST_ESTIMATED_TOO_EXPENSIVE',
   /** More aliased fields than `MAX_ALIASES`; `extensions.aliases: { measured, max }`. */
@@ -50,6 +60,21 @@ export function subrequestHttpError(service: string, reason: string, status?: nu
   return new GraphQLError(`HTTP fetch failed from '${service}': ${reason}`, {
     extensions: { code: GatewayErrorCode.SubrequestHttpError, service, reason, ...(status && { status }) },
   });
+}
+
+/** Why a subgraph call failed, as the subgraph policy reports it. */
+export type SubrequestFailure =
+  | { kind: 'failed'; failure: { kind: 'connection' | 'timeout' | 'status'; reason: string; status?: number } }
+  | { kind: 'circuit-open' | 'overloaded' | 'deadline' };
+
+/** The error a failed subgraph call gives the client: a code per cause, the subgraph named, no URL. */
+export function subrequestFailure(service: string, failure: SubrequestFailure | undefined): GraphQLError {
+  const error = (code: GatewayErrorCode, message: string) => new GraphQLError(message, { extensions: { code, service } });
+  if (failure?.kind === 'circuit-open') return error(GatewayErrorCode.SubrequestCircuitOpen, `'${service}' is failing; not called while its circuit is open.`);
+  if (failure?.kind === 'overloaded') return error(GatewayErrorCode.SubrequestOverloaded, `Too many calls to '${service}' are waiting; not called.`);
+  const attempt = failure?.kind === 'failed' ? failure.failure : undefined;
+  if (failure?.kind === 'deadline' || attempt?.kind === 'timeout') return error(GatewayErrorCode.SubrequestTimeout, `'${service}' did not answer in time.`);
+  return subrequestHttpError(service, attempt?.reason ?? 'request failed', attempt?.status);
 }
 
 /**

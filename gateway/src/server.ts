@@ -6,83 +6,147 @@ import {
   createFormatError,
   createGraphQLOverHttpPlugin,
   createHttpServer,
+  createMetricsRegistry,
   createRequestLogPlugin,
+  startMetricsServer,
+  startTracing,
+  TRACEPARENT_HEADER,
   type HttpServer,
   type Logger,
+  type MetricsServer,
+  type MetricsServerOptions,
+  type RawBodyRequest,
 } from '@tessera/service-kit';
+import type { Registry } from 'prom-client';
 import type { GatewayConfig } from './config.js';
 import { createAuthenticationGuard, createTokenVerifier } from './auth/index.js';
-import { createAdmissionPlugin } from './plugins/admission/index.js';
+import { createAdmissionPlugin, type AdmissionStep } from './plugins/admission/index.js';
 import { createAuthorization, type AuthorizationContext } from './plugins/authorization/index.js';
+import { createIdempotency, type IdempotencyContext } from './plugins/idempotency/index.js';
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
 import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
+import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
 import { connectRedis } from './redis.js';
-import { createSubgraphClients } from './subgraphs/index.js';
+import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/index.js';
 import { createSupergraph } from './supergraph/index.js';
 
-/** Who a request acts for, and what the gateway's plugins note about it. */
-type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext;
+/** Who a request acts for, its deadline and ids, and what the gateway's plugins note about it. */
+type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext & RateLimitContext & IdempotencyContext & SubgraphCallContext;
 
 /**
  * The gateway: Apollo Gateway on Apollo Server, assembled from its parts — authentication,
- * the subgraph clients, the supergraph, persisted queries, operation limits and
- * authorization — each built from its own slice of the configuration, with readiness made of
- * the parts' own checks.
+ * the subgraph clients, the supergraph, persisted queries, operation limits, rate limits,
+ * idempotency keys and authorization — each built from its own slice of the configuration,
+ * with readiness made of the gateway's own parts (a subgraph that is down costs its fields,
+ * not the replica's place behind the load balancer) and metrics on a listener of their own.
  */
 export function createGatewayServer(config: GatewayConfig, logger: Logger): HttpServer {
   const { persistedQueries: pq } = config;
+  const tracing = startTracing({ service: 'gateway', endpoint: config.otlpEndpoint });
+  const registry = createMetricsRegistry('gateway');
   const redis = pq.redisUrl ? connectRedis(pq.redisUrl, pq.redisTimeoutMs, logger) : undefined;
   const authentication = createAuthenticationGuard(config.auth && createTokenVerifier(config.auth));
-  const subgraphs = createSubgraphClients({ ...config.subgraphs, signingKeys: config.signingKeys, logger });
+  const subgraphs = createSubgraphClients({ ...config.subgraphs, signingKeys: config.signingKeys, registry, logger });
   const supergraph = createSupergraph({ source: config.supergraph, buildService: subgraphs.buildService, logger });
+  const health = subgraphs.watch(() => supergraph.current()?.subgraphs);
+  supergraph.onUpdate(() => void health.check());
   // Request headers that change an answer: the media type negotiated (and so the status), the caller.
-  const persistedQueries = createPersistedQueries({ ...pq, redis, varyHeaders: ['accept', 'authorization'], logger });
+  const persistedQueries = createPersistedQueries({ ...pq, redis, varyHeaders: ['accept', 'authorization'], logger, registry });
   const authorization = createAuthorization({ requirements: supergraph.authorization });
   const limits =
     config.limits.mode === 'off'
       ? undefined
-      : createOperationLimits({ ...config.limits, mode: config.limits.mode, costDirectives: supergraph.costDirectives, logger });
+      : createOperationLimits({ ...config.limits, mode: config.limits.mode, costDirectives: supergraph.costDirectives, logger, registry });
+  const rateLimit = config.rateLimit && createRateLimit<GatewayContext>({ settings: config.rateLimit, redis, keyPrefix: pq.keyPrefix, logger });
+  const idempotency = createIdempotency<GatewayContext>();
 
-  const apollo = new ApolloServer<GatewayContext>({
-    ...serverSettings(config, logger),
+  const apollo = createApollo(config, logger, {
     gateway: supergraph.gateway,
-    persistedQueries: persistedQueries.apq,
-    plugins: [
-      landingPage(config.landingPage),
-      persistedQueries.plugin,
-      ...(limits ? [limits.plugin] : []),
-      authorization.plugin,
-      // In this order: an operation off the persisted query list is refused as such, before its
-      // cost is looked at; cost and shape are checked on the operation as sent (an upper bound of
-      // what runs) before authorization takes out what the caller may not see.
-      createAdmissionPlugin<GatewayContext>([persistedQueries.admit, limits?.admit, authorization.admit]),
-      createGraphQLOverHttpPlugin<GatewayContext>(),
-      createRequestLogPlugin<GatewayContext>(logger.child({ component: 'graphql' }), (context) => ({ cost: context.cost?.estimated })),
-    ],
+    persistedQueries,
+    // In this order: an operation off the persisted query list is refused as such, before its
+    // cost is looked at; cost and shape are checked on the operation as sent (an upper bound of
+    // what runs), then the caller's rate limit is charged that cost, before authorization takes
+    // out what the caller may not see.
+    admission: [persistedQueries.admit, limits?.admit, rateLimit, idempotency.admit, authorization.admit],
+    plugins: [persistedQueries.plugin, ...(limits ? [limits.plugin] : []), authorization.plugin, idempotency.plugin],
+    registry,
   });
 
   const server = createHttpServer({
     apollo,
-    context: async (request): Promise<GatewayContext> => ({ identity: authentication.identityOf(request) }),
+    context: async (request) => requestContext(request, authentication.identityOf(request), config.requestTimeoutMs),
     guard: authentication.guard,
     logger,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimitBytes,
     maxBatchOperations: config.maxBatchOperations,
-    readiness: allReady({
-      supergraph: supergraph.ready,
-      'persisted queries': persistedQueries.ready,
-      subgraphs: () => subgraphs.ready(supergraph.current()?.subgraphs),
-    }),
+    readiness: allReady({ supergraph: supergraph.ready, 'persisted queries': persistedQueries.ready }),
+    concurrency: config.concurrency,
+    registry,
+    trustProxy: config.trustProxy,
+    shutdownDelayMs: config.shutdownDelayMs,
   });
+  const views = { '/health/details': () => ({ subgraphs: health.details() }) };
+  return withMetricsListener(server, { registry, port: config.metricsPort, host: config.host, logger, views }, async () => {
+    await subgraphs.close();
+    persistedQueries.close();
+    await redis?.quit().catch(() => redis.disconnect());
+    await tracing.shutdown();
+  });
+}
+
+/** The server with its internal listener (`/metrics`, the JSON views) started and stopped along, and `closeParts` run after the HTTP drain. */
+function withMetricsListener(server: HttpServer, options: MetricsServerOptions, closeParts: () => Promise<void>): HttpServer {
+  let metrics: MetricsServer | undefined;
   return {
     ...server,
+    async listen(port, host) {
+      metrics = await startMetricsServer({ ...options, host: host ?? options.host });
+      return server.listen(port, host);
+    },
     async close() {
       await server.close();
-      await subgraphs.close();
-      persistedQueries.close();
-      await redis?.quit().catch(() => redis.disconnect());
+      await closeParts();
+      await metrics?.close();
     },
+  };
+}
+
+/** Apollo Server with the gateway, its plugins and the admission steps in their order. */
+function createApollo(
+  config: GatewayConfig,
+  logger: Logger,
+  parts: {
+    gateway: ReturnType<typeof createSupergraph>['gateway'];
+    persistedQueries: ReturnType<typeof createPersistedQueries>;
+    admission: Array<AdmissionStep<GatewayContext> | undefined>;
+    plugins: Array<ApolloServerPlugin<GatewayContext>>;
+    registry: Registry;
+  },
+): ApolloServer<GatewayContext> {
+  return new ApolloServer<GatewayContext>({
+    ...serverSettings(config, logger),
+    gateway: parts.gateway,
+    persistedQueries: parts.persistedQueries.apq,
+    plugins: [
+      landingPage(config.landingPage),
+      ...parts.plugins,
+      createAdmissionPlugin<GatewayContext>(parts.admission),
+      createGraphQLOverHttpPlugin<GatewayContext>(),
+      createRequestLogPlugin<GatewayContext>(logger.child({ component: 'graphql' }), { fields: (context) => ({ cost: context.cost?.estimated }), registry: parts.registry }),
+    ],
+  });
+}
+
+/** A request's context: who it acts for, when it must be answered, and what identifies it downstream. */
+function requestContext(request: RawBodyRequest, identity: GatewayContext['identity'], timeoutMs: number): GatewayContext {
+  const traceparent = request.headers[TRACEPARENT_HEADER];
+  return {
+    identity,
+    deadline: Date.now() + timeoutMs,
+    requestId: request.id,
+    clientAddress: request.ip,
+    ...(typeof traceparent === 'string' && { traceparent }),
   };
 }
 

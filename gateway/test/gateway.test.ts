@@ -58,11 +58,14 @@ describe('production mode', () => {
     expect(await response.text()).toMatch(/CSRF/i);
   });
 
-  it('answers /health but not /ready while no subgraph is reachable', async () => {
+  it('stays ready while no subgraph is reachable (their fields fail, not the replica); their state is in the internal view', async () => {
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/ready`);
-    expect(ready.status).toBe(503);
-    expect(await ready.text()).toMatch(/users.*unreachable|unreachable/);
+    expect(ready.status).toBe(200);
+    await expect.poll(async () => (await fetch(`${gateway.metricsUrl}/health/details`)).json()).toMatchObject({
+      subgraphs: { users: { up: false, reason: 'unreachable' }, products: { up: false }, reviews: { up: false } },
+    });
+    expect(await (await fetch(`${gateway.metricsUrl}/metrics`)).text()).toContain('subgraph_up{subgraph="users",service="gateway"} 0');
   });
 });
 

@@ -4,7 +4,18 @@ import { createServer, type Server } from 'node:http';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSubgraphsReady, createSubgraphClients, createUndiciFetcher, SubgraphDataSource } from '../src/subgraphs/index.js';
+import { Registry } from 'prom-client';
+import {
+  createSubgraphClients,
+  createSubgraphMetrics,
+  createSubgraphPolicy,
+  createUndiciFetcher,
+  probeSubgraphs,
+  SubgraphDataSource,
+  type ResilienceSettings,
+  type SubgraphCallContext,
+} from '../src/subgraphs/index.js';
+import { RESILIENCE } from './support/resilience.js';
 import { CLOSED_URL } from './support/gateway.js';
 
 const silent = pino({ level: 'silent' });
@@ -58,13 +69,12 @@ describe('createUndiciFetcher', () => {
 });
 
 describe('SubgraphDataSource', () => {
-  const fetchThrough = async (url: string) => {
-    const pool = createUndiciFetcher({ timeoutMs: 100 });
-    const source = new SubgraphDataSource('reviews', url, pool.fetcher, silent);
+  const fetchThrough = async (url: string, settings: Partial<ResilienceSettings> = {}, context: SubgraphCallContext = {}) => {
+    const pool = createUndiciFetcher();
+    const metrics = createSubgraphMetrics();
+    const source = new SubgraphDataSource('reviews', url, pool.fetcher, createSubgraphPolicy('reviews', { ...RESILIENCE, ...settings }, metrics, silent), metrics, silent);
     try {
-      // A health-check request needs no incoming request context (the enum is not exported at runtime).
-      const options = { kind: 'health check', request: { query: '{ echo }' }, context: {} } as unknown as GraphQLDataSourceProcessOptions;
-      return await source.process(options).catch((e: unknown) => e);
+      return await source.process(processOptions('{ echo }', context)).catch((e: unknown) => e);
     } finally {
       await pool.close();
     }
@@ -81,15 +91,35 @@ describe('SubgraphDataSource', () => {
     expect(error.extensions).toEqual({ code: 'SUBREQUEST_HTTP_ERROR', service: 'reviews', reason: 'HTTP 503', status: 503 });
   });
 
-  it('says "timed out" for a subgraph slower than the timeout', async () => {
-    const error = (await fetchThrough(`${base}/slow/graphql`)) as { extensions: Record<string, unknown> };
-    expect(error.extensions).toMatchObject({ service: 'reviews', reason: 'timed out' });
+  it('gives SUBREQUEST_TIMEOUT for a subgraph slower than its timeout, or than the request\'s deadline', async () => {
+    const started = Date.now();
+    expect(await fetchThrough(`${base}/slow/graphql`, { timeoutMs: 100 })).toMatchObject({ extensions: { code: 'SUBREQUEST_TIMEOUT', service: 'reviews' } });
+    expect(await fetchThrough(`${base}/slow/graphql`, {}, { deadline: Date.now() + 100 })).toMatchObject({ extensions: { code: 'SUBREQUEST_TIMEOUT' } });
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it('sends the identity, the request id, the budget left and a mutation\'s idempotency key', async () => {
+    const pool = createUndiciFetcher();
+    const metrics = createSubgraphMetrics();
+    const source = new SubgraphDataSource('reviews', `${base}/graphql`, pool.fetcher, createSubgraphPolicy('reviews', RESILIENCE, metrics, silent), metrics, silent);
+    try {
+      const context = { requestId: 'req-1', deadline: Date.now() + 5_000, idempotency: { key: 'k1', fingerprint: 'f1' }, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+      await source.process(processOptions('mutation { go }', context));
+      const mutation = seen.at(-1)!;
+      expect(mutation.headers).toMatchObject({ 'x-request-id': 'req-1', traceparent: context.traceparent, 'x-tessera-identity': expect.any(String) });
+      expect(Number(mutation.headers['x-tessera-budget-ms'])).toBeGreaterThan(4_000);
+      expect(JSON.parse(mutation.body).extensions).toEqual({ idempotency: { key: 'k1', fingerprint: 'f1' } });
+      await source.process(processOptions('query { go }', context));
+      expect(JSON.parse(seen.at(-1)!.body).extensions).toBeUndefined();
+    } finally {
+      await pool.close();
+    }
   });
 });
 
 describe('createSubgraphClients', () => {
   it('routes to the override when there is one, else to the supergraph URL', async () => {
-    const clients = createSubgraphClients({ urls: { users: 'http://users.internal/graphql' }, logger: silent });
+    const clients = createSubgraphClients({ urls: { users: 'http://users.internal/graphql' }, resilience: RESILIENCE, logger: silent });
     try {
       expect(clients.routingUrl('users', 'http://localhost:4001/graphql')).toBe('http://users.internal/graphql');
       expect(clients.routingUrl('products', 'http://localhost:4002/graphql')).toBe('http://localhost:4002/graphql');
@@ -99,18 +129,27 @@ describe('createSubgraphClients', () => {
     }
   });
 
-  it('is ready when every routed subgraph answers /ready, and names those that do not', async () => {
-    const clients = createSubgraphClients({ urls: { users: `${base}/graphql` }, logger: silent });
+  it('watches each routed subgraph\'s /ready: its state in the details and in subgraph_up', async () => {
+    const registry = new Registry();
+    const clients = createSubgraphClients({ urls: { users: `${base}/graphql` }, resilience: RESILIENCE, registry, logger: silent });
     try {
-      await expect(clients.ready(new Map([['users', 'http://ignored/graphql']]))).resolves.toBeUndefined();
-      await expect(clients.ready(new Map([['users', ''], ['products', CLOSED_URL]]))).rejects.toThrow('subgraphs not ready: products (unreachable)');
-      await expect(clients.ready(undefined)).resolves.toBeUndefined();
+      const health = clients.watch(() => new Map([['users', 'http://ignored/graphql'], ['products', CLOSED_URL]]));
+      await health.check();
+      expect(health.details()).toMatchObject({ users: { up: true }, products: { up: false, reason: 'unreachable' } });
+      const text = await registry.metrics();
+      expect(text).toContain('subgraph_up{subgraph="users"} 1');
+      expect(text).toContain('subgraph_up{subgraph="products"} 0');
     } finally {
       await clients.close();
     }
     // /ready is asked of the subgraph's origin, beside its GraphQL path.
     seen.length = 0;
-    await checkSubgraphsReady(new Map([['a', `${base}/down/graphql`]]));
+    await probeSubgraphs(new Map([['a', `${base}/down/graphql`]]));
     expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /ready']);
   });
 });
+
+/** The options Apollo Gateway passes for one fetch of an incoming operation. */
+function processOptions(query: string, context: SubgraphCallContext): GraphQLDataSourceProcessOptions<SubgraphCallContext> {
+  return { kind: 'incoming operation', request: { query }, context, incomingRequestContext: {} } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>;
+}

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createSubgraphClients } from '../src/subgraphs/index.js';
 import { createSupergraph, readJoinGraphs, type SupergraphState } from '../src/supergraph/index.js';
+import { RESILIENCE } from './support/resilience.js';
 
 const supergraphPath = resolve(import.meta.dirname, '../../supergraph.graphql');
 const silent = pino({ level: 'silent' });
@@ -22,7 +23,7 @@ describe('readJoinGraphs', () => {
 
 describe('createSupergraph', () => {
   it('is not ready and has no cost directives before it loads; then has both, and tells its listeners', async () => {
-    const clients = createSubgraphClients({ logger: silent });
+    const clients = createSubgraphClients({ resilience: RESILIENCE, logger: silent });
     const supergraph = createSupergraph({ source: { kind: 'file', path: supergraphPath }, buildService: clients.buildService, logger: silent });
     const updates: SupergraphState[] = [];
     supergraph.onUpdate((state) => updates.push(state));

@@ -7,7 +7,14 @@ import type { Database, DatabaseOptions } from './types.ts';
  * Opens one subgraph's database: PostgreSQL when `url` is given, else embedded PGlite.
  * Nothing is migrated until `migrate()` is called.
  */
-export async function openDatabase({ name, url, poolSize = 10, dataDir = `.data/${name}` }: DatabaseOptions): Promise<Database> {
+export async function openDatabase({
+  name,
+  url,
+  poolSize = 10,
+  acquireTimeoutMs = 2_000,
+  statementTimeoutMs = 5_000,
+  dataDir = `.data/${name}`,
+}: DatabaseOptions): Promise<Database> {
   assertDatabaseName(name);
   if (url === undefined) return openEmbedded(name, dataDir);
   if (!/^postgres(ql)?:\/\//.test(url)) {
@@ -16,7 +23,7 @@ export async function openDatabase({ name, url, poolSize = 10, dataDir = `.data/
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new TypeError(`Invalid poolSize for database ${name}: expected a positive integer, got ${JSON.stringify(poolSize)}`);
   }
-  return openPostgres(name, url, poolSize);
+  return openPostgres(name, url, { poolSize, acquireTimeoutMs, statementTimeoutMs });
 }
 
 /** The URL without its password, for error messages. */

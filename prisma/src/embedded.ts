@@ -20,6 +20,7 @@ export async function openEmbedded(name: DatabaseName, dataDir: string): Promise
     async ping() {
       await pglite.db.query('SELECT 1');
     },
+    poolStats: () => undefined,
     close: () => pglite.release(),
   };
 }

@@ -4,6 +4,6 @@
  * no network). Generated clients: `@tessera/prisma/users`, `/products`, `/reviews`.
  */
 export { openDatabase } from './database.ts';
-export type { Database, DatabaseOptions } from './types.ts';
+export type { Database, DatabaseOptions, PoolStats } from './types.ts';
 export { DATABASE_NAMES, type DatabaseName } from './database-files.ts';
 export { MigrationError, type MigrationErrorCode } from './errors.ts';

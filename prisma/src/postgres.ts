@@ -13,9 +13,22 @@ import type { Database } from './types.ts';
  */
 const PRISMA_MIGRATE_LOCK = 72707369;
 
+/** How the pool of {@link openPostgres} behaves (see `DatabaseOptions`). */
+export interface PoolOptions {
+  poolSize: number;
+  acquireTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
 /** A PostgreSQL server database on one `pg` pool, shared by the Prisma client and `ping()`. */
-export function openPostgres(name: DatabaseName, url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: CharAsTextClient });
+export function openPostgres(name: DatabaseName, url: string, { poolSize, acquireTimeoutMs, statementTimeoutMs }: PoolOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    Client: CharAsTextClient,
+    connectionTimeoutMillis: acquireTimeoutMs,
+    ...(statementTimeoutMs > 0 && { statement_timeout: statementTimeoutMs }),
+  });
   // An idle connection that breaks (server restart) emits 'error' on the pool, which would
   // end the process unhandled. The pool drops that connection; the next query or ping()
   // reports the outage.
@@ -29,6 +42,7 @@ export function openPostgres(name: DatabaseName, url: string, poolSize: number):
     async ping() {
       await pool.query('SELECT 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     close() {
       closed ??= pool.end();
       return closed;

@@ -13,6 +13,18 @@ export interface DatabaseOptions {
    */
   poolSize?: number;
   /**
+   * Longest wait for a pooled connection (or a new one to connect) before the query fails
+   * (PostgreSQL only): a full pool queues for at most this long, not without bound.
+   * @default 2_000
+   */
+  acquireTimeoutMs?: number;
+  /**
+   * Server-side `statement_timeout` of every pooled session (PostgreSQL only): a statement
+   * running longer is cancelled by PostgreSQL itself (SQLSTATE 57014). 0 means none.
+   * @default 5_000
+   */
+  statementTimeoutMs?: number;
+  /**
    * PGlite data directory, or 'memory://' for an in-memory database (embedded only).
    * Relative paths are resolved from the working directory.
    * @default `.data/<name>`
@@ -33,6 +45,19 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Cheap liveness query (SELECT 1) — used by /ready. Rejects if the database does not answer. */
   ping(): Promise<void>;
+  /** How the connection pool is used right now (PostgreSQL); undefined for the embedded database. */
+  poolStats(): PoolStats | undefined;
   /** Closes pools / the PGlite instance (flushes embedded data to disk). Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** A connection pool's state, for metrics. */
+export interface PoolStats {
+  /** Connections open (idle or in use). */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  /** The pool's size (`poolSize`). */
+  max: number;
 }

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_NAMES, type Database, type DatabaseName } from '@tessera/prisma';
 import { Prisma, PrismaClient } from '@tessera/prisma/users';
+import { committedMigrations } from './committed-migrations.ts';
 
 /** Opens a fresh, empty database of the given name (each call a new one). */
 export type OpenFresh = (name: DatabaseName) => Promise<Database>;
 
 /**
  * The contract every kind of database must keep, registered as tests: migrations apply once
- * (one `init` per database) and are idempotent, and the generated client works on the adapter.
+ * (`init` first in each database) and are idempotent, and the generated client works on the adapter.
  */
 export function describeDatabaseContract(openFresh: OpenFresh): void {
   describe.each(DATABASE_NAMES)('%s database', (name) => {
@@ -19,8 +20,10 @@ export function describeDatabaseContract(openFresh: OpenFresh): void {
       await database?.close();
     });
 
-    it('applies its init migration, then nothing on the next call', async () => {
-      expect(await database.migrate()).toEqual([expect.stringMatching(/^\d{14}_init$/)]);
+    it('applies its committed migrations, init first, then nothing on the next call', async () => {
+      const applied = await database.migrate();
+      expect(applied).toEqual(committedMigrations(name));
+      expect(applied[0]).toMatch(/^\d{14}_init$/);
       expect(await database.migrate()).toEqual([]);
     });
 

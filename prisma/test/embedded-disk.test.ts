@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@tessera/prisma';
 import { PrismaClient } from '@tessera/prisma/products';
+import { committedMigrations } from './committed-migrations.ts';
 
 describe('embedded PGlite on disk', { timeout: 30_000 }, () => {
   let dataDir: string;
@@ -17,7 +18,7 @@ describe('embedded PGlite on disk', { timeout: 30_000 }, () => {
 
   it('keeps rows and applied migrations across close() and reopen', async () => {
     const first = await openDatabase({ name: 'products', dataDir });
-    expect(await first.migrate()).toHaveLength(1);
+    expect(await first.migrate()).toEqual(committedMigrations('products'));
     const writer = new PrismaClient({ adapter: first.adapter });
     await writer.product.create({ data: { sku: 'BOOK-1', name: 'A book', priceAmount: 1250, priceCurrency: 'EUR' } });
     await writer.$disconnect();

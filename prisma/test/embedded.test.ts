@@ -4,6 +4,7 @@ import { openDatabase } from '@tessera/prisma';
 import { pgliteMigrationAdapter } from '../src/adapters.ts';
 import { describeDatabaseContract } from './database-checks.ts';
 import { describeMigrationScripts } from './migration-script-checks.ts';
+import { committedMigrations } from './committed-migrations.ts';
 
 describe('embedded PGlite in memory', { timeout: 30_000 }, () => {
   describeDatabaseContract((name) => openDatabase({ name, dataDir: 'memory://' }));
@@ -22,8 +23,8 @@ describe('embedded PGlite in memory', { timeout: 30_000 }, () => {
     const second = await openDatabase({ name: 'users', dataDir: 'memory://' });
     try {
       expect(first.kind).toBe('embedded');
-      expect(await first.migrate()).toHaveLength(1);
-      expect(await second.migrate()).toHaveLength(1);
+      expect(await first.migrate()).toEqual(committedMigrations('users'));
+      expect(await second.migrate()).toEqual(committedMigrations('users'));
     } finally {
       await Promise.all([first.close(), second.close()]);
     }
@@ -33,7 +34,7 @@ describe('embedded PGlite in memory', { timeout: 30_000 }, () => {
     const database = await openDatabase({ name: 'reviews', dataDir: 'memory://' });
     try {
       const results = await Promise.all([database.migrate(), database.migrate()]);
-      expect(results.flat()).toHaveLength(1);
+      expect(results.flat()).toEqual(committedMigrations('reviews'));
     } finally {
       await database.close();
     }

@@ -1,8 +1,11 @@
 import type { GatewayConfig as ApolloGatewayConfig } from '@apollo/gateway';
-import type { Logger, ReadinessCheck, SigningKey } from '@tessera/service-kit';
+import type { Logger, SigningKey } from '@tessera/service-kit';
+import type { Registry } from 'prom-client';
 import { SubgraphDataSource } from './data-source.js';
 import { createUndiciFetcher } from './fetcher.js';
-import { checkSubgraphsReady } from './readiness.js';
+import { createSubgraphHealthMonitor, type SubgraphHealthMonitor } from './health.js';
+import { createSubgraphMetrics } from './metrics.js';
+import { createSubgraphPolicy, type ResilienceSettings, type SubgraphPolicy } from './resilience.js';
 import { createSigningFetcher } from './signing.js';
 
 /** Options of {@link createSubgraphClients}. */
@@ -11,10 +14,13 @@ export interface SubgraphClientsOptions {
   urls?: Record<string, string>;
   /** Keep-alive connections per subgraph origin. @default 128 */
   connections?: number;
-  /** Time allowed for a subgraph's response headers and body, in ms. @default 30_000 */
-  timeoutMs?: number;
+  /** Deadlines, retries, circuit breakers and bulkheads of the calls. */
+  resilience: ResilienceSettings;
   /** Requests are signed with the first key; unsigned without keys (development only). */
   signingKeys?: SigningKey[];
+  /** How often each subgraph's `/ready` is asked, for metrics and the detailed health view. @default 5_000 */
+  healthIntervalMs?: number;
+  registry?: Registry;
   logger: Logger;
 }
 
@@ -24,26 +30,38 @@ export interface SubgraphClients {
   buildService: NonNullable<ApolloGatewayConfig['buildService']>;
   /** Where a subgraph is called: its override, else the URL the supergraph gives. */
   routingUrl(name: string, supergraphUrl: string | undefined): string;
-  /** Readiness of these subgraphs (name → supergraph URL): each one's `GET /ready` answers. */
-  ready(subgraphs: ReadonlyMap<string, string> | undefined): ReturnType<ReadinessCheck>;
-  /** Closes the pooled connections. */
+  /** Starts watching the subgraphs of the supergraph (name → supergraph URL, read at each check). */
+  watch(subgraphs: () => ReadonlyMap<string, string> | undefined): SubgraphHealthMonitor;
+  /** Stops watching and closes the pooled connections. */
   close(): Promise<void>;
 }
 
-/** The subgraph side of the gateway: URL overrides, the pooled and signing fetcher, data sources, readiness. */
-export function createSubgraphClients({ urls = {}, connections, timeoutMs, signingKeys, logger }: SubgraphClientsOptions): SubgraphClients {
-  const pool = createUndiciFetcher({ connections, timeoutMs });
+/** The subgraph side of the gateway: URL overrides, the pooled and signing fetcher, a policy and a data source per subgraph, health. */
+export function createSubgraphClients({ urls = {}, connections, resilience, signingKeys, healthIntervalMs = 5_000, registry, logger }: SubgraphClientsOptions): SubgraphClients {
+  const pool = createUndiciFetcher({ connections, timeoutMs: resilience.timeoutMs });
   const fetcher = signingKeys?.[0] ? createSigningFetcher(pool.fetcher, signingKeys[0]) : pool.fetcher;
+  const metrics = createSubgraphMetrics(registry);
+  // One policy per subgraph for the process's life: a new supergraph keeps each circuit's state.
+  const policies = new Map<string, SubgraphPolicy>();
+  const policyOf = (name: string) => policies.get(name) ?? policies.set(name, createSubgraphPolicy(name, resilience, metrics, logger)).get(name)!;
   const routingUrl = (name: string, supergraphUrl: string | undefined) => {
     const url = urls[name] ?? supergraphUrl;
     if (!url) throw new Error(`subgraph "${name}" has no routing URL`);
     return url;
   };
+  let monitor: SubgraphHealthMonitor | undefined;
   return {
-    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), fetcher, logger),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger),
     routingUrl,
-    ready: (subgraphs = new Map()) =>
-      checkSubgraphsReady(new Map([...subgraphs].map(([name, url]) => [name, routingUrl(name, url)]))),
-    close: () => pool.close(),
+    watch(subgraphs) {
+      monitor?.stop();
+      const targets = () => new Map([...(subgraphs() ?? new Map<string, string>())].map(([name, url]) => [name, routingUrl(name, url)]));
+      monitor = createSubgraphHealthMonitor({ targets, intervalMs: healthIntervalMs, metrics, logger });
+      return monitor;
+    },
+    async close() {
+      monitor?.stop();
+      await pool.close();
+    },
   };
 }

@@ -1,47 +1,102 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { ANONYMOUS, encodeIdentity, IDENTITY_HEADER, type Identity, type Logger } from '@tessera/service-kit';
-import { subrequestHttpError } from '../errors.js';
+import { ANONYMOUS, BUDGET_HEADER, encodeIdentity, IDENTITY_HEADER, propagateTrace, REQUEST_ID_HEADER, type Identity, type Logger } from '@tessera/service-kit';
+import { subrequestFailure } from '../errors.js';
+import type { SubgraphMetrics } from './metrics.js';
+import { AttemptFailure, CallError, type SubgraphPolicy } from './resilience.js';
+
+/** What a subgraph call needs from the gateway's request context. */
+export interface SubgraphCallContext {
+  identity?: Identity;
+  /** When the whole request must be answered (epoch ms); each call gets what is left. */
+  deadline?: number;
+  requestId?: string;
+  /** The client's `traceparent`, passed on when the gateway records no trace of its own. */
+  traceparent?: string;
+  /** A mutation's `Idempotency-Key` and the fingerprint of the request it came with. */
+  idempotency?: { key: string; fingerprint: string };
+}
+
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** With no deadline in the context (health checks, tests): the subgraph's own timeout alone bounds a call. */
+const NO_DEADLINE_MS = 600_000;
 
 /**
- * How the gateway calls one subgraph: through the pooled fetcher, and with failures
- * turned into a `SUBREQUEST_HTTP_ERROR` that names the subgraph. The gateway then
- * returns whatever the other subgraphs resolved, plus that error — never a crash.
+ * How the gateway calls one subgraph: the request body and headers it needs (identity, request
+ * id, trace, the time budget left, a mutation's idempotency key), through the subgraph's policy
+ * (deadline, retries of queries, circuit breaker, bulkhead), on the pooled signing fetcher. A
+ * failed call becomes an error naming the subgraph with a stable code; the gateway answers
+ * with what the other subgraphs resolved.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource {
+export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext> {
   constructor(
     private readonly service: string,
-    url: string,
-    fetcher: Fetcher,
+    readonly url: string,
+    private readonly fetcher: Fetcher,
+    private readonly policy: SubgraphPolicy,
+    private readonly metrics: SubgraphMetrics,
     private readonly logger: Logger,
-  ) {
-    super({ url, fetcher });
+  ) {}
+
+  async process({ request, context }: GraphQLDataSourceProcessOptions<SubgraphCallContext>): Promise<GatewayGraphQLResponse> {
+    // The query planner writes each fetch as `mutation …`, `query …` or `{ … }`.
+    const mutation = request.query?.trimStart().startsWith('mutation') ?? false;
+    const extensions = mutation && context.idempotency ? { ...request.extensions, idempotency: context.idempotency } : request.extensions;
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      [IDENTITY_HEADER]: encodeIdentity(context.identity ?? ANONYMOUS),
+    };
+    if (context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    propagateTrace(headers, context.traceparent);
+    const deadline = context.deadline ?? Date.now() + NO_DEADLINE_MS;
+    const started = performance.now();
+    try {
+      const response = await this.policy.call((signal) => this.attempt(body, headers, deadline, signal), { idempotent: !mutation, deadline });
+      const result = (await response.json()) as GatewayGraphQLResponse;
+      this.observe(started, 'ok');
+      return result;
+    } catch (error) {
+      throw this.failure(error, started);
+    }
   }
 
-  /** Forwards who the request acts for (covered by the request's signature). */
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<{ identity?: Identity }>): void {
-    request.http?.headers.set(IDENTITY_HEADER, encodeIdentity(context.identity ?? ANONYMOUS));
+  /** One attempt: the budget left goes with it, so the subgraph stops when the client's time is up. */
+  private async attempt(body: string, headers: Record<string, string>, deadline: number, signal: AbortSignal): Promise<FetcherResponse> {
+    let response: FetcherResponse;
+    try {
+      response = await this.fetcher(this.url, { method: 'POST', headers: { ...headers, [BUDGET_HEADER]: String(Math.max(1, deadline - Date.now())) }, body, signal });
+    } catch (error) {
+      if (signal.aborted) throw new AttemptFailure('timeout', `timed out after ${this.policy.timeoutMs} ms or at the request's deadline`, undefined, { cause: error });
+      throw new AttemptFailure('connection', describeNetworkError(error as Error), undefined, { cause: error });
+    }
+    if (!response.ok) throw new AttemptFailure('status', `HTTP ${response.status}`, response.status);
+    return response;
   }
 
-  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {
-    const reason = response && !response.ok ? `HTTP ${response.status}` : describeNetworkError(error);
-    this.logger.warn({ subgraph: this.service, url: this.url, err: error }, 'subgraph request failed');
-    throw subrequestHttpError(this.service, reason, response?.ok === false ? response.status : undefined);
+  private failure(error: unknown, started: number) {
+    const failure = error instanceof CallError ? error.failure : undefined;
+    const outcome = failure?.kind === 'failed' ? (failure.failure.kind === 'timeout' ? 'timeout' : 'error') : (failure?.kind.replace('-', '_') ?? 'error');
+    this.observe(started, outcome);
+    this.logger.warn({ subgraph: this.service, url: this.url, outcome, err: failure?.kind === 'failed' ? failure.failure : error }, 'subgraph request failed');
+    return subrequestFailure(this.service, failure);
+  }
+
+  private observe(started: number, outcome: string): void {
+    this.metrics.duration.observe({ subgraph: this.service, outcome }, (performance.now() - started) / 1_000);
   }
 }
 
 function describeNetworkError(error: Error): string {
   const { code, cause } = error as Error & { code?: string; cause?: { code?: string } };
-  const errorCode = code ?? cause?.code;
-  switch (errorCode) {
+  switch (code ?? cause?.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
       return 'connection reset';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'timed out';
     default:
       return 'request failed';
   }

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { HttpServer } from '@tessera/service-kit';
 import { pino } from 'pino';
@@ -18,6 +20,8 @@ export interface TestGateway {
   server: HttpServer;
   /** Base URL, without `/graphql`. */
   url: string;
+  /** Base URL of the internal listener (`/metrics`, `/health/details`). */
+  metricsUrl: string;
   /** POSTs a body to `/graphql` (a string as it is, anything else as JSON); the status and the parsed body. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** The log lines written so far, parsed. */
@@ -32,6 +36,7 @@ export interface TestGateway {
  */
 export async function startTestGateway(env: Record<string, string> = {}, { subgraphUrl = CLOSED_URL } = {}): Promise<TestGateway> {
   const lines: string[] = [];
+  const metricsPort = await freePort();
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
   const server = createGatewayServer(
     loadConfig({
@@ -42,6 +47,7 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
       SUBGRAPH_USERS_URL: subgraphUrl,
       SUBGRAPH_PRODUCTS_URL: subgraphUrl,
       SUBGRAPH_REVIEWS_URL: subgraphUrl,
+      GATEWAY_METRICS_PORT: String(metricsPort),
       ...env,
     }),
     logger,
@@ -51,6 +57,7 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
   return {
     server,
     url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     async post(body, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
@@ -84,4 +91,13 @@ export async function untilOwnPartsReady({ url }: { url: string }, timeoutMs = 1
 function notReadyParts(body: any): string[] {
   if (Array.isArray(body?.parts)) return body.parts;
   return String(body?.reason ?? 'unknown').split('; ').map((failure) => failure.split(':')[0]!);
+}
+
+/** A port free on loopback right now. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

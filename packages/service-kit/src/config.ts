@@ -161,6 +161,11 @@ export const serviceEnv = {
   HOST: env.optionalString(),
   /** `kid:secret` pairs shared by the gateway (signs with the first) and the subgraphs (accept any). */
   SUBGRAPH_SIGNING_KEYS: env.signingKeys(),
+  MAX_IN_FLIGHT_REQUESTS: env.int(1_024, { min: 1, max: 1_000_000 }),
+  MAX_QUEUED_REQUESTS: env.int(1_024, { min: 0, max: 1_000_000 }),
+  SHUTDOWN_DELAY_MS: env.int(0, { min: 0, max: 120_000 }),
+  TRUST_PROXY: env.optionalString(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalUrl(['http:', 'https:']),
 };
 
 /**
@@ -173,6 +178,11 @@ export function serviceSettings(c: {
   LOG_PRETTY?: boolean;
   HOST?: string;
   SUBGRAPH_SIGNING_KEYS?: SigningKey[];
+  MAX_IN_FLIGHT_REQUESTS: number;
+  MAX_QUEUED_REQUESTS: number;
+  SHUTDOWN_DELAY_MS: number;
+  TRUST_PROXY?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 }) {
   const development = c.NODE_ENV === 'development';
   return {
@@ -182,7 +192,19 @@ export function serviceSettings(c: {
     prettyLogs: c.LOG_PRETTY ?? development,
     host: c.HOST ?? (development ? '127.0.0.1' : '0.0.0.0'),
     signingKeys: c.SUBGRAPH_SIGNING_KEYS,
+    concurrency: { maxInFlight: c.MAX_IN_FLIGHT_REQUESTS, maxQueued: c.MAX_QUEUED_REQUESTS },
+    shutdownDelayMs: c.SHUTDOWN_DELAY_MS,
+    trustProxy: trustProxy(c.TRUST_PROXY),
+    /** Where traces go (OTLP over HTTP); unset = no tracing at all. */
+    otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
+}
+
+/** `TRUST_PROXY`: `true` (any hop), `false`/unset (none), or the proxies' addresses/CIDRs, comma-separated. */
+function trustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return value.split(',').map((part) => part.trim()).filter(Boolean);
 }
 
 /**
@@ -206,4 +228,14 @@ export function subgraphUrls(source: NodeJS.ProcessEnv): Record<string, string> 
   const names = Object.keys(source).filter((key) => SUBGRAPH_URL.test(key) && source[key]);
   const urls = parseConfig(z.object(Object.fromEntries(names.map((key) => [key, env.url('')]))), source) as Record<string, string>;
   return Object.fromEntries(names.map((key) => [SUBGRAPH_URL.exec(key)![1]!.toLowerCase(), urls[key]!]));
+}
+
+/** `SUBGRAPH_<NAME>_TIMEOUT_MS`: one subgraph's own attempt timeout. */
+const SUBGRAPH_TIMEOUT = /^SUBGRAPH_([A-Z0-9_]+)_TIMEOUT_MS$/;
+
+/** Per-subgraph timeouts from `SUBGRAPH_<NAME>_TIMEOUT_MS` variables, by lowercase name (each 10 ms to 10 min). */
+export function subgraphTimeouts(source: NodeJS.ProcessEnv): Record<string, number> {
+  const names = Object.keys(source).filter((key) => SUBGRAPH_TIMEOUT.test(key) && source[key]);
+  const values = parseConfig(z.object(Object.fromEntries(names.map((key) => [key, env.int(0, { min: 10, max: 600_000 })]))), source) as Record<string, number>;
+  return Object.fromEntries(names.map((key) => [SUBGRAPH_TIMEOUT.exec(key)![1]!.toLowerCase(), values[key]!]));
 }

@@ -25,6 +25,14 @@ export const ErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   /** The caller is known but may not do this (another user's review, a missing scope); nothing was done. */
   Forbidden: 'FORBIDDEN',
+  /** More requests in flight and queued than the service takes (`MAX_IN_FLIGHT_REQUESTS`, `MAX_QUEUED_REQUESTS`): HTTP 503 with `Retry-After`. */
+  ServiceOverloaded: 'SERVICE_OVERLOADED',
+  /** The request's time budget (the gateway's `REQUEST_TIMEOUT_MS`, passed along) ran out here; the work was stopped. */
+  DeadlineExceeded: 'DEADLINE_EXCEEDED',
+  /** A subgraph cannot reach its database (refused, timed out waiting for a connection, shutting down); try again later. */
+  DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+  /** An `Idempotency-Key` already used for a different operation or input (HTTP 422); nothing was done. */
+  IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   /** Anything unexpected; details only in the log. */
   InternalServerError: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -50,9 +58,27 @@ export function forbidden(message: string, extra: Record<string, unknown> = {}):
   return new GraphQLError(message, { extensions: { code: ErrorCode.Forbidden, ...extra } });
 }
 
+/** The request's time budget ran out before this work could be done. */
+export function deadlineExceeded(message = 'The request ran out of time.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.DeadlineExceeded } });
+}
+
 /** The body of an error answered outside GraphQL execution (HTTP-level rejections), in GraphQL's shape. */
 export function errorBody(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
   return { errors: [{ message, extensions: { code, ...extensions } }] };
+}
+
+/** Codes an infrastructure failure (not a bug) is reported with, and what the client reads. */
+export type InfrastructureCode = typeof ErrorCode.DatabaseUnavailable | typeof ErrorCode.DeadlineExceeded;
+const INFRASTRUCTURE_MESSAGES: Record<InfrastructureCode, string> = {
+  DATABASE_UNAVAILABLE: 'The database is unavailable; try again later.',
+  DEADLINE_EXCEEDED: 'The request ran out of time.',
+};
+
+/** Options of {@link createFormatError}. */
+export interface FormatErrorOptions {
+  /** Recognises infrastructure failures (a database that is down) among unexpected errors: their code, not a masked 500. */
+  classify?: (error: unknown) => InfrastructureCode | undefined;
 }
 
 /**
@@ -61,14 +87,20 @@ export function errorBody(message: string, code: ErrorCode, extensions: Record<s
  * unexpected — a driver error, a bug — by a generic message. The original is logged in full,
  * so the client learns nothing about internals and the operator loses nothing.
  */
-export function createFormatError(logger: Logger) {
+export function createFormatError(logger: Logger, { classify = () => undefined }: FormatErrorOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // Apollo gives every error a code and INTERNAL_SERVER_ERROR to anything not thrown on
     // purpose. The code is checked rather than `instanceof GraphQLError`: the gateway's
     // CommonJS dependencies can hand over errors from another copy of graphql-js.
     const code = formatted.extensions?.code;
     if (code !== undefined && code !== ErrorCode.InternalServerError) return withoutStacktrace(formatted);
-    logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error while executing an operation');
+    const original = unwrapResolverError(error);
+    const known = classify(original);
+    if (known) {
+      logger.warn({ err: original, path: formatted.path, code: known }, 'operation failed on infrastructure');
+      return { message: INFRASTRUCTURE_MESSAGES[known], locations: formatted.locations, path: formatted.path, extensions: { code: known } };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while executing an operation');
     return {
       message: 'Internal server error',
       locations: formatted.locations,

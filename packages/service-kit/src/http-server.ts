@@ -1,17 +1,22 @@
 import cors from '@fastify/cors';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { ErrorCode, errorBody } from './errors.js';
 import { PROBE_PATHS, registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { createBatchLimitHook, createHttpErrorHandler, notFoundHandler } from './http-errors.js';
+import { generateRequestId, registerRequestContext } from './request-context.js';
+import { inIncomingTrace, withSpan } from './tracing.js';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions<C extends BaseContext> {
   /** A started-or-not Apollo Server; {@link HttpServer.listen} starts it. */
   apollo: ApolloServer<C>;
   /** Builds the per-request context (per-request DataLoaders live there). */
-  context: (request: FastifyRequest) => Promise<C>;
+  context: (request: FastifyRequest, reply: FastifyReply) => Promise<C>;
   logger: Logger;
   /** Resolves when the service can serve traffic; rejects with the reason otherwise. Backs `GET /ready`. */
   readiness: ReadinessCheck;
@@ -29,7 +34,20 @@ export interface HttpServerOptions<C extends BaseContext> {
    * unsigned ones, whatever the path).
    */
   guard?: (request: RawBodyRequest, reply: HttpReply) => Promise<unknown>;
+  /**
+   * Requests served at once, and waiting for a turn; beyond both, 503 `SERVICE_OVERLOADED`
+   * with `Retry-After` at once, instead of latency growing without bound. @default unbounded
+   */
+  concurrency?: { maxInFlight: number; maxQueued: number };
+  /** Where in-flight, queued and rejected requests are counted. */
+  registry?: Registry;
+  /** Fastify's `trustProxy`: whose `X-Forwarded-For` to believe for the client's address. @default false */
+  trustProxy?: boolean | string | string[];
+  /** On close: how long `/ready` says "draining" before the listener closes, so load balancers stop sending first. @default 0 */
+  shutdownDelayMs?: number;
 }
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 /** A request whose JSON body is also kept as the text it arrived as (a signature covers the bytes). */
 export type RawBodyRequest = FastifyRequest & { rawBody?: string };
@@ -51,14 +69,30 @@ export interface HttpServer {
  */
 export function createHttpServer<C extends BaseContext>(options: HttpServerOptions<C>): HttpServer {
   const { apollo, logger, readiness, corsOrigins = [], bodyLimit = 1_048_576, path = '/graphql', maxBatchOperations = 0 } = options;
-  const app = fastify({ bodyLimit, logger: false, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    trustProxy: options.trustProxy ?? false,
+    genReqId: generateRequestId,
+  });
   app.setErrorHandler(createHttpErrorHandler({ bodyLimit, logger }));
   app.setNotFoundHandler(notFoundHandler);
+  registerRequestContext(app);
   keepRawJsonBody(app);
   const { guard } = options;
   if (guard) app.addHook('preHandler', async (request, reply) => (PROBE_PATHS.has(request.routeOptions.url ?? '') ? undefined : guard(request, reply)));
   if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
-  registerHealthRoutes(app, { readiness, logger });
+  let draining = false;
+  registerHealthRoutes(app, { readiness, logger, draining: () => draining });
+  // Once draining, every answer closes its connection: a keep-alive connection that was busy
+  // when shutdown began would otherwise stay open (idle) until its timeout, and hold up the
+  // close; the client's next request opens a new connection, which the load balancer sends
+  // to a replica that is ready.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
 
   return {
     fastify: app,
@@ -71,17 +105,66 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
         // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
         strictPreflight: false,
       });
-      const handler = fastifyApolloHandler(apollo, { context: (request) => options.context(request) });
-      app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], handler });
+      const handler = fastifyApolloHandler(apollo, { context: (request, reply) => options.context(request, reply) });
+      app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], handler: withConcurrencyLimit(traced(handler as Handler, path), options) });
       await app.listen({ port, host });
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     },
     async close() {
+      // Not ready first, so load balancers stop sending; then drain what is in flight.
+      draining = true;
+      if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
       await app.close();
       await apollo.stop();
     },
   };
+}
+
+/**
+ * The handler behind a bulkhead (cockatiel): at most `maxInFlight` requests run, `maxQueued`
+ * wait; any more is answered 503 at once. Counts what runs, waits and is refused.
+ */
+function withConcurrencyLimit(handler: Handler, { concurrency, registry }: Pick<HttpServerOptions<BaseContext>, 'concurrency' | 'registry'>): Handler {
+  const limit = bulkhead(concurrency?.maxInFlight ?? Number.MAX_SAFE_INTEGER, concurrency?.maxQueued ?? 0);
+  const capacity = { running: concurrency?.maxInFlight ?? Number.MAX_SAFE_INTEGER, queued: concurrency?.maxQueued ?? 0 };
+  const registers = registry ? [registry] : [];
+  new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'GraphQL requests being served.',
+    registers,
+    collect() {
+      this.set(capacity.running - limit.executionSlots);
+    },
+  });
+  new Gauge({
+    name: 'http_requests_queued',
+    help: 'GraphQL requests waiting for a turn (MAX_QUEUED_REQUESTS).',
+    registers,
+    collect() {
+      this.set(capacity.queued - limit.queueSlots);
+    },
+  });
+  const rejected = new Counter({ name: 'http_requests_rejected_total', help: 'Requests refused before any work, by reason.', labelNames: ['reason'], registers });
+  return async (request, reply) => {
+    try {
+      return await limit.execute(() => handler(request, reply));
+    } catch (error) {
+      if (!(error instanceof BulkheadRejectedError)) throw error;
+      rejected.inc({ reason: 'overloaded' });
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .type('application/json')
+        .send(errorBody('The service is at capacity; retry shortly.', ErrorCode.ServiceOverloaded));
+    }
+  };
+}
+
+/** Each request in a span of the trace its caller sent (`traceparent`), named after the operation once known; as is when tracing is off. */
+function traced(handler: Handler, path: string): Handler {
+  return (request, reply) =>
+    inIncomingTrace(request.headers, () => withSpan(`${request.method} ${path}`, { 'http.request.method': request.method, 'tessera.request_id': request.id }, () => handler(request, reply)));
 }
 
 /** Fastify's own JSON parser (with its prototype-poisoning protection), keeping the raw text too. */

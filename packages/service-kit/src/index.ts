@@ -1,13 +1,16 @@
 /**
  * @tessera/service-kit: what every Tessera service (gateway and subgraphs) shares — the HTTP
  * server with health routes, configuration parsing, error codes and masking, logging, the
- * request log, graceful shutdown, and the shape of an operation (both gateway and subgraphs
+ * request log, metrics, tracing, graceful shutdown, and the shape of an operation (both gateway and subgraphs
  * limit its depth).
  */
-export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphUrls } from './config.js';
-export { ErrorCode, badUserInput, notFound, forbidden, unauthenticated, errorBody, createFormatError } from './errors.js';
+export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphTimeouts, subgraphUrls } from './config.js';
+export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthenticated, errorBody, createFormatError, type FormatErrorOptions, type InfrastructureCode } from './errors.js';
+export { BUDGET_HEADER, parseBudget } from './deadline.js';
 export { createGraphQLOverHttpPlugin, responseMediaType } from './graphql-over-http.js';
-export { allReady, type ReadinessCheck } from './health.js';
+export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
+export { boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
+export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
 export { createHttpServer, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
@@ -24,5 +27,6 @@ export {
   type SigningKey,
 } from './request-signing.js';
 export { measureOperation, type OperationShape } from './operation-shape.js';
-export { createRequestLogPlugin } from './request-log-plugin.js';
+export { createRequestLogPlugin, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';
+export { inIncomingTrace, nameActiveSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';

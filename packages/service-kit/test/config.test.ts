@@ -83,7 +83,13 @@ describe('serviceSettings', () => {
       prettyLogs: false,
       host: '0.0.0.0',
       signingKeys: undefined,
+      concurrency: { maxInFlight: 1_024, maxQueued: 1_024 },
+      shutdownDelayMs: 0,
+      trustProxy: false,
+      otlpEndpoint: undefined,
     });
+    expect(serviceSettings(parse(z.object(serviceEnv), { TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(serviceSettings(parse(z.object(serviceEnv), { TRUST_PROXY: 'true' })).trustProxy).toBe(true);
     expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'development' }))).toMatchObject({ development: true, prettyLogs: true, host: '127.0.0.1' });
     expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'production', LOG_PRETTY: 'true', HOST: '10.0.0.1' }))).toMatchObject({ prettyLogs: true, host: '10.0.0.1' });
   });

@@ -1,19 +1,24 @@
+import { Writable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allReady, createHttpServer, type HttpServer } from '../src/index.js';
+import { allReady, createHttpServer, createLogger, createMetricsRegistry, type HttpServer } from '../src/index.js';
 
-const silent = pino({ level: 'silent' });
+const lines: Array<Record<string, any>> = [];
+const logger = createLogger({ service: 'test', destination: new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }) });
 let ready = true;
 let server: HttpServer;
 let url: string;
 
 beforeAll(async () => {
-  const apollo = new ApolloServer({ typeDefs: 'type Query { hello(name: String): String }', resolvers: { Query: { hello: (_: unknown, { name }: { name?: string }) => `hi ${name ?? ''}` } }, allowBatchedHttpRequests: true });
+  const hello = (_: unknown, { name }: { name?: string }) => {
+    logger.info({ name }, 'saying hello');
+    return `hi ${name ?? ''}`;
+  };
+  const apollo = new ApolloServer({ typeDefs: 'type Query { hello(name: String): String }', resolvers: { Query: { hello } }, allowBatchedHttpRequests: true });
   server = createHttpServer({
     apollo,
     context: async () => ({}),
-    logger: silent,
+    logger,
     readiness: allReady({ database: async () => (ready ? undefined : Promise.reject(new Error('database is down'))), cache: undefined }),
     bodyLimit: 2_048,
     maxBatchOperations: 2,
@@ -69,17 +74,45 @@ describe('createHttpServer', () => {
     expect((await flood.json()).errors[0].extensions).toEqual({ code: 'BATCH_LIMIT_EXCEEDED', batch: { measured: 3, max: 2 } });
   });
 
-  it('answers /health always and /ready with the failing parts named', async () => {
+  it('answers /health always and /ready with the failing parts named, no driver error, each change logged once', async () => {
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${url}/ready`)).status).toBe(200);
     ready = false;
+    lines.length = 0;
     try {
-      const response = await fetch(`${url}/ready`);
-      expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ status: 'unavailable', reason: 'database: database is down' });
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${url}/ready`);
+        expect(response.status).toBe(503);
+        expect(await response.json()).toEqual({ status: 'unavailable', parts: ['database'] });
+      }
     } finally {
       ready = true;
     }
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+    const changes = lines.filter((line) => /^(not )?ready/.test(line.msg));
+    expect(changes.map((line) => [line.msg, line.reason])).toEqual([
+      ['not ready', 'database: database is down'],
+      ['ready', undefined],
+    ]);
+    expect(JSON.stringify(changes)).not.toContain('stack');
+  });
+
+  it('gives every request an id: the caller\'s if well formed, else a new one; returned, and on every log line of it', async () => {
+    const send = (id?: string) =>
+      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(id !== undefined && { 'x-request-id': id }) }, body: JSON.stringify({ query: '{ hello(name: "id") }' }) });
+    lines.length = 0;
+    expect((await send('client-42.a:b_c')).headers.get('x-request-id')).toBe('client-42.a:b_c');
+    const generated = (await send()).headers.get('x-request-id');
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    for (const bad of ['has space', 'x'.repeat(129), 'a"b', '']) {
+      const replaced = (await send(bad)).headers.get('x-request-id');
+      expect(replaced, bad).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const hellos = lines.filter((line) => line.msg === 'saying hello').map((line) => line.requestId);
+    expect(hellos.slice(0, 2)).toEqual(['client-42.a:b_c', generated]);
+    expect(hellos).toHaveLength(6);
+    expect(new Set(hellos).size).toBe(6);
   });
 
   it('allows the configured browser origins only', async () => {
@@ -90,11 +123,54 @@ describe('createHttpServer', () => {
   });
 });
 
+describe('backpressure and draining', () => {
+  it('serves maxInFlight at once, queues maxQueued, and answers any more 503 SERVICE_OVERLOADED with Retry-After', async () => {
+    const registry = createMetricsRegistry('test');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const apollo = new ApolloServer({ typeDefs: 'type Query { slow: Int }', resolvers: { Query: { slow: async () => (await gate, 1) } } });
+    const limited = createHttpServer({ apollo, context: async () => ({}), logger, readiness: async () => {}, concurrency: { maxInFlight: 1, maxQueued: 1 }, registry });
+    const base = `http://127.0.0.1:${await limited.listen(0, '127.0.0.1')}`;
+    try {
+      const send = () => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ slow }"}' });
+      const first = send();
+      const second = send();
+      await expect.poll(async () => (await registry.getSingleMetric('http_requests_queued')!.get()).values[0]?.value).toBe(1);
+      const third = await send();
+      expect(third.status).toBe(503);
+      expect(third.headers.get('retry-after')).toBe('1');
+      expect(await third.json()).toEqual({ errors: [{ message: 'The service is at capacity; retry shortly.', extensions: { code: 'SERVICE_OVERLOADED' } }] });
+      expect((await registry.getSingleMetric('http_requests_in_flight')!.get()).values[0]?.value).toBe(1);
+      release();
+      expect(await Promise.all([first, second].map(async (r) => (await r).status))).toEqual([200, 200]);
+      expect((await registry.getSingleMetric('http_requests_rejected_total')!.get()).values).toMatchObject([{ labels: { reason: 'overloaded' }, value: 1 }]);
+    } finally {
+      release();
+      await limited.close();
+    }
+  });
+
+  it('on close, says "draining" on /ready for shutdownDelayMs while still serving, then closes', async () => {
+    const apollo = new ApolloServer({ typeDefs: 'type Query { ok: Int }', resolvers: { Query: { ok: () => 1 } } });
+    const closing = createHttpServer({ apollo, context: async () => ({}), logger, readiness: async () => {}, shutdownDelayMs: 400 });
+    const base = `http://127.0.0.1:${await closing.listen(0, '127.0.0.1')}`;
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    const closed = closing.close();
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'draining' });
+    const served = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' });
+    expect(await served.json()).toEqual({ data: { ok: 1 } });
+    await closed;
+    await expect(fetch(`${base}/health`)).rejects.toThrow();
+  });
+});
+
 describe('allReady', () => {
   it('is ready when every part is, and names every part that is not', async () => {
     await expect(allReady({ a: async () => {}, b: async () => {} })()).resolves.toBeUndefined();
     await expect(
       allReady({ a: async () => Promise.reject(new Error('down')), b: async () => {}, c: async () => Promise.reject(new Error('slow')) })(),
-    ).rejects.toThrow('a: down; c: slow');
+    ).rejects.toMatchObject({ message: 'a: down; c: slow', parts: ['a', 'c'] });
   });
 });

@@ -3,8 +3,10 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
+import type { Registry } from 'prom-client';
 import { createFormatError, createGraphQLOverHttpPlugin, createRequestLogPlugin, type Logger } from '@tessera/service-kit';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
+import { databaseFailureCode } from './prisma-errors.js';
 import { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
 
 /** Options of {@link createSubgraphApollo}. */
@@ -18,6 +20,8 @@ export interface SubgraphApolloOptions {
    * @default true outside production
    */
   introspection: boolean;
+  /** Where the RED metrics of every operation go. */
+  registry?: Registry;
 }
 
 /**
@@ -26,11 +30,12 @@ export interface SubgraphApolloOptions {
  */
 export function createSubgraphApollo<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { logger, limits, introspection }: SubgraphApolloOptions,
+  { logger, limits, introspection, registry }: SubgraphApolloOptions,
 ): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
-    formatError: createFormatError(logger),
+    // A database that is down or too slow is named as such (DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED), not masked as a bug.
+    formatError: createFormatError(logger, { classify: databaseFailureCode }),
     includeStacktraceInErrorResponses: false,
     introspection,
     hideSchemaDetailsFromClientErrors: !introspection,
@@ -47,7 +52,7 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
       ApolloServerPluginInlineTraceDisabled(),
       createRequestGuardsPlugin(limits),
       createGraphQLOverHttpPlugin(),
-      createRequestLogPlugin(logger.child({ component: 'graphql' })),
+      createRequestLogPlugin(logger.child({ component: 'graphql' }), { registry }),
     ],
   });
 }

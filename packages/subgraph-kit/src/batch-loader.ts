@@ -4,16 +4,25 @@ import DataLoader from 'dataloader';
 /** Largest batch by default, and so the longest `IN (...)` list one statement carries. */
 export const DEFAULT_MAX_BATCH_SIZE = 500;
 
-/** How every loader batches; set per process by the `DATALOADER_*` variables. */
+/** How every loader batches; set per process by the `DATALOADER_*` variables, observed per request. */
 export interface BatchOptions {
   /** Largest batch, and so the longest `IN (...)` list, sent in one statement. @default DEFAULT_MAX_BATCH_SIZE */
   maxBatchSize?: number;
   /** `false` sends one statement per key (for comparison in benchmarks). @default true */
   batch?: boolean;
+  /** Runs each batch: the request's deadline, metrics and traces (see `createRequestScope`). */
+  observer?: BatchObserver;
+}
+
+/** What sees every batch of a request's loaders: may refuse it (the deadline passed), measures and traces it. */
+export interface BatchObserver {
+  run<T>(loader: string, size: number, batch: () => Promise<T>): Promise<T>;
 }
 
 /** Options of {@link createBatchLoader}. */
 export interface BatchLoaderOptions<K, V, C> extends BatchOptions {
+  /** Names the loader in metrics and traces (`userById`). */
+  name: string;
   /** What a key without a value resolves to: `null` for a missing row, an empty page, a zero count. Never mutated. */
   missing: V;
   /** Keys that cannot have a value (an id that is not a UUID) resolve to `missing` without a query. @default () => true */
@@ -33,7 +42,7 @@ export interface BatchLoaderOptions<K, V, C> extends BatchOptions {
  */
 export function createBatchLoader<K, V, C = K>(
   fetch: (keys: K[]) => Promise<ReadonlyArray<V | undefined>>,
-  { missing, isValidKey = () => true, canonicalKey = (key) => key, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true }: BatchLoaderOptions<K, V, C>,
+  { name, missing, isValidKey = () => true, canonicalKey = (key) => key, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true, observer }: BatchLoaderOptions<K, V, C>,
 ): DataLoader<K, V, C> {
   const cacheKey = (key: K) => (cacheKeyFn ? cacheKeyFn(canonicalKey(key)) : (canonicalKey(key) as unknown as C));
   return new DataLoader<K, V, C>(
@@ -48,12 +57,13 @@ export function createBatchLoader<K, V, C = K>(
   );
 
   async function fetchValid(keys: K[]): Promise<ReadonlyArray<V | undefined>> {
-    return keys.length ? fetch(keys) : [];
+    if (!keys.length) return [];
+    return observer ? observer.run(name, keys.length, () => fetch(keys)) : fetch(keys);
   }
 }
 
 /** Options of {@link createRowLoader}. */
-export type RowLoaderOptions = BatchOptions & Pick<BatchLoaderOptions<string, unknown, string>, 'isValidKey' | 'canonicalKey'>;
+export type RowLoaderOptions = BatchOptions & Pick<BatchLoaderOptions<string, unknown, string>, 'name' | 'isValidKey' | 'canonicalKey'>;
 
 /**
  * A per-request loader of rows by a unique column: one `WHERE column IN (...)` per batch
@@ -63,7 +73,7 @@ export type RowLoaderOptions = BatchOptions & Pick<BatchLoaderOptions<string, un
 export function createRowLoader<T>(
   fetchRows: (keys: string[]) => Promise<T[]>,
   keyOf: (row: T) => string,
-  options: RowLoaderOptions = {},
+  options: RowLoaderOptions,
 ): DataLoader<string, T | null> {
   return createBatchLoader<string, T | null>(
     async (keys) => {

@@ -30,10 +30,23 @@ export interface SubgraphConfig {
   prettyLogs: boolean;
   port: number;
   host: string;
+  /** The internal listener of `/metrics` (`<NAME>_METRICS_PORT`). */
+  metricsPort: number;
+  /** Requests served at once and waiting; beyond both, 503 `SERVICE_OVERLOADED`. */
+  concurrency: { maxInFlight: number; maxQueued: number };
+  /** On SIGTERM, how long `/ready` says draining before the listener closes. */
+  shutdownDelayMs: number;
+  trustProxy: boolean | string[];
+  /** OTLP/HTTP collector for traces; unset = tracing off. */
+  otlpEndpoint: string | undefined;
   database: {
     /** PostgreSQL URL; unset means the embedded PGlite database in `dataDir`. */
     url: string | undefined;
     poolSize: number;
+    /** Longest wait for a pooled connection. */
+    acquireTimeoutMs: number;
+    /** PostgreSQL's `statement_timeout` for every session (0 = none). */
+    statementTimeoutMs: number;
     dataDir: string;
   };
   /** Other subgraphs' GraphQL URLs, by name, from `SUBGRAPH_<NAME>_URL` (the gateway reads the same variables). */
@@ -63,6 +76,8 @@ const sharedSchema = z
     MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
     SUBGRAPH_MAX_DEPTH: env.int(20, { min: 1, max: 1_000 }),
     SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
+    DATABASE_ACQUIRE_TIMEOUT_MS: env.int(2_000, { min: 1, max: 600_000 }),
+    DATABASE_STATEMENT_TIMEOUT_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
     DATALOADER_BATCHING: env.bool(true),
     DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
     SEED_ON_EMPTY: env.optionalBool(),
@@ -78,6 +93,8 @@ const sharedSchema = z
 const ownSchema = (name: string, defaultPort: number) =>
   z.object({
     PORT: env.port(defaultPort),
+    // users 4001 → 9401, products 4002 → 9402, reviews 4003 → 9403 (the gateway's is 9400); any free port when the API's is.
+    METRICS_PORT: env.port(defaultPort && defaultPort + 5_400),
     DATABASE_URL: env.optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: env.int(10, { min: 1, max: 1000 }),
     DATA_DIR: env.string(`.data/${name}`),
@@ -111,7 +128,14 @@ export function loadSubgraphConfig(
     name,
     ...settings,
     port: own.PORT,
-    database: { url: own.DATABASE_URL, poolSize: own.DATABASE_POOL_SIZE, dataDir: own.DATA_DIR },
+    metricsPort: own.METRICS_PORT,
+    database: {
+      url: own.DATABASE_URL,
+      poolSize: own.DATABASE_POOL_SIZE,
+      acquireTimeoutMs: shared.DATABASE_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: shared.DATABASE_STATEMENT_TIMEOUT_MS,
+      dataDir: own.DATA_DIR,
+    },
     subgraphUrls: urls,
     maxPageSize: shared.MAX_PAGE_SIZE,
     limits: { maxDepth: shared.SUBGRAPH_MAX_DEPTH, maxEntities: shared.SUBGRAPH_MAX_ENTITIES },

@@ -5,11 +5,13 @@ import type { Database, DatabaseName } from '@tessera/prisma';
 import type { SeedSizes } from '@tessera/seed-data';
 import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
-import type { Identity, Logger } from '@tessera/service-kit';
+import type { Logger } from '@tessera/service-kit';
 import type { SubgraphConfig } from './config.js';
+import type { RawSql } from './idempotency.js';
+import type { SubgraphRequest } from './request-scope.js';
 
-/** The Prisma client surface the runtime needs. */
-export interface ClosableClient {
+/** The Prisma client surface the runtime needs: closing, and raw SQL (the idempotency keys' sweep). */
+export interface ClosableClient extends RawSql {
   $disconnect(): Promise<void>;
 }
 
@@ -24,8 +26,12 @@ export interface SubgraphDefinition<Client extends ClosableClient, Context exten
   resolvers: SubgraphResolvers<Context>;
   /** Builds the generated Prisma client for this database on a driver adapter. */
   createClient(adapter: Database['adapter']): Client;
-  /** A fresh context per request (loaders must never be shared across requests), for the identity the gateway forwarded. */
-  createContext(client: Client, config: SubgraphConfig, identity: Identity): Context;
+  /**
+   * A fresh context per request (loaders must never be shared across requests): the identity
+   * the gateway forwarded, the request's deadline signal, its loaders' batching and its
+   * idempotency key are in `request`.
+   */
+  createContext(client: Client, config: SubgraphConfig, request: SubgraphRequest): Context;
   /** Whether the main table has no rows (then start-up seeds it). */
   isEmpty(client: Client): Promise<boolean>;
   /** Writes the deterministic demo rows; idempotent. */

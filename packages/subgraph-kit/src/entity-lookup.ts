@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADER, signRequest, type SigningKey } from '@tessera/service-kit';
+import { currentRequestId, propagateTrace, REQUEST_ID_HEADER, SIGNATURE_HEADER, signRequest, type SigningKey } from '@tessera/service-kit';
 
 /** Options of {@link createEntityLookup}. */
 export interface EntityLookupOptions {
@@ -8,6 +8,8 @@ export interface EntityLookupOptions {
   keys: SigningKey[] | undefined;
   /** @default 5_000 */
   timeoutMs?: number;
+  /** The request's own deadline: the lookup stops with it. */
+  signal?: AbortSignal;
 }
 
 /** Asks another subgraph which entities exist. */
@@ -28,14 +30,18 @@ const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typenam
  * against the owner with a signed `_entities` request — the owner's own rule for what exists,
  * through the door the gateway uses, with no database shared.
  */
-export function createEntityLookup({ url, keys, timeoutMs = 5_000 }: EntityLookupOptions): EntityLookup {
+export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: EntityLookupOptions): EntityLookup {
   const path = new URL(url).pathname + new URL(url).search;
   return {
     async missing(typename, ids) {
       const body = JSON.stringify({ query: QUERY, variables: { r: ids.map((id) => ({ __typename: typename, id })) } });
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
       if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, identity: undefined }, keys[0]);
-      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      const requestId = currentRequestId();
+      if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+      propagateTrace(headers);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const response = await fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
       const result = (await response.json()) as LookupResult;
       const found = result.data?._entities;
       // Only the owner's "no such entity" means missing; any other failure is not an answer.

@@ -36,3 +36,14 @@ export {
 } from './pagination.js';
 export { isUuid, canonicalId, idReference, UUID_KEYS } from './ids.js';
 export { uniqueViolationFields, violates, isRecordNotFound } from './prisma-errors.js';
+export {
+  createIdempotentWrites,
+  idempotencyOf,
+  sweepIdempotencyKeys,
+  IDEMPOTENCY_TTL_HOURS,
+  type IdempotencyRequest,
+  type IdempotentWrites,
+  type RawSql,
+  type TransactionalClient,
+} from './idempotency.js';
+export { createRequestScopes, type RequestInput, type RequestScopes, type SubgraphRequest } from './request-scope.js';

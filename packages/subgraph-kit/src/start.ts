@@ -1,52 +1,87 @@
 import type { BaseContext } from '@apollo/server';
+import { PrismaInstrumentation } from '@prisma/instrumentation';
 import { openDatabase, type Database } from '@tessera/prisma';
-import { createHttpServer, createLogger, onShutdownSignal, type Logger } from '@tessera/service-kit';
+import {
+  allReady,
+  createHttpServer,
+  createLogger,
+  createMetricsRegistry,
+  onShutdownSignal,
+  startMetricsServer,
+  startTracing,
+  type Logger,
+} from '@tessera/service-kit';
 import { createSubgraphApollo } from './apollo.js';
-import { createGatewayGuard, identityOf } from './gateway-signature.js';
 import type { SubgraphConfig } from './config.js';
+import { observeDatabase } from './database-metrics.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
+import { createGatewayGuard } from './gateway-signature.js';
+import { sweepIdempotencyKeys } from './idempotency.js';
+import { createRequestScopes, requestInputOf } from './request-scope.js';
+
+/** How often idempotency keys past their 24 hours are deleted. */
+const SWEEP_INTERVAL_MS = 3_600_000;
 
 /** A subgraph serving requests. */
 export interface RunningSubgraph {
   /** The bound port (useful with port 0). */
   port: number;
+  /** The bound port of the internal `/metrics` listener. */
+  metricsPort: number;
   logger: Logger;
-  /** Drains HTTP, then closes the Prisma client and the database. */
+  /** Stops being ready, drains HTTP, then closes the Prisma client, the database and the metrics listener. */
   close(): Promise<void>;
 }
 
 /**
  * Brings one subgraph up: open its database (PostgreSQL or embedded), apply pending
- * migrations, seed it when empty (if enabled), and serve GraphQL with /health and /ready.
+ * migrations, seed it when empty (if enabled), and serve GraphQL with /health and /ready, and
+ * its metrics on a listener of their own.
  */
 export async function startSubgraph<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
   config: SubgraphConfig,
 ): Promise<RunningSubgraph> {
   const logger = createLogger({ service: definition.name, level: config.logLevel, pretty: config.prettyLogs });
+  const tracing = startTracing({ service: definition.name, endpoint: config.otlpEndpoint });
+  // Prisma's own spans (each query, each connection), under the active resolver's span.
+  if (tracing.enabled) new PrismaInstrumentation();
+  const registry = createMetricsRegistry(definition.name);
   const database = await openDatabase({ name: definition.name, ...config.database });
+  observeDatabase(database, registry);
   const client = await prepareDatabase(definition, database, config, logger).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });
+  const scopes = createRequestScopes({ loaders: config.loaders, registry });
   const server = createHttpServer({
-    apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection }),
-    context: async (request) => definition.createContext(client, config, identityOf(request)),
+    apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection, registry }),
+    context: async (request, reply) => definition.createContext(client, config, scopes(requestInputOf(request, reply))),
     logger,
     guard: createGatewayGuard({ keys: config.signingKeys, logger }),
-    readiness: () => database.ping(),
+    readiness: allReady({ database: () => database.ping() }),
+    concurrency: config.concurrency,
+    registry,
+    trustProxy: config.trustProxy,
+    shutdownDelayMs: config.shutdownDelayMs,
   });
+  const sweep = setInterval(() => sweepIdempotencyKeys(client).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed')), SWEEP_INTERVAL_MS);
+  sweep.unref();
+  const metrics = await startMetricsServer({ registry, port: config.metricsPort, host: config.host, logger });
   const close = async () => {
+    clearInterval(sweep);
     await server.close();
     await client.$disconnect();
     await database.close();
+    await metrics.close();
+    await tracing.shutdown();
   };
   const port = await server.listen(config.port, config.host).catch(async (error: unknown) => {
     await close();
     throw error;
   });
-  logger.info({ port, database: database.kind }, `${definition.name} subgraph listening`);
-  return { port, logger, close };
+  logger.info({ port, metricsPort: metrics.port, database: database.kind }, `${definition.name} subgraph listening`);
+  return { port, metricsPort: metrics.port, logger, close };
 }
 
 /** A subgraph process's `main`: starts it, and drains and closes it on SIGTERM/SIGINT. */

@@ -24,7 +24,7 @@ describe('createRowLoader', () => {
         fc.integer({ min: 1, max: 8 }),
         async (existing, requested, maxBatchSize) => {
           const { calls, fetchRows } = table(existing);
-          const loader = createRowLoader(fetchRows, (row) => row.id, { isValidKey: valid, maxBatchSize });
+          const loader = createRowLoader(fetchRows, (row) => row.id, { name: 'rows', isValidKey: valid, maxBatchSize });
           const results = await Promise.all(requested.map((key) => loader.load(key)));
           expect(results).toEqual(requested.map((key) => (valid(key) && existing.includes(key) ? { id: key, name: `row ${key}` } : null)));
           const fetched = calls.flat();
@@ -41,7 +41,7 @@ describe('createRowLoader', () => {
 
   it('sends one statement per key when batching is off', async () => {
     const { calls, fetchRows } = table(['k1', 'k2']);
-    const loader = createRowLoader(fetchRows, (row) => row.id, { batch: false });
+    const loader = createRowLoader(fetchRows, (row) => row.id, { name: 'rows', batch: false });
     await Promise.all(['k1', 'k2', 'k3'].map((key) => loader.load(key)));
     expect(calls).toEqual([['k1'], ['k2'], ['k3']]);
   });
@@ -49,7 +49,7 @@ describe('createRowLoader', () => {
   it(`batches up to ${DEFAULT_MAX_BATCH_SIZE} keys by default`, async () => {
     const keys = Array.from({ length: DEFAULT_MAX_BATCH_SIZE + 1 }, (_, i) => `k${i}`);
     const { calls, fetchRows } = table(keys);
-    const loader = createRowLoader(fetchRows, (row) => row.id);
+    const loader = createRowLoader(fetchRows, (row) => row.id, { name: 'rows' });
     await Promise.all(keys.map((key) => loader.load(key)));
     expect(calls.map((batch) => batch.length)).toEqual([DEFAULT_MAX_BATCH_SIZE, 1]);
   });
@@ -63,7 +63,7 @@ describe('createBatchLoader', () => {
         seen.push(keys);
         return keys.map((key) => (key.parent === 'k-empty' ? undefined : Array.from({ length: key.limit }, (_, i) => `${key.parent}#${i}`)));
       },
-      { missing: [] as string[], isValidKey: (key) => valid(key.parent), cacheKeyFn: (key) => `${key.parent}|${key.limit}` },
+      { name: 'pages', missing: [] as string[], isValidKey: (key) => valid(key.parent), cacheKeyFn: (key) => `${key.parent}|${key.limit}` },
     );
     const results = await Promise.all([
       loader.load({ parent: 'k1', limit: 2 }),
@@ -78,7 +78,7 @@ describe('createBatchLoader', () => {
 
   it('calls nothing when every key is invalid', async () => {
     let calls = 0;
-    const loader = createBatchLoader(async (keys: string[]) => (calls++, keys.map(() => 1)), { missing: 0, isValidKey: valid });
+    const loader = createBatchLoader(async (keys: string[]) => (calls++, keys.map(() => 1)), { name: 'numbers', missing: 0, isValidKey: valid });
     expect(await loader.loadMany(['x', 'y'])).toEqual([0, 0]);
     expect(calls).toBe(0);
   });

@@ -6,12 +6,12 @@
 import { PrismaClient } from '@tessera/prisma/users';
 import { ANONYMOUS, encodeIdentity, signRequest, type Identity, type SigningKey } from '@tessera/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRowLoader, isUuid, loadReference, loadSubgraphConfig, readTypeDefs, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from '../src/index.js';
+import { createRowLoader, isUuid, loadReference, loadSubgraphConfig, readTypeDefs, startSubgraph, type RunningSubgraph, type SubgraphDefinition, type SubgraphRequest } from '../src/index.js';
 
-const createContext = (db: PrismaClient, _config: unknown, identity: Identity) => ({
+const createContext = (db: PrismaClient, _config: unknown, { identity, loaders }: SubgraphRequest) => ({
   db,
   identity,
-  userById: createRowLoader((ids) => db.user.findMany({ where: { id: { in: ids } } }), (user) => user.id, { isValidKey: isUuid }),
+  userById: createRowLoader((ids) => db.user.findMany({ where: { id: { in: ids } } }), (user) => user.id, { ...loaders, name: 'userById', isValidKey: isUuid }),
 });
 type Context = ReturnType<typeof createContext>;
 

@@ -1,6 +1,6 @@
 import type { Identity } from '@tessera/service-kit';
-import type { SubgraphConfig } from '@tessera/subgraph-kit';
-import type { ProductsDb } from './db.js';
+import { createIdempotentWrites, type IdempotentWrites, type SubgraphConfig, type SubgraphRequest } from '@tessera/subgraph-kit';
+import type { ProductsDb, ProductsTx } from './db.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every products resolver receives. */
@@ -10,9 +10,17 @@ export interface Context {
   maxPageSize: number;
   /** Who the request acts for, as the gateway forwarded it. */
   identity: Identity;
+  /** Mutations' writes, once per `Idempotency-Key`. */
+  writes: IdempotentWrites<ProductsTx>;
 }
 
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
-export function createContext(db: ProductsDb, config: Pick<SubgraphConfig, 'maxPageSize' | 'loaders'>, identity: Identity): Context {
-  return { db, loaders: createLoaders(db, config.loaders), maxPageSize: config.maxPageSize, identity };
+export function createContext(db: ProductsDb, config: Pick<SubgraphConfig, 'maxPageSize' | 'database'>, request: SubgraphRequest): Context {
+  return {
+    db,
+    loaders: createLoaders(db, request.loaders),
+    maxPageSize: config.maxPageSize,
+    identity: request.identity,
+    writes: createIdempotentWrites(db, request, config.database),
+  };
 }

@@ -1,6 +1,13 @@
 import type { Identity } from '@tessera/service-kit';
-import { createEntityLookup, type EntityLookup, type SubgraphConfig } from '@tessera/subgraph-kit';
-import type { ReviewsDb } from './db.js';
+import {
+  createEntityLookup,
+  createIdempotentWrites,
+  type EntityLookup,
+  type IdempotentWrites,
+  type SubgraphConfig,
+  type SubgraphRequest,
+} from '@tessera/subgraph-kit';
+import type { ReviewsDb, ReviewsTx } from './db.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every reviews resolver receives. */
@@ -12,6 +19,8 @@ export interface Context {
   identity: Identity;
   /** The owners of the ids a review stores, asked whether those exist. */
   owners: { users: EntityLookup; products: EntityLookup };
+  /** Mutations' writes, once per `Idempotency-Key`. */
+  writes: IdempotentWrites<ReviewsTx>;
 }
 
 /** Where the owning subgraphs are when `SUBGRAPH_USERS_URL` / `SUBGRAPH_PRODUCTS_URL` are unset: as in supergraph.yaml. */
@@ -20,9 +29,17 @@ const DEFAULT_OWNER_URLS = { users: 'http://localhost:4001/graphql', products: '
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
 export function createContext(
   db: ReviewsDb,
-  config: Pick<SubgraphConfig, 'maxPageSize' | 'loaders' | 'subgraphUrls' | 'signingKeys'>,
-  identity: Identity,
+  config: Pick<SubgraphConfig, 'maxPageSize' | 'subgraphUrls' | 'signingKeys' | 'database'>,
+  request: SubgraphRequest,
 ): Context {
-  const owner = (name: 'users' | 'products') => createEntityLookup({ url: config.subgraphUrls[name] ?? DEFAULT_OWNER_URLS[name], keys: config.signingKeys });
-  return { db, loaders: createLoaders(db, config.loaders), maxPageSize: config.maxPageSize, identity, owners: { users: owner('users'), products: owner('products') } };
+  const owner = (name: 'users' | 'products') =>
+    createEntityLookup({ url: config.subgraphUrls[name] ?? DEFAULT_OWNER_URLS[name], keys: config.signingKeys, signal: request.signal });
+  return {
+    db,
+    loaders: createLoaders(db, request.loaders),
+    maxPageSize: config.maxPageSize,
+    identity: request.identity,
+    owners: { users: owner('users'), products: owner('products') },
+    writes: createIdempotentWrites(db, request, config.database),
+  };
 }

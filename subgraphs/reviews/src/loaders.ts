@@ -10,6 +10,7 @@ const NO_RATINGS: RatingSummary = { count: 0, average: null };
 export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
   const pages = (parent: ReviewParent) =>
     createBatchLoader((keys: ReviewPageKey[]) => fetchReviewPages(db, parent, keys), {
+      name: parent === 'product' ? 'reviewPagesByProduct' : 'reviewPagesByAuthor',
       ...batching,
       missing: NO_REVIEWS,
       // Ids from other subgraphs are UUIDs; anything else cannot have reviews (and must not reach a ::uuid cast).
@@ -21,6 +22,7 @@ export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
   return {
     /** Reviews by id: one `WHERE id IN (...)` per batch. */
     reviewById: createRowLoader((ids) => db.review.findMany({ where: { id: { in: ids } } }), (r) => r.id, {
+      name: 'reviewById',
       ...batching,
       ...UUID_KEYS,
     }),
@@ -30,6 +32,7 @@ export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
     reviewPagesByAuthor: pages('author'),
     /** `Product.averageRating` and `reviewCount` together: one GROUP BY statement per batch. */
     ratingSummaryByProduct: createBatchLoader((ids: string[]) => fetchRatingSummaries(db, ids), {
+      name: 'ratingSummaryByProduct',
       ...batching,
       missing: NO_RATINGS,
       ...UUID_KEYS,

@@ -26,3 +26,4 @@ export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type S
 export { nulInEveryTextField, type NulInTextOptions } from './text-inputs.js';
 export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './auth.js';
 export { startEntityOwner, type EntityOwner } from './entity-owner.js';
+export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';

@@ -32,6 +32,8 @@ export interface PlatformOptions {
 export interface Platform {
   gatewayUrl: string;
   ports: Record<ServiceName, number>;
+  /** Each service's internal listener (`/metrics`; the gateway's `/health/details` too). */
+  metricsPorts: Record<ServiceName, number>;
   /** POSTs a GraphQL operation to the gateway, as the bearer of `token` if given; returns HTTP status and parsed body. */
   graphql(query: string, variables?: Record<string, unknown>, options?: { token?: string }): Promise<{ status: number; body: GraphQLBody }>;
   /** Sends `signal` to one service and waits for it to exit; returns its exit code (null if killed by the signal). */
@@ -93,6 +95,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     ServiceName,
     number
   >;
+  const metricsPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<ServiceName, number>;
   const serviceEnv: Record<string, string> = {
     // Production mode, as deployed: it also keeps Apollo's own signal handling in play.
     NODE_ENV: 'production',
@@ -107,6 +110,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
       SERVICES.filter((s) => s !== 'gateway').map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, `http://127.0.0.1:${ports[s]}/graphql`]),
     ),
     GATEWAY_PORT: String(ports.gateway),
+    ...Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase()}_METRICS_PORT`, String(metricsPorts[s])])),
     ...env,
   };
   const children = new Map<ServiceName, ChildProcess>();
@@ -146,6 +150,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
   return {
     gatewayUrl,
     ports,
+    metricsPorts,
     async graphql(query, variables, { token } = {}) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',
@@ -161,7 +166,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     },
     async spawnGateway(env = {}) {
       const port = await getFreePort();
-      const child = spawnService('gateway', { ...env, GATEWAY_PORT: String(port) });
+      const child = spawnService('gateway', { ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(await getFreePort()) });
       let output = '';
       for (const stream of [child.stdout, child.stderr]) stream!.on('data', (chunk) => (output += String(chunk)));
       extraGateways.add(child);

@@ -13,10 +13,10 @@ export interface SubgraphDatabases {
   drop(): Promise<void>;
 }
 
-/** Creates a database for each subgraph, named `<prefix>_<subgraph>_<random>`. */
-export async function createSubgraphDatabases(prefix: string): Promise<SubgraphDatabases> {
+/** Creates a database for each subgraph, named `<prefix>_<subgraph>_<random>`, on the test server (or the one of `adminUrl`). */
+export async function createSubgraphDatabases(prefix: string, adminUrl?: string): Promise<SubgraphDatabases> {
   const byName = Object.fromEntries(
-    await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await createTestDatabase(`${prefix}_${name}`)])),
+    await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await createTestDatabase(`${prefix}_${name}`, adminUrl)])),
   ) as Record<SubgraphName, TestDatabase>;
   return {
     byName,

@@ -1,7 +1,7 @@
 import type { BaseContext } from '@apollo/server';
 import { openDatabase, type Database } from '@tessera/prisma';
 import { ANONYMOUS, createLogger, type Identity } from '@tessera/service-kit';
-import { createSubgraphApollo, loadSubgraphConfig, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
+import { createRequestScopes, createSubgraphApollo, loadSubgraphConfig, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
 import { TEST_AUTH } from './auth.js';
 
 /** A subgraph's Apollo Server on a fresh in-memory (or given PostgreSQL) database, for `executeOperation` tests. */
@@ -41,11 +41,12 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
   const logger = createLogger({ service: definition.name, level: 'silent' });
   const apollo = createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection });
   await apollo.start();
+  const scopes = createRequestScopes({ loaders: config.loaders });
   return {
     client,
     database,
     async execute(query, variables, identity = defaultIdentity) {
-      const response = await apollo.executeOperation({ query, variables }, { contextValue: definition.createContext(client, config, identity) });
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: definition.createContext(client, config, scopes({ identity })) });
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return response.body.singleResult as { data?: any; errors?: any[] };
     },

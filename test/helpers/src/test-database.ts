@@ -21,11 +21,10 @@ const PREFIX = /^[a-z][a-z0-9_]{0,40}$/;
  * @param prefix - Start of the name, to tell databases apart: lowercase letters, digits
  *   and `_`, starting with a letter, at most 41 characters.
  */
-export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+export async function createTestDatabase(prefix = 'test', adminUrl = requireEnv('TEST_POSTGRES_URL')): Promise<TestDatabase> {
   if (!PREFIX.test(prefix)) {
     throw new Error(`createTestDatabase: prefix ${JSON.stringify(prefix)} must match ${PREFIX}`);
   }
-  const adminUrl = requireEnv('TEST_POSTGRES_URL');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await runAdminStatement(adminUrl, `CREATE DATABASE "${name}"`);
   const url = new URL(adminUrl);

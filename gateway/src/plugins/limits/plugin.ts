@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '@tessera/service-kit';
 import type { GraphQLError } from 'graphql';
+import { Histogram, type Registry } from 'prom-client';
 import { checkShape, createCostCache, estimateCost, type CostDirectives, type CostModelOptions, type OperationLimits } from '../../cost/index.js';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep } from '../admission/index.js';
@@ -22,6 +23,8 @@ export interface OperationLimitsOptions extends OperationLimits {
   /** The cost directives of the supergraph being served (they change when it does). */
   costDirectives: () => CostDirectives;
   logger: Logger;
+  /** Where the cost histogram goes. */
+  registry?: Registry;
 }
 
 /** The limits as the gateway wires them: an admission step and a plugin for the response. */
@@ -39,6 +42,12 @@ export interface OperationLimitsFeature {
  */
 export function createOperationLimits(options: OperationLimitsOptions): OperationLimitsFeature {
   const cache = createCostCache();
+  const costs = new Histogram({
+    name: 'graphql_operation_cost',
+    help: 'Estimated cost of each operation admitted for cost analysis (COST_MAX refuses above).',
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000],
+    registers: options.registry ? [options.registry] : [],
+  });
   const refuse = (error: GraphQLError, operationName: string | null) => {
     if (options.mode === 'enforce') throw error;
     options.logger.warn({ operationName, code: error.extensions.code, limit: error.message }, 'operation over a limit (measure-only mode: served)');
@@ -53,6 +62,7 @@ export function createOperationLimits(options: OperationLimitsOptions): Operatio
       estimateCost(schema, document, directives, { variables, operationName, options: { ...options.costModel, maxNodes: options.maxNodes + 1 } }),
     );
     contextValue.cost = { estimated, max: options.maxCost };
+    costs.observe(estimated);
     if (estimated > options.maxCost) {
       const message = `Operation's estimated cost ${estimated} is over the maximum of ${options.maxCost}.`;
       refuse(operationRejected(GatewayErrorCode.CostTooExpensive, message, { cost: contextValue.cost }), operationName);

@@ -59,17 +59,7 @@ export function createManifestStore({
   // Until a first manifest is read, a failed read is retried soon (doubling up to `refreshMs`)
   // rather than at the next refresh: a command timing out at startup must not keep the
   // gateway unready for a whole refresh period.
-  let retry: NodeJS.Timeout | undefined;
-  let retryMs = Math.min(100, refreshMs);
-  const retrySoon = () => {
-    if (loaded || retry) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      void refresh();
-    }, retryMs);
-    retry.unref();
-    retryMs = Math.min(retryMs * 2, refreshMs);
-  };
+  const retry = retrySoon(refreshMs, () => void refresh());
   const refresh = async () => {
     try {
       const [[, entries], [, published]] = (await redis.multi().hgetall(prefix + MANIFEST_KEY).get(prefix + PUBLISHED_KEY).exec()) as [
@@ -88,7 +78,7 @@ export function createManifestStore({
       loaded = true;
     } catch (error) {
       logger.warn({ err: error, operations: bodies.size }, 'redis unavailable: keeping the last persisted query manifest');
-      retrySoon();
+      if (!loaded) retry.schedule();
     }
   };
   const timer = setInterval(refresh, refreshMs);
@@ -102,8 +92,26 @@ export function createManifestStore({
     loaded: () => loaded,
     close: () => {
       clearInterval(timer);
-      clearTimeout(retry);
+      retry.cancel();
       redis.off('ready', refresh);
     },
+  };
+}
+
+/** Runs `run` once after 100 ms, then after twice as long each time it is scheduled again, up to `maxMs`. */
+function retrySoon(maxMs: number, run: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let delayMs = Math.min(100, maxMs);
+  return {
+    schedule() {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        run();
+      }, delayMs);
+      timer.unref();
+      delayMs = Math.min(delayMs * 2, maxMs);
+    },
+    cancel: () => clearTimeout(timer),
   };
 }

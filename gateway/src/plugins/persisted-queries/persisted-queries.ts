@@ -1,6 +1,7 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { Logger, ReadinessCheck } from '@tessera/service-kit';
 import type { Redis } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
 import type { AdmissionStep } from '../admission/index.js';
 import { createApqCache } from './apq-cache.js';
 import { createDeveloperKeyCheck } from './developer-key.js';
@@ -28,6 +29,8 @@ export interface PersistedQueriesOptions {
   /** How often the manifest is re-read from Redis. @default 10_000 */
   manifestRefreshMs: number;
   logger: Logger;
+  /** Where APQ and manifest hits and misses are counted. */
+  registry?: Registry;
 }
 
 /** Persisted queries as the gateway wires them. */
@@ -51,7 +54,14 @@ export function createPersistedQueries(options: PersistedQueriesOptions): Persis
   const { redis, keyPrefix: prefix, logger } = options;
   const manifest =
     redis && options.mode !== 'off' ? createManifestStore({ redis, prefix, refreshMs: options.manifestRefreshMs, logger }) : undefined;
+  const lookups = new Counter({
+    name: 'persisted_queries_total',
+    help: 'Persisted query lookups: kind (apq, manifest) and result (hit, miss, register).',
+    labelNames: ['kind', 'result'],
+    registers: options.registry ? [options.registry] : [],
+  });
   const trusted = {
+    record: (kind: 'apq' | 'manifest', result: 'hit' | 'miss' | 'register') => lookups.inc({ kind, result }),
     mode: options.mode,
     manifest,
     isDeveloper: createDeveloperKeyCheck(options.developerKeys),

@@ -33,6 +33,8 @@ export interface TrustedDocumentsOptions {
   getMaxAgeSeconds: number;
   /** Request headers that can change an answer, named in `Vary` of a cacheable response (the developer key is added). */
   varyHeaders: string[];
+  /** Counts lookups: `apq` or `manifest`, and `hit`, `miss` or `register`. */
+  record?: (kind: 'apq' | 'manifest', result: 'hit' | 'miss' | 'register') => void;
 }
 
 /**
@@ -47,6 +49,8 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
       const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
       const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
       const cacheableGet = request.http?.method === 'GET' && hash !== undefined;
+      // Sent with its text: an APQ registration; without: a lookup.
+      const persistedQueryText = request.query !== undefined;
       // Apollo Server rejects this itself, with no code; the error is given ours below.
       const hashMismatch = hash !== undefined && request.query !== undefined && sha256(request.query) !== hash;
       if (options.mode !== 'off' && hash !== undefined && request.query === undefined) {
@@ -57,8 +61,10 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
           request.query = body;
           request.extensions = extensions;
           contextValue.fromManifest = true;
-        }
+          options.record?.('manifest', 'hit');
+        } else if (options.manifest) options.record?.('manifest', 'miss');
       }
+      const apqLookup = hash !== undefined && !contextValue.fromManifest;
 
       return {
         async didEncounterErrors({ errors }) {
@@ -68,6 +74,10 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
           }
         },
         async willSendResponse({ response, operation, errors }) {
+          if (apqLookup && !hashMismatch) {
+            const unknown = errors?.some((error) => error.extensions?.code === GatewayErrorCode.PersistedQueryNotFound);
+            options.record?.('apq', request.query === undefined || unknown ? 'miss' : persistedQueryText ? 'register' : 'hit');
+          }
           if (cacheableGet && operation?.operation === 'query' && !errors?.length) {
             const audience = contextValue.identity?.sub === undefined ? 'public' : 'private';
             response.http.headers.set('cache-control', `${audience}, max-age=${options.getMaxAgeSeconds}`);

@@ -9,24 +9,26 @@ import { validateCreateReview } from '../validation.js';
 const MODERATE = 'reviews:moderate';
 
 export const Mutation: MutationResolvers = {
-  createReview: async (_parent, { input }, context) => {
+  createReview: async (_parent, { input }, context, info) => {
     const caller = signedInUser(context.identity);
     const data = validateCreateReview({ ...input, authorId: input.authorId ?? caller });
     if (data.authorId !== caller) throw forbidden('A review can only be written as the signed-in user.', { field: 'input.authorId' });
     await requireExisting(context, data);
-    const review = await context.db.review.create({ data });
+    const review = await context.writes.once(String(info.path.key), (tx) => tx.review.create({ data }));
     context.loaders.reviewById.prime(review.id, review);
     forgetReviewsOf(context.loaders, review);
     return review;
   },
-  deleteReview: async (_parent, args, { db, loaders, identity }) => {
+  deleteReview: async (_parent, args, { db, loaders, identity, writes }, info) => {
     const caller = signedInUser(identity);
     const id = canonicalId(args.id);
     if (!isUuid(id)) throw notFound(`No review with id "${id}".`, { id });
     try {
       // One DELETE … WHERE id AND (author = caller, unless a moderator) RETURNING: the rule and
       // the write are one statement, so a refused request deletes nothing.
-      const review = await db.review.delete({ where: { id, ...(!identity.scopes.has(MODERATE) && { authorId: caller }) } });
+      const review = await writes.once(String(info.path.key), (tx) =>
+        tx.review.delete({ where: { id, ...(!identity.scopes.has(MODERATE) && { authorId: caller }) } }),
+      );
       loaders.reviewById.clear(id);
       forgetReviewsOf(loaders, review);
       return review;

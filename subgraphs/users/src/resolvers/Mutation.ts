@@ -4,22 +4,22 @@ import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { validateCreateUser } from '../validation.js';
 
 export const Mutation: MutationResolvers = {
-  createUser: async (_parent, { input }, { db, loaders, identity }) => {
+  createUser: async (_parent, { input }, { writes, loaders, identity }, info) => {
     requireScope(identity, 'users:write', 'Creating a user');
     const data = validateCreateUser(input);
-    try {
-      const user = await db.user.create({ data });
-      loaders.userById.prime(user.id, user);
-      return user;
-    } catch (error) {
-      // The unique index, not a read-then-write, decides: two concurrent sign-ups
-      // with one username cannot both succeed.
-      const taken = uniqueViolationFields(error);
-      if (taken) {
+    const user = await writes.once(String(info.path.key), async (tx) => {
+      try {
+        return await tx.user.create({ data });
+      } catch (error) {
+        // The unique index, not a read-then-write, decides: two concurrent sign-ups
+        // with one username cannot both succeed.
+        const taken = uniqueViolationFields(error);
+        if (!taken) throw error;
         const field = violates(taken, 'email') ? 'email' : 'username';
         throw badUserInput(`That ${field} is already taken.`, `input.${field}`);
       }
-      throw error;
-    }
+    });
+    loaders.userById.prime(user.id, user);
+    return user;
   },
 };

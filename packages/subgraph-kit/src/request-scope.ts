@@ -1,0 +1,73 @@
+import { BUDGET_HEADER, deadlineExceeded, parseBudget, withSpan, type HttpReply, type Identity, type RawBodyRequest } from '@tessera/service-kit';
+import { Histogram, type Registry } from 'prom-client';
+import type { BatchObserver, BatchOptions } from './batch-loader.js';
+import { identityOf } from './gateway-signature.js';
+import { idempotencyOf, type IdempotencyRequest } from './idempotency.js';
+
+/** What the runtime knows of one request, for the subgraph's context. */
+export interface SubgraphRequest {
+  /** Who the request acts for (the gateway's, under its signature). */
+  identity: Identity;
+  /** Aborted once the request's time budget is spent or its caller went away: stop working on it. */
+  signal: AbortSignal;
+  /** How this request's loaders batch: the process's settings, each batch observed (deadline, metrics, traces). */
+  loaders: BatchOptions;
+  /** Set when the client sent an `Idempotency-Key` with a mutation. */
+  idempotency?: IdempotencyRequest;
+}
+
+/** What a request arrives with. */
+export interface RequestInput {
+  identity: Identity;
+  /** The time budget the gateway passed along, in ms; none = only `closed` stops the work. */
+  budgetMs?: number;
+  /** Aborted when the caller closes the connection before the answer is sent. */
+  closed?: AbortSignal;
+  idempotency?: IdempotencyRequest;
+}
+
+const NEVER = new AbortController().signal;
+
+/**
+ * Makes each request's scope: its deadline as a signal, and a batch observer that refuses a
+ * batch once the signal fired (`DEADLINE_EXCEEDED`: the database is not asked for what no one
+ * will read), records the batch's size, and traces it.
+ */
+export function createRequestScopes({ loaders, registry }: { loaders: BatchOptions; registry?: Registry }) {
+  const batchSize = new Histogram({
+    name: 'dataloader_batch_size',
+    help: 'Keys per DataLoader batch (one database statement each), by loader.',
+    labelNames: ['loader'],
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000],
+    registers: registry ? [registry] : [],
+  });
+  return ({ identity, budgetMs, closed = NEVER, idempotency }: RequestInput): SubgraphRequest => {
+    const signal = budgetMs === undefined ? closed : AbortSignal.any([closed, AbortSignal.timeout(budgetMs)]);
+    const observer: BatchObserver = {
+      run(loader, size, batch) {
+        if (signal.aborted) return Promise.reject(deadlineExceeded('The request ran out of time before this data was read.'));
+        batchSize.observe({ loader }, size);
+        return withSpan(`loader ${loader}`, { 'tessera.loader.keys': size }, batch);
+      },
+    };
+    return { identity, signal, loaders: { ...loaders, observer }, ...(idempotency && { idempotency }) };
+  };
+}
+
+export type RequestScopes = ReturnType<typeof createRequestScopes>;
+
+/**
+ * What an HTTP request to a subgraph arrives with: the identity under the gateway's signature,
+ * the budget it was sent with, a signal for the caller hanging up before the answer, and a
+ * mutation's idempotency key from the (signed) body's extensions.
+ */
+export function requestInputOf(request: RawBodyRequest, reply: HttpReply): RequestInput {
+  const closed = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) closed.abort();
+  });
+  const header = request.headers[BUDGET_HEADER];
+  const budgetMs = parseBudget(Array.isArray(header) ? header[0] : header);
+  const idempotency = idempotencyOf((request.body as { extensions?: unknown } | undefined)?.extensions);
+  return { identity: identityOf(request), closed: closed.signal, ...(budgetMs !== undefined && { budgetMs }), ...(idempotency && { idempotency }) };
+}

@@ -1,0 +1,235 @@
+/**
+ * The fault suite: four real processes on a PostgreSQL server of this file's own (so it can be
+ * stopped) and the test Redis — a subgraph frozen, the database gone and back, a gateway
+ * terminated under load, a thousand concurrent retried mutations — with metrics scraped and
+ * one request id followed through every log.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSubgraphDatabases,
+  GRAPHQL_RESPONSE_ACCEPT,
+  sqlRows as sql,
+  startOwnPostgres,
+  startPlatform,
+  testToken,
+  type OwnPostgres,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
+
+const QUERY = '{ topProducts(first: 3) { name averageRating reviews(first: 2) { edges { node { rating author { username } } } } } }';
+/** Only nullable fields from reviews: with reviews down, the products are still there. */
+const PARTIAL = '{ topProducts(first: 3) { name averageRating } }';
+let postgres: OwnPostgres;
+let dbs: SubgraphDatabases;
+let platform: Platform;
+
+beforeAll(async () => {
+  postgres = await startOwnPostgres();
+  dbs = await createSubgraphDatabases('fault', postgres.url);
+  platform = await startPlatform({
+    env: {
+      ...dbs.env,
+      SEED_USERS: '20',
+      SEED_PRODUCTS: '10',
+      SEED_REVIEWS: '60',
+      LOG_LEVEL: 'info',
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      REDIS_KEY_PREFIX: `fault-${randomUUID()}:`,
+      REQUEST_TIMEOUT_MS: '2000',
+      SUBGRAPH_TIMEOUT_MS: '700',
+      BREAKER_WINDOW_MS: '4000',
+      BREAKER_MIN_RPS: '1',
+      BREAKER_HALF_OPEN_AFTER_MS: '1000',
+      DATABASE_ACQUIRE_TIMEOUT_MS: '1000',
+      REVIEWS_DATABASE_POOL_SIZE: '20',
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  await dbs?.drop().catch(() => {});
+  await postgres?.destroy();
+});
+
+const post = async (body: unknown, headers: Record<string, string> = {}, url = platform.gatewayUrl) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
+};
+const scrape = async (service: keyof Platform['metricsPorts']) => (await fetch(`http://127.0.0.1:${platform.metricsPorts[service]}/metrics`)).text();
+const codes = (errors: any[] | undefined) => (errors ?? []).map((error) => error.extensions?.code);
+
+describe('request ids and metrics', () => {
+  it('follows one request id through the gateway and all three subgraphs, and returns it', async () => {
+    const id = `trace-${randomUUID()}`;
+    const { status, headers, body } = await post({ query: QUERY }, { 'x-request-id': id });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(headers.get('x-request-id')).toBe(id);
+    await expect
+      .poll(() => (['gateway', 'users', 'products', 'reviews'] as const).filter((service) => !platform.logs(service).includes(`"requestId":"${id}"`)))
+      .toEqual([]);
+    // A malformed id is replaced by one of the gateway's own.
+    const bad = await post({ query: '{ __typename }' }, { 'x-request-id': 'no spaces or "quotes" allowed' });
+    expect(bad.headers.get('x-request-id')).toMatch(/^[\w.:-]{1,128}$/);
+  });
+
+  it('shows the RED, subgraph, cost, APQ, pool, loader and runtime series after a query', async () => {
+    await post({ query: QUERY });
+    const gateway = await scrape('gateway');
+    for (const series of [
+      /graphql_requests_total\{operation_type="query",operation_name="anonymous",outcome="ok"/,
+      /graphql_request_duration_seconds_bucket\{/,
+      /subgraph_request_duration_seconds_bucket\{[^}]*subgraph="reviews",outcome="ok"/,
+      /subgraph_circuit_state\{subgraph="reviews"[^}]*\} 0/,
+      /subgraph_up\{subgraph="users"[^}]*\} 1/,
+      /http_requests_in_flight\{/,
+      /http_requests_rejected_total/,
+      /graphql_operation_cost_bucket\{/,
+      /persisted_queries_total/,
+      /nodejs_eventloop_lag_seconds\{/,
+      /nodejs_heap_size_used_bytes\{/,
+    ]) {
+      expect(gateway).toMatch(series);
+    }
+    const reviews = await scrape('reviews');
+    expect(reviews).toMatch(/dataloader_batch_size_bucket\{[^}]*loader="reviewPagesByProduct"/);
+    expect(reviews).toMatch(/db_pool_connections\{state="idle",service="reviews"\}/);
+    expect(reviews).toMatch(/graphql_requests_total\{[^}]*service="reviews"/);
+  });
+
+  it('has every series the shipped dashboard and alert rules query', async () => {
+    const scraped = (await Promise.all((['gateway', 'users', 'products', 'reviews'] as const).map(scrape))).join('\n');
+    const shipped = ['grafana-dashboard.json', 'alerts.yaml'].map((file) => readFileSync(new URL(`../deploy/observability/${file}`, import.meta.url), 'utf8')).join('\n');
+    const queried = new Set(shipped.match(/\b(?:graphql|subgraph|http|persisted|dataloader|db|nodejs|process)_[a-z0-9_]+\b/g));
+    expect(queried.size).toBeGreaterThan(15);
+    expect([...queried].filter((name) => !new RegExp(`^${name}[{ ]`, 'm').test(scraped))).toEqual([]);
+  });
+});
+
+describe('a frozen subgraph (SIGSTOP)', () => {
+  it('answers within the deadline with partial data, opens the circuit, fails fast, and recovers after SIGCONT', async () => {
+    process.kill(platform.pid('reviews'), 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const first = await post({ query: PARTIAL });
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(first.status).toBe(200);
+      expect(first.body.data?.topProducts).toHaveLength(3);
+      expect(codes(first.body.errors)).toContain('SUBREQUEST_TIMEOUT');
+      expect(first.body.errors?.find((e) => e.extensions?.code === 'SUBREQUEST_TIMEOUT')?.extensions?.service).toBe('reviews');
+      expect((await fetch(`http://127.0.0.1:${platform.ports.gateway}/ready`)).status).toBe(200);
+
+      // Enough failures in the window to trip it; then calls fail at once, without waiting.
+      await Promise.all(Array.from({ length: 6 }, () => post({ query: PARTIAL })));
+      await expect.poll(async () => codes((await post({ query: PARTIAL })).body.errors), { timeout: 10_000 }).toContain('SUBREQUEST_CIRCUIT_OPEN');
+      const fast = Date.now();
+      const open = await post({ query: PARTIAL });
+      expect(Date.now() - fast).toBeLessThan(500);
+      expect(codes(open.body.errors)).toContain('SUBREQUEST_CIRCUIT_OPEN');
+      expect(await scrape('gateway')).toMatch(/subgraph_circuit_state\{subgraph="reviews"[^}]*\} 2/);
+      expect(platform.logs('gateway')).toContain('circuit opened');
+    } finally {
+      process.kill(platform.pid('reviews'), 'SIGCONT');
+    }
+    await expect.poll(async () => (await post({ query: PARTIAL })).body.errors, { timeout: 15_000, interval: 250 }).toBeUndefined();
+    expect(await scrape('gateway')).toMatch(/subgraph_circuit_state\{subgraph="reviews"[^}]*\} 0/);
+    expect(platform.logs('gateway')).toContain('circuit closed');
+  });
+});
+
+describe('PostgreSQL stopped and started again', () => {
+  it('gives DATABASE_UNAVAILABLE (no stack, no driver text) while it is down, and recovers without a restart', async () => {
+    await postgres.stop();
+    try {
+      const down = await post({ query: '{ users(first: 2) { edges { node { username } } } }' });
+      expect(down.status).toBe(200);
+      expect(codes(down.body.errors)).toEqual(['DATABASE_UNAVAILABLE']);
+      expect(JSON.stringify(down.body)).not.toMatch(/stack|ECONNREFUSED|postgres|5432|at \w+ \(/i);
+      const ready = await fetch(`http://127.0.0.1:${platform.ports.users}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', parts: ['database'] });
+      expect((await fetch(`http://127.0.0.1:${platform.ports.gateway}/ready`)).status).toBe(200);
+    } finally {
+      await postgres.resume();
+    }
+    await expect.poll(async () => (await post({ query: QUERY })).body.errors, { timeout: 20_000, interval: 250 }).toBeUndefined();
+    expect((await fetch(`http://127.0.0.1:${platform.ports.users}/ready`)).status).toBe(200);
+  });
+});
+
+describe('exactly-once mutations', () => {
+  let token: string;
+  let productIds: string[];
+  // A replica with room for a thousand writes at once on two cores (the platform's own has tight timeouts for the fault tests).
+  let replica: Awaited<ReturnType<Platform['spawnGateway']>>;
+  beforeAll(async () => {
+    replica = await platform.spawnGateway({ REQUEST_TIMEOUT_MS: '60000', SUBGRAPH_TIMEOUT_MS: '60000' });
+    const [user] = await sql<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1');
+    token = await testToken({ sub: user!.id });
+    productIds = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 5')).map((row) => row.id);
+  });
+  const createReview = (key: string, rating: number, productId = productIds[0]!) =>
+    post(
+      { query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }', variables: { input: { productId, rating, body: 'Idempotent.' } } },
+      { authorization: `Bearer ${token}`, 'idempotency-key': key },
+      replica.url,
+    );
+  /** As a client with a key does: an answer saying "try again later" is retried with the same key. */
+  const createReviewRetrying = async (key: string, rating: number, productId: string) => {
+    for (let attempt = 0; ; attempt++) {
+      const result = await createReview(key, rating, productId);
+      const retryable = codes(result.body.errors).some((code) => code === 'DATABASE_UNAVAILABLE' || code === 'SERVICE_OVERLOADED');
+      if (!retryable || attempt === 5) return result;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  };
+  const reviewCount = async () => Number((await sql<{ n: string }>(dbs.byName.reviews.url, 'SELECT count(*) AS n FROM reviews'))[0]!.n);
+
+  it('1,000 concurrent createReview calls with 500 keys, each sent twice, write exactly 500 reviews', async () => {
+    const before = await reviewCount();
+    const keys = Array.from({ length: 500 }, () => randomUUID());
+    const calls = keys.flatMap((key, i) => [createReviewRetrying(key, (i % 5) + 1, productIds[i % 5]!), createReviewRetrying(key, (i % 5) + 1, productIds[i % 5]!)]);
+    const results = await Promise.all(calls);
+    expect(results.filter((r) => r.status !== 200 || r.body.errors).map((r) => r.body.errors)).toEqual([]);
+    expect(await reviewCount()).toBe(before + 500);
+    for (let i = 0; i < keys.length; i++) expect(results[2 * i]!.body.data.createReview.id).toBe(results[2 * i + 1]!.body.data.createReview.id);
+  }, 120_000);
+
+  it('refuses a key reused for different input with 422 IDEMPOTENCY_KEY_REUSED, and a malformed key with 400; nothing is written', async () => {
+    const key = randomUUID();
+    expect((await createReview(key, 4)).status).toBe(200);
+    const before = await reviewCount();
+    const reused = await createReview(key, 5);
+    expect(reused.status).toBe(422);
+    expect(codes(reused.body.errors)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    const malformed = await createReview('has spaces', 4);
+    expect(malformed.status).toBe(400);
+    expect(codes(malformed.body.errors)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
+    expect(await reviewCount()).toBe(before);
+  });
+});
+
+describe('SIGTERM under load', () => {
+  it('finishes every request in flight: not ready first, then drain', async () => {
+    const replica = await platform.spawnGateway({ SHUTDOWN_DELAY_MS: '300', REQUEST_TIMEOUT_MS: '30000', SUBGRAPH_TIMEOUT_MS: '30000' });
+    const load = Array.from({ length: 60 }, () => post({ query: QUERY }, {}, replica.url));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const exit = replica.stop();
+    // During SHUTDOWN_DELAY_MS the replica says it is not ready (load balancers stop sending) and still serves.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const probe = await fetch(replica.url.replace('/graphql', '/ready'));
+    expect([probe.status, await probe.json()]).toEqual([503, { status: 'draining' }]);
+    load.push(post({ query: QUERY }, {}, replica.url));
+    const results = await Promise.all(load);
+    expect(await exit).toBe(0);
+    expect(results.map((r) => [r.status, r.body.errors ?? null]).filter(([status, errors]) => status !== 200 || errors)).toEqual([]);
+  });
+});
