@@ -25,7 +25,10 @@ services.on('exit', (code) => process.exit(code ?? 1));
 
 const port = env.GATEWAY_PORT ?? '4000';
 const gateway = `http://127.0.0.1:${port}`;
-await untilReady(`${gateway}/ready`);
+// The gateway is ready without its subgraphs (they cost their fields, not its place); the demo
+// data needs all three, seeded.
+const subgraphPorts = [env.USERS_PORT ?? '4001', env.PRODUCTS_PORT ?? '4002', env.REVIEWS_PORT ?? '4003'];
+await Promise.all([`${gateway}/ready`, ...subgraphPorts.map((p) => `http://127.0.0.1:${p}/ready`)].map(untilReady));
 const { user, admin, product } = await demoData(`${gateway}/graphql`);
 const userToken = await mintToken(secrets.jwtSecret, { sub: user.id, ttl: '12h' });
 const adminToken = await mintToken(secrets.jwtSecret, { sub: admin.id, scopes: ALL_SCOPES, ttl: '12h' });

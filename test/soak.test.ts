@@ -1,7 +1,8 @@
 /**
  * A 60-second fixed-rate soak through the gateway on PostgreSQL (the run `pnpm bench:soak`
- * prints): no request may fail, and no service's RSS may grow by 10 % or more after warm-up.
- * Speed is the benchmark's business, not this test's.
+ * prints), after a warm-up of 20,000 requests that takes every process to its steady heap size:
+ * no request may fail, and no service's RSS high-water mark may grow by 10 % or more from the
+ * first half to the second. Speed is the benchmark's business, not this test's.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
@@ -19,8 +20,8 @@ afterAll(async () => {
 });
 
 it('serves 60 s at a fixed rate with zero errors and RSS growth under 10 %', async () => {
-  const result = await soak(platform, { rate: 50, seconds: 60, warmupSeconds: 10 });
+  const result = await soak(platform, { rate: 50, seconds: 60 });
   expect(result.requests).toBeGreaterThan(2_500);
   expect(result.errors).toBe(0);
   for (const [service, { growth }] of Object.entries(result.rss)) expect({ service, growth: growth < 0.1 }).toEqual({ service, growth: true });
-}, 150_000);
+}, 420_000);

@@ -44,7 +44,7 @@ export function createRetryBudget({ ratio, minPerSecond = 5, windowSeconds = 10 
     },
     tryRetry() {
       const slot = advance();
-      if (sum(retries) >= minPerSecond * windowSeconds + ratio * sum(requests)) return false;
+      if (sum(retries) + 1 > minPerSecond * windowSeconds + ratio * sum(requests)) return false;
       retries[slot]! += 1;
       return true;
     },

@@ -31,6 +31,8 @@ export const ErrorCode = {
   DeadlineExceeded: 'DEADLINE_EXCEEDED',
   /** A subgraph cannot reach its database (refused, timed out waiting for a connection, shutting down); try again later. */
   DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+  /** A subgraph could not get an answer from another service it depends on (reviews asks users and products whether ids exist); nothing was written; try again. */
+  UpstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
   /** An `Idempotency-Key` already used for a different operation or input (HTTP 422); nothing was done. */
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   /** Anything unexpected; details only in the log. */

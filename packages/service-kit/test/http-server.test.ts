@@ -150,7 +150,7 @@ describe('backpressure and draining', () => {
     }
   });
 
-  it('on close, says "draining" on /ready for shutdownDelayMs while still serving, then closes', async () => {
+  it('on close, says "draining" on /ready for shutdownDelayMs while still serving (closing each connection), then closes', async () => {
     const apollo = new ApolloServer({ typeDefs: 'type Query { ok: Int }', resolvers: { Query: { ok: () => 1 } } });
     const closing = createHttpServer({ apollo, context: async () => ({}), logger, readiness: async () => {}, shutdownDelayMs: 400 });
     const base = `http://127.0.0.1:${await closing.listen(0, '127.0.0.1')}`;
@@ -161,6 +161,8 @@ describe('backpressure and draining', () => {
     expect(await ready.json()).toEqual({ status: 'draining' });
     const served = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' });
     expect(await served.json()).toEqual({ data: { ok: 1 } });
+    // Each answer while draining ends its connection: no keep-alive connection is left to hold up the close.
+    expect(served.headers.get('connection')).toBe('close');
     await closed;
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   });

@@ -1,4 +1,5 @@
-import { currentRequestId, propagateTrace, REQUEST_ID_HEADER, SIGNATURE_HEADER, signRequest, type SigningKey } from '@tessera/service-kit';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, currentRequestId, propagateTrace, REQUEST_ID_HEADER, SIGNATURE_HEADER, signRequest, type SigningKey } from '@tessera/service-kit';
 
 /** Options of {@link createEntityLookup}. */
 export interface EntityLookupOptions {
@@ -41,15 +42,28 @@ export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: Ent
       if (requestId) headers[REQUEST_ID_HEADER] = requestId;
       propagateTrace(headers);
       const timeout = AbortSignal.timeout(timeoutMs);
-      const response = await fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-      const result = (await response.json()) as LookupResult;
+      const answer = await fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).then(
+        async (response) => ({ response, result: (await response.json()) as LookupResult }),
+        (error: unknown) => {
+          throw upstreamUnavailable(typename, url, error);
+        },
+      );
+      const { response, result } = answer;
       const found = result.data?._entities;
       // Only the owner's "no such entity" means missing; any other failure is not an answer.
       const failure = result.errors?.find((error) => error.extensions?.code !== 'NOT_FOUND');
       if (!response.ok || failure || !Array.isArray(found) || found.length !== ids.length) {
-        throw new Error(`${typename} lookup at ${url} failed: HTTP ${response.status}${failure ? `, ${String(failure.extensions?.code)}` : ''}`);
+        throw upstreamUnavailable(typename, url, new Error(`HTTP ${response.status}${failure ? `, ${String(failure.extensions?.code)}` : ''}`));
       }
       return ids.filter((_, i) => found[i] === null);
     },
   };
+}
+
+/** The owner did not answer usably: a coded error for the client (no URL in it), the cause for the log. */
+function upstreamUnavailable(typename: string, url: string, cause: unknown): GraphQLError {
+  return new GraphQLError(`Could not check the ${typename} with the service that owns it; nothing was written. Try again.`, {
+    extensions: { code: ErrorCode.UpstreamUnavailable },
+    originalError: Object.assign(new Error(`${typename} lookup at ${url} failed`), { cause }),
+  });
 }

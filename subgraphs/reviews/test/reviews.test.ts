@@ -169,7 +169,7 @@ describe('ownership and referential integrity', () => {
     owners.users.failing = true;
     try {
       const { errors } = await subgraph.execute(CREATE, { input: valid });
-      expect(errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
       expect(JSON.stringify(errors)).not.toContain('127.0.0.1');
     } finally {
       owners.users.failing = false;
