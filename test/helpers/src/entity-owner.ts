@@ -31,7 +31,9 @@ export async function startEntityOwner(known: Record<string, Iterable<string>>):
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
       owner.signatures.push(request.headers['x-tessera-signature'] as string | undefined);
-      const { variables } = JSON.parse(body) as { variables: { r: Array<{ __typename: string; id: string }> } };
+      const variables = parseVariables(body);
+      // As a real subgraph does: a body that is not a lookup is a 400, not a crash of the test process.
+      if (!variables) return void response.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"message":"bad request","extensions":{"code":"BAD_REQUEST"}}]}');
       const found = variables.r.map((rep) => !owner.failing && owner.known.get(rep.__typename)?.has(rep.id) === true);
       const errors = variables.r.flatMap((rep, i) =>
         found[i] ? [] : [{ message: owner.failing ? 'Internal server error' : `No ${rep.__typename} has id "${rep.id}".`, path: ['_entities', i], extensions: { code: owner.failing ? 'INTERNAL_SERVER_ERROR' : 'NOT_FOUND' } }],
@@ -44,4 +46,14 @@ export async function startEntityOwner(known: Record<string, Iterable<string>>):
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
   return Object.assign(owner, { url: `http://127.0.0.1:${port}/graphql`, close: () => new Promise<void>((done) => server.close(() => done())) });
+}
+
+/** The representations of an `_entities` lookup body, or undefined for anything else (an empty or cut-off body). */
+function parseVariables(body: string): { r: Array<{ __typename: string; id: string }> } | undefined {
+  try {
+    const { variables } = JSON.parse(body) as { variables?: { r?: Array<{ __typename: string; id: string }> } };
+    return Array.isArray(variables?.r) ? { r: variables.r } : undefined;
+  } catch {
+    return undefined;
+  }
 }
