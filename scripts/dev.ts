@@ -29,7 +29,11 @@ const gateway = `http://127.0.0.1:${port}`;
 // data needs all three, seeded.
 const subgraphPorts = [env.USERS_PORT ?? '4001', env.PRODUCTS_PORT ?? '4002', env.REVIEWS_PORT ?? '4003'];
 await Promise.all([`${gateway}/ready`, ...subgraphPorts.map((p) => `http://127.0.0.1:${p}/ready`)].map(untilReady));
-const { user, admin, product } = await demoData(`${gateway}/graphql`);
+const { user, admin, product } = await demoData(`${gateway}/graphql`).catch((error: unknown) => {
+  // Not leave the four services running behind a failed start.
+  services.kill('SIGTERM');
+  throw error;
+});
 const userToken = await mintToken(secrets.jwtSecret, { sub: user.id, ttl: '12h' });
 const adminToken = await mintToken(secrets.jwtSecret, { sub: admin.id, scopes: ALL_SCOPES, ttl: '12h' });
 console.log(`
