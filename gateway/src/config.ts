@@ -10,6 +10,7 @@ import {
   serviceSettings,
   subgraphTimeouts,
   subgraphUrls,
+  type RuntimeSettings,
   type SigningKey,
 } from '@tessera/service-kit';
 import type { TokenKeys, TokenVerifierOptions } from './auth/index.js';
@@ -19,7 +20,7 @@ import type { ResilienceSettings } from './subgraphs/index.js';
 import type { SupergraphSourceOptions } from './supergraph/index.js';
 
 /** The gateway's configuration, validated once at start-up. */
-export interface GatewayConfig {
+export interface GatewayConfig extends RuntimeSettings {
   nodeEnv: 'development' | 'production' | 'test';
   development: boolean;
   logLevel: string;
@@ -34,13 +35,6 @@ export interface GatewayConfig {
   supergraph: SupergraphSourceOptions;
   /** The internal listener of `/metrics` and `/health/details`. */
   metricsPort: number;
-  /** Requests served at once and waiting; beyond both, 503 `SERVICE_OVERLOADED`. */
-  concurrency: { maxInFlight: number; maxQueued: number };
-  /** On SIGTERM, how long `/ready` says draining before the listener closes. */
-  shutdownDelayMs: number;
-  trustProxy: boolean | string[];
-  /** OTLP/HTTP collector for traces; unset = tracing off. */
-  otlpEndpoint: string | undefined;
   /** Longest a whole request may take; subgraph calls get what is left of it. */
   requestTimeoutMs: number;
   /** How subgraphs are called. */

@@ -50,9 +50,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...noKeys, JWT_JWKS_URL: 'https://id.example/jwks.json' }).auth?.keys).toEqual({ jwksUrl: 'https://id.example/jwks.json' });
   });
 
+  it('reads per-subgraph URLs and timeouts by name, beside the shared timeout', () => {
+    const config = loadConfig({ ...PRODUCTION, SUBGRAPH_REVIEWS_URL: 'http://reviews.internal/graphql', SUBGRAPH_REVIEWS_TIMEOUT_MS: '1500' });
+    expect(config.subgraphs.urls).toEqual({ reviews: 'http://reviews.internal/graphql' });
+    expect(config.subgraphs.resilience).toMatchObject({ timeoutMs: 5_000, timeouts: { reviews: 1_500 } });
+  });
+
   it('names every bad variable in one message, not one per start', () => {
-    const message = problems({ GATEWAY_PORT: 'abc', SUBGRAPH_USERS_URL: 'not a url', COST_MAX: '0' });
-    for (const name of ['GATEWAY_PORT', 'SUBGRAPH_USERS_URL', 'COST_MAX', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'SUBGRAPH_SIGNING_KEYS']) {
+    const message = problems({ GATEWAY_PORT: 'abc', SUBGRAPH_USERS_URL: 'not a url', SUBGRAPH_USERS_TIMEOUT_MS: '5', COST_MAX: '0' });
+    for (const name of ['GATEWAY_PORT', 'SUBGRAPH_USERS_URL', 'SUBGRAPH_USERS_TIMEOUT_MS', 'COST_MAX', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'SUBGRAPH_SIGNING_KEYS']) {
       expect(message).toContain(`  ${name}: `);
     }
   });

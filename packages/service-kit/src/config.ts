@@ -192,13 +192,21 @@ export function serviceSettings(c: {
     prettyLogs: c.LOG_PRETTY ?? development,
     host: c.HOST ?? (development ? '127.0.0.1' : '0.0.0.0'),
     signingKeys: c.SUBGRAPH_SIGNING_KEYS,
+    /** Requests served at once and waiting; beyond both, 503 `SERVICE_OVERLOADED`. */
     concurrency: { maxInFlight: c.MAX_IN_FLIGHT_REQUESTS, maxQueued: c.MAX_QUEUED_REQUESTS },
+    /** On SIGTERM, how long `/ready` says draining before the listener closes. */
     shutdownDelayMs: c.SHUTDOWN_DELAY_MS,
+    /** Whose `X-Forwarded-For` to believe for the client's address. */
     trustProxy: trustProxy(c.TRUST_PROXY),
     /** Where traces go (OTLP over HTTP); unset = no tracing at all. */
     otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
   };
 }
+
+/** What every service reads the same way (see {@link serviceSettings}). */
+export type ServiceSettings = ReturnType<typeof serviceSettings>;
+/** The runtime settings of {@link serviceSettings} every service's configuration carries as they are. */
+export type RuntimeSettings = Pick<ServiceSettings, 'concurrency' | 'shutdownDelayMs' | 'trustProxy' | 'otlpEndpoint'>;
 
 /** `TRUST_PROXY`: `true` (any hop), `false`/unset (none), or the proxies' addresses/CIDRs, comma-separated. */
 function trustProxy(value: string | undefined): boolean | string[] {
@@ -218,24 +226,23 @@ export function requiredOutsideDevelopment(names: string[], hint: (name: string)
   };
 }
 
-const SUBGRAPH_URL = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
-
 /**
  * `SUBGRAPH_<NAME>_URL` variables, validated as http(s) URLs, keyed by lowercase subgraph
  * name: where the gateway routes a subgraph, and where a subgraph reaches another.
  */
 export function subgraphUrls(source: NodeJS.ProcessEnv): Record<string, string> {
-  const names = Object.keys(source).filter((key) => SUBGRAPH_URL.test(key) && source[key]);
-  const urls = parseConfig(z.object(Object.fromEntries(names.map((key) => [key, env.url('')]))), source) as Record<string, string>;
-  return Object.fromEntries(names.map((key) => [SUBGRAPH_URL.exec(key)![1]!.toLowerCase(), urls[key]!]));
+  return perSubgraph<string>(source, '_URL', env.url(''));
 }
-
-/** `SUBGRAPH_<NAME>_TIMEOUT_MS`: one subgraph's own attempt timeout. */
-const SUBGRAPH_TIMEOUT = /^SUBGRAPH_([A-Z0-9_]+)_TIMEOUT_MS$/;
 
 /** Per-subgraph timeouts from `SUBGRAPH_<NAME>_TIMEOUT_MS` variables, by lowercase name (each 10 ms to 10 min). */
 export function subgraphTimeouts(source: NodeJS.ProcessEnv): Record<string, number> {
-  const names = Object.keys(source).filter((key) => SUBGRAPH_TIMEOUT.test(key) && source[key]);
-  const values = parseConfig(z.object(Object.fromEntries(names.map((key) => [key, env.int(0, { min: 10, max: 600_000 })]))), source) as Record<string, number>;
-  return Object.fromEntries(names.map((key) => [SUBGRAPH_TIMEOUT.exec(key)![1]!.toLowerCase(), values[key]!]));
+  return perSubgraph<number>(source, '_TIMEOUT_MS', env.int(0, { min: 10, max: 600_000 }));
+}
+
+/** The set `SUBGRAPH_<NAME><suffix>` variables, each read with `schema` (every bad one named at once), by lowercase subgraph name. */
+function perSubgraph<T>(source: NodeJS.ProcessEnv, suffix: string, schema: z.ZodType): Record<string, T> {
+  const pattern = new RegExp(`^SUBGRAPH_([A-Z0-9_]+)${suffix}$`);
+  const names = Object.keys(source).filter((key) => pattern.test(key) && source[key]);
+  const values = parseConfig(z.object(Object.fromEntries(names.map((key) => [key, schema]))), source) as Record<string, T>;
+  return Object.fromEntries(names.map((key) => [pattern.exec(key)![1]!.toLowerCase(), values[key]!]));
 }

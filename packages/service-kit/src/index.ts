@@ -4,7 +4,7 @@
  * request log, metrics, tracing, graceful shutdown, and the shape of an operation (both gateway and subgraphs
  * limit its depth).
  */
-export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphTimeouts, subgraphUrls } from './config.js';
+export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphTimeouts, subgraphUrls, type RuntimeSettings, type ServiceSettings } from './config.js';
 export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthenticated, errorBody, createFormatError, type FormatErrorOptions, type InfrastructureCode } from './errors.js';
 export { BUDGET_HEADER, parseBudget } from './deadline.js';
 export { createGraphQLOverHttpPlugin, responseMediaType } from './graphql-over-http.js';

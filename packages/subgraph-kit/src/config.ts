@@ -6,6 +6,7 @@ import {
   parseAll,
   parseConfig,
   requiredOutsideDevelopment,
+  type RuntimeSettings,
   serviceEnv,
   serviceSettings,
   subgraphUrls,
@@ -15,7 +16,7 @@ import { DEFAULT_MAX_BATCH_SIZE } from './batch-loader.js';
 import type { RequestLimits } from './request-guards.js';
 
 /** Everything a subgraph process is configured with. */
-export interface SubgraphConfig {
+export interface SubgraphConfig extends RuntimeSettings {
   name: string;
   nodeEnv: 'development' | 'production' | 'test';
   /** `NODE_ENV=development`: the embedded database, demo data and introspection by default. */
@@ -32,13 +33,6 @@ export interface SubgraphConfig {
   host: string;
   /** The internal listener of `/metrics` (`<NAME>_METRICS_PORT`). */
   metricsPort: number;
-  /** Requests served at once and waiting; beyond both, 503 `SERVICE_OVERLOADED`. */
-  concurrency: { maxInFlight: number; maxQueued: number };
-  /** On SIGTERM, how long `/ready` says draining before the listener closes. */
-  shutdownDelayMs: number;
-  trustProxy: boolean | string[];
-  /** OTLP/HTTP collector for traces; unset = tracing off. */
-  otlpEndpoint: string | undefined;
   database: {
     /** PostgreSQL URL; unset means the embedded PGlite database in `dataDir`. */
     url: string | undefined;
