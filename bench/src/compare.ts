@@ -1,0 +1,120 @@
+import { isDeepStrictEqual } from 'node:util';
+import { captureAnswers, runLoad, type LoadFigures, type WorkloadRequest } from './load.js';
+import { measureUsage, type Measured } from './processes.js';
+import type { RunningGateway } from './gateways.js';
+
+/** How one workload is driven. */
+export interface WorkloadOptions {
+  title: string;
+  requests: WorkloadRequest[];
+  connections: number;
+  /** Seconds measured per run. */
+  seconds: number;
+  /** Seconds of load before a gateway's first run (JIT, caches, pools), and before each later run. */
+  warmupSeconds: { first: number; each: number };
+  /** Runs per gateway, in A-B-A-B order. */
+  repeats: number;
+  /** Headers every client sends (a bearer token, say). */
+  headers?: Record<string, string>;
+  /** Processes whose CPU is reported beside the gateways' (the subgraphs). */
+  backends?: Measured[];
+}
+
+/** One gateway's figures on one workload, over its repeats. */
+export interface GatewayFigures extends LoadFigures {
+  gateway: string;
+  /** Each run's requests per second, in order. */
+  runs: number[];
+  /** The gateway's CPU, in cores busy (1 = one core), averaged over its runs. */
+  cpuCores: number;
+  /** Gateway CPU milliseconds per request. */
+  cpuMsPerRequest: number;
+  peakRssMiB: number;
+  /** The backends' CPU (cores busy) while this gateway ran. */
+  backendCpuCores: number;
+}
+
+const dataOf = (body: string) => (JSON.parse(body) as { data?: unknown }).data;
+
+/** Every gateway must give the same data for every request; returns each one's exact answers. */
+async function checkedAnswers(gateways: RunningGateway[], options: WorkloadOptions): Promise<Map<RunningGateway, string[]>> {
+  const answers = new Map<RunningGateway, string[]>();
+  for (const gateway of gateways) answers.set(gateway, await captureAnswers(gateway.url, options.requests, options.headers));
+  const [reference, ...others] = gateways;
+  const expected = answers.get(reference!)!.map(dataOf);
+  for (const gateway of others) {
+    answers.get(gateway)!.forEach((body, i) => {
+      if (!isDeepStrictEqual(dataOf(body), expected[i])) {
+        throw new Error(`${options.title}: ${gateway.name} and ${reference!.name} disagree on request ${i} (${options.requests[i]!.body.slice(0, 200)})`);
+      }
+    });
+  }
+  return answers;
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/**
+ * Measures `gateways` on one workload, side by side: each answer checked against the others'
+ * first, a warm-up each, then `repeats` rounds in A-B-A-B order, every answer under load
+ * checked byte for byte.
+ */
+export async function compareGateways(gateways: RunningGateway[], options: WorkloadOptions): Promise<GatewayFigures[]> {
+  const answers = await checkedAnswers(gateways, options);
+  const load = (gateway: RunningGateway, seconds: number, check: boolean) =>
+    runLoad({ url: gateway.url, requests: options.requests, answers: check ? answers.get(gateway) : undefined, connections: options.connections, seconds, headers: options.headers });
+  for (const gateway of gateways) await load(gateway, options.warmupSeconds.first, false);
+  const runs = new Map<RunningGateway, Array<{ load: LoadFigures; cpu: number; rss: number; backendCpu: number }>>(gateways.map((g) => [g, []]));
+  for (let round = 0; round < options.repeats; round++) {
+    for (const gateway of gateways) {
+      if (options.warmupSeconds.each) await load(gateway, options.warmupSeconds.each, false);
+      const backends = options.backends ?? [];
+      const { result, usage } = await measureUsage([gateway, ...backends], () => load(gateway, options.seconds, true));
+      const own = usage[gateway.name]!;
+      runs.get(gateway)!.push({ load: result, cpu: own.cpuCores, rss: own.peakRssMiB, backendCpu: backends.reduce((sum, b) => sum + usage[b.name]!.cpuCores, 0) });
+      console.error(`  ${options.title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p50 ${result.p50Ms} ms, CPU ${own.cpuCores.toFixed(2)}, RSS ${own.peakRssMiB.toFixed(0)} MiB`);
+    }
+  }
+  return gateways.map((gateway) => {
+    const own = runs.get(gateway)!;
+    const requestsPerSecond = mean(own.map((r) => r.load.requestsPerSecond));
+    const cpuCores = mean(own.map((r) => r.cpu));
+    return {
+      gateway: gateway.name,
+      runs: own.map((r) => r.load.requestsPerSecond),
+      requestsPerSecond,
+      p50Ms: mean(own.map((r) => r.load.p50Ms)),
+      p95Ms: mean(own.map((r) => r.load.p95Ms)),
+      p99Ms: mean(own.map((r) => r.load.p99Ms)),
+      requests: own.reduce((sum, r) => sum + r.load.requests, 0),
+      cpuCores,
+      cpuMsPerRequest: (cpuCores * 1_000) / requestsPerSecond,
+      peakRssMiB: Math.max(...own.map((r) => r.rss)),
+      backendCpuCores: mean(own.map((r) => r.backendCpu)),
+    };
+  });
+}
+
+/** A Markdown table of one workload, with each gateway's ratios against the peers named in `against`. */
+export function table(title: string, rows: GatewayFigures[], against: string[], { backends = false } = {}): string {
+  const peers = against.map((name) => rows.find((r) => r.gateway === name)).filter((r) => r !== undefined);
+  const head = ['gateway', 'RPS', 'runs', 'p50 ms', 'p95 ms', 'p99 ms', 'peak RSS MiB', 'gateway CPU', 'CPU ms/req', ...(backends ? ['subgraphs CPU'] : []), ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`])];
+  const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
+  for (const r of rows) {
+    const cells = [
+      r.gateway,
+      r.requestsPerSecond.toFixed(0),
+      r.runs.map((x) => x.toFixed(0)).join(' / '),
+      r.p50Ms.toFixed(1),
+      r.p95Ms.toFixed(1),
+      r.p99Ms.toFixed(1),
+      r.peakRssMiB.toFixed(0),
+      r.cpuCores.toFixed(2),
+      r.cpuMsPerRequest.toFixed(2),
+      ...(backends ? [r.backendCpuCores.toFixed(2)] : []),
+      ...peers.flatMap((p) => [`${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`, `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`]),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getFreePort } from '@tessera/test-helpers';
+import { answersOk, spawnPinned, type PinnedProcess } from './processes.js';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+const node = resolve(repoRoot, 'node_modules/.bin/node');
+const hiveBin = resolve(repoRoot, 'bench/node_modules/@graphql-hive/gateway/dist/bin.js');
+
+/** A gateway under test: where to send requests, and its process. */
+export interface RunningGateway extends PinnedProcess {
+  url: string;
+}
+
+/** What every gateway is started with. */
+export interface GatewayLaunch {
+  core: number;
+  supergraphPath: string;
+  /** Variables for Tessera's gateway (subgraph URLs, credentials, features). */
+  env?: Record<string, string>;
+  /** In front of Tessera's subgraphs, the peers must sign their requests with this key list. */
+  signingKeys?: string;
+}
+
+/** One gateway of the comparison: a name and how to start it. */
+export interface GatewayKind {
+  name: string;
+  start(launch: GatewayLaunch): Promise<RunningGateway>;
+}
+
+const baseEnv = (port: number) => ({ PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port) });
+
+/** Tessera's gateway, as `pnpm start` runs it. */
+export function tesseraGateway(name = 'Tessera', extra: Record<string, string> = {}): GatewayKind {
+  return {
+    name,
+    async start({ core, supergraphPath, env = {} }) {
+      const port = await getFreePort();
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of Tessera's gateway, written when it stops.
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : [];
+      const entry = [...profile, '--import', 'tsx', 'gateway/src/main.ts'];
+      const running = await spawnPinned(name, core, [node, ...entry], {
+        cwd: repoRoot,
+        env: {
+          ...baseEnv(port),
+          HOST: '127.0.0.1',
+          GATEWAY_PORT: String(port),
+          GATEWAY_METRICS_PORT: String(await getFreePort()),
+          SUPERGRAPH_SOURCE: 'file',
+          SUPERGRAPH_PATH: supergraphPath,
+          ...env,
+          ...extra,
+        },
+        ready: answersOk(`http://127.0.0.1:${port}/ready`),
+      });
+      return { ...running, url: `http://127.0.0.1:${port}/graphql` };
+    },
+  };
+}
+
+/** Stock `@apollo/gateway` on `@apollo/server` (bench/src/peers/stock-gateway.ts). */
+export const stockGateway: GatewayKind = {
+  name: 'stock @apollo/gateway',
+  async start({ core, supergraphPath, signingKeys }) {
+    const port = await getFreePort();
+    const url = `http://127.0.0.1:${port}/`;
+    const running = await spawnPinned('stock', core, [node, '--import', 'tsx', 'bench/src/peers/stock-gateway.ts'], {
+      cwd: repoRoot,
+      env: { ...baseEnv(port), SUPERGRAPH_PATH: supergraphPath, SUBGRAPH_SIGNING_KEYS: signingKeys },
+      ready: answersOk(`${url}?query=%7B__typename%7D`, { headers: { 'apollo-require-preflight': 'true' } }),
+    });
+    return { ...running, name: 'stock @apollo/gateway', url };
+  },
+};
+
+/** Hive Gateway as its CLI runs it: `hive-gateway supergraph <file> --fork 1 [--jit]`. */
+export function hiveGateway(jit: boolean): GatewayKind {
+  const name = `Hive Gateway${jit ? ' --jit' : ''}`;
+  return {
+    name,
+    async start({ core, supergraphPath, signingKeys }) {
+      const port = await getFreePort();
+      // Its own empty working directory: the CLI would load a gateway.config.* it found there.
+      const cwd = mkdtempSync(join(tmpdir(), 'hive-'));
+      const config = signingKeys ? ['-c', resolve(repoRoot, 'bench/src/peers/hive-signing.config.mjs')] : [];
+      const args = [hiveBin, 'supergraph', supergraphPath, '--fork', '1', ...(jit ? ['--jit'] : []), '-h', '127.0.0.1', '-p', String(port), ...config];
+      const running = await spawnPinned(name, core, [node, ...args], {
+        cwd,
+        env: { ...baseEnv(port), SUBGRAPH_SIGNING_KEYS: signingKeys },
+        ready: answersOk(`http://127.0.0.1:${port}/readiness`),
+      });
+      return { ...running, url: `http://127.0.0.1:${port}/graphql` };
+    },
+  };
+}

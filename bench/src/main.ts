@@ -1,0 +1,38 @@
+/**
+ * `pnpm bench:gateway`: Tessera's gateway side by side with stock `@apollo/gateway` and Hive
+ * Gateway, each one process pinned to core 0 (subgraphs, PostgreSQL and the load generator on
+ * core 1), on The Guild's gateway benchmark and on Tessera's own subgraphs; every answer under
+ * load checked. Prints Markdown tables with ratios. Knobs: BENCH_SECONDS (10), BENCH_REPEATS
+ * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,storefront,features).
+ */
+import { cpus } from 'node:os';
+import { testToken } from '@tessera/test-helpers';
+import { table } from './compare.js';
+import { hiveGateway, stockGateway, tesseraGateway } from './gateways.js';
+import { benchSettings } from './settings.js';
+import { runGuildWorkload } from './workloads/guild.js';
+import { runStorefrontWorkloads } from './workloads/storefront.js';
+
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,storefront,features').split(','));
+const settings = benchSettings(await testToken({ sub: '00000000-0000-4000-8000-000000000001', expires: '1d' }));
+const tables: string[] = [];
+const print = (text: string) => {
+  tables.push(text);
+};
+
+if (workloads.has('guild')) {
+  const rows = await runGuildWorkload(settings, [tesseraGateway(), stockGateway, hiveGateway(true)], "The Guild's gateway benchmark (TestQuery, 50 clients)");
+  print(table("The Guild's gateway benchmark", rows, ['Hive Gateway --jit', 'stock @apollo/gateway']));
+}
+
+if (workloads.has('storefront')) {
+  const { deep, mix } = await runStorefrontWorkloads(settings, [tesseraGateway(), stockGateway, hiveGateway(true)]);
+  const peers = ['Hive Gateway --jit', 'stock @apollo/gateway'];
+  print(table("Tessera's graph on PostgreSQL, every client the same deep storefront query", deep, peers, { backends: true }));
+  print(table("Tessera's graph on PostgreSQL, a storefront mix over varied ids", mix, peers, { backends: true }));
+}
+
+console.log(`\n## pnpm bench:gateway — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}`);
+console.log(`${settings.load.connections} clients, ${settings.load.repeats} runs of ${settings.load.seconds} s per gateway in A-B-A-B order; gateways on core ${settings.gatewayCore}, everything else on core ${settings.backendCore}.\n`);
+console.log(tables.join('\n\n'));
+process.exit(0);

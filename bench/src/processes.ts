@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { waitUntil } from '@tessera/test-helpers';
+
+/** A process under measurement: its pid (and, read at each sample, its children's). */
+export interface Measured {
+  name: string;
+  pid: number;
+}
+
+/** A benchmark process pinned to one core, its output kept for failure messages. */
+export interface PinnedProcess extends Measured {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `command` pinned to `core` with `taskset` (which execs it, so the pid is the
+ * program's own) and waits until `ready()` says so.
+ */
+export async function spawnPinned(name: string, core: number, command: string[], { env, cwd, ready }: { env: Record<string, string | undefined>; cwd: string; ready: () => Promise<boolean> }): Promise<PinnedProcess> {
+  const child = spawn('taskset', ['-c', String(core), ...command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk) => (output = (output + String(chunk)).slice(-20_000)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output}`);
+        return ready().catch(() => false);
+      },
+      { timeoutMs: 120_000, intervalMs: 200, what: `${name} ready` },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name, pid: child.pid!, child, output: () => output, stop };
+}
+
+/** Pins a running process and all its threads to `core`. */
+export async function pin(pid: number, core: number): Promise<void> {
+  const child = spawn('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`taskset could not pin ${pid}`);
+}
+
+const TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4_096;
+
+function stat(pid: number): { ppid: number; ticks: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and every process below it (Hive Gateway's `--fork` workers, say). */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const child = Number(entry);
+    if (!Number.isInteger(child)) continue;
+    const ppid = stat(child)?.ppid;
+    if (ppid !== undefined) parents.set(ppid, [...(parents.get(ppid) ?? []), child]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i]!) ?? []));
+  return tree;
+}
+
+function rssBytes(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by a process tree. */
+function cpuSeconds(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + (stat(pid)?.ticks ?? 0), 0) / TICKS_PER_SECOND;
+}
+
+/** What a process tree used while something ran: CPU (cores busy, on average) and its RSS peak. */
+export interface Usage {
+  cpuCores: number;
+  peakRssMiB: number;
+}
+
+/** Samples the trees of `processes` (RSS every 250 ms, CPU from start to end) while `work` runs. */
+export async function measureUsage<T>(processes: Measured[], work: () => Promise<T>): Promise<{ result: T; usage: Record<string, Usage> }> {
+  const trees = processes.map((p) => processTree(p.pid));
+  const peaks = processes.map(() => 0);
+  const sample = () => trees.forEach((tree, i) => (peaks[i] = Math.max(peaks[i]!, tree.reduce((sum, pid) => sum + rssBytes(pid), 0))));
+  const cpuBefore = trees.map(cpuSeconds);
+  const started = performance.now();
+  const timer = setInterval(sample, 250);
+  try {
+    const result = await work();
+    sample();
+    const seconds = (performance.now() - started) / 1_000;
+    const usage = Object.fromEntries(
+      processes.map((p, i) => [p.name, { cpuCores: (cpuSeconds(trees[i]!) - cpuBefore[i]!) / seconds, peakRssMiB: peaks[i]! / 1_048_576 }]),
+    );
+    return { result, usage };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Whether `url` answers 2xx to a GET within a second. */
+export const answersOk = (url: string, init: RequestInit = {}) => async () => (await fetch(url, { ...init, signal: AbortSignal.timeout(1_000) })).ok;
