@@ -42,6 +42,8 @@ export interface GatewayConfig extends RuntimeSettings {
     /** Routing URLs that replace the supergraph's, by subgraph name. */
     urls: Record<string, string>;
     connections: number;
+    /** Identical queries in flight at once share one fetch. */
+    deduplicate: boolean;
     /** How often each subgraph's `/ready` is asked (metrics, the detailed health view). */
     healthIntervalMs: number;
     resilience: ResilienceSettings;
@@ -134,6 +136,7 @@ const serverEnv = {
   MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
   MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
   SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
+  SUBGRAPH_DEDUPLICATION: env.bool(true),
   GATEWAY_METRICS_PORT: env.port(9400),
   SUBGRAPH_HEALTH_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
 };
@@ -186,7 +189,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
         : { kind: 'compose', configPath: resolve(c.SUPERGRAPH_CONFIG) },
     metricsPort: c.GATEWAY_METRICS_PORT,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
-    subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS, resilience: resilienceSettings(c, timeouts) },
+    subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, deduplicate: c.SUBGRAPH_DEDUPLICATION, healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS, resilience: resilienceSettings(c, timeouts) },
     rateLimit: c.RATE_LIMIT_POINTS ? { points: c.RATE_LIMIT_POINTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS, costWeighted: c.RATE_LIMIT_COST_WEIGHTED } : undefined,
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,

@@ -14,6 +14,8 @@ export interface SubgraphClientsOptions {
   urls?: Record<string, string>;
   /** Keep-alive connections per subgraph origin. @default 128 */
   connections?: number;
+  /** Identical queries in flight at once share one fetch (see {@link SubgraphDataSource}). @default true */
+  deduplicate?: boolean;
   /** Deadlines, retries, circuit breakers and bulkheads of the calls. */
   resilience: ResilienceSettings;
   /** Requests are signed with the first key; unsigned without keys (development only). */
@@ -37,7 +39,7 @@ export interface SubgraphClients {
 }
 
 /** The subgraph side of the gateway: URL overrides, the pooled and signing fetcher, a policy and a data source per subgraph, health. */
-export function createSubgraphClients({ urls = {}, connections, resilience, signingKeys, healthIntervalMs = 5_000, registry, logger }: SubgraphClientsOptions): SubgraphClients {
+export function createSubgraphClients({ urls = {}, connections, deduplicate = true, resilience, signingKeys, healthIntervalMs = 5_000, registry, logger }: SubgraphClientsOptions): SubgraphClients {
   const pool = createUndiciFetcher({ connections, timeoutMs: resilience.timeoutMs });
   const fetcher = signingKeys?.[0] ? createSigningFetcher(pool.fetcher, signingKeys[0]) : pool.fetcher;
   const metrics = createSubgraphMetrics(registry);
@@ -51,7 +53,7 @@ export function createSubgraphClients({ urls = {}, connections, resilience, sign
   };
   let monitor: SubgraphHealthMonitor | undefined;
   return {
-    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger, deduplicate),
     routingUrl,
     watch(subgraphs) {
       monitor?.stop();

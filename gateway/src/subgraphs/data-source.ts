@@ -2,6 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ANONYMOUS, BUDGET_HEADER, encodeIdentity, IDENTITY_HEADER, propagateTrace, REQUEST_ID_HEADER, type Identity, type Logger } from '@tessera/service-kit';
 import { subrequestFailure } from '../errors.js';
+import { createInflightShare } from './inflight.js';
 import type { SubgraphMetrics } from './metrics.js';
 import { AttemptFailure, CallError, type SubgraphPolicy } from './resilience.js';
 
@@ -28,8 +29,16 @@ const NO_DEADLINE_MS = 600_000;
  * (deadline, retries of queries, circuit breaker, bulkhead), on the pooled signing fetcher. A
  * failed call becomes an error naming the subgraph with a stable code; the gateway answers
  * with what the other subgraphs resolved.
+ *
+ * Identical queries in flight at once — same document, variables and forwarded identity, the
+ * only inputs of a subgraph's answer — share one fetch (`deduplicate`): each caller parses the
+ * shared text into its own objects, as Apollo Gateway merges into what it is given. Mutations
+ * are never shared. A caller that joins a fetch started earlier has a later deadline (every
+ * request gets the same budget), so sharing never makes it wait past its own.
  */
 export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext> {
+  private readonly inflight = createInflightShare<string>();
+
   constructor(
     private readonly service: string,
     readonly url: string,
@@ -37,6 +46,7 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext
     private readonly policy: SubgraphPolicy,
     private readonly metrics: SubgraphMetrics,
     private readonly logger: Logger,
+    private readonly deduplicate = true,
   ) {}
 
   async process({ request, context }: GraphQLDataSourceProcessOptions<SubgraphCallContext>): Promise<GatewayGraphQLResponse> {
@@ -52,12 +62,31 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext
     if (context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
     propagateTrace(headers, context.traceparent);
     const deadline = context.deadline ?? Date.now() + NO_DEADLINE_MS;
+    const fetch = () => this.fetchText(body, headers, deadline, mutation);
+    if (mutation || !this.deduplicate) return this.parse(await fetch());
+    const { promise, shared } = this.inflight.get(`${headers[IDENTITY_HEADER]}\n${body}`, fetch);
+    if (shared) this.metrics.deduplicated.inc({ subgraph: this.service });
+    return this.parse(await promise);
+  }
+
+  /** Each caller's own objects from the answer's text; an answer that is not JSON fails like a broken call. */
+  private parse(text: string): GatewayGraphQLResponse {
+    try {
+      return JSON.parse(text) as GatewayGraphQLResponse;
+    } catch (error) {
+      this.logger.warn({ subgraph: this.service, url: this.url, err: error }, 'subgraph answered with something that is not JSON');
+      throw subrequestFailure(this.service, undefined);
+    }
+  }
+
+  /** One subgraph call (retries included), observed and logged once, whoever shares it; its answer as text. */
+  private async fetchText(body: string, headers: Record<string, string>, deadline: number, mutation: boolean): Promise<string> {
     const started = performance.now();
     try {
       const response = await this.policy.call((signal) => this.attempt(body, headers, deadline, signal), { idempotent: !mutation, deadline });
-      const result = (await response.json()) as GatewayGraphQLResponse;
+      const text = await response.text();
       this.observe(started, 'ok');
-      return result;
+      return text;
     } catch (error) {
       throw this.failure(error, started);
     }

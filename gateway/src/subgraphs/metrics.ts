@@ -14,6 +14,12 @@ export function createSubgraphMetrics(registry?: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    deduplicated: new Counter({
+      name: 'subgraph_fetches_deduplicated_total',
+      help: 'Subgraph queries not sent because an identical one (document, variables, identity) was in flight; they shared its answer.',
+      labelNames: ['subgraph'],
+      registers,
+    }),
     retries: new Counter({ name: 'subgraph_retries_total', help: 'Subgraph fetch attempts that were retries.', labelNames: ['subgraph'], registers }),
     circuitState: new Gauge({ name: 'subgraph_circuit_state', help: 'Circuit breaker per subgraph: 0 closed, 1 half-open, 2 open.', labelNames: ['subgraph'], registers }),
     up: new Gauge({ name: 'subgraph_up', help: "Whether the subgraph's /ready answered 2xx at the last health check.", labelNames: ['subgraph'], registers }),
