@@ -188,6 +188,20 @@ describe('who may do what, through the gateway', () => {
     }
   });
 
+  it('answers everyone at once with their own view when they send the same query together (deduplication never crosses callers)', async () => {
+    const query = '{ users(first: 100) { edges { node { id email } } } }';
+    // Interleaved, so identical queries are in flight together (the gateway then executes each caller's once).
+    const burst = Array.from({ length: 8 }, () => ACTORS).flat();
+    const answers = await Promise.all(burst.map((actor) => as(actor, query)));
+    answers.forEach(({ body }, i) => {
+      const actor = burst[i]!;
+      const emails = body.data!.users.edges.filter((e: any) => e.node.email !== null).map((e: any) => e.node.id);
+      // The admin has users:read-email; every other signed-in caller sees their own email only.
+      if (actor === 'admin') expect(emails).toHaveLength(body.data!.users.edges.length);
+      else expect(emails).toEqual(people[actor].id ? [people[actor].id] : []);
+    });
+  });
+
   it('pages through users without anyone else’s email, whoever asks without the scope', async () => {
     const query = '{ users(first: 100) { edges { node { id email } } } }';
     const anonymous = await as('anonymous', query);

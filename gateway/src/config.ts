@@ -48,6 +48,8 @@ export interface GatewayConfig extends RuntimeSettings {
     healthIntervalMs: number;
     resilience: ResilienceSettings;
   };
+  /** Identical queries in flight at once (operation, variables, caller) are executed once. */
+  deduplicateOperations: boolean;
   /** Per-caller rate limit (token subject, else client address); undefined = off. */
   rateLimit: RateLimitSettings | undefined;
   introspection: boolean;
@@ -137,6 +139,7 @@ const serverEnv = {
   MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
   SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
   SUBGRAPH_DEDUPLICATION: env.bool(true),
+  OPERATION_DEDUPLICATION: env.bool(true),
   GATEWAY_METRICS_PORT: env.port(9400),
   SUBGRAPH_HEALTH_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
 };
@@ -190,6 +193,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     metricsPort: c.GATEWAY_METRICS_PORT,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, deduplicate: c.SUBGRAPH_DEDUPLICATION, healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS, resilience: resilienceSettings(c, timeouts) },
+    deduplicateOperations: c.OPERATION_DEDUPLICATION,
     rateLimit: c.RATE_LIMIT_POINTS ? { points: c.RATE_LIMIT_POINTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS, costWeighted: c.RATE_LIMIT_COST_WEIGHTED } : undefined,
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,

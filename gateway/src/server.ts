@@ -26,6 +26,7 @@ import { createIdempotency, type IdempotencyContext } from './plugins/idempotenc
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
 import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
 import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
+import { deduplicateExecution, type ExecutingGateway } from './operation/index.js';
 import { connectRedis } from './redis.js';
 import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/index.js';
 import { createSupergraph } from './supergraph/index.js';
@@ -61,7 +62,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const idempotency = createIdempotency<GatewayContext>();
 
   const apollo = createApollo(config, logger, {
-    gateway: supergraph.gateway,
+    gateway: config.deduplicateOperations ? deduplicateExecution(supergraph.gateway, registry) : supergraph.gateway,
     persistedQueries,
     // In this order: an operation off the persisted query list is refused as such, before its
     // cost is looked at; cost and shape are checked on the operation as sent (an upper bound of
@@ -117,7 +118,7 @@ function createApollo(
   config: GatewayConfig,
   logger: Logger,
   parts: {
-    gateway: ReturnType<typeof createSupergraph>['gateway'];
+    gateway: ExecutingGateway;
     persistedQueries: ReturnType<typeof createPersistedQueries>;
     admission: Array<AdmissionStep<GatewayContext> | undefined>;
     plugins: Array<ApolloServerPlugin<GatewayContext>>;

@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '@tessera/service-kit';
-import { createInflightShare } from '../src/subgraphs/inflight.js';
+import { createInflightShare } from '../src/inflight.js';
+import { deduplicateExecution, type ExecutingGateway } from '../src/operation/index.js';
 import { createSubgraphMetrics, createSubgraphPolicy, SubgraphDataSource, type SubgraphCallContext } from '../src/subgraphs/index.js';
 import { RESILIENCE } from './support/resilience.js';
 
@@ -162,5 +163,77 @@ describe('createInflightShare', () => {
     await settle();
     expect(share.size).toBe(0);
     expect(share.get('k', async () => 3).shared).toBe(false);
+  });
+});
+
+describe('deduplicateExecution', () => {
+  type Request = Parameters<NonNullable<Awaited<ReturnType<ReturnType<typeof deduplicateExecution>['load']>>['executor']>>[0];
+
+  /** A gateway whose executions wait for `release()`; each result names the request it ran for. */
+  function heldGateway() {
+    const executed: Request[] = [];
+    const waiting: Array<() => void> = [];
+    const gateway = {
+      onSchemaLoadOrUpdate: () => () => {},
+      stop: async () => {},
+      load: async () => ({
+        schema: {} as never,
+        executor: async (request: Request) => {
+          executed.push(request);
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          return { data: { ran: executed.length, variables: request.request.variables }, extensions: { trace: 't' } };
+        },
+      }),
+    };
+    return { gateway: gateway as unknown as ExecutingGateway, executed, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
+  }
+
+  const request = (query: string, { variables = {}, sub, scopes = [], operation = 'query', operationName = null as string | null } = {} as { variables?: Record<string, unknown>; sub?: string; scopes?: string[]; operation?: string; operationName?: string | null }) =>
+    ({
+      queryHash: query,
+      operationName,
+      operation: { operation },
+      request: { query, variables },
+      context: { identity: { sub, scopes: new Set(scopes) } },
+    }) as unknown as Request;
+
+  it('executes identical queries in flight once, and only those', async () => {
+    const held = heldGateway();
+    const registry = new Registry();
+    const { executor } = await deduplicateExecution(held.gateway, registry).load({ apollo: {} as never });
+    const same = [request('q1', { sub: 'a', scopes: ['x', 'y'] }), request('q1', { sub: 'a', scopes: ['y', 'x'] })];
+    const different = [
+      request('q1', { sub: 'b' }),
+      request('q1', { sub: 'a', scopes: ['x'] }),
+      request('q1', { sub: 'a', scopes: ['x', 'y'], variables: { n: 1 } }),
+      request('q1', { sub: 'a', scopes: ['x', 'y'], operationName: 'Other' }),
+      request('q2', { sub: 'a', scopes: ['x', 'y'] }),
+      request('m1', { operation: 'mutation' }),
+      request('m1', { operation: 'mutation' }),
+    ];
+    const results = [...same, ...different].map((r) => executor!(r));
+    await settle();
+    expect(held.executed).toHaveLength(1 + different.length);
+    held.release();
+    const [first, second] = await Promise.all(results);
+    expect(second!.data).toBe(first!.data);
+    // Each caller's response is its own to add errors or extensions to.
+    expect(second).not.toBe(first);
+    expect(second!.extensions).not.toBe(first!.extensions);
+    expect(await registry.getSingleMetricAsString('graphql_operations_deduplicated_total')).toContain('graphql_operations_deduplicated_total 1');
+  });
+
+  it('keeps nothing once an execution ends', async () => {
+    const held = heldGateway();
+    const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });
+    const first = executor!(request('q1'));
+    await settle();
+    held.release();
+    await first;
+    const second = executor!(request('q1'));
+    await settle();
+    expect(held.executed).toHaveLength(2);
+    held.release();
+    expect((await second).data).toMatchObject({ ran: 2 });
   });
 });

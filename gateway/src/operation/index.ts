@@ -1,1 +1,2 @@
 export { resolveOperation, type ResolvedOperation } from './resolve.js';
+export { deduplicateExecution, type ExecutingGateway } from './deduplicate.js';

@@ -2,7 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ANONYMOUS, BUDGET_HEADER, encodeIdentity, IDENTITY_HEADER, propagateTrace, REQUEST_ID_HEADER, type Identity, type Logger } from '@tessera/service-kit';
 import { subrequestFailure } from '../errors.js';
-import { createInflightShare } from './inflight.js';
+import { createInflightShare } from '../inflight.js';
 import type { SubgraphMetrics } from './metrics.js';
 import { AttemptFailure, CallError, type SubgraphPolicy } from './resilience.js';
 
