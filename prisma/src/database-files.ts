@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** The databases this package manages, one per subgraph. */
 export const DATABASE_NAMES = ['users', 'products', 'reviews'] as const;
@@ -14,11 +15,14 @@ export interface DatabaseFiles {
   migrationsDir: string;
 }
 
+// The package's own folder, found by its name: the same from src/ and from the compiled dist/src/.
+const packageRoot = dirname(createRequire(import.meta.url).resolve('@tessera/prisma/package.json'));
+
 /** The files of one database, resolved from this package's folder (not the working directory). */
 export function databaseFiles(name: DatabaseName): DatabaseFiles {
   return {
-    schemaPath: fileURLToPath(new URL(`../${name}/schema.prisma`, import.meta.url)),
-    migrationsDir: fileURLToPath(new URL(`../${name}/migrations`, import.meta.url)),
+    schemaPath: join(packageRoot, name, 'schema.prisma'),
+    migrationsDir: join(packageRoot, name, 'migrations'),
   };
 }
 

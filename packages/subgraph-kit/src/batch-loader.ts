@@ -1,6 +1,9 @@
 import { notFound } from '@tessera/service-kit';
 import DataLoader from 'dataloader';
 
+/** A per-request batch loader (DataLoader), named here so that the subgraphs' loader types can be written without importing dataloader themselves. */
+export type BatchLoader<K, V, C = K> = DataLoader<K, V, C>;
+
 /** Largest batch by default, and so the longest `IN (...)` list one statement carries. */
 export const DEFAULT_MAX_BATCH_SIZE = 500;
 
@@ -43,7 +46,7 @@ export interface BatchLoaderOptions<K, V, C> extends BatchOptions {
 export function createBatchLoader<K, V, C = K>(
   fetch: (keys: K[]) => Promise<ReadonlyArray<V | undefined>>,
   { name, missing, isValidKey = () => true, canonicalKey = (key) => key, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true, observer }: BatchLoaderOptions<K, V, C>,
-): DataLoader<K, V, C> {
+): BatchLoader<K, V, C> {
   const cacheKey = (key: K) => (cacheKeyFn ? cacheKeyFn(canonicalKey(key)) : (canonicalKey(key) as unknown as C));
   return new DataLoader<K, V, C>(
     async (requested) => {
@@ -74,7 +77,7 @@ export function createRowLoader<T>(
   fetchRows: (keys: string[]) => Promise<T[]>,
   keyOf: (row: T) => string,
   options: RowLoaderOptions,
-): DataLoader<string, T | null> {
+): BatchLoader<string, T | null> {
   return createBatchLoader<string, T | null>(
     async (keys) => {
       const byKey = new Map((await fetchRows(keys)).map((row) => [keyOf(row), row]));
@@ -90,7 +93,7 @@ export function createRowLoader<T>(
  * deleted): either way the answer is a NOT_FOUND error, which the gateway puts on the path of
  * the one field that referenced it — never a silent null, never a failed page.
  */
-export async function loadReference<T>(loader: DataLoader<string, T | null>, typename: string, field: string, key: unknown): Promise<T> {
+export async function loadReference<T>(loader: BatchLoader<string, T | null>, typename: string, field: string, key: unknown): Promise<T> {
   const entity = typeof key === 'string' ? await loader.load(key) : null;
   if (entity === null) throw notFound(`No ${typename} has ${field} ${JSON.stringify(key)?.slice(0, 80)}.`, { typename });
   return entity;

@@ -16,6 +16,7 @@ export {
   DEFAULT_MAX_BATCH_SIZE,
   loadReference,
   type BatchOptions,
+  type BatchLoader,
   type BatchLoaderOptions,
   type RowLoaderOptions,
 } from './batch-loader.js';
