@@ -192,7 +192,8 @@ describe('the bulkhead', () => {
     const { run, close } = source({ maxInFlight: 1, maxQueued: 0 });
     try {
       delayMs = 200;
-      const [first, second] = await Promise.all([run('{ ok }'), run('{ ok }')]);
+      // Two different queries: identical ones in flight would share one call.
+      const [first, second] = await Promise.all([run('{ ok }'), run('{ ok __typename }')]);
       expect(first).toMatchObject({ result: { data: { ok: true } } });
       expect(second).toMatchObject({ code: 'SUBREQUEST_OVERLOADED' });
       expect(calls).toBe(1);
