@@ -17,24 +17,35 @@ export interface RequestLimits {
  * hold for a request that reaches the subgraph some other way.
  */
 export function createRequestGuardsPlugin<C extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<C> {
+  // What depends on the document alone is worked out once per document (Apollo Server keeps
+  // parsed documents, so the planner's repeated fetches are the same object).
+  const depths = new WeakMap<DocumentNode, Map<string, number>>();
+  const depthOf = (document: DocumentNode, operationName: string | null | undefined) => {
+    const byOperation = depths.get(document) ?? depths.set(document, new Map()).get(document)!;
+    const key = operationName ?? '';
+    let depth = byOperation.get(key);
+    if (depth === undefined) byOperation.set(key, (depth = measureOperation(document, operationName).depth));
+    return depth;
+  };
+  const literalNuls = new WeakMap<DocumentNode, { path: string | undefined }>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, request, schema }) {
           const variables = request.variables ?? {};
-          const depth = measureOperation(document, operationName).depth;
+          const depth = depthOf(document, operationName);
           if (depth > limits.maxDepth) {
             throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, { depth: { measured: depth, max: limits.maxDepth } });
           }
-          const entities = countRepresentations(document, variables);
-          if (entities > limits.maxEntities) {
-            throw refusal(ErrorCode.MaxEntities, `Request resolves ${entities} entities; at most ${limits.maxEntities}.`, {
-              entities: { measured: entities, max: limits.maxEntities },
+          const representations = representationsOf(document, variables);
+          if (representations.length > limits.maxEntities) {
+            throw refusal(ErrorCode.MaxEntities, `Request resolves ${representations.length} entities; at most ${limits.maxEntities}.`, {
+              entities: { measured: representations.length, max: limits.maxEntities },
             });
           }
-          const field = argumentWithNul(document, variables);
+          const field = argumentWithNul(document, variables, literalNuls);
           if (field !== undefined) throw badUserInput('Text may not contain the character U+0000.', field, { http: { status: 400 } });
-          const representation = invalidRepresentation(document, variables, schema);
+          const representation = invalidRepresentation(representations, schema);
           if (representation !== undefined) {
             throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
               http: { status: 400 },
@@ -65,15 +76,10 @@ function representationsOf(document: DocumentNode, variables: Record<string, unk
   return representations;
 }
 
-function countRepresentations(document: DocumentNode, variables: Record<string, unknown>): number {
-  return representationsOf(document, variables).length;
-}
-
 /** The path of the first representation that is not an object naming an entity type of this schema. */
-function invalidRepresentation(document: DocumentNode, variables: Record<string, unknown>, schema: GraphQLSchema): string | undefined {
+function invalidRepresentation(representations: unknown[], schema: GraphQLSchema): string | undefined {
   const entity = schema.getType('_Entity');
   const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
-  const representations = representationsOf(document, variables);
   for (const [i, representation] of representations.entries()) {
     const typename = (representation as { __typename?: unknown } | null)?.__typename;
     if (typeof representation !== 'object' || representation === null || Array.isArray(representation)) return `representations.${i}`;
@@ -82,8 +88,22 @@ function invalidRepresentation(document: DocumentNode, variables: Record<string,
   return undefined;
 }
 
-/** The path (`input.name`, `representations.3.sku`) of the first argument text holding U+0000, literal or variable. */
-function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>): string | undefined {
+/**
+ * The path (`input.name`, `representations.3.sku`) of the first argument text holding U+0000,
+ * literal or variable. JSON writes U+0000 as `\u0000` (in keys too), so variables whose JSON
+ * lacks it hold none; then the answer depends on the document's literals alone, and is
+ * remembered per document.
+ */
+function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>, literalNuls: WeakMap<DocumentNode, { path: string | undefined }>): string | undefined {
+  if (!JSON.stringify(variables).includes('\\u0000')) {
+    let known = literalNuls.get(document);
+    if (!known) literalNuls.set(document, (known = { path: walkArguments(document, {}) }));
+    return known.path;
+  }
+  return walkArguments(document, variables);
+}
+
+function walkArguments(document: DocumentNode, variables: Record<string, unknown>): string | undefined {
   let found: string | undefined;
   visit(document, {
     Argument(node) {
