@@ -11,6 +11,8 @@ const hiveBin = resolve(repoRoot, 'bench/node_modules/@graphql-hive/gateway/dist
 /** A gateway under test: where to send requests, and its process. */
 export interface RunningGateway extends PinnedProcess {
   url: string;
+  /** What its clients send besides the body, when not the workload's headers. */
+  clientHeaders?: Record<string, string>;
 }
 
 /** What every gateway is started with. */
@@ -29,17 +31,21 @@ export interface GatewayKind {
   start(launch: GatewayLaunch): Promise<RunningGateway>;
 }
 
+/** How production runs a compiled service: workspace packages from their dist/, stack traces mapped to the TypeScript. */
+export const COMPILED_NODE_ARGS = ['--conditions=tessera-dist', '--enable-source-maps'];
+
 const baseEnv = (port: number) => ({ PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port) });
 
 /** Tessera's gateway, as `pnpm start` runs it. */
-export function tesseraGateway(name = 'Tessera', extra: Record<string, string> = {}): GatewayKind {
+export function tesseraGateway(name = 'Tessera', extra: Record<string, string> = {}, { compiled = true, clientHeaders }: { compiled?: boolean; clientHeaders?: Record<string, string> } = {}): GatewayKind {
   return {
     name,
     async start({ core, supergraphPath, env = {} }) {
       const port = await getFreePort();
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of Tessera's gateway, written when it stops.
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : [];
-      const entry = [...profile, '--import', 'tsx', 'gateway/src/main.ts'];
+      // As `pnpm start` runs it: the compiled JavaScript (`pnpm build`), or the TypeScript through tsx.
+      const entry = compiled ? [...profile, ...COMPILED_NODE_ARGS, 'gateway/dist/main.js'] : [...profile, '--import', 'tsx', 'gateway/src/main.ts'];
       const running = await spawnPinned(name, core, [node, ...entry], {
         cwd: repoRoot,
         env: {
@@ -54,7 +60,7 @@ export function tesseraGateway(name = 'Tessera', extra: Record<string, string> =
         },
         ready: answersOk(`http://127.0.0.1:${port}/ready`),
       });
-      return { ...running, url: `http://127.0.0.1:${port}/graphql` };
+      return { ...running, url: `http://127.0.0.1:${port}/graphql`, clientHeaders };
     },
   };
 }
@@ -74,20 +80,24 @@ export const stockGateway: GatewayKind = {
   },
 };
 
-/** Hive Gateway as its CLI runs it: `hive-gateway supergraph <file> --fork 1 [--jit]`. */
-export function hiveGateway(jit: boolean): GatewayKind {
-  const name = `Hive Gateway${jit ? ' --jit' : ''}`;
+/**
+ * Hive Gateway as its CLI runs it: `hive-gateway supergraph <file> --fork 1 [--jit]`, with
+ * bench/src/peers/hive.config.mjs (request signing in front of Tessera's subgraphs; its
+ * inbound request deduplication when `inboundDedup`).
+ */
+export function hiveGateway(jit: boolean, { inboundDedup = false } = {}): GatewayKind {
+  const name = `Hive Gateway${jit ? ' --jit' : ''}${inboundDedup ? ' + inbound dedup' : ''}`;
   return {
     name,
     async start({ core, supergraphPath, signingKeys }) {
       const port = await getFreePort();
       // Its own empty working directory: the CLI would load a gateway.config.* it found there.
       const cwd = mkdtempSync(join(tmpdir(), 'hive-'));
-      const config = signingKeys ? ['-c', resolve(repoRoot, 'bench/src/peers/hive-signing.config.mjs')] : [];
+      const config = ['-c', resolve(repoRoot, 'bench/src/peers/hive.config.mjs')];
       const args = [hiveBin, 'supergraph', supergraphPath, '--fork', '1', ...(jit ? ['--jit'] : []), '-h', '127.0.0.1', '-p', String(port), ...config];
       const running = await spawnPinned(name, core, [node, ...args], {
         cwd,
-        env: { ...baseEnv(port), SUBGRAPH_SIGNING_KEYS: signingKeys },
+        env: { ...baseEnv(port), SUBGRAPH_SIGNING_KEYS: signingKeys, HIVE_INBOUND_DEDUP: String(inboundDedup) },
         ready: answersOk(`http://127.0.0.1:${port}/readiness`),
       });
       return { ...running, url: `http://127.0.0.1:${port}/graphql` };

@@ -3,7 +3,7 @@
  * Gateway, each one process pinned to core 0 (subgraphs, PostgreSQL and the load generator on
  * core 1), on The Guild's gateway benchmark and on Tessera's own subgraphs; every answer under
  * load checked. Prints Markdown tables with ratios. Knobs: BENCH_SECONDS (10), BENCH_REPEATS
- * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,storefront,features).
+ * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,features).
  */
 import { cpus } from 'node:os';
 import { testToken } from '@tessera/test-helpers';
@@ -13,7 +13,7 @@ import { benchSettings } from './settings.js';
 import { runGuildWorkload } from './workloads/guild.js';
 import { runStorefrontWorkloads } from './workloads/storefront.js';
 
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,storefront,features').split(','));
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,features').split(','));
 const settings = benchSettings(await testToken({ sub: '00000000-0000-4000-8000-000000000001', expires: '1d' }));
 const tables: string[] = [];
 const print = (text: string) => {
@@ -21,15 +21,25 @@ const print = (text: string) => {
 };
 
 if (workloads.has('guild')) {
-  const rows = await runGuildWorkload(settings, [tesseraGateway(), stockGateway, hiveGateway(true)], "The Guild's gateway benchmark (TestQuery, 50 clients)");
+  const kinds = process.env.BENCH_AB ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) => tesseraGateway(name, env, how)) : [tesseraGateway(), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true })];
+  const rows = await runGuildWorkload(settings, kinds, "The Guild's gateway benchmark (TestQuery, 50 clients)");
   print(table("The Guild's gateway benchmark", rows, ['Hive Gateway --jit', 'stock @apollo/gateway']));
 }
 
-if (workloads.has('storefront')) {
-  const { deep, mix } = await runStorefrontWorkloads(settings, [tesseraGateway(), stockGateway, hiveGateway(true)]);
+if (workloads.has('deep') || workloads.has('mix')) {
+  const { deep, mix } = await runStorefrontWorkloads(settings, [tesseraGateway(), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true })], { deep: workloads.has('deep'), mix: workloads.has('mix') });
   const peers = ['Hive Gateway --jit', 'stock @apollo/gateway'];
-  print(table("Tessera's graph on PostgreSQL, every client the same deep storefront query", deep, peers, { backends: true }));
-  print(table("Tessera's graph on PostgreSQL, a storefront mix over varied ids", mix, peers, { backends: true }));
+  if (deep) print(table("Tessera's graph on PostgreSQL, every client the same deep storefront query", deep, peers, { backends: true }));
+  if (mix) print(table("Tessera's graph on PostgreSQL, a storefront mix over varied ids", mix, peers, { backends: true }));
+}
+
+if (workloads.has('features')) {
+  // Every feature on (limits, persisted queries, authentication with a token on each request,
+  // request logs) against the same gateway with them off; metrics cannot be switched off.
+  const off = { LIMITS_MODE: 'off', PERSISTED_QUERIES_MODE: 'off', LOG_LEVEL: 'warn' };
+  const variants = [tesseraGateway('Tessera, features on'), tesseraGateway('Tessera, features off', off, { clientHeaders: {} })];
+  const rows = await runGuildWorkload(settings, variants, 'Feature cost (Guild workload)');
+  print(table("Feature cost: Tessera with limits, persisted queries, authentication and request logs on, against off (The Guild's workload)", rows, ['Tessera, features off']));
 }
 
 console.log(`\n## pnpm bench:gateway — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}`);

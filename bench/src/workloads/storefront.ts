@@ -32,6 +32,12 @@ function serverPids(): number[] {
   return [...processTree(first(join(dir, 'postgres/data/postmaster.pid'))), first(join(dir, 'redis/redis.pid'))];
 }
 
+function overSocket(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('host', join(requireEnv('TEST_SERVICES_DIR'), 'postgres/run'));
+  return parsed.href;
+}
+
 /** What the storefront workloads measured. */
 export interface StorefrontFigures {
   deep: GatewayFigures[];
@@ -43,17 +49,21 @@ export interface StorefrontFigures {
  * with PostgreSQL and Redis), every gateway in front of the same subgraphs — once with every
  * client sending the same deep storefront query, once with a storefront mix over varied ids.
  */
-export async function runStorefrontWorkloads(settings: BenchSettings, kinds: GatewayKind[]): Promise<StorefrontFigures> {
+export async function runStorefrontWorkloads(settings: BenchSettings, kinds: GatewayKind[], which: { deep: boolean; mix: boolean }): Promise<Partial<StorefrontFigures>> {
   const dbs = await createSubgraphDatabases('bench');
   const started = Date.now();
-  const platform = await startPlatform({ env: { ...DATA_SET, ...dbs.env }, readyTimeoutMs: 600_000 });
+  // BENCH_SUBGRAPH_CPU_PROF=<dir>: V8 CPU profiles of the three subgraphs, written when they stop.
+  const profile: Record<string, string> = process.env.BENCH_SUBGRAPH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_SUBGRAPH_CPU_PROF}` } : {};
+  const databaseEnv = process.env.BENCH_PG_SOCKET ? Object.fromEntries(Object.entries(dbs.env).map(([k, v]) => [k, overSocket(v)])) : dbs.env;
+  const platform = await startPlatform({ env: { ...DATA_SET, ...databaseEnv, ...profile }, readyTimeoutMs: 600_000 });
   console.error(`  platform seeded and up in ${((Date.now() - started) / 1_000).toFixed(0)} s`);
   const gateways: RunningGateway[] = [];
   try {
     // The platform's own gateway is not measured: each gateway below starts pinned.
     await platform.kill('gateway');
     const subgraphs: Measured[] = SUBGRAPH_NAMES.map((name) => ({ name, pid: platform.pid(name) }));
-    for (const pid of [...subgraphs.map((s) => s.pid), ...serverPids()]) await pin(pid, settings.backendCore);
+    const servers = serverPids();
+    for (const pid of [...subgraphs.map((s) => s.pid), ...servers]) await pin(pid, settings.backendCore);
     const supergraphPath = routedSupergraph(platform, join(settings.workDir, 'tessera-supergraph.graphql'));
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${platform.ports[name]}/graphql`]));
     for (const kind of kinds) {
@@ -64,10 +74,11 @@ export async function runStorefrontWorkloads(settings: BenchSettings, kinds: Gat
       return ((await response.json()) as { data: unknown }).data;
     };
     const catalog = await discoverCatalog(graphql);
-    const base: Omit<WorkloadOptions, 'title' | 'requests'> = { ...settings.load, headers: settings.clientHeaders, backends: subgraphs };
-    const deep = await compareGateways(gateways, { ...base, title: 'Storefront, one deep query', requests: [{ body: JSON.stringify({ query: STOREFRONT_DEEP }) }] });
-    const mix = await compareGateways(gateways, { ...base, title: 'Storefront mix', requests: storefrontMix(catalog) });
-    return { deep, mix };
+    const base: Omit<WorkloadOptions, 'title' | 'requests'> = { ...settings.load, headers: settings.clientHeaders, backends: subgraphs, servers: [{ name: 'PostgreSQL', pid: servers[0]! }] };
+    return {
+      deep: which.deep ? await compareGateways(gateways, { ...base, title: 'Storefront, one deep query', requests: [{ body: JSON.stringify({ query: STOREFRONT_DEEP }) }] }) : undefined,
+      mix: which.mix ? await compareGateways(gateways, { ...base, title: 'Storefront mix', requests: storefrontMix(catalog) }) : undefined,
+    };
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
     await platform.stop();
