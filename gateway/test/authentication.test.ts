@@ -56,6 +56,39 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
   });
 });
 
+describe('createTokenVerifier: verified tokens remembered', () => {
+  it('answers a token seen before from memory, but never past its exp', async () => {
+    const verify = createTokenVerifier({ keys: { secret }, issuer, audience, clockToleranceSeconds: 0 });
+    const expiresSoon = await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) + 1 });
+    expect((await verify(expiresSoon)).sub).toBe('user-1');
+    expect((await verify(expiresSoon)).sub).toBe('user-1');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(await refusal(verify(expiresSoon))).toBe('The token has expired.');
+  });
+
+  it('remembers only the exact verified string: a changed character is checked again and refused', async () => {
+    const verify = createTokenVerifier({ keys: { secret }, issuer, audience });
+    const good = await token(hs, 'HS256', { scope: 'a' });
+    await verify(good);
+    const [header, payload, signature] = good.split('.');
+    const escalated = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), scope: 'admin' })).toString('base64url')}.${signature}`;
+    expect(await refusal(verify(escalated))).toBe('The token is not signed by a trusted key.');
+    expect(await refusal(verify(`${good}x`))).not.toBe('accepted');
+  });
+
+  it('never remembers a refusal, and forgets a verified token after verifiedTtlMs', async () => {
+    const verify = createTokenVerifier({ keys: { secret }, issuer, audience, verifiedTtlMs: 50 });
+    const notYet = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setNotBefore(Math.floor(Date.now() / 1000) + 60).sign(hs);
+    expect(await refusal(verify(notYet))).not.toBe('accepted');
+    expect(await refusal(verify(notYet))).not.toBe('accepted');
+    // A key that stops being trusted (here: a verifier with another secret sees the same token) is not consulted from another verifier's memory.
+    const good = await token(hs, 'HS256');
+    await verify(good);
+    const rotated = createTokenVerifier({ keys: { secret: 'a-new-secret-0123456789abcdefghijklmnopq' }, issuer, audience });
+    expect(await refusal(rotated(good))).toBe('The token is not signed by a trusted key.');
+  });
+});
+
 describe('createTokenVerifier (JWT_PUBLIC_KEY)', () => {
   it('accepts tokens signed by the key, with an algorithm of its kind only', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
