@@ -13,6 +13,7 @@ export async function openDatabase({
   poolSize = 10,
   acquireTimeoutMs = 2_000,
   statementTimeoutMs = 5_000,
+  preparedStatements = true,
   dataDir = `.data/${name}`,
 }: DatabaseOptions): Promise<Database> {
   assertDatabaseName(name);
@@ -23,7 +24,7 @@ export async function openDatabase({
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new TypeError(`Invalid poolSize for database ${name}: expected a positive integer, got ${JSON.stringify(poolSize)}`);
   }
-  return openPostgres(name, url, { poolSize, acquireTimeoutMs, statementTimeoutMs });
+  return openPostgres(name, url, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements });
 }
 
 /** The URL without its password, for error messages. */

@@ -4,6 +4,7 @@ import { postgresMigrationAdapter } from './adapters.ts';
 import type { DatabaseName } from './database-files.ts';
 import { applyMigrations } from './migrate.ts';
 import { CharAsTextClient } from './pg-client.ts';
+import { createStatementNames } from './statement-names.ts';
 import type { Database } from './types.ts';
 
 /**
@@ -18,10 +19,11 @@ export interface PoolOptions {
   poolSize: number;
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
+  preparedStatements: boolean;
 }
 
 /** A PostgreSQL server database on one `pg` pool, shared by the Prisma client and `ping()`. */
-export function openPostgres(name: DatabaseName, url: string, { poolSize, acquireTimeoutMs, statementTimeoutMs }: PoolOptions): Database {
+export function openPostgres(name: DatabaseName, url: string, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements }: PoolOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -37,7 +39,7 @@ export function openPostgres(name: DatabaseName, url: string, { poolSize, acquir
   return {
     kind: 'postgres',
     // Given a pool, PrismaPg leaves it open on `$disconnect()`: it is ours to end in close().
-    adapter: new PrismaPg(pool),
+    adapter: new PrismaPg(pool, preparedStatements ? { statementNameGenerator: createStatementNames() } : {}),
     migrate: () => migrateWithLock(name, url),
     async ping() {
       await pool.query('SELECT 1');

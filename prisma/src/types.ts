@@ -25,6 +25,12 @@ export interface DatabaseOptions {
    */
   statementTimeoutMs?: number;
   /**
+   * Named (prepared) statements, each parsed and planned once per pooled connection (PostgreSQL
+   * only). Turn off behind a pooler in transaction mode that cannot carry them (PgBouncer before
+   * 1.21, or without `max_prepared_statements`). @default true
+   */
+  preparedStatements?: boolean;
+  /**
    * PGlite data directory, or 'memory://' for an in-memory database (embedded only).
    * Relative paths are resolved from the working directory.
    * @default `.data/<name>`

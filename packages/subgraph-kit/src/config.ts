@@ -41,6 +41,8 @@ export interface SubgraphConfig extends RuntimeSettings {
     acquireTimeoutMs: number;
     /** PostgreSQL's `statement_timeout` for every session (0 = none). */
     statementTimeoutMs: number;
+    /** Named statements, parsed and planned once per connection. */
+    preparedStatements: boolean;
     dataDir: string;
   };
   /** Other subgraphs' GraphQL URLs, by name, from `SUBGRAPH_<NAME>_URL` (the gateway reads the same variables). */
@@ -72,6 +74,7 @@ const sharedSchema = z
     SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
     DATABASE_ACQUIRE_TIMEOUT_MS: env.int(2_000, { min: 1, max: 600_000 }),
     DATABASE_STATEMENT_TIMEOUT_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
+    DATABASE_PREPARED_STATEMENTS: env.bool(true),
     DATALOADER_BATCHING: env.bool(true),
     DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
     SEED_ON_EMPTY: env.optionalBool(),
@@ -128,6 +131,7 @@ export function loadSubgraphConfig(
       poolSize: own.DATABASE_POOL_SIZE,
       acquireTimeoutMs: shared.DATABASE_ACQUIRE_TIMEOUT_MS,
       statementTimeoutMs: shared.DATABASE_STATEMENT_TIMEOUT_MS,
+      preparedStatements: shared.DATABASE_PREPARED_STATEMENTS,
       dataDir: own.DATA_DIR,
     },
     subgraphUrls: urls,
