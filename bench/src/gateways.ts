@@ -31,13 +31,20 @@ export interface GatewayKind {
   start(launch: GatewayLaunch): Promise<RunningGateway>;
 }
 
+/**
+ * The gateway's heap as `pnpm start` sizes it: a 16 MB semi-space and a 192 MB old space keep
+ * its RSS under load near 250 MB, for about a fifth less peak throughput than V8's defaults
+ * (which let the heap grow to ~500 MB before collecting).
+ */
+export const GATEWAY_HEAP_ARGS = ['--max-semi-space-size=16', '--max-old-space-size=192'];
+
 /** How production runs a compiled service: workspace packages from their dist/, stack traces mapped to the TypeScript. */
 export const COMPILED_NODE_ARGS = ['--conditions=tessera-dist', '--enable-source-maps'];
 
 const baseEnv = (port: number) => ({ PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port) });
 
 /** Tessera's gateway, as `pnpm start` runs it. */
-export function tesseraGateway(name = 'Tessera', extra: Record<string, string> = {}, { compiled = true, clientHeaders }: { compiled?: boolean; clientHeaders?: Record<string, string> } = {}): GatewayKind {
+export function tesseraGateway(name = 'Tessera', extra: Record<string, string> = {}, { compiled = true, clientHeaders, nodeArgs = GATEWAY_HEAP_ARGS }: { compiled?: boolean; clientHeaders?: Record<string, string>; nodeArgs?: string[] } = {}): GatewayKind {
   return {
     name,
     async start({ core, supergraphPath, env = {} }) {
@@ -45,7 +52,7 @@ export function tesseraGateway(name = 'Tessera', extra: Record<string, string> =
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of Tessera's gateway, written when it stops.
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : [];
       // As `pnpm start` runs it: the compiled JavaScript (`pnpm build`), or the TypeScript through tsx.
-      const entry = compiled ? [...profile, ...COMPILED_NODE_ARGS, 'gateway/dist/main.js'] : [...profile, '--import', 'tsx', 'gateway/src/main.ts'];
+      const entry = compiled ? [...profile, ...nodeArgs, ...COMPILED_NODE_ARGS, 'gateway/dist/main.js'] : [...profile, ...nodeArgs, '--import', 'tsx', 'gateway/src/main.ts'];
       const running = await spawnPinned(name, core, [node, ...entry], {
         cwd: repoRoot,
         env: {

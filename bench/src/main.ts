@@ -3,7 +3,7 @@
  * Gateway, each one process pinned to core 0 (subgraphs, PostgreSQL and the load generator on
  * core 1), on The Guild's gateway benchmark and on Tessera's own subgraphs; every answer under
  * load checked. Prints Markdown tables with ratios. Knobs: BENCH_SECONDS (10), BENCH_REPEATS
- * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,features).
+ * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,platform,features).
  */
 import { cpus } from 'node:os';
 import { testToken } from '@tessera/test-helpers';
@@ -11,9 +11,10 @@ import { table } from './compare.js';
 import { hiveGateway, stockGateway, tesseraGateway } from './gateways.js';
 import { benchSettings } from './settings.js';
 import { runGuildWorkload } from './workloads/guild.js';
-import { runStorefrontWorkloads } from './workloads/storefront.js';
+import { runPlatformWorkload } from './workloads/platform.js';
+import { DATA_SET, runStorefrontWorkloads } from './workloads/storefront.js';
 
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,features').split(','));
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,platform,features').split(','));
 const settings = benchSettings(await testToken({ sub: '00000000-0000-4000-8000-000000000001', expires: '1d' }));
 const tables: string[] = [];
 const print = (text: string) => {
@@ -21,7 +22,7 @@ const print = (text: string) => {
 };
 
 if (workloads.has('guild')) {
-  const kinds = process.env.BENCH_AB ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) => tesseraGateway(name, env, how)) : [tesseraGateway(), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true })];
+  const kinds = process.env.BENCH_AB ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) => tesseraGateway(name, env, how)) : [tesseraGateway(), tesseraGateway('Tessera, V8 default heap', {}, { nodeArgs: [] }), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true })];
   const rows = await runGuildWorkload(settings, kinds, "The Guild's gateway benchmark (TestQuery, 50 clients)");
   print(table("The Guild's gateway benchmark", rows, ['Hive Gateway --jit', 'stock @apollo/gateway']));
 }
@@ -31,6 +32,20 @@ if (workloads.has('deep') || workloads.has('mix')) {
   const peers = ['Hive Gateway --jit', 'stock @apollo/gateway'];
   if (deep) print(table("Tessera's graph on PostgreSQL, every client the same deep storefront query", deep, peers, { backends: true }));
   if (mix) print(table("Tessera's graph on PostgreSQL, a storefront mix over varied ids", mix, peers, { backends: true }));
+}
+
+if (workloads.has('platform')) {
+  const p = await runPlatformWorkload(settings, DATA_SET);
+  const cpu = p.cpuMsPerRequest;
+  print(
+    [
+      '### The whole platform on both cores, the storefront mix (Tessera only, nothing pinned)',
+      '',
+      '| RPS | p50 ms | p95 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req | PostgreSQL CPU ms/req |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      `| ${p.requestsPerSecond.toFixed(0)} | ${p.p50Ms.toFixed(1)} | ${p.p95Ms.toFixed(1)} | ${p.p99Ms.toFixed(1)} | ${cpu.gateway.toFixed(2)} | ${cpu.subgraphs.toFixed(2)} | ${cpu.postgres.toFixed(2)} |`,
+    ].join('\n'),
+  );
 }
 
 if (workloads.has('features')) {

@@ -47,8 +47,8 @@ export async function spawnPinned(name: string, core: number, command: string[],
   return { name, pid: child.pid!, child, output: () => output, stop };
 }
 
-/** Pins a running process and all its threads to `core`. */
-export async function pin(pid: number, core: number): Promise<void> {
+/** Pins a running process and all its threads to `core` (or a list, `0,1`). */
+export async function pin(pid: number, core: number | string): Promise<void> {
   const child = spawn('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`taskset could not pin ${pid}`);
@@ -90,32 +90,59 @@ function rssBytes(pid: number): number {
   }
 }
 
-/** CPU seconds used so far by a process tree. */
-function cpuSeconds(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + (stat(pid)?.ticks ?? 0), 0) / TICKS_PER_SECOND;
-}
-
 /** What a process tree used while something ran: CPU (cores busy, on average) and its RSS peak. */
 export interface Usage {
   cpuCores: number;
   peakRssMiB: number;
 }
 
-/** Samples the trees of `processes` (RSS every 250 ms, CPU from start to end) while `work` runs. */
+/**
+ * CPU ticks of a process tree over a run. Processes come and go (PostgreSQL forks a backend per
+ * new connection, and ends it when the pool lets it go), so the tree is looked at again at each
+ * sample: a process there at the start counts from its ticks then, one born during the run from
+ * zero, and one that ended keeps its last reading.
+ */
+class TreeTicks {
+  private readonly start = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  constructor(private readonly root: number) {
+    for (const pid of processTree(root)) {
+      const ticks = stat(pid)?.ticks ?? 0;
+      this.start.set(pid, ticks);
+      this.last.set(pid, ticks);
+    }
+  }
+  sample(): number[] {
+    const tree = processTree(this.root);
+    for (const pid of tree) {
+      const ticks = stat(pid)?.ticks;
+      if (ticks !== undefined) this.last.set(pid, ticks);
+    }
+    return tree;
+  }
+  cpuSeconds(): number {
+    let ticks = 0;
+    for (const [pid, last] of this.last) ticks += last - (this.start.get(pid) ?? 0);
+    return ticks / TICKS_PER_SECOND;
+  }
+}
+
+/** Samples the trees of `processes` (RSS and CPU every 250 ms) while `work` runs. */
 export async function measureUsage<T>(processes: Measured[], work: () => Promise<T>): Promise<{ result: T; usage: Record<string, Usage> }> {
-  const trees = processes.map((p) => processTree(p.pid));
+  const trees = processes.map((p) => new TreeTicks(p.pid));
   const peaks = processes.map(() => 0);
-  const sample = () => trees.forEach((tree, i) => (peaks[i] = Math.max(peaks[i]!, tree.reduce((sum, pid) => sum + rssBytes(pid), 0))));
-  const cpuBefore = trees.map(cpuSeconds);
+  const sample = () =>
+    trees.forEach((tree, i) => {
+      const rss = tree.sample().reduce((sum, pid) => sum + rssBytes(pid), 0);
+      peaks[i] = Math.max(peaks[i]!, rss);
+    });
   const started = performance.now();
   const timer = setInterval(sample, 250);
   try {
     const result = await work();
     sample();
     const seconds = (performance.now() - started) / 1_000;
-    const usage = Object.fromEntries(
-      processes.map((p, i) => [p.name, { cpuCores: (cpuSeconds(trees[i]!) - cpuBefore[i]!) / seconds, peakRssMiB: peaks[i]! / 1_048_576 }]),
-    );
+    const usage = Object.fromEntries(processes.map((p, i) => [p.name, { cpuCores: trees[i]!.cpuSeconds() / seconds, peakRssMiB: peaks[i]! / 1_048_576 }]));
     return { result, usage };
   } finally {
     clearInterval(timer);

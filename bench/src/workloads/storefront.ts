@@ -8,7 +8,7 @@ import type { BenchSettings } from '../settings.js';
 import { discoverCatalog, STOREFRONT_DEEP, storefrontMix } from './storefront-queries.js';
 
 /** The benchmark data set (as `pnpm bench:n1`): 10,000 users, 5,000 products, 100,000 reviews. */
-const DATA_SET = { SEED_USERS: '10000', SEED_PRODUCTS: '5000', SEED_REVIEWS: '100000' };
+export const DATA_SET = { SEED_USERS: '10000', SEED_PRODUCTS: '5000', SEED_REVIEWS: '100000' };
 
 /**
  * Tessera's supergraph for the peers: routed to this platform's subgraphs, and with `for:
