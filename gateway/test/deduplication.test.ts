@@ -223,6 +223,18 @@ describe('deduplicateExecution', () => {
     expect(await registry.getSingleMetricAsString('graphql_operations_deduplicated_total')).toContain('graphql_operations_deduplicated_total 1');
   });
 
+  it('runs unshared a query whose variables are too deep to write as JSON (unused ones a client sent)', async () => {
+    const held = heldGateway();
+    const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const results = [executor!(request('q1', { variables: { deep } })), executor!(request('q1', { variables: { deep } }))];
+    await settle();
+    expect(held.executed).toHaveLength(2);
+    held.release();
+    expect(await Promise.all(results)).toHaveLength(2);
+  });
+
   it('keeps nothing once an execution ends', async () => {
     const held = heldGateway();
     const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });

@@ -19,7 +19,14 @@ function keyOf(request: ExecutionRequest): string | undefined {
   if (request.operation.operation !== 'query') return undefined;
   const identity = (request.context as { identity?: Identity }).identity;
   const caller = identity ? `${identity.sub ?? ''}|${[...identity.scopes].sort().join(' ')}` : '';
-  return `${request.queryHash}\n${request.operationName ?? ''}\n${JSON.stringify(request.request.variables ?? {})}\n${caller}`;
+  let variables: string;
+  try {
+    variables = JSON.stringify(request.request.variables ?? {});
+  } catch {
+    // Variables nested too deeply for JSON.stringify (a client may send unused ones): run unshared.
+    return undefined;
+  }
+  return `${request.queryHash}\n${request.operationName ?? ''}\n${variables}\n${caller}`;
 }
 
 /**

@@ -60,13 +60,14 @@ function mac(key: SigningKey, text: string): Buffer {
 }
 
 // Nonces only need to be unique per key within SIGNATURE_MAX_AGE_MS: 96 random bits per
-// process and a counter are, without asking the system for randomness on every request.
+// process (16 base64url characters, always) and a counter are, without asking the system for
+// randomness on every request.
 const noncePrefix = randomBytes(12).toString('base64url');
 let nonceCounter = 0;
 
 /** The signature header value for a request: `kid=…;ts=…;nonce=…;sig=…`. */
 export function signRequest(request: SignedRequest, key: SigningKey, now = Date.now()): string {
-  const nonce = `${noncePrefix}.${(nonceCounter++).toString(36)}`;
+  const nonce = `${noncePrefix}${(nonceCounter++).toString(36)}`;
   return `kid=${key.id};ts=${now};nonce=${nonce};sig=${mac(key, canonical(request, now, nonce)).toString('base64url')}`;
 }
 

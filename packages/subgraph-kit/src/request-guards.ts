@@ -95,12 +95,21 @@ function invalidRepresentation(representations: unknown[], schema: GraphQLSchema
  * remembered per document.
  */
 function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>, literalNuls: WeakMap<DocumentNode, { path: string | undefined }>): string | undefined {
-  if (!JSON.stringify(variables).includes('\\u0000')) {
+  if (!jsonMayHoldNul(variables)) {
     let known = literalNuls.get(document);
     if (!known) literalNuls.set(document, (known = { path: walkArguments(document, {}) }));
     return known.path;
   }
   return walkArguments(document, variables);
+}
+
+/** False when the value's JSON has no `\u0000`; true when it has, or is too deep to write (then walk it). */
+function jsonMayHoldNul(value: unknown): boolean {
+  try {
+    return JSON.stringify(value).includes('\\u0000');
+  } catch {
+    return true;
+  }
 }
 
 function walkArguments(document: DocumentNode, variables: Record<string, unknown>): string | undefined {

@@ -146,6 +146,18 @@ describe('request guards, before any resolver runs', () => {
     const key = await post(ENTITIES, { r: [user('ok'), { __typename: 'User', id: 'x\u0000' }] });
     expect(key.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'representations.1.id' });
     expect(await graphql('{ echo(text: "fine") }')).toEqual({ data: { echo: 'fine' } });
+    // The same document again: its literals' answer is remembered, the variables' is not.
+    expect((await post('{ echo(text: "a\\u0000b") }')).body.errors?.[0]?.extensions).toMatchObject({ field: 'text' });
+    const clean = await post('query ($l: [String!]) { echo(list: $l) }', { l: ['fine'] });
+    expect(clean.body.errors).toBeUndefined();
+    // Variables too deep for JSON.stringify (sent unused; 10,000 levels) are walked, not a 500.
+    const body = `{"query":"query ($t: String) { echo(text: $t) }","variables":{"t":"fine","unused":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
+    const forwarded = encodeIdentity(ANONYMOUS);
+    const signature = signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, NEW_KEY);
+    const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded, 'x-tessera-signature': signature };
+    const nested = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
+    expect(nested.status).toBe(200);
+    expect(await nested.json()).toEqual({ data: { echo: 'fine' } });
   });
 
   it('gives no field suggestions and refuses introspection in production', async () => {
