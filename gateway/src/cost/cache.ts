@@ -2,7 +2,7 @@ import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { CostDirectives } from './directives.js';
 import { costRelevantVariables } from './estimate.js';
-import { measureOperation, type OperationShape } from '@tessera/service-kit';
+import { createShapeMemo, type OperationShape } from '@tessera/service-kit';
 
 /** Options of {@link createCostCache}. */
 export interface CostCacheOptions {
@@ -36,7 +36,7 @@ export interface CostCache {
  * key: a new cursor or id on every request still hits.
  */
 export function createCostCache({ costsPerDocument = 64, maxVariablesKeyLength = 1_024 }: CostCacheOptions = {}): CostCache {
-  const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
+  const shape = createShapeMemo();
   const costs = new WeakMap<DocumentNode, { relevant: string[]; estimates: LRUCache<string, number> }>();
 
   const costsOf = (document: DocumentNode, directives: CostDirectives) => {
@@ -49,13 +49,7 @@ export function createCostCache({ costsPerDocument = 64, maxVariablesKeyLength =
   };
 
   return {
-    shape(document, operationName) {
-      let byName = shapes.get(document);
-      if (!byName) shapes.set(document, (byName = new Map()));
-      let shape = byName.get(operationName ?? '');
-      if (!shape) byName.set(operationName ?? '', (shape = measureOperation(document, operationName)));
-      return shape;
-    },
+    shape,
     cost({ document, operationName, variables, directives }, estimate) {
       const { relevant, estimates } = costsOf(document, directives);
       const variablesKey = JSON.stringify(relevant.map((name) => variables[name] ?? null));

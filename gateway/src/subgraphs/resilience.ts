@@ -146,6 +146,7 @@ async function withTimeout<T>(parent: AbortSignal, ms: number, attempt: (signal:
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, ms);
+  if (parent.aborted) abort();
   parent.addEventListener('abort', abort, { once: true });
   try {
     return await attempt(controller.signal);

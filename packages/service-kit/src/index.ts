@@ -26,7 +26,7 @@ export {
   type SignedRequest,
   type SigningKey,
 } from './request-signing.js';
-export { measureOperation, type OperationShape } from './operation-shape.js';
+export { createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
 export { createRequestLogPlugin, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';
 export { inIncomingTrace, nameActiveSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';

@@ -15,6 +15,22 @@ export interface OperationShape {
 }
 
 /**
+ * {@link measureOperation} remembered per parsed document and operation: Apollo Server hands
+ * the same DocumentNode for a repeated query (and a new one after a schema update), so a
+ * repeated request is not measured again.
+ */
+export function createShapeMemo(): (document: DocumentNode, operationName?: string | null) => OperationShape {
+  const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
+  return (document, operationName) => {
+    let byName = shapes.get(document);
+    if (!byName) shapes.set(document, (byName = new Map()));
+    let shape = byName.get(operationName ?? '');
+    if (!shape) byName.set(operationName ?? '', (shape = measureOperation(document, operationName)));
+    return shape;
+  };
+}
+
+/**
  * Measures the operation named `operationName` (or the only one). Fragments are measured
  * once each and combined (dynamic programming), so a "fragment bomb" that would expand to
  * billions of fields costs no more to measure than its text. Assumes a validated document

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { badUserInput, ErrorCode, measureOperation } from '@tessera/service-kit';
+import { badUserInput, createShapeMemo, ErrorCode } from '@tessera/service-kit';
 import { GraphQLError, isUnionType, Kind, valueFromASTUntyped, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from 'graphql';
 
 /** What one subgraph request may ask for, whoever sends it. */
@@ -19,21 +19,14 @@ export interface RequestLimits {
 export function createRequestGuardsPlugin<C extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<C> {
   // What depends on the document alone is worked out once per document (Apollo Server keeps
   // parsed documents, so the planner's repeated fetches are the same object).
-  const depths = new WeakMap<DocumentNode, Map<string, number>>();
-  const depthOf = (document: DocumentNode, operationName: string | null | undefined) => {
-    const byOperation = depths.get(document) ?? depths.set(document, new Map()).get(document)!;
-    const key = operationName ?? '';
-    let depth = byOperation.get(key);
-    if (depth === undefined) byOperation.set(key, (depth = measureOperation(document, operationName).depth));
-    return depth;
-  };
+  const shapeOf = createShapeMemo();
   const literalNuls = new WeakMap<DocumentNode, { path: string | undefined }>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operationName, request, schema }) {
           const variables = request.variables ?? {};
-          const depth = depthOf(document, operationName);
+          const depth = shapeOf(document, operationName).depth;
           if (depth > limits.maxDepth) {
             throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, { depth: { measured: depth, max: limits.maxDepth } });
           }
