@@ -112,7 +112,7 @@ describe('retries', () => {
 });
 
 describe('the retry budget', () => {
-  it('never grants more than the floor plus the ratio of requests over any window', () => {
+  it('never grants a retry that takes the window over the floor plus the ratio of its requests', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 1, noNaN: true }),
@@ -127,7 +127,11 @@ describe('the retry budget', () => {
             let granted = 0;
             for (let i = 0; i < step.retries; i++) if (budget.tryRetry()) granted++;
             log.push({ at: now, requests: step.requests, granted });
-            // Within the 10 s window this step closes: granted retries ≤ 10 + ratio × requests.
+            // When this step was granted retries: within the 10 s window it closes, granted retries
+            // ≤ 10 + ratio × requests. (A later window may hold those retries without the older
+            // requests that allowed them — fast-check found that case; no sliding window can
+            // promise it, so the bound is checked where the budget decides.)
+            if (granted === 0) continue;
             const inWindow = log.filter((entry) => Math.floor(entry.at / 1_000) > Math.floor(now / 1_000) - 10);
             const requests = inWindow.reduce((sum, entry) => sum + entry.requests, 0);
             const retries = inWindow.reduce((sum, entry) => sum + entry.granted, 0);
