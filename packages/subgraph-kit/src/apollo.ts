@@ -1,5 +1,9 @@
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
@@ -50,6 +54,9 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
       ApolloServerPluginLandingPageDisabled(),
       // Federated traces only matter to Apollo Studio usage reporting, which Tessera does not use.
       ApolloServerPluginInlineTraceDisabled(),
+      // No schema declares @cacheControl and the gateway sets its own Cache-Control; the
+      // default plugin would still wrap every resolver to compute a policy nobody reads.
+      ApolloServerPluginCacheControlDisabled(),
       createRequestGuardsPlugin(limits),
       createGraphQLOverHttpPlugin(),
       createRequestLogPlugin(logger.child({ component: 'graphql' }), { registry }),

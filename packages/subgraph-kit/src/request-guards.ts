@@ -21,6 +21,8 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
   // parsed documents, so the planner's repeated fetches are the same object).
   const shapeOf = createShapeMemo();
   const literalNuls = new WeakMap<DocumentNode, { path: string | undefined }>();
+  const entityArguments = memoizeBy<DocumentNode, ValueNode[]>(entitiesArgumentsOf);
+  const entityTypes = memoizeBy<GraphQLSchema, ReadonlySet<string>>(entityTypesOf);
   return {
     async requestDidStart() {
       return {
@@ -30,7 +32,7 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
           if (depth > limits.maxDepth) {
             throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, { depth: { measured: depth, max: limits.maxDepth } });
           }
-          const representations = representationsOf(document, variables);
+          const representations = representationsOf(entityArguments(document), variables);
           if (representations.length > limits.maxEntities) {
             throw refusal(ErrorCode.MaxEntities, `Request resolves ${representations.length} entities; at most ${limits.maxEntities}.`, {
               entities: { measured: representations.length, max: limits.maxEntities },
@@ -38,7 +40,7 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
           }
           const field = argumentWithNul(document, variables, literalNuls);
           if (field !== undefined) throw badUserInput('Text may not contain the character U+0000.', field, { http: { status: 400 } });
-          const representation = invalidRepresentation(representations, schema);
+          const representation = invalidRepresentation(representations, entityTypes(schema));
           if (representation !== undefined) {
             throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
               http: { status: 400 },
@@ -54,25 +56,48 @@ function refusal(code: ErrorCode, message: string, details: Record<string, unkno
   return new GraphQLError(message, { extensions: { code, ...details, http: { status: 400 } } });
 }
 
-/** The representations given to the document's `_entities` fields, as JSON values (literals converted). */
-function representationsOf(document: DocumentNode, variables: Record<string, unknown>): unknown[] {
-  const representations: unknown[] = [];
+/** `compute(key)`, worked out once per key object (documents and schemas Apollo Server keeps). */
+function memoizeBy<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const known = new WeakMap<K, V>();
+  return (key) => {
+    let value = known.get(key);
+    if (value === undefined) known.set(key, (value = compute(key)));
+    return value;
+  };
+}
+
+/** The `representations` arguments of the document's `_entities` fields, as written. */
+function entitiesArgumentsOf(document: DocumentNode): ValueNode[] {
+  const values: ValueNode[] = [];
   visit(document, {
     Field(node) {
       if (node.name.value !== '_entities') return;
       const value = node.arguments?.find((a) => a.name.value === 'representations')?.value;
-      const list = value ? valueFromASTUntyped(value, variables) : undefined;
-      if (Array.isArray(list)) representations.push(...list);
-      else if (list !== undefined) representations.push(list);
+      if (value) values.push(value);
     },
   });
+  return values;
+}
+
+/** The representations given to `_entities` (their arguments, {@link entitiesArgumentsOf}), as JSON values (literals converted). */
+function representationsOf(values: readonly ValueNode[], variables: Record<string, unknown>): unknown[] {
+  const representations: unknown[] = [];
+  for (const value of values) {
+    const list: unknown = valueFromASTUntyped(value, variables);
+    if (Array.isArray(list)) representations.push(...list);
+    else if (list !== undefined) representations.push(list);
+  }
   return representations;
 }
 
-/** The path of the first representation that is not an object naming an entity type of this schema. */
-function invalidRepresentation(representations: unknown[], schema: GraphQLSchema): string | undefined {
+/** The names of the schema's entity types (the members of `_Entity`). */
+function entityTypesOf(schema: GraphQLSchema): ReadonlySet<string> {
   const entity = schema.getType('_Entity');
-  const entityTypes = new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
+  return new Set(entity && isUnionType(entity) ? entity.getTypes().map((type) => type.name) : []);
+}
+
+/** The path of the first representation that is not an object naming an entity type of this schema. */
+function invalidRepresentation(representations: unknown[], entityTypes: ReadonlySet<string>): string | undefined {
   for (const [i, representation] of representations.entries()) {
     const typename = (representation as { __typename?: unknown } | null)?.__typename;
     if (typeof representation !== 'object' || representation === null || Array.isArray(representation)) return `representations.${i}`;

@@ -3,6 +3,7 @@
  * memory): migrations, seeding an empty database, serving over HTTP, entity references
  * through a batch loader, error masking, readiness and closing.
  */
+import { setTimeout } from 'node:timers/promises';
 import { PrismaClient } from '@tessera/prisma/users';
 import { ANONYMOUS, encodeIdentity, signRequest, type Identity, type SigningKey } from '@tessera/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,10 @@ const tinyUsers: SubgraphDefinition<PrismaClient, Context> = {
       },
       echo: (_parent: unknown, { text }: { text?: string }) => text ?? null,
       whoami: (_parent: unknown, _args: unknown, { identity }: Context) => identity.sub ?? null,
+      lateUser: async (_parent: unknown, { id, waitMs }: { id: string; waitMs: number }, { userById }: Context) => {
+        await setTimeout(waitMs);
+        return userById.load(id);
+      },
     },
     User: { __resolveReference: ({ id }: { id: unknown }, { userById }: Context) => loadReference(userById, 'User', 'id', id), next: () => null },
   } as never,
@@ -67,10 +72,15 @@ afterAll(() => running?.close());
 
 const graphql = async (query: string, variables?: Record<string, unknown>) => (await post(query, variables)).body;
 /** Sends a GraphQL request as the gateway does: signed with `key`, for `identity`. */
-const post = async (query: string, variables?: Record<string, unknown>, { key = NEW_KEY, identity = ANONYMOUS as Identity, signature }: { key?: SigningKey; identity?: Identity; signature?: string } = {}) => {
+const post = async (
+  query: string,
+  variables?: Record<string, unknown>,
+  { key = NEW_KEY, identity = ANONYMOUS as Identity, signature, budgetMs }: { key?: SigningKey; identity?: Identity; signature?: string; budgetMs?: number } = {},
+) => {
   const body = JSON.stringify({ query, variables });
   const forwarded = encodeIdentity(identity);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded };
+  if (budgetMs !== undefined) headers['x-tessera-budget-ms'] = String(budgetMs);
   headers['x-tessera-signature'] = signature ?? signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, key);
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
@@ -100,6 +110,32 @@ describe('startSubgraph', () => {
   it('serves no landing page (subgraphs sit behind the gateway)', async () => {
     const page = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toMatch(/sandbox|<html/i);
+  });
+});
+
+describe("the time budget the gateway sends (x-tessera-budget-ms)", () => {
+  const LATE = 'query ($id: ID!, $waitMs: Int!) { lateUser(id: $id, waitMs: $waitMs) { id } }';
+  const id = '00000000-0000-4000-8000-00000000beef';
+
+  it('reads nothing once the budget is spent: the batch is refused with DEADLINE_EXCEEDED', async () => {
+    const late = await post(LATE, { id, waitMs: 150 }, { budgetMs: 20 });
+    expect(late.body.errors?.map((e) => e.extensions?.code)).toEqual(['DEADLINE_EXCEEDED']);
+  });
+
+  it('reads as usual within the budget, or without one', async () => {
+    for (const budgetMs of [5_000, undefined]) {
+      expect((await post(LATE, { id, waitMs: 30 }, { budgetMs })).body).toEqual({ data: { lateUser: null } });
+    }
+  });
+
+  it('ignores a budget that is not a whole number of milliseconds from 1 to ten minutes', async () => {
+    for (const header of ['0', '-5', '1e3', '600001', 'soon']) {
+      const body = JSON.stringify({ query: LATE, variables: { id, waitMs: 30 } });
+      const forwarded = encodeIdentity(ANONYMOUS);
+      const headers = { 'content-type': 'application/json', 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header, 'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, NEW_KEY) };
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
+      expect(await response.json()).toEqual({ data: { lateUser: null } });
+    }
   });
 });
 
