@@ -10,6 +10,7 @@ import type { Database, DatabaseOptions } from './types.ts';
 export async function openDatabase({
   name,
   url,
+  migrationUrl,
   poolSize = 10,
   acquireTimeoutMs = 2_000,
   statementTimeoutMs = 5_000,
@@ -18,13 +19,16 @@ export async function openDatabase({
 }: DatabaseOptions): Promise<Database> {
   assertDatabaseName(name);
   if (url === undefined) return openEmbedded(name, dataDir);
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new TypeError(`Invalid url for database ${name}: expected postgres://user@host:port/database, got ${JSON.stringify(redact(url))}`);
+  const direct = migrationUrl ?? url;
+  for (const given of [url, direct]) {
+    if (!/^postgres(ql)?:\/\//.test(given)) {
+      throw new TypeError(`Invalid url for database ${name}: expected postgres://user@host:port/database, got ${JSON.stringify(redact(given))}`);
+    }
   }
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new TypeError(`Invalid poolSize for database ${name}: expected a positive integer, got ${JSON.stringify(poolSize)}`);
   }
-  return openPostgres(name, url, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements });
+  return openPostgres(name, url, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements, migrationUrl: direct });
 }
 
 /** The URL without its password, for error messages. */

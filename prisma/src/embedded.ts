@@ -2,7 +2,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { pgliteMigrationAdapter } from './adapters.ts';
 import type { DatabaseName } from './database-files.ts';
 import type { Database } from './types.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, pendingMigrations } from './migrate.ts';
 import { acquirePGlite } from './shared-pglite.ts';
 
 /**
@@ -17,6 +17,7 @@ export async function openEmbedded(name: DatabaseName, dataDir: string): Promise
     // One PGlite is one database session, so the engine's advisory lock cannot keep two
     // migrate() calls of this process apart; the instance's queue does.
     migrate: () => pglite.exclusive(() => applyMigrations(name, pgliteMigrationAdapter(pglite.db))),
+    pendingMigrations: () => pglite.exclusive(() => pendingMigrations(name, pgliteMigrationAdapter(pglite.db))),
     async ping() {
       await pglite.db.query('SELECT 1');
     },

@@ -25,6 +25,37 @@ export async function applyMigrations(
   adapter: SqlMigrationAwareDriverAdapterFactory,
   migrationsDir = databaseFiles(name).migrationsDir,
 ): Promise<string[]> {
+  return withHistory(name, adapter, migrationsDir, async ({ engine, migrationsList }) => {
+    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
+    return appliedMigrationNames;
+  });
+}
+
+/**
+ * The committed migrations the database has not applied yet, oldest first, without applying
+ * anything (for a service that leaves migrating to a job of its own). Refuses, as
+ * {@link applyMigrations} does, when a migration is recorded as failed or was edited.
+ */
+export async function pendingMigrations(
+  name: DatabaseName,
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  migrationsDir = databaseFiles(name).migrationsDir,
+): Promise<string[]> {
+  return withHistory(name, adapter, migrationsDir, async ({ history }) =>
+    history.history && history.history.diagnostic !== 'migrationsDirectoryIsBehind' ? history.history.unappliedMigrationNames : [],
+  );
+}
+
+type Engine = Awaited<ReturnType<typeof createSchemaEngine>>;
+type History = Awaited<ReturnType<Engine['diagnoseMigrationHistory']>>;
+
+/** Starts the schema engine, checks the history (failed or edited migrations refuse), runs `work`, frees the engine. */
+async function withHistory<T>(
+  name: DatabaseName,
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  migrationsDir: string,
+  work: (session: { engine: Engine; migrationsList: Awaited<ReturnType<typeof readMigrationsList>>; history: History }) => Promise<T>,
+): Promise<T> {
   const migrationsList = await readMigrationsList(migrationsDir);
   const engine = await createSchemaEngine({ adapter }).catch((error: unknown) => {
     throw new MigrationError('SCHEMA_ENGINE_ERROR', name, `cannot start the schema engine: ${describeEngineError(error).message}`, {
@@ -51,8 +82,7 @@ export async function applyMigrations(
           'Restore the committed migration.sql and put the change in a new migration (pnpm db:migration:create).',
       );
     }
-    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
-    return appliedMigrationNames;
+    return await work({ engine, migrationsList, history });
   } catch (error) {
     if (error instanceof MigrationError) throw error;
     const { message, migrationName } = describeEngineError(error);

@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { postgresMigrationAdapter } from './adapters.ts';
 import type { DatabaseName } from './database-files.ts';
-import { applyMigrations } from './migrate.ts';
+import { applyMigrations, pendingMigrations } from './migrate.ts';
 import { CharAsTextClient } from './pg-client.ts';
 import { createStatementNames } from './statement-names.ts';
 import type { Database } from './types.ts';
@@ -20,10 +20,12 @@ export interface PoolOptions {
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
   preparedStatements: boolean;
+  /** Where migrations connect: the server itself, when `url` goes through a pooler. */
+  migrationUrl: string;
 }
 
 /** A PostgreSQL server database on one `pg` pool, shared by the Prisma client and `ping()`. */
-export function openPostgres(name: DatabaseName, url: string, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements }: PoolOptions): Database {
+export function openPostgres(name: DatabaseName, url: string, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements, migrationUrl }: PoolOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -40,7 +42,8 @@ export function openPostgres(name: DatabaseName, url: string, { poolSize, acquir
     kind: 'postgres',
     // Given a pool, PrismaPg leaves it open on `$disconnect()`: it is ours to end in close().
     adapter: new PrismaPg(pool, preparedStatements ? { statementNameGenerator: createStatementNames() } : {}),
-    migrate: () => migrateWithLock(name, url),
+    migrate: () => migrateWithLock(name, migrationUrl),
+    pendingMigrations: () => onOwnConnection(migrationUrl, (connection) => pendingMigrations(name, postgresMigrationAdapter(connection, migrationUrl))),
     async ping() {
       await pool.query('SELECT 1');
     },
@@ -59,15 +62,25 @@ export function openPostgres(name: DatabaseName, url: string, { poolSize, acquir
  * every other process's migrations.
  */
 async function migrateWithLock(name: DatabaseName, url: string): Promise<string[]> {
+  return onOwnConnection(url, async (connection) => {
+    try {
+      await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
+      return await applyMigrations(name, postgresMigrationAdapter(connection, url));
+    } finally {
+      // The server drops a session's locks only once it has noticed the disconnect, a moment
+      // after end() resolves; unlocking first makes the next process's wait end now.
+      await connection.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    }
+  });
+}
+
+/** Runs `work` on a one-connection pool of its own, ended afterwards. */
+async function onOwnConnection<T>(url: string, work: (connection: pg.Pool) => Promise<T>): Promise<T> {
   const connection = new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 0, Client: CharAsTextClient });
   connection.on('error', () => {});
   try {
-    await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
-    return await applyMigrations(name, postgresMigrationAdapter(connection, url));
+    return await work(connection);
   } finally {
-    // The server drops a session's locks only once it has noticed the disconnect, a moment
-    // after end() resolves; unlocking first makes the next process's wait end now.
-    await connection.query('SELECT pg_advisory_unlock_all()').catch(() => {});
     await connection.end();
   }
 }

@@ -8,6 +8,12 @@ export interface DatabaseOptions {
   /** PostgreSQL connection URL. When absent, an embedded PGlite database is used. */
   url?: string;
   /**
+   * Where migrations connect, when `url` goes through a pooler in transaction mode (PgBouncer):
+   * the server itself. Prisma Migrate's advisory lock belongs to a session, which such a pooler
+   * does not keep. @default url
+   */
+  migrationUrl?: string;
+  /**
    * Max connections in the pg pool (PostgreSQL only). `migrate()` briefly opens one more.
    * @default 10
    */
@@ -49,6 +55,11 @@ export interface Database {
    * On PostgreSQL, concurrent callers (other processes too) wait for each other.
    */
   migrate(): Promise<string[]>;
+  /**
+   * The committed migrations not applied yet, oldest first; applies nothing. Fails as
+   * `migrate()` does on a failed or edited migration.
+   */
+  pendingMigrations(): Promise<string[]>;
   /** Cheap liveness query (SELECT 1) — used by /ready. Rejects if the database does not answer. */
   ping(): Promise<void>;
   /** How the connection pool is used right now (PostgreSQL); undefined for the embedded database. */

@@ -20,11 +20,13 @@ export function describeDatabaseContract(openFresh: OpenFresh): void {
       await database?.close();
     });
 
-    it('applies its committed migrations, init first, then nothing on the next call', async () => {
+    it('applies its committed migrations, init first, then nothing on the next call; pendingMigrations() lists them until then', async () => {
+      expect(await database.pendingMigrations()).toEqual(committedMigrations(name));
       const applied = await database.migrate();
       expect(applied).toEqual(committedMigrations(name));
       expect(applied[0]).toMatch(/^\d{14}_init$/);
       expect(await database.migrate()).toEqual([]);
+      expect(await database.pendingMigrations()).toEqual([]);
     });
 
     it('answers ping()', async () => {

@@ -49,6 +49,21 @@ if (!adminUrl) {
 
     describeDatabaseContract(async (name) => openDatabase({ name, url: await freshDatabaseUrl(), poolSize: 2 }));
 
+    it('migrates over migrationUrl (the server itself), never through the pool of url (a pooler)', async () => {
+      const direct = await freshDatabaseUrl();
+      // Nothing listens on port 1: any migration statement sent through `url` would fail.
+      const unreachable = Object.assign(new URL(direct), { port: '1' }).href;
+      const database = await openDatabase({ name: 'users', url: unreachable, migrationUrl: direct, poolSize: 1, acquireTimeoutMs: 500 });
+      try {
+        expect(await database.pendingMigrations()).toEqual(committedMigrations('users'));
+        expect(await database.migrate()).toEqual(committedMigrations('users'));
+        expect(await database.pendingMigrations()).toEqual([]);
+        await expect(database.ping()).rejects.toThrow();
+      } finally {
+        await database.close();
+      }
+    });
+
     it('lets only one of two concurrent migrate() calls apply (advisory lock)', async () => {
       const url = await freshDatabaseUrl();
       const first = await openDatabase({ name: 'reviews', url, poolSize: 1 });

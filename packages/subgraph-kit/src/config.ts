@@ -36,6 +36,13 @@ export interface SubgraphConfig extends RuntimeSettings {
   database: {
     /** PostgreSQL URL; unset means the embedded PGlite database in `dataDir`. */
     url: string | undefined;
+    /** Where migrations connect when `url` goes through a pooler: the server itself (default: `url`). */
+    migrationUrl: string | undefined;
+    /**
+     * `apply`: apply pending migrations at start-up (concurrent replicas wait for each other).
+     * `verify`: refuse to start while any is pending — a migration job applies them first.
+     */
+    migrations: 'apply' | 'verify';
     poolSize: number;
     /** Longest wait for a pooled connection. */
     acquireTimeoutMs: number;
@@ -75,6 +82,7 @@ const sharedSchema = z
     DATABASE_ACQUIRE_TIMEOUT_MS: env.int(2_000, { min: 1, max: 600_000 }),
     DATABASE_STATEMENT_TIMEOUT_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
     DATABASE_PREPARED_STATEMENTS: env.bool(true),
+    DATABASE_MIGRATIONS: env.choice(['apply', 'verify'], 'apply'),
     DATALOADER_BATCHING: env.bool(true),
     DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
     SEED_ON_EMPTY: env.optionalBool(),
@@ -93,6 +101,7 @@ const ownSchema = (name: string, defaultPort: number) =>
     // users 4001 → 9401, products 4002 → 9402, reviews 4003 → 9403 (the gateway's is 9400); any free port when the API's is.
     METRICS_PORT: env.port(defaultPort && defaultPort + 5_400),
     DATABASE_URL: env.optionalUrl(['postgres:', 'postgresql:']),
+    DATABASE_MIGRATION_URL: env.optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: env.int(10, { min: 1, max: 1000 }),
     DATA_DIR: env.string(`.data/${name}`),
   });
@@ -128,6 +137,8 @@ export function loadSubgraphConfig(
     metricsPort: own.METRICS_PORT,
     database: {
       url: own.DATABASE_URL,
+      migrationUrl: own.DATABASE_MIGRATION_URL,
+      migrations: shared.DATABASE_MIGRATIONS,
       poolSize: own.DATABASE_POOL_SIZE,
       acquireTimeoutMs: shared.DATABASE_ACQUIRE_TIMEOUT_MS,
       statementTimeoutMs: shared.DATABASE_STATEMENT_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import { PrismaInstrumentation } from '@prisma/instrumentation';
 import { openDatabase, type Database } from '@tessera/prisma';
 import {
   allReady,
+  ConfigError,
   createHttpServer,
   createLogger,
   createMetricsRegistry,
@@ -47,7 +48,7 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
   // Prisma's own spans (each query, each connection), under the active resolver's span.
   if (tracing.enabled) new PrismaInstrumentation();
   const registry = createMetricsRegistry(definition.name);
-  const database = await openDatabase({ name: definition.name, ...config.database });
+  const database = await openSubgraphDatabase(definition, config);
   observeDatabase(database, registry);
   const client = await prepareDatabase(definition, database, config, logger).catch(async (error: unknown) => {
     await database.close();
@@ -84,24 +85,64 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
   return { port, metricsPort: metrics.port, logger, close };
 }
 
-/** A subgraph process's `main`: starts it, and drains and closes it on SIGTERM/SIGINT. */
+/**
+ * A subgraph process's `main`. With no command it serves, and drains and closes on
+ * SIGTERM/SIGINT; `migrate` applies the database's pending migrations and exits (the
+ * migration job of a deployment whose replicas run with `DATABASE_MIGRATIONS=verify`).
+ */
 export async function runSubgraph<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
   config: SubgraphConfig,
+  args: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
+  if (args.length === 1 && args[0] === 'migrate') return migrateSubgraph(definition, config);
+  if (args.length > 0) throw new ConfigError([`unknown command ${JSON.stringify(args.join(' '))}: run with no argument to serve, or with "migrate"`]);
   const running = await startSubgraph(definition, config);
   onShutdownSignal(running.logger, running.close);
 }
 
-/** Migrates the database, builds the Prisma client on it, and seeds an empty database when enabled. */
+/** Applies the subgraph database's pending migrations (waiting for any other migrator), then closes it. */
+export async function migrateSubgraph<Client extends ClosableClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  config: SubgraphConfig,
+): Promise<void> {
+  const logger = createLogger({ service: definition.name, level: config.logLevel, pretty: config.prettyLogs });
+  const database = await openSubgraphDatabase(definition, config);
+  try {
+    const applied = await database.migrate();
+    logger.info({ database: database.kind, applied }, applied.length ? 'applied migrations' : 'database schema up to date');
+  } finally {
+    await database.close();
+  }
+}
+
+function openSubgraphDatabase<Client extends ClosableClient, Context extends BaseContext>(definition: SubgraphDefinition<Client, Context>, config: SubgraphConfig) {
+  const { migrations: _mode, ...options } = config.database;
+  return openDatabase({ name: definition.name, ...options });
+}
+
+/**
+ * Applies pending migrations (`DATABASE_MIGRATIONS=apply`) or refuses to start while any is
+ * pending (`verify`), builds the Prisma client, and seeds an empty database when enabled.
+ */
 async function prepareDatabase<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
   database: Database,
   config: SubgraphConfig,
   logger: Logger,
 ): Promise<Client> {
-  const applied = await database.migrate();
-  logger.info({ database: database.kind, applied }, applied.length ? 'applied migrations' : 'database schema up to date');
+  if (config.database.migrations === 'apply') {
+    const applied = await database.migrate();
+    logger.info({ database: database.kind, applied }, applied.length ? 'applied migrations' : 'database schema up to date');
+  } else {
+    const pending = await database.pendingMigrations();
+    if (pending.length > 0) {
+      throw new ConfigError([
+        `DATABASE_MIGRATIONS=verify: ${pending.length} migration(s) of the ${definition.name} database not applied yet (${pending.join(', ')}); ` +
+          'run the migration job (`node <subgraph>/dist/main.js migrate`) first, or set DATABASE_MIGRATIONS=apply',
+      ]);
+    }
+  }
   const client = definition.createClient(database.adapter);
   if (config.seed.onEmpty && (await definition.isEmpty(client))) {
     const started = Date.now();

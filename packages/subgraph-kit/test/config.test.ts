@@ -22,7 +22,7 @@ describe('loadSubgraphConfig', () => {
       shutdownDelayMs: 0,
       trustProxy: false,
       otlpEndpoint: undefined,
-      database: { url: undefined, poolSize: 10, acquireTimeoutMs: 2_000, statementTimeoutMs: 5_000, preparedStatements: true, dataDir: '.data/users' },
+      database: { url: undefined, migrationUrl: undefined, migrations: 'apply', poolSize: 10, acquireTimeoutMs: 2_000, statementTimeoutMs: 5_000, preparedStatements: true, dataDir: '.data/users' },
       subgraphUrls: {},
       maxPageSize: 100,
       limits: { maxDepth: 20, maxEntities: 1_000 },
