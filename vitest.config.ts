@@ -34,7 +34,7 @@ export default defineConfig({
           name: 'e2e',
           sequence: { groupOrder: 1 },
           // Cross-service tests, and the test harness's own (they stop and start the shared Redis).
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'deploy/test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
