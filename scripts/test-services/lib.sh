@@ -45,7 +45,8 @@ ts_pg_bindir() {
 
 ts_redis_server() { command -v redis-server || true; }
 
-# Installs the Debian packages for whichever of "postgres" / "redis" ($@) is missing.
+# Installs the Debian packages for whichever of "postgres", "redis", "haproxy", "pgbouncer",
+# "kubectl" ($@) is missing.
 # Nothing at all (not even apt-get update) when the binaries are already there.
 ts_ensure_installed() {
   local packages=() wanted
@@ -53,6 +54,11 @@ ts_ensure_installed() {
     case $wanted in
       postgres) [[ -n $(ts_pg_bindir) ]] || packages+=(postgresql) ;;
       redis) [[ -n $(ts_redis_server) ]] || packages+=(redis-server) ;;
+      # Started by the scale-out tests themselves (deploy/src/scale-out.ts); kubectl renders
+      # the Kubernetes manifests for their offline validation.
+      haproxy) command -v haproxy >/dev/null || packages+=(haproxy) ;;
+      pgbouncer) command -v pgbouncer >/dev/null || packages+=(pgbouncer) ;;
+      kubectl) command -v kubectl >/dev/null || packages+=(kubernetes-client) ;;
     esac
   done
   ((${#packages[@]})) || return 0
@@ -196,7 +202,7 @@ ts_services_up() {
   local dir wanted=()
   [[ -n ${TEST_POSTGRES_URL:-} ]] || wanted+=(postgres)
   [[ -n ${TEST_REDIS_URL:-} ]] || wanted+=(redis)
-  ts_ensure_installed "${wanted[@]}"
+  ts_ensure_installed "${wanted[@]}" haproxy pgbouncer kubectl
   dir=$(mktemp -d /tmp/tessera-test-services.XXXXXX)
   chmod 755 "$dir" # the postgres user must reach its data directory inside
   echo "TEST_SERVICES_DIR=$dir" >"$dir/env"
