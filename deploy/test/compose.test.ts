@@ -71,7 +71,9 @@ describe('compose.yaml', () => {
   it.each(SUBGRAPHS)('$name: its environment is one its configuration accepts — through PgBouncer, migrations direct, verifying them at start', ({ name, port }) => {
     const config = loadSubgraphConfig({ name, defaultPort: port }, { ...imageEnv(name), ...environmentOf(name) });
     expect(new URL(config.database.url!).host).toBe('pgbouncer:6432');
-    expect(new URL(config.database.migrationUrl!).host).toBe('postgres:5432');
+    // The history, read as the services' role; only the migration job is the owner.
+    expect(new URL(config.database.migrationUrl!)).toMatchObject({ host: 'postgres:5432', username: 'tessera_app' });
+    expect(new URL(config.database.url!).username).toBe('tessera_app');
     expect(config.database).toMatchObject({ migrations: 'verify', preparedStatements: false, statementTimeoutMs: 0 });
     expect(config.port).toBe(port);
     expect(config.host).toBe('0.0.0.0');
@@ -83,7 +85,7 @@ describe('compose.yaml', () => {
     expect(job.image).toBe(compose.services[name]!.image);
     expect(compose.services[name]!.depends_on?.[`${name}-migrate`]).toEqual({ condition: 'service_completed_successfully' });
     const config = loadSubgraphConfig({ name, defaultPort: 0 }, { ...imageEnv(name), ...environmentOf(`${name}-migrate`) });
-    expect(new URL(config.database.migrationUrl!).host).toBe('postgres:5432');
+    expect(new URL(config.database.migrationUrl!)).toMatchObject({ host: 'postgres:5432', username: 'tessera' });
   });
 
   it("gateway: its environment is one its configuration accepts, routed to the subgraphs' services, with Redis", () => {

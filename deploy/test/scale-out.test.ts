@@ -57,13 +57,15 @@ function replicaEnv(tier: Tier, replica: Replica): Record<string, string> {
   const name = tier.toUpperCase();
   const database = new URL(dbs.byName[tier].url);
   const pooled = `postgres://${appRole}@127.0.0.1:${ports.pgbouncer.front}${database.pathname}`;
+  const direct = `postgres://${appRole}@${database.host}${database.pathname}`;
   return {
     ...common,
     [`${name}_PORT`]: String(ports[tier][replica]),
     [`${name}_METRICS_PORT`]: '0',
-    // The services' role through PgBouncer; migrations as the owner, straight to PostgreSQL.
+    // The services' role through PgBouncer. Migrations straight to PostgreSQL: replica a applies
+    // them as the owner, replica b reads their history as the services' role (as on Kubernetes).
     [`${name}_DATABASE_URL`]: pooled,
-    [`${name}_DATABASE_MIGRATION_URL`]: dbs.byName[tier].url,
+    [`${name}_DATABASE_MIGRATION_URL`]: replica === 'a' ? dbs.byName[tier].url : direct,
     DATABASE_PREPARED_STATEMENTS: 'false',
     DATABASE_STATEMENT_TIMEOUT_MS: '0',
     // Replica a applies migrations and seeds; replica b only verifies them.
