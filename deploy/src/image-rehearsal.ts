@@ -192,11 +192,14 @@ async function run(command: string, image: RehearsedImage, ctx: StageContext): P
 
 /**
  * What a build on this machine passes into a stage besides the Dockerfile's ENV, as `docker
- * build` passes its proxy settings: the proxy and the certificates to trust, and HOME (so
- * pnpm finds its store instead of fetching every package again).
+ * build` passes its proxy settings: the proxy and the certificates to trust — the machine's
+ * own store too (`NODE_USE_SYSTEM_CA`: the project's Node, unlike Debian's, trusts only its
+ * bundled roots, so behind a TLS-inspecting proxy npm would retry and fail) — and HOME (so pnpm
+ * finds its store instead of fetching every package again).
  */
 function hostNetworkEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && /^(HOME|TMPDIR|LANG|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO|ALL)_PROXY)$/i.test(entry[0])));
+  const passed = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && /^(HOME|TMPDIR|LANG|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO|ALL)_PROXY)$/i.test(entry[0]));
+  return { NODE_USE_SYSTEM_CA: '1', ...Object.fromEntries(passed) };
 }
 
 /** COPY from the build context (through .dockerignore) or, with --from, from another stage. */
