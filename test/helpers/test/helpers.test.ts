@@ -30,6 +30,14 @@ describe('getFreePort', () => {
     server.close();
     expect(port).toBeGreaterThan(0);
   });
+
+  it('picks below the ephemeral range (where outgoing connections take theirs), never the same port twice, never a test server\'s', async () => {
+    const ports = await Promise.all(Array.from({ length: 200 }, () => getFreePort()));
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const port of ports) expect(port >= 20_000 && port < 32_000, String(port)).toBe(true);
+    const servers = [process.env.TEST_POSTGRES_URL, process.env.TEST_REDIS_URL].filter(Boolean).map((url) => Number(new URL(url!).port));
+    expect(ports.filter((port) => servers.includes(port))).toEqual([]);
+  });
 });
 
 describe('requireEnv', () => {
