@@ -5,16 +5,15 @@
  * adds nothing that is already there.
  */
 import type { BaseContext } from '@apollo/server';
-import { openDatabase } from '@tessera/prisma';
 import { productsSubgraph, loadConfig as productsConfig } from '@tessera/products';
 import { reviewsSubgraph, loadConfig as reviewsConfig } from '@tessera/reviews';
 import { createLogger, runMain } from '@tessera/service-kit';
-import type { ClosableClient, SubgraphConfig, SubgraphDefinition } from '@tessera/subgraph-kit';
+import { openSubgraphDatabase, type ClosableClient, type SubgraphConfig, type SubgraphDefinition } from '@tessera/subgraph-kit';
 import { usersSubgraph, loadConfig as usersConfig } from '@tessera/users';
 
 async function seedOne<C extends ClosableClient, X extends BaseContext>(definition: SubgraphDefinition<C, X>, config: SubgraphConfig) {
   const logger = createLogger({ service: `seed:${definition.name}`, level: config.logLevel, pretty: config.prettyLogs });
-  const database = await openDatabase({ name: definition.name, ...config.database });
+  const database = await openSubgraphDatabase(definition, config);
   try {
     await database.migrate();
     const client = definition.createClient(database.adapter);

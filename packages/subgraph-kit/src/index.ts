@@ -7,7 +7,7 @@ export { loadSubgraphConfig, SUBGRAPH_VARIABLES, type SubgraphConfig } from './c
 export { readTypeDefs, type SubgraphDefinition, type SubgraphResolvers, type ClosableClient } from './definition.js';
 export { createSubgraphApollo, type SubgraphApolloOptions } from './apollo.js';
 export { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
-export { startSubgraph, runSubgraph, type RunningSubgraph } from './start.js';
+export { openSubgraphDatabase, startSubgraph, runSubgraph, type RunningSubgraph } from './start.js';
 export { createGatewayGuard, identityOf } from './gateway-signature.js';
 export { createEntityLookup, type EntityLookup, type EntityLookupOptions } from './entity-lookup.js';
 export {

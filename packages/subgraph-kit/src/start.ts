@@ -109,16 +109,22 @@ export async function migrateSubgraph<Client extends ClosableClient, Context ext
   const logger = createLogger({ service: definition.name, level: config.logLevel, pretty: config.prettyLogs });
   const database = await openSubgraphDatabase(definition, config);
   try {
-    const applied = await database.migrate();
-    logger.info({ database: database.kind, applied }, applied.length ? 'applied migrations' : 'database schema up to date');
+    await migrate(database, logger);
   } finally {
     await database.close();
   }
 }
 
-function openSubgraphDatabase<Client extends ClosableClient, Context extends BaseContext>(definition: SubgraphDefinition<Client, Context>, config: SubgraphConfig) {
+/** The subgraph's database as its configuration describes it (nothing migrated yet). */
+export function openSubgraphDatabase<Client extends ClosableClient, Context extends BaseContext>(definition: SubgraphDefinition<Client, Context>, config: SubgraphConfig): Promise<Database> {
   const { migrations: _mode, ...options } = config.database;
   return openDatabase({ name: definition.name, ...options });
+}
+
+/** Applies pending migrations and says what it did. */
+async function migrate(database: Database, logger: Logger): Promise<void> {
+  const applied = await database.migrate();
+  logger.info({ database: database.kind, applied }, applied.length ? 'applied migrations' : 'database schema up to date');
 }
 
 /**
@@ -132,8 +138,7 @@ async function prepareDatabase<Client extends ClosableClient, Context extends Ba
   logger: Logger,
 ): Promise<Client> {
   if (config.database.migrations === 'apply') {
-    const applied = await database.migrate();
-    logger.info({ database: database.kind, applied }, applied.length ? 'applied migrations' : 'database schema up to date');
+    await migrate(database, logger);
   } else {
     const pending = await database.pendingMigrations();
     if (pending.length > 0) {
