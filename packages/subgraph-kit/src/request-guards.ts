@@ -20,7 +20,7 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
   // What depends on the document alone is worked out once per document (Apollo Server keeps
   // parsed documents, so the planner's repeated fetches are the same object).
   const shapeOf = createShapeMemo();
-  const literalNuls = new WeakMap<DocumentNode, { path: string | undefined }>();
+  const literalNulPath = memoizeBy<DocumentNode, { path: string | undefined }>((document) => ({ path: walkArguments(document, {}) }));
   const entityArguments = memoizeBy<DocumentNode, ValueNode[]>(entitiesArgumentsOf);
   const entityTypes = memoizeBy<GraphQLSchema, ReadonlySet<string>>(entityTypesOf);
   return {
@@ -38,7 +38,7 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
               entities: { measured: representations.length, max: limits.maxEntities },
             });
           }
-          const field = argumentWithNul(document, variables, literalNuls);
+          const field = argumentWithNul(document, variables, literalNulPath);
           if (field !== undefined) throw badUserInput('Text may not contain the character U+0000.', field, { http: { status: 400 } });
           const representation = invalidRepresentation(representations, entityTypes(schema));
           if (representation !== undefined) {
@@ -112,13 +112,8 @@ function invalidRepresentation(representations: unknown[], entityTypes: Readonly
  * lacks it hold none; then the answer depends on the document's literals alone, and is
  * remembered per document.
  */
-function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>, literalNuls: WeakMap<DocumentNode, { path: string | undefined }>): string | undefined {
-  if (!jsonMayHoldNul(variables)) {
-    let known = literalNuls.get(document);
-    if (!known) literalNuls.set(document, (known = { path: walkArguments(document, {}) }));
-    return known.path;
-  }
-  return walkArguments(document, variables);
+function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>, literalNulPath: (document: DocumentNode) => { path: string | undefined }): string | undefined {
+  return jsonMayHoldNul(variables) ? walkArguments(document, variables) : literalNulPath(document).path;
 }
 
 /** False when the value's JSON has no `\u0000`; true when it has, or is too deep to write (then walk it). */
