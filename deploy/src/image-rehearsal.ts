@@ -37,7 +37,8 @@ export interface RehearsedImage extends ImageConfig {
 // CommonJS whose typings claim an ES default export: take module.exports as it is.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
 
-interface Stage {
+/** One stage of a Dockerfile: its name, what it starts from, its instructions. */
+export interface Stage {
   name: string;
   base: string;
   instructions: Instruction[];
@@ -129,9 +130,7 @@ async function apply(instruction: Instruction, image: RehearsedImage, ctx: Stage
       await mkdir(join(image.root, image.workdir), { recursive: true });
       return;
     case 'ENV':
-      for (const property of (instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }).getProperties()) {
-        image.env[property.getName()] = property.getValue() ?? '';
-      }
+      Object.assign(image.env, envOf(instruction));
       return;
     case 'RUN':
       return run(instruction.getArgumentsContent()!.replace(/\\\n/g, ' '), image, ctx);
@@ -158,6 +157,19 @@ async function apply(instruction: Instruction, image: RehearsedImage, ctx: Stage
     default:
       throw new Error(`${keyword} is not rehearsed: extend deploy/src/image-rehearsal.ts`);
   }
+}
+
+/** The variables an ENV instruction sets. */
+function envOf(instruction: Instruction): Record<string, string> {
+  const properties = (instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }).getProperties();
+  return Object.fromEntries(properties.map((property) => [property.getName(), property.getValue() ?? '']));
+}
+
+/** The ENV a target's image carries, without building it: the ENV instructions of the target and the stages it starts from. */
+export function imageEnv(stages: Stage[], target: string): Record<string, string> {
+  const chain: Stage[] = [];
+  for (let stage = stages.find((s) => s.name === target); stage; stage = stages.find((s) => s.name === stage!.base)) chain.unshift(stage);
+  return Object.assign({}, ...chain.flatMap((stage) => stage.instructions.filter((i) => i.getKeyword() === 'ENV').map(envOf))) as Record<string, string>;
 }
 
 function execForm(instruction: Instruction): string[] {

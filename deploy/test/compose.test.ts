@@ -14,7 +14,7 @@ import { createTestDatabase, requireEnv, type TestDatabase } from '@tessera/test
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { readStages } from '../src/image-rehearsal.js';
+import { imageEnv as stageEnv, readStages } from '../src/image-rehearsal.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const SUBGRAPHS = [
@@ -34,25 +34,14 @@ interface ComposeService {
 }
 const compose = parse(readFileSync(join(root, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const stages = readStages(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+/** The image's own ENV (the Dockerfile target's stages), under compose's environment. */
+const imageEnv = (target: string) => stageEnv(stages, target);
 
 /** A service's environment as compose would pass it, `${NAME…}` filled with a stand-in value of the right form. */
 function environmentOf(service: string): Record<string, string> {
   const env = compose.services[service]?.environment ?? {};
   const standIns: Record<string, string> = { SUBGRAPH_SIGNING_KEYS: `k1:${'s'.repeat(40)}`, JWT_SECRET: 'j'.repeat(40), SEED_ON_EMPTY: 'true', PERSISTED_QUERIES_MODE: 'off' };
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value).replace(/\$\{(\w+)[^}]*\}/g, (_, variable: string) => standIns[variable] ?? `stand-in-${variable.toLowerCase()}`)]));
-}
-
-/** The image's own ENV (the Dockerfile target's stages), under compose's environment. */
-function imageEnv(target: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  const chain = [];
-  for (let stage = stages.find((s) => s.name === target); stage; stage = stages.find((s) => s.name === stage!.base)) chain.unshift(stage);
-  for (const stage of chain) {
-    for (const instruction of stage.instructions.filter((i) => i.getKeyword() === 'ENV')) {
-      for (const property of (instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }).getProperties()) env[property.getName()] = property.getValue() ?? '';
-    }
-  }
-  return env;
 }
 
 describe('compose.yaml', () => {
