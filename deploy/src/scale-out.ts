@@ -5,14 +5,12 @@
  * written here into a throwaway directory; the services are started and stopped one replica
  * at a time, so tests can kill, restart and roll them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
-import { waitForReady, waitUntil } from '@tessera/test-helpers';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
+import { join } from 'node:path';
+import { spawnServiceProcess, waitForReady, waitUntil, type ServiceName } from '@tessera/test-helpers';
 
 /** A process this module started. */
 export interface Started {
@@ -99,7 +97,7 @@ export async function startPgBouncer({ dir, port, server, users, poolSize = 20 }
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     await chmod(dir, 0o755);
-    await chown(dir, ...(await postgresIds()));
+    await chown(dir, ...postgresIds());
   }
   const command = asRoot ? ['runuser', '-u', 'postgres', '--', 'pgbouncer', join(dir, 'pgbouncer.ini')] : ['pgbouncer', join(dir, 'pgbouncer.ini')];
   const started = track(spawn(command[0]!, command.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -107,16 +105,9 @@ export async function startPgBouncer({ dir, port, server, users, poolSize = 20 }
   return started;
 }
 
-async function postgresIds(): Promise<[number, number]> {
-  const child = spawn('id', ['-u', 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let uid = '';
-  child.stdout.on('data', (chunk) => (uid += String(chunk)));
-  await once(child, 'exit');
-  const group = spawn('id', ['-g', 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let gid = '';
-  group.stdout.on('data', (chunk) => (gid += String(chunk)));
-  await once(group, 'exit');
-  return [Number(uid), Number(gid)];
+function postgresIds(): [number, number] {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+  return [id('-u'), id('-g')];
 }
 
 /** One HAProxy frontend: a port and the replicas behind it. */
@@ -199,17 +190,9 @@ async function serverStates(socket: string): Promise<Record<string, ServerState>
   );
 }
 
-/** A Tessera service's entry point, run as the other e2e tests run it (`node --import tsx`). */
-const ENTRIES = {
-  gateway: 'gateway/src/main.ts',
-  users: 'subgraphs/users/src/main.ts',
-  products: 'subgraphs/products/src/main.ts',
-  reviews: 'subgraphs/reviews/src/main.ts',
-} as const;
-
-/** Starts one replica of a service with `env` on top of this process's environment; with `ready`, waits for `/ready` on `port`. */
-export async function startReplica(service: keyof typeof ENTRIES, env: Record<string, string>, port: number, { ready = true } = {}): Promise<Started> {
-  const started = track(spawn(resolve(repoRoot, 'node_modules/.bin/node'), ['--import', 'tsx', ENTRIES[service]], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+/** Starts one replica of a service (as the e2e tests run it) with `env` on top of this process's environment; with `ready`, waits for `/ready` on `port`. */
+export async function startReplica(service: ServiceName, env: Record<string, string>, port: number, { ready = true } = {}): Promise<Started> {
+  const started = track(spawnServiceProcess(service, env));
   if (ready) {
     try {
       await waitForReady(`http://127.0.0.1:${port}/ready`, started.child, 120_000, started.logs);

@@ -13,6 +13,7 @@ export {
 } from './redis-control.js';
 export {
   startPlatform,
+  spawnServiceProcess,
   SERVICES,
   GRAPHQL_RESPONSE_ACCEPT,
   type Platform,

@@ -20,6 +20,14 @@ const entry: Record<ServiceName, string> = {
   gateway: 'gateway/src/main.ts',
 };
 
+/**
+ * Starts one service process as the e2e tests run it (`node --import tsx <entry>`, from the
+ * repository root), with `env` on top of this process's environment; its output piped.
+ */
+export function spawnServiceProcess(service: ServiceName, env: Record<string, string>): ChildProcess {
+  return spawn(node, ['--import', 'tsx', entry[service]], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {
   /** Variables for every service (database URLs, data dirs, seed sizes, …). */
@@ -118,12 +126,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
   const logs = (service: ServiceName) => output.get(service)!.join('');
 
   const extraGateways = new Set<ChildProcess>();
-  const spawnService = (service: ServiceName, env: Record<string, string>) =>
-    spawn(node, ['--import', 'tsx', entry[service]], {
-      cwd: repoRoot,
-      env: { ...process.env, ...serviceEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const spawnService = (service: ServiceName, env: Record<string, string>) => spawnServiceProcess(service, { ...serviceEnv, ...env });
 
   const launch = async (service: ServiceName) => {
     const child = spawnService(service, {});
