@@ -5,11 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getFreePort, TEST_AUTH_ENV, testToken, waitUntil } from '@tessera/test-helpers';
+import { commandLine, getFreePort, processTree, TEST_AUTH_ENV, testToken, waitUntil } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -72,35 +71,9 @@ afterAll(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
 
-/** Command lines of `pid` and every process descended from it. */
-function processTree(pid: number): string[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the parenthesised command: state, ppid, …
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const tree = new Set([pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [child, parent] of parents) if (tree.has(parent) && !tree.has(child)) grew = Boolean(tree.add(child));
-  }
-  return [...tree].flatMap((member) => {
-    try {
-      return [readFileSync(`/proc/${member}/cmdline`, 'utf8').split('\0').join(' ').trim()];
-    } catch {
-      return [];
-    }
-  });
-}
-
 describe('pnpm start', () => {
   it('runs the four compiled services with plain Node, source maps on, and no TypeScript loader anywhere', () => {
-    const processes = processTree(start.pid!);
+    const processes = processTree(start.pid!).flatMap((pid) => commandLine(pid) ?? []);
     expect(processes.filter((cmd) => /tsx|\.ts\b/.test(cmd))).toEqual([]);
     const services = processes.filter((cmd) => /^(\S*\/)?node (--\S+ )*\S+\/dist\/main\.js$/.test(cmd)).sort();
     expect(services).toHaveLength(4);

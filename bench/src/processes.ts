@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { waitUntil } from '@tessera/test-helpers';
+import { readFileSync } from 'node:fs';
+import { processTree, waitUntil } from '@tessera/test-helpers';
 
 /** A process under measurement: its pid (and, read at each sample, its children's). */
 export interface Measured {
@@ -57,29 +57,16 @@ export async function pin(pid: number, core: number | string): Promise<void> {
 const TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4_096;
 
-function stat(pid: number): { ppid: number; ticks: number } | undefined {
+/** User plus system CPU ticks a process has used, or undefined once it is gone. */
+function cpuTicks(pid: number): number | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return Number(fields[11]) + Number(fields[12]);
   } catch {
     return undefined;
   }
-}
-
-/** `pid` and every process below it (Hive Gateway's `--fork` workers, say). */
-export function processTree(pid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    const child = Number(entry);
-    if (!Number.isInteger(child)) continue;
-    const ppid = stat(child)?.ppid;
-    if (ppid !== undefined) parents.set(ppid, [...(parents.get(ppid) ?? []), child]);
-  }
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i]!) ?? []));
-  return tree;
 }
 
 function rssBytes(pid: number): number {
@@ -107,7 +94,7 @@ class TreeTicks {
   private readonly last = new Map<number, number>();
   constructor(private readonly root: number) {
     for (const pid of processTree(root)) {
-      const ticks = stat(pid)?.ticks ?? 0;
+      const ticks = cpuTicks(pid) ?? 0;
       this.start.set(pid, ticks);
       this.last.set(pid, ticks);
     }
@@ -115,7 +102,7 @@ class TreeTicks {
   sample(): number[] {
     const tree = processTree(this.root);
     for (const pid of tree) {
-      const ticks = stat(pid)?.ticks;
+      const ticks = cpuTicks(pid);
       if (ticks !== undefined) this.last.set(pid, ticks);
     }
     return tree;

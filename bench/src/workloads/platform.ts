@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSubgraphDatabases, requireEnv, startPlatform, SUBGRAPH_NAMES } from '@tessera/test-helpers';
+import { createSubgraphDatabases, processTree, requireEnv, startPlatform, SUBGRAPH_NAMES } from '@tessera/test-helpers';
 import { captureAnswers, runLoad, type LoadFigures } from '../load.js';
-import { measureUsage, pin, processTree, type Measured } from '../processes.js';
+import { measureUsage, pin, type Measured } from '../processes.js';
 import type { BenchSettings } from '../settings.js';
 import { discoverCatalog, storefrontMix } from './storefront-queries.js';
 

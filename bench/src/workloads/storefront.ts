@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSubgraphDatabases, requireEnv, startPlatform, SUBGRAPH_NAMES, TEST_AUTH, type Platform } from '@tessera/test-helpers';
+import { createSubgraphDatabases, processTree, requireEnv, startPlatform, SUBGRAPH_NAMES, TEST_AUTH, type Platform } from '@tessera/test-helpers';
 import { compareGateways, type GatewayFigures, type WorkloadOptions } from '../compare.js';
 import { repoRoot, type GatewayKind, type RunningGateway } from '../gateways.js';
-import { pin, processTree, type Measured } from '../processes.js';
+import { pin, type Measured } from '../processes.js';
 import type { BenchSettings } from '../settings.js';
 import { discoverCatalog, STOREFRONT_DEEP, storefrontMix } from './storefront-queries.js';
 

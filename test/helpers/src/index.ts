@@ -1,5 +1,6 @@
 export { requireEnv } from './require-env.js';
 export { getFreePort } from './free-port.js';
+export { commandLine, processTree } from './process-tree.js';
 export { waitForReady } from './platform.js';
 export { waitUntil, type WaitUntilOptions } from './wait-until.js';
 export { createTestDatabase, sqlRows, type TestDatabase } from './test-database.js';
