@@ -67,11 +67,14 @@ describe('deleteReview', () => {
 
 describe('Product and User extensions', () => {
   const product = randomUUID();
+  // An author and a product of their own: no other test's review (dated now, whatever today
+  // is) can fall among these, so the order below holds on any date.
+  const reader = randomUUID();
   beforeAll(async () => {
     // Ids in creation order, as UUIDv7 gives them: later reviews have larger ids.
     for (const [i, rating] of [5, 4, 3, 5].entries()) {
       const id = seededId('review', 1_000_000 + i, 7);
-      await subgraph.client.review.create({ data: { id, productId: product, authorId, rating, body: `r${rating}` } });
+      await subgraph.client.review.create({ data: { id, productId: product, authorId: reader, rating, body: `r${rating}` } });
     }
   });
 
@@ -92,10 +95,10 @@ describe('Product and User extensions', () => {
   it("adds a user's reviews, newest first", async () => {
     const { data } = await subgraph.execute(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { reviews(first: 100) { edges { node { body } } } } } }`,
-      { r: [{ __typename: 'User', id: authorId }] },
+      { r: [{ __typename: 'User', id: reader }] },
     );
     const bodies = data._entities[0].reviews.edges.map((e: { node: { body: string } }) => e.node.body);
-    expect(bodies.slice(0, 4)).toEqual(['r5', 'r3', 'r4', 'r5']);
+    expect(bodies).toEqual(['r5', 'r3', 'r4', 'r5']);
   });
 
   it('continues after a cursor whose review was deleted meanwhile', async () => {
