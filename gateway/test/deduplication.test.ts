@@ -223,6 +223,34 @@ describe('deduplicateExecution', () => {
     expect(await registry.getSingleMetricAsString('graphql_operations_deduplicated_total')).toContain('graphql_operations_deduplicated_total 1');
   });
 
+  it('never shares between callers whose scopes a joined key would confuse', async () => {
+    const held = heldGateway();
+    const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });
+    const results = [executor!(request('q1', { sub: 'a', scopes: ['users:read-email', 'x'] })), executor!(request('q1', { sub: 'a', scopes: ['users:read-email x'] }))];
+    await settle();
+    expect(held.executed).toHaveLength(2);
+    held.release();
+    await Promise.all(results);
+  });
+
+  it('for generated callers in flight at once, executes once per distinct caller (subject and set of scopes)', async () => {
+    const text = fc.oneof(fc.constantFrom('a', 'b', 'a b', ' ', '|', 'users:read-email', 'users:read-email x', 'x'), fc.string({ maxLength: 4 }));
+    const caller = fc.record({ sub: fc.option(text, { nil: undefined }), scopes: fc.array(text, { maxLength: 3 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(caller, { minLength: 1, maxLength: 12 }), async (callers) => {
+        const held = heldGateway();
+        const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });
+        const results = callers.map((c) => executor!(request('q1', c)));
+        await settle();
+        const distinct = new Set(callers.map((c) => JSON.stringify([c.sub ?? null, [...new Set(c.scopes)].sort()])));
+        expect(held.executed).toHaveLength(distinct.size);
+        held.release();
+        await Promise.all(results);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('runs unshared a query whose variables are too deep to write as JSON (unused ones a client sent)', async () => {
     const held = heldGateway();
     const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });

@@ -1,5 +1,5 @@
 import type { ApolloGateway } from '@apollo/gateway';
-import type { Identity } from '@tessera/service-kit';
+import { ANONYMOUS, callerPart, composeKey, type Identity } from '@tessera/service-kit';
 import { Counter, type Registry } from 'prom-client';
 import { createInflightShare } from '../inflight.js';
 
@@ -17,16 +17,13 @@ export type ExecutingGateway = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdat
  */
 function keyOf(request: ExecutionRequest): string | undefined {
   if (request.operation.operation !== 'query') return undefined;
-  const identity = (request.context as { identity?: Identity }).identity;
-  const caller = identity ? `${identity.sub ?? ''}|${[...identity.scopes].sort().join(' ')}` : '';
-  let variables: string;
+  const identity = (request.context as { identity?: Identity }).identity ?? ANONYMOUS;
   try {
-    variables = JSON.stringify(request.request.variables ?? {});
+    return composeKey([request.queryHash, request.operationName ?? null, request.request.variables ?? {}, callerPart(identity)]);
   } catch {
-    // Variables nested too deeply for JSON.stringify (a client may send unused ones): run unshared.
+    // Variables nested too deeply to write (a client may send unused ones): run unshared.
     return undefined;
   }
-  return `${request.queryHash}\n${request.operationName ?? ''}\n${variables}\n${caller}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { ANONYMOUS, BUDGET_HEADER, encodeIdentity, IDENTITY_HEADER, propagateTrace, REQUEST_ID_HEADER, type Identity, type Logger } from '@tessera/service-kit';
+import { ANONYMOUS, BUDGET_HEADER, composeKey, encodeIdentity, IDENTITY_HEADER, propagateTrace, REQUEST_ID_HEADER, type Identity, type Logger } from '@tessera/service-kit';
 import { subrequestFailure } from '../errors.js';
 import { createInflightShare } from '../inflight.js';
 import type { SubgraphMetrics } from './metrics.js';
@@ -64,7 +64,7 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext
     const deadline = context.deadline ?? Date.now() + NO_DEADLINE_MS;
     const fetch = () => this.fetchText(body, headers, deadline, mutation);
     if (mutation || !this.deduplicate) return this.parse(await fetch());
-    const { promise, shared } = this.inflight.get(`${headers[IDENTITY_HEADER]}\n${body}`, fetch);
+    const { promise, shared } = this.inflight.get(composeKey([headers[IDENTITY_HEADER], body]), fetch);
     if (shared) this.metrics.deduplicated.inc({ subgraph: this.service });
     return this.parse(await promise);
   }

@@ -16,9 +16,13 @@ export const TEST_AUTH_ENV: Record<string, string> = {
   SUBGRAPH_SIGNING_KEYS: `${TEST_AUTH.signingKey.id}:${TEST_AUTH.signingKey.secret}`,
 };
 
-/** A token the test gateway accepts: HS256, the test issuer and audience, an hour to live. */
-export function testToken(sub: string, scopes: string[] = []): Promise<string> {
-  return new SignJWT({ scope: scopes.join(' ') })
+/**
+ * A token the test gateway accepts: HS256, the test issuer and audience, an hour to live. Its
+ * scopes go in `scope`, space-separated; `{ scp: [...] }` puts them in an `scp` array instead
+ * (where a scope may itself hold a space).
+ */
+export function testToken(sub: string, scopes: string[] | { scp: string[] } = []): Promise<string> {
+  return new SignJWT(Array.isArray(scopes) ? { scope: scopes.join(' ') } : { scp: scopes.scp })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuer(TEST_AUTH.issuer)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation } from '@apollo/server';
-import type { Identity } from '@tessera/service-kit';
+import { composeKey, visibilityPart, type Identity } from '@tessera/service-kit';
 import { print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import {
@@ -45,12 +45,14 @@ export interface AuthorizationFeature {
  */
 export function createAuthorization({ requirements }: AuthorizationOptions): AuthorizationFeature {
   const filtered = new WeakMap<OperationDefinitionNode, LRUCache<string, FilteredOperation & { queryHash?: string }>>();
-  const filter = (request: GraphQLRequestContextDidResolveOperation<AuthorizationContext>, operation: OperationDefinitionNode, caller: Caller) => {
+  const filter = (request: GraphQLRequestContextDidResolveOperation<AuthorizationContext>, operation: OperationDefinitionNode, identity: Identity) => {
     let byCaller = filtered.get(operation);
     if (!byCaller) filtered.set(operation, (byCaller = new LRUCache({ max: 64 })));
-    const key = `${caller.authenticated}|${[...caller.scopes].sort().join(' ')}`;
+    // What the caller may see decides the result: signed in or not, and the scopes.
+    const key = composeKey([visibilityPart(identity)]);
     let result = byCaller.get(key);
     if (!result) {
+      const caller: Caller = { authenticated: identity.sub !== undefined, scopes: identity.scopes };
       const outcome = filterOperation(request.schema, request.document, operation, requirements(), caller);
       result = { ...outcome, ...(outcome.document && outcome.document !== request.document && { queryHash: hashOf(outcome.document) }) };
       byCaller.set(key, result);
@@ -60,7 +62,7 @@ export function createAuthorization({ requirements }: AuthorizationOptions): Aut
 
   const admit: AdmissionStep<AuthorizationContext> = (request, { operation }) => {
     const { identity } = request.contextValue;
-    const result = filter(request, operation, { authenticated: identity.sub !== undefined, scopes: identity.scopes });
+    const result = filter(request, operation, identity);
     if (result.unauthorized.length === 0) return;
     if (operation.operation === 'mutation') {
       const fields = result.unauthorized.map((path) => path.join('.')).join(', ');

@@ -1,5 +1,5 @@
 import { HeaderMap } from '@apollo/server';
-import type { Identity, Logger } from '@tessera/service-kit';
+import { composeKey, type Identity, type Logger } from '@tessera/service-kit';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GraphQLError } from 'graphql';
@@ -48,7 +48,8 @@ export function createRateLimit<C extends RateLimitContext>({ settings, redis, k
     ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory, rejectIfRedisNotReady: true })
     : memory;
   return async ({ contextValue }) => {
-    const caller = contextValue.identity?.sub !== undefined ? `sub:${contextValue.identity.sub}` : `ip:${contextValue.clientAddress ?? 'unknown'}`;
+    const sub = contextValue.identity?.sub;
+    const caller = composeKey(sub !== undefined ? ['sub', sub] : ['address', contextValue.clientAddress ?? null]);
     const points = settings.costWeighted ? Math.max(1, Math.ceil(contextValue.cost?.estimated ?? 1)) : 1;
     try {
       await limiter.consume(caller, points);
