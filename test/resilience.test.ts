@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSubgraphDatabases,
@@ -217,6 +218,68 @@ describe('exactly-once mutations', () => {
     expect(codes(malformed.body.errors)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
     expect(await reviewCount()).toBe(before);
   });
+});
+
+describe('one idempotency key, one operation', () => {
+  let headers: Record<string, string>;
+  let productId: string;
+  beforeAll(async () => {
+    const [user] = await sql<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1 OFFSET 1');
+    // One caller, allowed to write products too: keys are the caller's, whichever subgraph a mutation goes to.
+    headers = { authorization: `Bearer ${await testToken({ sub: user!.id, scopes: ['products:write'] })}` };
+    [{ id: productId }] = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 1')) as [{ id: string }];
+  });
+  const count = async (db: 'reviews' | 'products', table: string) => Number((await sql<{ n: string }>(dbs.byName[db].url, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
+  const counts = async () => ({ reviews: await count('reviews', 'reviews'), products: await count('products', 'products') });
+
+  /** The mutations a client could send with one key: each a different operation or input, but `review` twice over. */
+  const operations = {
+    review: () => ({ query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 4, body: 'One key.' } } }),
+    otherInput: () => ({ query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 5, body: 'One key.' } } }),
+    aliased: () => ({ query: 'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 4, body: 'One key.' } } }),
+    deleteOne: () => ({ query: 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', variables: { id: '00000000-0000-7000-8000-000000000000' } }),
+    product: () => ({ query: 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: `KEY-${randomUUID()}`.slice(0, 40), name: 'Keyed', price: { amount: 1, currency: 'USD' } } } }),
+  } as const;
+  type Name = keyof typeof operations;
+
+  it('refuses the key on another mutation, the same one under an alias, or a mutation of another subgraph: 422, nothing written', async () => {
+    const key = randomUUID();
+    const first = await post(operations.review(), { ...headers, 'idempotency-key': key });
+    expect([first.status, first.body.errors]).toEqual([200, undefined]);
+    const before = await counts();
+    for (const name of ['aliased', 'otherInput', 'deleteOne', 'product'] as const) {
+      const reused = await post(operations[name](), { ...headers, 'idempotency-key': key });
+      expect([name, reused.status, codes(reused.body.errors)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
+    }
+    expect(await counts()).toEqual(before);
+    const retry = await post(operations.review(), { ...headers, 'idempotency-key': key });
+    expect([retry.status, retry.body]).toEqual([first.status, first.body]);
+  });
+
+  it('for generated sequences of mutations under one key: the first runs once, its repeats replay it, everything else is 422', async () => {
+    const names = Object.keys(operations) as Name[];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 5 }), async (sequence) => {
+        const key = randomUUID();
+        const bodies = new Map<Name, ReturnType<(typeof operations)[Name]>>();
+        const before = await counts();
+        let first: [number, unknown] | undefined;
+        for (const name of sequence) {
+          if (!bodies.has(name)) bodies.set(name, operations[name]());
+          const result = await post(bodies.get(name)!, { ...headers, 'idempotency-key': key });
+          if (name === sequence[0]) {
+            first ??= [result.status, result.body];
+            expect([result.status, result.body]).toEqual(first);
+          } else {
+            expect([name, result.status, codes(result.body.errors)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
+          }
+        }
+        const wrote = (table: 'reviews' | 'products') => (['review', 'otherInput', 'aliased'].includes(sequence[0]!) ? table === 'reviews' : sequence[0] === 'product' && table === 'products') ? 1 : 0;
+        expect(await counts()).toEqual({ reviews: before.reviews + wrote('reviews'), products: before.products + wrote('products') });
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 });
 
 describe('SIGTERM under load', () => {

@@ -22,7 +22,7 @@ import type { GatewayConfig } from './config.js';
 import { createAuthenticationGuard, createTokenVerifier } from './auth/index.js';
 import { createAdmissionPlugin, type AdmissionStep } from './plugins/admission/index.js';
 import { createAuthorization, type AuthorizationContext } from './plugins/authorization/index.js';
-import { createIdempotency, type IdempotencyContext } from './plugins/idempotency/index.js';
+import { createIdempotency, createKeyClaims, type IdempotencyContext } from './plugins/idempotency/index.js';
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
 import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
 import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
@@ -59,7 +59,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       ? undefined
       : createOperationLimits({ ...config.limits, mode: config.limits.mode, costDirectives: supergraph.costDirectives, logger, registry });
   const rateLimit = config.rateLimit && createRateLimit<GatewayContext>({ settings: config.rateLimit, redis, keyPrefix: pq.keyPrefix, logger });
-  const idempotency = createIdempotency<GatewayContext>();
+  const idempotency = createIdempotency<GatewayContext>({ claims: createKeyClaims({ redis, keyPrefix: pq.keyPrefix, logger }) });
 
   const apollo = createApollo(config, logger, {
     gateway: config.deduplicateOperations ? deduplicateExecution(supergraph.gateway, registry) : supergraph.gateway,
@@ -67,8 +67,8 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     // In this order: an operation off the persisted query list is refused as such, before its
     // cost is looked at; cost and shape are checked on the operation as sent (an upper bound of
     // what runs), then the caller's rate limit is charged that cost, before authorization takes
-    // out what the caller may not see.
-    admission: [persistedQueries.admit, limits?.admit, rateLimit, idempotency.admit, authorization.admit],
+    // out what the caller may not see; an idempotency key is bound to a mutation that will run.
+    admission: [persistedQueries.admit, limits?.admit, rateLimit, authorization.admit, idempotency.admit],
     plugins: [persistedQueries.plugin, ...(limits ? [limits.plugin] : []), authorization.plugin, idempotency.plugin],
     registry,
   });

@@ -31,18 +31,24 @@ export interface TransactionalClient<Tx extends RawSql> extends RawSql {
 /** One request's mutations, run once per idempotency key. */
 export interface IdempotentWrites<Tx> {
   /**
-   * Runs `write` (its database writes on `tx`) for the mutation field at `path`. Without a key,
-   * simply runs it. With one: the first request with this key writes, and its response is stored
-   * with the write in the same transaction; a later or concurrent request with the same key and
-   * the same fingerprint gets that response and writes nothing; a different fingerprint is
-   * `IDEMPOTENCY_KEY_REUSED`. A write that fails stores nothing, so a retry tries again.
+   * Runs `write` (its database writes on `tx`) for the mutation root field whose response key is
+   * `path`. Without a key, simply runs it. With one, the key belongs to one operation — the
+   * caller's key, with the fingerprint of the operation and input it first came with:
+   * - the first request with this key writes, and the field's response is stored with the write
+   *   in the same transaction;
+   * - a later or concurrent request with the same key and fingerprint gets that response and
+   *   writes nothing (each root field of the operation its own stored response);
+   * - any other operation or input with this key — another mutation, the same one under an
+   *   alias, other variables — is `IDEMPOTENCY_KEY_REUSED`, and writes nothing.
+   * A write that fails stores nothing of its own, so a retry tries again.
    */
   once<T>(path: string, write: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 interface StoredRow {
   fingerprint: string;
-  response: { value: unknown } | null;
+  /** The response of each root field written so far, by its response key. */
+  responses: Record<string, unknown>;
 }
 
 /** Options of {@link createIdempotentWrites}: the database's own limits (`SubgraphConfig['database']`). */
@@ -60,34 +66,42 @@ export function createIdempotentWrites<Tx extends RawSql>(
   { acquireTimeoutMs, statementTimeoutMs }: IdempotentWritesOptions,
 ): IdempotentWrites<Tx> {
   if (!idempotency) return { once: (_path, write) => write(db) };
+  // The row's primary key is (caller, key): two columns, so no subject and key can pass for another's.
   const caller = identity.sub ?? '';
   const { key, fingerprint } = idempotency;
+  /** The stored response of this field, if the key's operation is this one and wrote it; `IDEMPOTENCY_KEY_REUSED` if the key is another operation's. */
+  const stored = (row: StoredRow | undefined, path: string): { value: unknown } | undefined => {
+    if (!row) return undefined;
+    if (row.fingerprint !== fingerprint) throw keyReused();
+    return Object.hasOwn(row.responses, path) ? { value: row.responses[path] } : undefined;
+  };
   return {
     async once<T>(path: string, write: (tx: Tx) => Promise<T>): Promise<T> {
-      const replay = (row: StoredRow): T => {
-        if (row.fingerprint !== fingerprint) throw keyReused();
-        return row.response?.value as T;
-      };
       // A retry after the first one committed: answered without opening a transaction.
-      const earlier = await find(db, caller, key, path);
-      if (earlier?.response) return replay(earlier);
+      const earlier = stored(await find(db, caller, key), path);
+      if (earlier) return earlier.value as T;
       return db.$transaction(
         async (tx) => {
           await tx.$executeRaw`
             DELETE FROM idempotency_keys
-            WHERE caller = ${caller} AND key = ${key} AND path = ${path}
+            WHERE caller = ${caller} AND key = ${key}
               AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}::int)`;
-          // A concurrent twin's uncommitted row makes this wait until that transaction ends:
-          // then 0 rows (it committed: replay its response) or 1 (it rolled back: write).
-          const inserted = await tx.$executeRaw`
-            INSERT INTO idempotency_keys (caller, key, path, fingerprint)
-            VALUES (${caller}, ${key}, ${path}, ${fingerprint})
+          // A concurrent twin's uncommitted row makes this wait until that transaction ends. Then
+          // the row is locked for this field: the key's operation and what it already wrote.
+          await tx.$executeRaw`
+            INSERT INTO idempotency_keys (caller, key, fingerprint)
+            VALUES (${caller}, ${key}, ${fingerprint})
             ON CONFLICT DO NOTHING`;
-          if (inserted === 0) return replay((await find(tx, caller, key, path))!);
+          const locked = await tx.$queryRaw<StoredRow[]>`
+            SELECT fingerprint, responses FROM idempotency_keys
+            WHERE caller = ${caller} AND key = ${key}
+            FOR UPDATE`;
+          const replay = stored(locked[0], path);
+          if (replay) return replay.value as T;
           const result = await write(tx);
           await tx.$executeRaw`
-            UPDATE idempotency_keys SET response = ${JSON.stringify({ value: result })}::jsonb
-            WHERE caller = ${caller} AND key = ${key} AND path = ${path}`;
+            UPDATE idempotency_keys SET responses = responses || jsonb_build_object(${path}::text, ${JSON.stringify(result) ?? 'null'}::jsonb)
+            WHERE caller = ${caller} AND key = ${key}`;
           return result;
         },
         { maxWait: acquireTimeoutMs, timeout: statementTimeoutMs || 5_000 },
@@ -96,11 +110,11 @@ export function createIdempotentWrites<Tx extends RawSql>(
   };
 }
 
-/** The key's unexpired row for this field, if any. */
-async function find(sql: RawSql, caller: string, key: string, path: string): Promise<StoredRow | undefined> {
+/** The caller's unexpired row for this key, if any. */
+async function find(sql: RawSql, caller: string, key: string): Promise<StoredRow | undefined> {
   const rows = await sql.$queryRaw<StoredRow[]>`
-    SELECT fingerprint, response FROM idempotency_keys
-    WHERE caller = ${caller} AND key = ${key} AND path = ${path}
+    SELECT fingerprint, responses FROM idempotency_keys
+    WHERE caller = ${caller} AND key = ${key}
       AND created_at >= now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}::int)`;
   return rows[0];
 }

@@ -55,6 +55,34 @@ describe('createReview with an idempotency key', () => {
     expect(await subgraph.client.review.count()).toBe(before);
   });
 
+  it('refuses the key on another mutation, or on the same one under an alias, writing nothing', async () => {
+    const first = await create('one-operation', 'f1');
+    const before = await subgraph.client.review.count();
+    const other = await subgraph.execute(DELETE, { id: first.data.createReview.id }, identity, { idempotency: { key: 'one-operation', fingerprint: 'f-delete' } });
+    expect(other.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const aliased = await subgraph.execute(
+      'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id } }',
+      { input: { productId, rating: 4, body: 'Once.' } },
+      identity,
+      { idempotency: { key: 'one-operation', fingerprint: 'f-aliased' } },
+    );
+    expect(aliased.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await subgraph.client.review.count()).toBe(before);
+    expect(await subgraph.client.review.findUnique({ where: { id: first.data.createReview.id } })).not.toBeNull();
+  });
+
+  it('writes each root field of one operation once, and replays them all', async () => {
+    const TWO = 'mutation ($input: CreateReviewInput!) { a: createReview(input: $input) { id } b: createReview(input: $input) { id } }';
+    const send = () => subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, { idempotency: { key: 'two-fields', fingerprint: 'f-two' } });
+    const before = await subgraph.client.review.count();
+    const first = await send();
+    expect(first.errors).toBeUndefined();
+    expect(first.data.a.id).not.toBe(first.data.b.id);
+    expect(await subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, { idempotency: { key: 'two-fields', fingerprint: 'f-two' } })).toEqual(first);
+    expect(await send()).toEqual(first);
+    expect(await subgraph.client.review.count()).toBe(before + 2);
+  });
+
   it('keeps keys apart per caller', async () => {
     const other = randomUUID();
     const mine = await create('shared-key', 'f1');

@@ -1,18 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ErrorCode } from '@tessera/service-kit';
+import { ErrorCode, type Identity } from '@tessera/service-kit';
 import { stringify } from 'safe-stable-stringify';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep } from '../admission/index.js';
+import type { KeyClaims } from './key-claims.js';
 
 /** The request header (IETF draft "The Idempotency-Key HTTP Header Field"). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** The subgraphs say the same (`IDEMPOTENCY_KEY_REUSED`). */
+const KEY_REUSED = 'This Idempotency-Key was already used with a different operation or input; use a new key for a new request.';
 
 /** 1 to 255 visible ASCII characters: a UUID, a ULID, a client's own scheme. */
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** What the gateway notes for a mutation sent with a key; the subgraph calls carry it. */
 export interface IdempotencyContext {
+  /** Who sends the key: keys are the caller's own. */
+  identity?: Identity;
   idempotency?: { key: string; fingerprint: string };
 }
 
@@ -24,15 +30,16 @@ export interface IdempotencyFeature<C extends IdempotencyContext> {
 
 /**
  * `Idempotency-Key` on mutations: a malformed key is refused (400 `IDEMPOTENCY_KEY_INVALID`);
- * a valid one is forwarded to the subgraphs with a fingerprint of the operation and its input
- * (document, operation name and variables, canonically ordered), where the owning subgraph
- * stores it with its write. The subgraph answers a key reused for a different request with
- * `IDEMPOTENCY_KEY_REUSED`, which the client gets as HTTP 422. Queries ignore the header (they
- * are idempotent already).
+ * a valid one belongs to the caller and to one operation — the fingerprint of the document,
+ * operation name and variables (canonically ordered) it first came with. The same key with any
+ * other operation or input (another mutation, the same one under an alias) is refused with 422
+ * `IDEMPOTENCY_KEY_REUSED` before anything runs (`claims`, shared by the replicas). The key and
+ * fingerprint go to the subgraphs, where each stores the key with its own write and answers a
+ * retry with the stored response. Queries ignore the header (they are idempotent already).
  */
-export function createIdempotency<C extends IdempotencyContext>(): IdempotencyFeature<C> {
+export function createIdempotency<C extends IdempotencyContext>({ claims }: { claims: KeyClaims }): IdempotencyFeature<C> {
   return {
-    admit: ({ request, source, contextValue, operation }, resolved) => {
+    admit: async ({ request, source, contextValue, operation }, resolved) => {
       if (operation?.operation !== 'mutation') return;
       const key = request.http?.headers.get(IDEMPOTENCY_KEY_HEADER);
       if (key === undefined || key === null) return;
@@ -42,6 +49,9 @@ export function createIdempotency<C extends IdempotencyContext>(): IdempotencyFe
       const fingerprint = createHash('sha256')
         .update(stringify([source, request.operationName ?? null, resolved.variables ?? {}]) ?? '')
         .digest('hex');
+      if ((await claims.claim(contextValue.identity?.sub, key, fingerprint)) === 'other') {
+        throw operationRejected(ErrorCode.IdempotencyKeyReused, KEY_REUSED, { http: { status: 422 } });
+      }
       contextValue.idempotency = { key, fingerprint };
     },
     plugin: {
