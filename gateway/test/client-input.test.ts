@@ -84,6 +84,40 @@ describe.each(['enforce', 'measure', 'off'])('LIMITS_MODE=%s', (mode) => {
   });
 });
 
+describe('fragment fan-outs around MAX_QUERY_NODES', () => {
+  const MAX = 500;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ MAX_QUERY_NODES: String(MAX), COST_MAX: '1000000000', MAX_DEPTH: '100' }, { subgraphUrl });
+  });
+  afterAll(() => gateway?.close());
+
+  /** A fragment spread `spreads` times per level, `levels` deep, ending in `leaf`. */
+  const fanOut = (levels: number, spreads: number, leaf: string) => {
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { ${leaf} }` : `fragment F${i} on Query { ${Array.from({ length: spreads }, () => `...F${i + 1}`).join(' ')} }`,
+    );
+    return `{ ...F0 } ${fragments.join(' ')}`;
+  };
+
+  it('refuses one the cost estimator could not walk with 400 MAX_NODES_LIMIT, where it answered 500', async () => {
+    // 2 × 127 spreads and 128 copies of a 4-field leaf: 512 fields would pass, 1,023 selections do not.
+    const { status, body } = await gateway.post({ query: fanOut(8, 2, 'users(first: 1) { edges { node { email } } }') });
+    expect([status, body.errors[0].extensions.code]).toEqual([400, 'MAX_NODES_LIMIT']);
+  });
+
+  it('answers every generated fan-out near the limit as admitted or MAX_NODES_LIMIT, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('__typename', 'users(first: 1) { edges { node { id } } }', '... on Query { __typename }'), async (levels, spreads, leaf) => {
+        const { status, body } = await gateway.post({ query: fanOut(levels, spreads, leaf) });
+        expectClientAnswer(status, body);
+        for (const error of body.errors ?? []) expect(['MAX_NODES_LIMIT', 'SUBREQUEST_HTTP_ERROR', 'MAX_DEPTH_LIMIT']).toContain(error.extensions.code);
+      }),
+      { numRuns: 120 },
+    );
+  });
+});
+
 describe('GraphQL over HTTP status codes', () => {
   let gateway: TestGateway;
   beforeAll(async () => {

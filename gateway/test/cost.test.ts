@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { buildSchema, getIntrospectionQuery, parse, type GraphQLSchema } from 'graphql';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkShape,
@@ -135,10 +136,35 @@ describe('operation shape', () => {
     const fragments = Array.from({ length: levels }, (_, i) =>
       i === levels - 1 ? `fragment F${i} on Query { __typename }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
     );
-    // 2^39 fields: expanding them would never finish, so getting the count at all shows
-    // each fragment is measured once.
+    // 2^39 fields (and their spreads, 3·2^39 − 1 selections in all): expanding them would
+    // never finish, so getting the count at all shows each fragment is measured once.
     const shape = measureOperation(parse(`{ ...F0 } ${fragments.join(' ')}`));
-    expect(shape.nodes).toBe(2 ** (levels - 1));
+    expect(shape.nodes).toBe(3 * 2 ** (levels - 1) - 1);
+  });
+
+  it('counts the selections the cost estimator walks, so an operation within MAX_QUERY_NODES is one it can estimate', () => {
+    const fanOut = fc.record({
+      levels: fc.integer({ min: 1, max: 12 }),
+      spreads: fc.integer({ min: 1, max: 3 }),
+      inline: fc.boolean(),
+      leaf: fc.constantFrom('__typename', 'topProducts(first: 1) { id }', 'users(first: 1) { edges { node { id email } } }'),
+    });
+    fc.assert(
+      fc.property(fanOut, ({ levels, spreads, inline, leaf }) => {
+        const fragments = Array.from({ length: levels }, (_, i) => {
+          if (i === levels - 1) return `fragment F${i} on Query { ${leaf} }`;
+          const spread = Array.from({ length: spreads }, () => `...F${i + 1}`).join(' ');
+          return `fragment F${i} on Query { ${inline ? `... on Query { ${spread} }` : spread} }`;
+        });
+        const document = parse(`{ ...F0 } ${fragments.join(' ')}`);
+        const { nodes } = measureOperation(document);
+        fc.pre(nodes < 200_000);
+        // The limits plugin lets the estimator walk MAX_QUERY_NODES + 1: never more than measured.
+        expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes + 1 } })).not.toThrow();
+        expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes } })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_NODES_LIMIT' }) }));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("lets graphql-js's own introspection query (what Sandbox sends) through the shape limits", () => {

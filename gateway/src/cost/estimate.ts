@@ -15,6 +15,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
+import { GatewayErrorCode, operationRejected } from '../errors.js';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { CostDirectives, ListSize } from './directives.js';
 
@@ -24,7 +25,7 @@ export interface CostModelOptions {
   defaultListSize?: number;
   /** Base cost of a mutation root field. @default 10 */
   mutationWeight?: number;
-  /** Fields evaluated at most (expanded fragments count each time); more throws. @default 10_000 */
+  /** Selections walked at most, plus one (expanded fragments count each time); more throws `MAX_NODES_LIMIT`. @default 10_000 */
   maxNodes?: number;
 }
 
@@ -71,14 +72,24 @@ export function estimateCost(
     return multiplier * (weight + childComplexity);
   };
 
-  return getComplexity({
-    schema,
-    query: document,
-    variables,
-    operationName: operationName ?? undefined,
-    estimators: [estimator],
-    maxQueryNodes: maxNodes,
-  });
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      variables,
+      operationName: operationName ?? undefined,
+      estimators: [estimator],
+      maxQueryNodes: maxNodes,
+    });
+  } catch (error) {
+    // graphql-query-complexity's own node counter stops the walk with an error of no code (a
+    // 500). The shape check counts the same nodes first, so this is only reached by a caller
+    // that skipped it; it is still the client's operation that is too big.
+    if (error instanceof Error && error.message.includes('maximum allowed number of nodes')) {
+      throw operationRejected(GatewayErrorCode.MaxNodes, `Operation expands to more than ${maxNodes - 1} selections.`, { nodes: { max: maxNodes - 1 } });
+    }
+    throw error;
+  }
 }
 
 /**

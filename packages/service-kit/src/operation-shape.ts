@@ -10,7 +10,11 @@ export interface OperationShape {
   schemaFields: number;
   /** Longest chain of nested `ofType` fields. */
   ofTypeDepth: number;
-  /** Fields executed, fragments expanded as often as they are spread. */
+  /**
+   * Selections executed — fields, fragment spreads and inline fragments — fragments expanded as
+   * often as they are spread. The cost estimator (graphql-query-complexity) walks and counts
+   * exactly these, so an operation within this count is one it can estimate.
+   */
   nodes: number;
 }
 
@@ -73,9 +77,11 @@ export function measureOperation(document: DocumentNode, operationName?: string 
         own = { depth: introspection ? 0 : 1 + inner.depth, ofType: name === 'ofType' ? 1 + inner.ofTypeDepth : 0 };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         inner = measureSelections(selection.selectionSet);
+        shape.nodes += 1;
         own = { depth: inner.depth, ofType: 0 };
       } else {
         inner = fragmentShape(selection.name.value);
+        shape.nodes += 1;
         own = { depth: inner.depth, ofType: 0 };
       }
       shape.aliases += inner.aliases;
