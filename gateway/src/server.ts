@@ -164,7 +164,7 @@ function serverSettings(config: GatewayConfig, logger: Logger) {
     // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
     // re-raise the signal and kill the process mid-drain.
     stopOnTerminationSignals: false,
-    formatError: createFormatError(logger),
+    formatError: createFormatError(logger, { hideSuggestions: !config.introspection }),
   };
 }
 

@@ -5,8 +5,11 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { misspeltNames } from '@tessera/test-helpers';
+import { apiSchemaOf, composeSupergraph, loadSupergraphConfig } from '../src/supergraph/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 let subgraph: Server;
@@ -157,6 +160,24 @@ describe('GraphQL over HTTP status codes', () => {
 });
 
 describe('introspection off', () => {
+  it('answers generated misspellings of every name of the API schema with an error that suggests none', async () => {
+    const gateway = await startTestGateway({ NODE_ENV: 'production' }, { subgraphUrl });
+    try {
+      const schema = apiSchemaOf(await composeSupergraph(await loadSupergraphConfig(resolve(import.meta.dirname, '../../supergraph.yaml'))));
+      await fc.assert(
+        fc.asyncProperty(misspeltNames(schema), async (probe) => {
+          const { status, body } = await gateway.post(probe);
+          expectClientAnswer(status, body);
+          expect(body.errors?.length, JSON.stringify(probe)).toBeGreaterThan(0);
+          expect(JSON.stringify(body), JSON.stringify(probe)).not.toMatch(/did you mean/i);
+        }),
+        { numRuns: 400 },
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('answers a mistyped field without suggesting the real ones in production, with them in development', async () => {
     const production = await startTestGateway({ NODE_ENV: 'production' }, { subgraphUrl });
     const development = await startTestGateway({ NODE_ENV: 'development', SUPERGRAPH_SOURCE: 'file' }, { subgraphUrl });

@@ -144,7 +144,7 @@ describe('operation shape', () => {
 
   it('counts the selections the cost estimator walks, so an operation within MAX_QUERY_NODES is one it can estimate', () => {
     const fanOut = fc.record({
-      levels: fc.integer({ min: 1, max: 12 }),
+      levels: fc.integer({ min: 1, max: 10 }),
       spreads: fc.integer({ min: 1, max: 3 }),
       inline: fc.boolean(),
       leaf: fc.constantFrom('__typename', 'topProducts(first: 1) { id }', 'users(first: 1) { edges { node { id email } } }'),
@@ -158,7 +158,7 @@ describe('operation shape', () => {
         });
         const document = parse(`{ ...F0 } ${fragments.join(' ')}`);
         const { nodes } = measureOperation(document);
-        fc.pre(nodes < 200_000);
+        fc.pre(nodes < 20_000);
         // The limits plugin lets the estimator walk MAX_QUERY_NODES + 1: never more than measured.
         expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes + 1 } })).not.toThrow();
         expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes } })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_NODES_LIMIT' }) }));

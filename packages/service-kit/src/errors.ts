@@ -81,6 +81,19 @@ const INFRASTRUCTURE_MESSAGES: Record<InfrastructureCode, string> = {
 export interface FormatErrorOptions {
   /** Recognises infrastructure failures (a database that is down) among unexpected errors: their code, not a masked 500. */
   classify?: (error: unknown) => InfrastructureCode | undefined;
+  /**
+   * Takes graphql-js's suggestions ("Did you mean "email"?") out of every message: where
+   * introspection is off they would rebuild the schema name by name. @default false
+   */
+  hideSuggestions?: boolean;
+}
+
+/** graphql-js ends a message with its suggestions: ` Did you mean "a", "b", or "c"?`, ` Did you mean the enum value "X"?`. */
+const SUGGESTION = /\s*Did you mean [^]*\?$/;
+
+/** A message without graphql-js's suggestions. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
 }
 
 /**
@@ -89,7 +102,18 @@ export interface FormatErrorOptions {
  * unexpected — a driver error, a bug — by a generic message. The original is logged in full,
  * so the client learns nothing about internals and the operator loses nothing.
  */
-export function createFormatError(logger: Logger, { classify = () => undefined }: FormatErrorOptions = {}) {
+export function createFormatError(logger: Logger, { classify = () => undefined, hideSuggestions = false }: FormatErrorOptions = {}) {
+  const format = formatWith(logger, classify);
+  if (!hideSuggestions) return format;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Apollo hides suggestions in validation errors only; variable coercion (`Field "emal" is
+    // not defined by type "CreateUserInput". Did you mean "email"?`) has them too.
+    const result = format(formatted, error);
+    return SUGGESTION.test(result.message) ? { ...result, message: withoutSuggestions(result.message) } : result;
+  };
+}
+
+function formatWith(logger: Logger, classify: NonNullable<FormatErrorOptions['classify']>) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // Apollo gives every error a code and INTERNAL_SERVER_ERROR to anything not thrown on
     // purpose. The code is checked rather than `instanceof GraphQLError`: the gateway's

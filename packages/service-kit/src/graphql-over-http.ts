@@ -1,5 +1,7 @@
 import type { ApolloServerPlugin, BaseContext, HTTPGraphQLRequest } from '@apollo/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
+import { ErrorCode, errorBody } from './errors.js';
 
 /** The response media types of GraphQL over HTTP, as Apollo Server writes them. */
 const LEGACY_JSON = 'application/json; charset=utf-8';
@@ -22,6 +24,8 @@ export function createGraphQLOverHttpPlugin<C extends BaseContext>(): ApolloServ
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single' || !REQUEST_ERROR_STATUSES.has(response.http.status ?? 200) || !request.http) return;
           if (responseMediaType(request.http) !== LEGACY_JSON) return;
+          // A request that is not well-formed keeps its 400 under any media type.
+          if (response.body.singleResult.errors?.some((error) => error.extensions?.code === ErrorCode.BadRequest)) return;
           response.http.status = 200;
           // Set here, with the status it explains, rather than chosen again by Apollo Server.
           response.http.headers.set('content-type', LEGACY_JSON);
@@ -36,4 +40,68 @@ export function responseMediaType(request: Pick<HTTPGraphQLRequest, 'headers'>):
   const accept = request.headers.get('accept');
   if (!accept) return LEGACY_JSON;
   return new Negotiator({ headers: { accept } }).mediaType([LEGACY_JSON, GRAPHQL_RESPONSE_JSON]);
+}
+
+/** Longest `sha256Hash` taken: a SHA-256 in hex is 64 characters; a manifest id may be another string. */
+const MAX_PERSISTED_ID_LENGTH = 256;
+
+/**
+ * A Fastify `preHandler` for the GraphQL route: a GET or POST that is not a well-formed
+ * GraphQL-over-HTTP request is refused 400 `BAD_REQUEST` whatever media type the client accepts,
+ * before Apollo sees it — `query` a number or `false` (Apollo took those for "no query" and
+ * answered 200 under `application/json`), `variables` or `extensions` that are not objects, a
+ * `persistedQuery` extension that is not `{ version: 1, sha256Hash: "…" }` (Apollo answered a
+ * string one 500, an object or number hash "not found"), neither a query nor a persisted query.
+ */
+export function createRequestShapeHook() {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const problem = request.method === 'POST' ? postProblem(request.body) : request.method === 'GET' ? getProblem(request.query) : null;
+    if (problem === null) return;
+    return reply.code(400).type('application/json; charset=utf-8').send(errorBody(problem, ErrorCode.BadRequest));
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What is wrong with a POST body's GraphQL parameters (each operation of a batch), or null. */
+export function postProblem(body: unknown): string | null {
+  if (Array.isArray(body)) {
+    for (const [i, operation] of body.entries()) {
+      const problem = postProblem(operation);
+      if (problem !== null) return `Operation ${i} of the batch: ${problem}`;
+    }
+    return body.length === 0 ? 'A batch must hold at least one operation.' : null;
+  }
+  if (!isObject(body)) return 'The body must be a JSON object of GraphQL request parameters.';
+  if (body.query !== undefined && body.query !== null && typeof body.query !== 'string') return '`query` must be a string.';
+  if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') return '`operationName` must be a string.';
+  if (body.variables !== undefined && body.variables !== null && !isObject(body.variables)) return '`variables` must be an object.';
+  return extensionsProblem(body.extensions, typeof body.query === 'string' && body.query !== '');
+}
+
+/** What is wrong with a GET's GraphQL parameters (its query string, parsed), or null. */
+function getProblem(search: unknown): string | null {
+  const params = isObject(search) ? search : {};
+  // A bare GET is Apollo's: the landing page in development, else its own 400 BAD_REQUEST.
+  if (params.query === undefined && params.extensions === undefined) return null;
+  // Repeated parameters, and variables that are not JSON, are Apollo's to refuse (400 BAD_REQUEST).
+  if (typeof params.extensions !== 'string') return extensionsProblem(undefined, typeof params.query === 'string' && params.query !== '');
+  let extensions: unknown;
+  try {
+    extensions = JSON.parse(params.extensions);
+  } catch {
+    return '`extensions` must be a JSON object.';
+  }
+  return extensionsProblem(extensions, typeof params.query === 'string' && params.query !== '');
+}
+
+function extensionsProblem(extensions: unknown, hasQuery: boolean): string | null {
+  if (extensions !== undefined && extensions !== null && !isObject(extensions)) return '`extensions` must be an object.';
+  const persisted = extensions?.persistedQuery;
+  if (persisted === undefined) return hasQuery ? null : 'A GraphQL request needs a non-empty `query`, or a `persistedQuery` extension.';
+  const hash = isObject(persisted) ? persisted.sha256Hash : undefined;
+  if (!isObject(persisted) || persisted.version !== 1 || typeof hash !== 'string' || hash === '' || hash.length > MAX_PERSISTED_ID_LENGTH) {
+    return '`extensions.persistedQuery` must be { "version": 1, "sha256Hash": "<the query\'s SHA-256, hex>" }.';
+  }
+  return null;
 }

@@ -1,13 +1,14 @@
 import cors from '@fastify/cors';
 import type { ApolloServer, BaseContext } from '@apollo/server';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorCode, errorBody } from './errors.js';
 import { PROBE_PATHS, registerHealthRoutes, type ReadinessCheck } from './health.js';
-import { createBatchLimitHook, createHttpErrorHandler, notFoundHandler } from './http-errors.js';
+import { apolloFastifyHandler } from './apollo-handler.js';
+import { createRequestShapeHook } from './graphql-over-http.js';
+import { clientErrorHandler, createBatchLimitHook, createHttpErrorHandler, frameworkErrorHandler, notFoundHandler, checkHost } from './http-errors.js';
 import { generateRequestId, registerRequestContext } from './request-context.js';
 import { inIncomingTrace, withSpan } from './tracing.js';
 
@@ -76,9 +77,14 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
     forceCloseConnections: 'idle',
     trustProxy: options.trustProxy ?? false,
     genReqId: generateRequestId,
+    // Every refusal in GraphQL's error shape with a code, from the HTTP parser's up.
+    http: { requireHostHeader: false },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setErrorHandler(createHttpErrorHandler({ bodyLimit, logger }));
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', checkHost);
   registerRequestContext(app);
   keepRawJsonBody(app);
   const { guard } = options;
@@ -105,8 +111,8 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
         // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
         strictPreflight: false,
       });
-      const handler = fastifyApolloHandler(apollo, { context: (request, reply) => options.context(request, reply) });
-      app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], handler: withConcurrencyLimit(traced(handler as Handler, path), options) });
+      const handler = apolloFastifyHandler(apollo, options.context);
+      app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], preHandler: createRequestShapeHook(), handler: withConcurrencyLimit(traced(handler, path), options) });
       await app.listen({ port, host });
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;

@@ -5,7 +5,7 @@
  * limit its depth).
  */
 export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphTimeouts, subgraphUrls, type RuntimeSettings, type ServiceSettings } from './config.js';
-export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthenticated, errorBody, createFormatError, type FormatErrorOptions, type InfrastructureCode } from './errors.js';
+export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthenticated, errorBody, createFormatError, withoutSuggestions, type FormatErrorOptions, type InfrastructureCode } from './errors.js';
 export { BUDGET_HEADER, parseBudget } from './deadline.js';
 export { createGraphQLOverHttpPlugin, responseMediaType } from './graphql-over-http.js';
 export { allReady, NotReadyError, type ReadinessCheck } from './health.js';

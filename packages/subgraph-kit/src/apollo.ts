@@ -39,7 +39,7 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
   return new ApolloServer<Context>({
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
     // A database that is down or too slow is named as such (DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED), not masked as a bug.
-    formatError: createFormatError(logger, { classify: databaseFailureCode }),
+    formatError: createFormatError(logger, { classify: databaseFailureCode, hideSuggestions: !introspection }),
     includeStacktraceInErrorResponses: false,
     introspection,
     hideSchemaDetailsFromClientErrors: !introspection,

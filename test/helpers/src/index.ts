@@ -29,3 +29,4 @@ export { nulInEveryTextField, type NulInTextOptions } from './text-inputs.js';
 export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './auth.js';
 export { startEntityOwner, type EntityOwner } from './entity-owner.js';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+export { misspeltNames, type Probe } from './schema-misspellings.js';
