@@ -214,6 +214,15 @@ describe('who may do what, through the gateway', () => {
     expect(admin.body.data!.users.edges.every((e: any) => typeof e.node.email === 'string')).toBe(true);
   });
 
+  it('takes a token whose subject is the user id in upper case as that user, everywhere', async () => {
+    const shouting = await testToken({ sub: people.userA.id!.toUpperCase() });
+    const me = await platform.graphql(`{ user(id: "${people.userA.id}") { id email } }`, {}, { token: shouting });
+    expect(me.body).toEqual({ data: { user: { id: people.userA.id, email: people.userA.email } } });
+    const id = await reviewByA();
+    const removed = await platform.graphql('mutation ($id: ID!) { deleteReview(id: $id) { id } }', { id }, { token: shouting });
+    expect(removed.body).toEqual({ data: { deleteReview: { id } } });
+  });
+
   it('refuses a bad token with 401 and no data, never as anonymous', async () => {
     for (const token of [
       'not-a-jwt',

@@ -124,6 +124,7 @@ const authEnv = {
   JWT_ISSUER: env.optionalString(),
   JWT_AUDIENCE: env.optionalString(),
   JWT_CLOCK_SKEW_SECONDS: env.int(30, { min: 0, max: 600 }),
+  JWT_MAX_TOKEN_AGE_SECONDS: env.int(86_400, { min: 60, max: 31_536_000 }),
 };
 
 /** Everything else: the server, the supergraph, the subgraph calls. */
@@ -283,6 +284,7 @@ function tokenVerifierOptions(c: {
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   JWT_CLOCK_SKEW_SECONDS: number;
+  JWT_MAX_TOKEN_AGE_SECONDS: number;
 }): TokenVerifierOptions | undefined {
   const keys: TokenKeys | undefined = c.JWT_JWKS_URL
     ? { jwksUrl: c.JWT_JWKS_URL }
@@ -292,5 +294,5 @@ function tokenVerifierOptions(c: {
         ? { secret: c.JWT_SECRET }
         : undefined;
   if (!keys) return undefined;
-  return { keys, issuer: c.JWT_ISSUER ?? DEVELOPMENT_TOKENS.issuer, audience: c.JWT_AUDIENCE ?? DEVELOPMENT_TOKENS.audience, clockToleranceSeconds: c.JWT_CLOCK_SKEW_SECONDS };
+  return { keys, issuer: c.JWT_ISSUER ?? DEVELOPMENT_TOKENS.issuer, audience: c.JWT_AUDIENCE ?? DEVELOPMENT_TOKENS.audience, clockToleranceSeconds: c.JWT_CLOCK_SKEW_SECONDS, maxTokenAgeSeconds: c.JWT_MAX_TOKEN_AGE_SECONDS };
 }

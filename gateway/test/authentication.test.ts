@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, InvalidTokenError } from '../src/auth/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -40,6 +41,46 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
     expect(await refusal(verify(await token(hs, 'HS256', { aud: 'another-service' })))).toBe("The token's aud claim is not accepted here.");
     expect(await refusal(verify(await token(hs, 'HS256', { iss: 'https://evil.example/' })))).toBe("The token's iss claim is not accepted here.");
     expect(await refusal(verify(await token(hs, 'HS256', { sub: '' })))).toBe('The token has no subject.');
+  });
+
+  it('refuses a token without exp, or one that claims to live longer than maxTokenAgeSeconds', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setIssuedAt().sign(hs);
+    expect(await refusal(verify(forever))).toBe('The token has no expiry (exp); tokens must expire.');
+    expect(await refusal(verify(await token(hs, 'HS256', { exp: now + 2 * 86_400 })))).toMatch(/lives longer than 86400 s/);
+    expect((await verify(await token(hs, 'HS256', { exp: now + 86_400 }))).sub).toBe('user-1');
+    const short = createTokenVerifier({ keys: { secret }, issuer, audience, maxTokenAgeSeconds: 600 });
+    expect(await refusal(short(await token(hs, 'HS256', { exp: '1h' })))).toMatch(/lives longer than 600 s/);
+    // Without iat, the lifetime counts from now.
+    const noIat = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setExpirationTime(now + 2 * 86_400).sign(hs);
+    expect(await refusal(verify(noIat))).toMatch(/lives longer/);
+  });
+
+  it('accepts generated lifetimes up to the maximum (iat to exp) and refuses every longer one', async () => {
+    const max = 3_600;
+    const bounded = createTokenVerifier({ keys: { secret }, issuer, audience, maxTokenAgeSeconds: max, clockToleranceSeconds: 0 });
+    const now = Math.floor(Date.now() / 1000);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 1, max: 3 * max }), async (age, lifetime) => {
+        const iat = now - age;
+        fc.pre(iat + lifetime > now + 1);
+        const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setIssuedAt(iat).setExpirationTime(iat + lifetime).sign(hs);
+        expect(await refusal(bounded(jwt))).toBe(lifetime <= max ? 'accepted' : `The token lives longer than ${max} s; this gateway accepts no longer-lived ones.`);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('gives a subject that is a user id in another letter case the canonical id', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uuid(), fc.array(fc.boolean(), { minLength: 36, maxLength: 36 }), async (id, upper) => {
+        const mixed = [...id].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('');
+        expect((await verify(await token(hs, 'HS256', { sub: mixed }))).sub).toBe(id.toLowerCase());
+      }),
+      { numRuns: 50 },
+    );
+    // Not a user id: case matters, as JWT's StringOrURI says.
+    expect((await verify(await token(hs, 'HS256', { sub: 'Auth0|AbC' }))).sub).toBe('Auth0|AbC');
   });
 
   it('tolerates 30 s of clock skew, no more', async () => {

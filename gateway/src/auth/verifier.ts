@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { Identity } from '@tessera/service-kit';
+import { canonicalId, type Identity } from '@tessera/service-kit';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 
@@ -21,6 +21,12 @@ export interface TokenVerifierOptions {
   audience: string;
   /** Leeway for `exp` and `nbf` against clock drift. @default 30 */
   clockToleranceSeconds?: number;
+  /**
+   * Longest lifetime a token may claim: from its `iat` (or, without one, from now) to its `exp`.
+   * A token must have an `exp`; one without, or one that lives longer, is refused — a stolen
+   * token must stop working on its own. @default 86_400 (a day)
+   */
+  maxTokenAgeSeconds?: number;
   /** Least time between two fetches of the JWKS (a token with an unknown `kid` fetches it again). @default 30_000 */
   jwksCooldownMs?: number;
   /**
@@ -55,7 +61,15 @@ const JWKS_ALGORITHMS = [...ALGORITHMS.rsa!, ...ALGORITHMS.ec!, ...ALGORITHMS.ed
  * token — the exact string, which no one can forge — is remembered for `verifiedTtlMs`, and
  * answered from memory while its `exp` allows. Failures are never remembered.
  */
-export function createTokenVerifier({ keys, issuer, audience, clockToleranceSeconds = 30, jwksCooldownMs = 30_000, verifiedTtlMs = 60_000 }: TokenVerifierOptions): (token: string) => Promise<Identity> {
+export function createTokenVerifier({
+  keys,
+  issuer,
+  audience,
+  clockToleranceSeconds = 30,
+  maxTokenAgeSeconds = 86_400,
+  jwksCooldownMs = 30_000,
+  verifiedTtlMs = 60_000,
+}: TokenVerifierOptions): (token: string) => Promise<Identity> {
   const { key, algorithms } = keyMaterial(keys, jwksCooldownMs);
   const verified = new LRUCache<string, { identity: Identity; expiresAt: number }>({ max: 10_000, ttl: verifiedTtlMs });
   return async (token) => {
@@ -63,15 +77,17 @@ export function createTokenVerifier({ keys, issuer, audience, clockToleranceSeco
     if (known && Date.now() < known.expiresAt) return known.identity;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, { issuer, audience, algorithms, clockTolerance: clockToleranceSeconds }));
+      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, { issuer, audience, algorithms, clockTolerance: clockToleranceSeconds, requiredClaims: ['exp'] }));
     } catch (error) {
       throw new InvalidTokenError(describe(error), { cause: error });
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new InvalidTokenError('The token has no subject.');
-    const identity = { sub: payload.sub, scopes: scopesOf(payload) };
-    // `exp` is optional in a JWT; without one, only the TTL bounds the memory of it.
-    const expiresAt = payload.exp === undefined ? Number.POSITIVE_INFINITY : (payload.exp + clockToleranceSeconds) * 1_000;
-    verified.set(token, { identity, expiresAt });
+    const exp = payload.exp!;
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : Date.now() / 1_000;
+    if (exp - issuedAt > maxTokenAgeSeconds + clockToleranceSeconds) throw new InvalidTokenError(`The token lives longer than ${maxTokenAgeSeconds} s; this gateway accepts no longer-lived ones.`);
+    // A user id in another letter case is the same user: every key, check and subgraph sees one form.
+    const identity = { sub: canonicalId(payload.sub), scopes: scopesOf(payload) };
+    verified.set(token, { identity, expiresAt: (exp + clockToleranceSeconds) * 1_000 });
     return identity;
   };
 }
@@ -94,6 +110,7 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
 /** What went wrong, in words a client may read (no key material, no internals). */
 function describe(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The token has expired.';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') return 'The token has no expiry (exp); tokens must expire.';
   if (error instanceof errors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted here.`;
   if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) return 'The token is not signed by a trusted key.';
   if (error instanceof errors.JOSEAlgNotAllowed) return "The token's algorithm is not accepted here.";

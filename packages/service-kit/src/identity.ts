@@ -1,4 +1,5 @@
 import { forbidden } from './errors.js';
+import { canonicalId } from './ids.js';
 
 /** Who a request acts for, as the gateway authenticated it. */
 export interface Identity {
@@ -29,7 +30,8 @@ export function decodeIdentity(value: string | undefined): Identity {
   if ((decoded.sub !== undefined && typeof decoded.sub !== 'string') || !Array.isArray(decoded.scopes) || !decoded.scopes.every((s) => typeof s === 'string')) {
     throw new Error('malformed identity header');
   }
-  return { sub: decoded.sub, scopes: new Set(decoded.scopes as string[]) };
+  // The gateway sends the canonical form; a request that reached the subgraph otherwise gets it here.
+  return { sub: canonicalId(decoded.sub), scopes: new Set(decoded.scopes as string[]) };
 }
 
 /**

@@ -12,6 +12,7 @@ export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
 export { boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
 export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
 export { createHttpServer, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
+export { canonicalId, isUuid } from './ids.js';
 export { callerPart, composeKey, visibilityPart } from './keys.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
