@@ -36,6 +36,7 @@ export {
   type PageSizeLimits,
 } from './pagination.js';
 export { isUuid, canonicalId, idReference, UUID_KEYS } from './ids.js';
+export { characters } from './text.js';
 export { uniqueViolationFields, violates, isRecordNotFound } from './prisma-errors.js';
 export {
   createIdempotentWrites,

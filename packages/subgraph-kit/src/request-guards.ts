@@ -11,16 +11,24 @@ export interface RequestLimits {
 }
 
 /**
+ * Text that cannot be stored as it was sent: U+0000 (PostgreSQL refuses it) and a UTF-16
+ * surrogate without its partner (UTF-8 cannot encode it; the driver would store U+FFFD instead,
+ * silently). JSON lets a client send both (`"\u0000"`, `"\ud800"`).
+ */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
  * A subgraph's own guards, checked once the operation is known and before any resolver runs
  * (so before any database work): depth, the number and the form of `_entities`
- * representations, and text PostgreSQL cannot store (U+0000) anywhere in the arguments. The gateway enforces richer limits; these
- * hold for a request that reaches the subgraph some other way.
+ * representations, and text that cannot be stored as sent (U+0000, an unpaired surrogate)
+ * anywhere in the arguments. The gateway enforces richer limits; these hold for a request that
+ * reaches the subgraph some other way.
  */
 export function createRequestGuardsPlugin<C extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<C> {
   // What depends on the document alone is worked out once per document (Apollo Server keeps
   // parsed documents, so the planner's repeated fetches are the same object).
   const shapeOf = createShapeMemo();
-  const literalNulPath = memoizeBy<DocumentNode, { path: string | undefined }>((document) => ({ path: walkArguments(document, {}) }));
+  const literalTextPath = memoizeBy<DocumentNode, { path: string | undefined }>((document) => ({ path: walkArguments(document, {}) }));
   const entityArguments = memoizeBy<DocumentNode, ValueNode[]>(entitiesArgumentsOf);
   const entityTypes = memoizeBy<GraphQLSchema, ReadonlySet<string>>(entityTypesOf);
   return {
@@ -38,8 +46,8 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
               entities: { measured: representations.length, max: limits.maxEntities },
             });
           }
-          const field = argumentWithNul(document, variables, literalNulPath);
-          if (field !== undefined) throw badUserInput('Text may not contain the character U+0000.', field, { http: { status: 400 } });
+          const field = argumentWithUnstorableText(document, variables, literalTextPath);
+          if (field !== undefined) throw badUserInput('Text may not contain U+0000 or an unpaired surrogate: it cannot be stored as sent.', field, { http: { status: 400 } });
           const representation = invalidRepresentation(representations, entityTypes(schema));
           if (representation !== undefined) {
             throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
@@ -107,19 +115,19 @@ function invalidRepresentation(representations: unknown[], entityTypes: Readonly
 }
 
 /**
- * The path (`input.name`, `representations.3.sku`) of the first argument text holding U+0000,
- * literal or variable. JSON writes U+0000 as `\u0000` (in keys too), so variables whose JSON
- * lacks it hold none; then the answer depends on the document's literals alone, and is
- * remembered per document.
+ * The path (`input.name`, `representations.3.sku`) of the first argument text that cannot be
+ * stored, literal or variable. JSON writes U+0000 as `\u0000` and an unpaired surrogate as
+ * `\udXXX` (in keys too), so variables whose JSON has neither hold none; then the answer depends
+ * on the document's literals alone, and is remembered per document.
  */
-function argumentWithNul(document: DocumentNode, variables: Record<string, unknown>, literalNulPath: (document: DocumentNode) => { path: string | undefined }): string | undefined {
-  return jsonMayHoldNul(variables) ? walkArguments(document, variables) : literalNulPath(document).path;
+function argumentWithUnstorableText(document: DocumentNode, variables: Record<string, unknown>, literalTextPath: (document: DocumentNode) => { path: string | undefined }): string | undefined {
+  return jsonMayHoldUnstorable(variables) ? walkArguments(document, variables) : literalTextPath(document).path;
 }
 
-/** False when the value's JSON has no `\u0000`; true when it has, or is too deep to write (then walk it). */
-function jsonMayHoldNul(value: unknown): boolean {
+/** False when the value's JSON has no `\u0000` and no escaped surrogate; true when it has, or is too deep to write (then walk it). */
+function jsonMayHoldUnstorable(value: unknown): boolean {
   try {
-    return JSON.stringify(value).includes('\\u0000');
+    return /\\u0000|\\ud[89a-f]/.test(JSON.stringify(value));
   } catch {
     return true;
   }
@@ -129,23 +137,23 @@ function walkArguments(document: DocumentNode, variables: Record<string, unknown
   let found: string | undefined;
   visit(document, {
     Argument(node) {
-      found ??= nulInLiteral(node.value, node.name.value, variables);
+      found ??= unstorableInLiteral(node.value, node.name.value, variables);
       return false;
     },
   });
   return found;
 }
 
-function nulInLiteral(value: ValueNode, path: string, variables: Record<string, unknown>): string | undefined {
+function unstorableInLiteral(value: ValueNode, path: string, variables: Record<string, unknown>): string | undefined {
   switch (value.kind) {
     case Kind.STRING:
-      return value.value.includes('\0') ? path : undefined;
+      return UNSTORABLE.test(value.value) ? path : undefined;
     case Kind.LIST:
-      return firstOf(value.values.map((item, i) => () => nulInLiteral(item, `${path}.${i}`, variables)));
+      return firstOf(value.values.map((item, i) => () => unstorableInLiteral(item, `${path}.${i}`, variables)));
     case Kind.OBJECT:
-      return firstOf(value.fields.map((field) => () => nulInLiteral(field.value, `${path}.${field.name.value}`, variables)));
+      return firstOf(value.fields.map((field) => () => unstorableInLiteral(field.value, `${path}.${field.name.value}`, variables)));
     case Kind.VARIABLE:
-      return nulInValue(variables[value.name.value], path);
+      return unstorableInValue(variables[value.name.value], path);
     default:
       return undefined;
   }
@@ -160,17 +168,17 @@ function firstOf(checks: Array<() => string | undefined>): string | undefined {
 }
 
 /** The same for a variable's JSON value, walked without recursion: a client chooses its depth. */
-function nulInValue(root: unknown, rootPath: string): string | undefined {
+function unstorableInValue(root: unknown, rootPath: string): string | undefined {
   const pending: Array<[unknown, string]> = [[root, rootPath]];
   while (pending.length) {
     const [value, path] = pending.pop()!;
     if (typeof value === 'string') {
-      if (value.includes('\0')) return path;
+      if (UNSTORABLE.test(value)) return path;
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) pending.push([value[i], `${path}.${i}`]);
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value).reverse()) {
-        if (key.includes('\0')) return `${path}.${key.replace(/\0/g, '\\u0000')}`;
+        if (UNSTORABLE.test(key)) return `${path}.${JSON.stringify(key).slice(1, -1)}`;
         pending.push([item, `${path}.${key}`]);
       }
     }

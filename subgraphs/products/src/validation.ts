@@ -1,4 +1,5 @@
 import { badUserInput } from '@tessera/service-kit';
+import { characters } from '@tessera/subgraph-kit';
 import type { CreateProductInput } from './generated/resolvers-types.js';
 
 const SKU = /^[A-Za-z0-9-]{1,64}$/;
@@ -22,8 +23,8 @@ export function validateCreateProduct(input: CreateProductInput): NewProduct {
   const name = input.name.trim();
   const description = (input.description ?? '').trim();
   if (!SKU.test(sku)) throw badUserInput('SKU must be 1–64 characters of letters, digits and "-".', 'input.sku');
-  if (name.length < 1 || name.length > 200) throw badUserInput('Name must be 1–200 characters.', 'input.name');
-  if (description.length > 5_000) throw badUserInput('Description must be at most 5,000 characters.', 'input.description');
+  if (characters(name) < 1 || characters(name) > 200) throw badUserInput('Name must be 1–200 characters.', 'input.name');
+  if (characters(description) > 5_000) throw badUserInput('Description must be at most 5,000 characters.', 'input.description');
   if (!Number.isInteger(input.price.amount) || input.price.amount < 0 || input.price.amount > MAX_AMOUNT) {
     throw badUserInput('Price amount must be a whole number of minor units, 0 or more.', 'input.price.amount');
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
+import { createSubgraphHarness, characterLimitHolds, unstorableInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { productsSubgraph, type ProductsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -112,13 +112,20 @@ describe('queries', () => {
 });
 
 describe('hostile input', () => {
-  it('refuses U+0000 in any text of createProduct, naming the field, writing nothing', async () => {
-    await nulInEveryTextField({
+  it('refuses U+0000 or an unpaired surrogate in any text of createProduct, naming the field, writing nothing', async () => {
+    await unstorableInEveryTextField({
       execute: (variables) => subgraph.execute(CREATE, variables),
       input: input({ sku: 'NUL-PROBE' }),
       fields: ['sku', 'name', 'description', 'price.currency'],
       count: () => subgraph.client.product.count(),
     });
+  });
+
+  it('counts names and descriptions in characters, not UTF-16 units', async () => {
+    let n = 0;
+    const execute = (variables: { input: Record<string, unknown> }) => subgraph.execute(CREATE, variables);
+    await characterLimitHolds({ execute, input: () => input({ sku: `CHARS-${++n}` }), field: 'name', limit: 200 });
+    await characterLimitHolds({ execute, input: () => input({ sku: `CHARS-${++n}` }), field: 'description', limit: 5_000 }, 3);
   });
 
   it('refuses U+0000 in an entity key instead of sending it to the database', async () => {

@@ -1,5 +1,5 @@
 import { badUserInput } from '@tessera/service-kit';
-import { canonicalId, isUuid } from '@tessera/subgraph-kit';
+import { canonicalId, characters, isUuid } from '@tessera/subgraph-kit';
 import type { CreateReviewInput } from './generated/resolvers-types.js';
 
 /** The row fields of a valid new review. */
@@ -20,7 +20,7 @@ export function validateCreateReview(input: CreateReviewInput & { authorId: stri
   if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) {
     throw badUserInput('Rating must be a whole number from 1 to 5.', 'input.rating');
   }
-  if (body.length < 1 || body.length > 5_000) throw badUserInput('Body must be 1–5,000 characters.', 'input.body');
+  if (characters(body) < 1 || characters(body) > 5_000) throw badUserInput('Body must be 1–5,000 characters.', 'input.body');
   if (!isUuid(input.productId)) throw badUserInput('productId is not a product id.', 'input.productId');
   if (!isUuid(input.authorId)) throw badUserInput('authorId is not a user id.', 'input.authorId');
   return { productId: canonicalId(input.productId), authorId: canonicalId(input.authorId), rating: input.rating, body };

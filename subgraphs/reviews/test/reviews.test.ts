@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { seededId } from '@tessera/seed-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, nulInEveryTextField, startEntityOwner, type EntityOwner, type SubgraphHarness } from '@tessera/test-helpers';
+import { characterLimitHolds, createSubgraphHarness, unstorableInEveryTextField, startEntityOwner, type EntityOwner, type SubgraphHarness } from '@tessera/test-helpers';
 import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -114,13 +114,17 @@ describe('Product and User extensions', () => {
 });
 
 describe('hostile input', () => {
-  it('refuses U+0000 in any text of createReview, naming the field, writing nothing', async () => {
-    await nulInEveryTextField({
+  it('refuses U+0000 or an unpaired surrogate in any text of createReview, naming the field, writing nothing', async () => {
+    await unstorableInEveryTextField({
       execute: (variables) => subgraph.execute(CREATE, variables),
       input: { productId, authorId, rating: 3, body: 'ok' },
       fields: ['body', 'productId', 'authorId'],
       count: () => subgraph.client.review.count(),
     });
+  });
+
+  it('counts the body in characters, not UTF-16 units: 5,000 of any kind are taken, 5,001 refused', async () => {
+    await characterLimitHolds({ execute: (variables) => subgraph.execute(CREATE, variables), input: () => ({ productId, authorId, rating: 3 }), field: 'body', limit: 5_000 }, 3);
   });
 
   it('stores ids given in upper case in canonical form, and deletes by an upper-case id', async () => {

@@ -1,4 +1,5 @@
 import { badUserInput } from '@tessera/service-kit';
+import { characters } from '@tessera/subgraph-kit';
 import type { CreateUserInput } from './generated/resolvers-types.js';
 
 const USERNAME = /^[a-z0-9_.]{3,32}$/;
@@ -13,7 +14,7 @@ export function validateCreateUser(input: CreateUserInput): CreateUserInput {
   if (!USERNAME.test(username)) {
     throw badUserInput('Username must be 3–32 characters of lowercase letters, digits, "_" and ".".', 'input.username');
   }
-  if (name.length < 1 || name.length > 100) throw badUserInput('Name must be 1–100 characters.', 'input.name');
-  if (email.length > 254 || !EMAIL.test(email)) throw badUserInput('Email must be a valid address.', 'input.email');
+  if (characters(name) < 1 || characters(name) > 100) throw badUserInput('Name must be 1–100 characters.', 'input.name');
+  if (characters(email) > 254 || !EMAIL.test(email)) throw badUserInput('Email must be a valid address.', 'input.email');
   return { username, name, email };
 }

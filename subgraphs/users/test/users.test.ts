@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, nulInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
+import { createSubgraphHarness, characterLimitHolds, unstorableInEveryTextField, type SubgraphHarness } from '@tessera/test-helpers';
 import { usersSubgraph, type UsersDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
@@ -137,13 +137,18 @@ describe('entities', () => {
 });
 
 describe('hostile input', () => {
-  it('refuses U+0000 in any text of createUser, naming the field, writing nothing', async () => {
-    await nulInEveryTextField({
+  it('refuses U+0000 or an unpaired surrogate in any text of createUser, naming the field, writing nothing', async () => {
+    await unstorableInEveryTextField({
       execute: (variables) => subgraph.execute(CREATE, variables),
       input: input({ username: 'nul_probe', email: 'nul@example.com' }),
       fields: ['username', 'name', 'email'],
       count: () => subgraph.client.user.count(),
     });
+  });
+
+  it('counts the name in characters, not UTF-16 units: 100 of any kind are taken, 101 refused', async () => {
+    let n = 0;
+    await characterLimitHolds({ execute: (variables) => subgraph.execute(CREATE, variables), input: () => input({ username: `chars_${++n}`, email: `chars${n}@example.com` }), field: 'name', limit: 100 });
   });
 
   it('finds a user by its id in upper case, as an argument and as an entity key', async () => {

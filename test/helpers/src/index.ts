@@ -25,7 +25,7 @@ export {
 export { createSubgraphHarness, type SubgraphHarness, type SubgraphHarnessOptions } from './subgraph-harness.js';
 export { createStatementCounter, type StatementCounter } from './statement-counter.js';
 export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type SubgraphName } from './subgraph-databases.js';
-export { nulInEveryTextField, type NulInTextOptions } from './text-inputs.js';
+export { characterLimitHolds, unstorableCharacter, unstorableInEveryTextField, type CharacterLimitOptions, type UnstorableTextOptions } from './text-inputs.js';
 export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './auth.js';
 export { startEntityOwner, type EntityOwner } from './entity-owner.js';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
