@@ -126,7 +126,7 @@ describe('hostile input', () => {
     const execute = (variables: { input: Record<string, unknown> }) => subgraph.execute(CREATE, variables);
     await characterLimitHolds({ execute, input: () => input({ sku: `CHARS-${++n}` }), field: 'name', limit: 200 });
     await characterLimitHolds({ execute, input: () => input({ sku: `CHARS-${++n}` }), field: 'description', limit: 5_000 }, 3);
-  });
+   }, 30_000);
 
   it('refuses U+0000 in an entity key instead of sending it to the database', async () => {
     const { errors } = await subgraph.execute(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }`, {

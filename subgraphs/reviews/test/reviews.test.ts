@@ -125,7 +125,7 @@ describe('hostile input', () => {
 
   it('counts the body in characters, not UTF-16 units: 5,000 of any kind are taken, 5,001 refused', async () => {
     await characterLimitHolds({ execute: (variables) => subgraph.execute(CREATE, variables), input: () => ({ productId, authorId, rating: 3 }), field: 'body', limit: 5_000 }, 3);
-  });
+   }, 30_000);
 
   it('stores ids given in upper case in canonical form, and deletes by an upper-case id', async () => {
     const { data } = await subgraph.execute(CREATE, { input: { productId: productId.toUpperCase(), authorId: authorId.toUpperCase(), rating: 5, body: 'Case' } });

@@ -149,7 +149,7 @@ describe('hostile input', () => {
   it('counts the name in characters, not UTF-16 units: 100 of any kind are taken, 101 refused', async () => {
     let n = 0;
     await characterLimitHolds({ execute: (variables) => subgraph.execute(CREATE, variables), input: () => input({ username: `chars_${++n}`, email: `chars${n}@example.com` }), field: 'name', limit: 100 });
-  });
+   }, 30_000);
 
   it('finds a user by its id in upper case, as an argument and as an entity key', async () => {
     const user = await subgraph.client.user.findFirstOrThrow();
