@@ -60,6 +60,8 @@ export interface GatewayConfig extends RuntimeSettings {
   maxTokens: number;
   /** Operations per HTTP batch; 0 turns batching off. */
   maxBatchOperations: number;
+  /** Distinct errors one response carries at most (repeats are always taken out). */
+  maxResponseErrors: number;
   /** Persisted queries: APQ (Redis or in-memory) and trusted documents. */
   persistedQueries: {
     redisUrl: string | undefined;
@@ -138,6 +140,7 @@ const serverEnv = {
   MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
   MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
   MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
+  MAX_RESPONSE_ERRORS: env.int(100, { min: 1, max: 100_000 }),
   SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
   SUBGRAPH_DEDUPLICATION: env.bool(true),
   OPERATION_DEDUPLICATION: env.bool(true),
@@ -202,6 +205,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     bodyLimitBytes: c.MAX_BODY_BYTES,
     maxTokens: c.MAX_TOKENS,
     maxBatchOperations: c.MAX_BATCH_OPERATIONS,
+    maxResponseErrors: c.MAX_RESPONSE_ERRORS,
     persistedQueries: persistedQueriesSettings(c),
     limits: limitsSettings(c, development),
   };

@@ -22,6 +22,7 @@ import type { GatewayConfig } from './config.js';
 import { createAuthenticationGuard, createTokenVerifier } from './auth/index.js';
 import { createAdmissionPlugin, type AdmissionStep } from './plugins/admission/index.js';
 import { createAuthorization, type AuthorizationContext } from './plugins/authorization/index.js';
+import { createErrorLimitPlugin } from './plugins/error-limit/index.js';
 import { createIdempotency, createKeyClaims, type IdempotencyContext } from './plugins/idempotency/index.js';
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
 import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
@@ -69,7 +70,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     // what runs), then the caller's rate limit is charged that cost, before authorization takes
     // out what the caller may not see; an idempotency key is bound to a mutation that will run.
     admission: [persistedQueries.admit, limits?.admit, rateLimit, authorization.admit, idempotency.admit],
-    plugins: [persistedQueries.plugin, ...(limits ? [limits.plugin] : []), authorization.plugin, idempotency.plugin],
+    plugins: [persistedQueries.plugin, ...(limits ? [limits.plugin] : []), authorization.plugin, idempotency.plugin, createErrorLimitPlugin({ maxErrors: config.maxResponseErrors })],
     registry,
   });
 

@@ -74,10 +74,21 @@ export function filterOperation(
   const remaining = ownerIsNull || selections.length === 0 ? undefined : { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections } };
   return {
     document: remaining && { kind: Kind.DOCUMENT, definitions: [remaining as OperationDefinitionNode] },
-    unauthorized: walk.unauthorized,
-    nulls: ownerIsNull ? [] : walk.nulls,
+    // A fragment spread a thousand times reaches one removed place a thousand times: once each.
+    unauthorized: distinct(walk.unauthorized),
+    nulls: ownerIsNull ? [] : distinct(walk.nulls),
     dataIsNull: ownerIsNull,
   };
+}
+
+function distinct(paths: ResponsePath[]): ResponsePath[] {
+  const seen = new Set<string>();
+  return paths.filter((path) => {
+    const key = JSON.stringify(path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function filterSelectionSet(walk: Walk, parent: GraphQLCompositeType, selectionSet: SelectionSetNode, path: ResponsePath): Filtered {
