@@ -290,7 +290,7 @@ describe('the gateway is the only door', () => {
     fetch(`http://127.0.0.1:${platform.ports[service]}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const signed = (identity = encodeIdentity(ANONYMOUS), key = OLD_KEY, at = Date.now(), body = BODY) => ({
     'x-tessera-identity': identity,
-    'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, identity }, key, at),
+    'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': identity } }, key, at),
   });
 
   it.each(subgraphs)('%s refuses unsigned, wrongly signed, stale, replayed and re-addressed requests with 401', async (service) => {

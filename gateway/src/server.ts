@@ -3,6 +3,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
   allReady,
+  connectRedis,
   createFormatError,
   createGraphQLOverHttpPlugin,
   createHttpServer,
@@ -28,7 +29,6 @@ import { createOperationLimits, type CostContext } from './plugins/limits/index.
 import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
 import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
 import { deduplicateExecution, type ExecutingGateway } from './operation/index.js';
-import { connectRedis } from './redis.js';
 import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/index.js';
 import { createSupergraph } from './supergraph/index.js';
 

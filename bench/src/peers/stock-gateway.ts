@@ -16,7 +16,7 @@ const signingFetcher: Fetcher = async (url, init) => {
   const { headers: given, method = 'GET', body } = (init ?? {}) as { headers?: Record<string, string>; method?: string; body?: string };
   const headers = { ...given };
   const { pathname, search } = new URL(url);
-  headers[SIGNATURE_HEADER] = signRequest({ method, path: pathname + search, body, identity: undefined }, keys![0]!);
+  headers[SIGNATURE_HEADER] = signRequest({ method, path: pathname + search, body, headers: {} }, keys![0]!);
   return (await fetch(url, { ...(init as RequestInit), headers })) as never;
 };
 

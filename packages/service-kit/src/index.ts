@@ -18,16 +18,22 @@ export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { runMain } from './main.js';
 export {
+  createMemoryNonceStore,
   createSignatureVerifier,
   parseSigningKeys,
   signRequest,
   SIGNATURE_HEADER,
   SIGNATURE_MAX_AGE_MS,
+  SIGNED_HEADERS,
+  type NonceStore,
   type SignatureProblem,
   type SignatureVerifierOptions,
+  type SignedHeader,
   type SignedRequest,
   type SigningKey,
 } from './request-signing.js';
+export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
+export { connectRedis } from './redis.js';
 export { createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
 export { createRequestLogPlugin, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';

@@ -1,11 +1,22 @@
 import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { BUDGET_HEADER } from './deadline.js';
+import { IDENTITY_HEADER } from './identity.js';
 
 /**
  * Requests from the gateway to a subgraph carry an HMAC-SHA256 signature over what they ask
  * and for whom, so that a subgraph answers nobody else and trusts the identity it is sent.
  */
 export const SIGNATURE_HEADER = 'x-tessera-signature';
+
+/**
+ * The headers a subgraph acts on, which the signature therefore covers: who the request acts
+ * for, and the time budget left (a captured request sent again with a budget of its own could
+ * otherwise hold the subgraph's work for ten minutes). The request id and `traceparent` only
+ * label logs and traces.
+ */
+export const SIGNED_HEADERS = [IDENTITY_HEADER, BUDGET_HEADER] as const;
+export type SignedHeader = (typeof SIGNED_HEADERS)[number];
 
 /** One shared secret, named so that keys can rotate: sign with the first, accept any. */
 export interface SigningKey {
@@ -20,8 +31,8 @@ export interface SignedRequest {
   path: string;
   /** The body as sent (empty for a GET). */
   body: string | Buffer | undefined;
-  /** The identity header as sent (empty for none). */
-  identity: string | undefined;
+  /** The {@link SIGNED_HEADERS} as sent; one left out is signed as absent. */
+  headers: Partial<Record<SignedHeader, string>>;
 }
 
 /** Signatures older than this (or this far in the future) are refused. */
@@ -44,9 +55,14 @@ export function parseSigningKeys(value: string): SigningKey[] {
   return keys;
 }
 
+/**
+ * What is signed, one field a line (no field can hold a line break: methods, paths and header
+ * values cannot, the body is a digest); an absent header is told apart from an empty one.
+ */
 function canonical(request: SignedRequest, timestamp: number, nonce: string): string {
   const digest = createHash('sha256').update(request.body ?? '').digest('hex');
-  return ['v1', timestamp, nonce, request.method.toUpperCase(), request.path, digest, request.identity ?? ''].join('\n');
+  const headers = SIGNED_HEADERS.map((name) => (request.headers[name] === undefined ? `${name}!` : `${name}:${request.headers[name]}`));
+  return ['v2', timestamp, nonce, request.method.toUpperCase(), request.path, digest, ...headers].join('\n');
 }
 
 // A secret handed to createHmac as a Buffer is imported into a new KeyObject on every call
@@ -74,23 +90,46 @@ export function signRequest(request: SignedRequest, key: SigningKey, now = Date.
 /** Why a signature was refused. */
 export type SignatureProblem = 'missing' | 'malformed' | 'unknown key' | 'stale' | 'bad signature' | 'replayed';
 
+/**
+ * Where the nonces of accepted signatures are remembered for their window: `claim` answers true
+ * the first time it is given a nonce, false after. Each replica of a subgraph remembers alone in
+ * memory; replicas that share a store (`createRedisNonceStore`) refuse a captured request
+ * replayed to any of them.
+ */
+export interface NonceStore {
+  claim(nonce: string, ttlMs: number): boolean | Promise<boolean>;
+}
+
+/** Nonces in this process's memory (a million at most: a minute of a busy subgraph). */
+export function createMemoryNonceStore(): NonceStore {
+  const seen = new LRUCache<string, true>({ max: 1_000_000, ttl: 2 * SIGNATURE_MAX_AGE_MS, ttlAutopurge: false });
+  return {
+    claim(nonce, ttlMs) {
+      if (seen.has(nonce)) return false;
+      seen.set(nonce, true, { ttl: ttlMs });
+      return true;
+    },
+  };
+}
+
 /** Options of {@link createSignatureVerifier}. */
 export interface SignatureVerifierOptions {
   keys: SigningKey[];
   /** @default SIGNATURE_MAX_AGE_MS */
   maxAgeMs?: number;
   now?: () => number;
+  /** Where accepted nonces are remembered. @default this process's memory */
+  nonces?: NonceStore;
 }
 
 /**
- * Checks signatures: a known key, a timestamp within `maxAgeMs`, a matching MAC, and a nonce
- * not seen before in that window — so a captured request cannot be sent again. The nonces are
- * remembered by this process only (each replica of a subgraph has its own memory).
+ * Checks signatures: a known key, a timestamp within `maxAgeMs`, a MAC that matches the
+ * request — its method, path, body and {@link SIGNED_HEADERS} — and a nonce not seen before in
+ * that window (`nonces`), so a captured request cannot be sent again.
  */
-export function createSignatureVerifier({ keys, maxAgeMs = SIGNATURE_MAX_AGE_MS, now = Date.now }: SignatureVerifierOptions) {
+export function createSignatureVerifier({ keys, maxAgeMs = SIGNATURE_MAX_AGE_MS, now = Date.now, nonces = createMemoryNonceStore() }: SignatureVerifierOptions) {
   const byId = new Map(keys.map((key) => [key.id, key]));
-  const seen = new LRUCache<string, true>({ max: 1_000_000, ttl: 2 * maxAgeMs, ttlAutopurge: false });
-  return (request: SignedRequest, header: string | undefined): SignatureProblem | null => {
+  return async (request: SignedRequest, header: string | undefined): Promise<SignatureProblem | null> => {
     if (!header) return 'missing';
     const fields = Object.fromEntries(header.split(';').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]));
     const timestamp = Number(fields.ts);
@@ -101,9 +140,7 @@ export function createSignatureVerifier({ keys, maxAgeMs = SIGNATURE_MAX_AGE_MS,
     const expected = mac(key, canonical(request, timestamp, fields.nonce));
     const given = Buffer.from(fields.sig, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad signature';
-    const nonce = `${key.id}:${fields.nonce}`;
-    if (seen.has(nonce)) return 'replayed';
-    seen.set(nonce, true);
-    return null;
+    // Remembered as long as the timestamp could still pass: until maxAgeMs after it.
+    return (await nonces.claim(`${key.id}:${fields.nonce}`, 2 * maxAgeMs)) ? null : 'replayed';
   };
 }

@@ -37,7 +37,7 @@ export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: Ent
     async missing(typename, ids) {
       const body = JSON.stringify({ query: QUERY, variables: { r: ids.map((id) => ({ __typename: typename, id })) } });
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, identity: undefined }, keys[0]);
+      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, headers: {} }, keys[0]);
       const requestId = currentRequestId();
       if (requestId) headers[REQUEST_ID_HEADER] = requestId;
       propagateTrace(headers);

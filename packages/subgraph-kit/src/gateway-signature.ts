@@ -5,25 +5,37 @@ import {
   errorBody,
   IDENTITY_HEADER,
   SIGNATURE_HEADER,
+  SIGNED_HEADERS,
   type HttpReply,
   type Identity,
   type Logger,
+  type NonceStore,
   type RawBodyRequest,
+  type SignedHeader,
   type SigningKey,
 } from '@tessera/service-kit';
 
+/** Options of {@link createGatewayGuard}. */
+export interface GatewayGuardOptions {
+  /** The keys gateway requests are signed with; none (development only) serves any caller. */
+  keys: SigningKey[] | undefined;
+  /** Where accepted nonces are remembered: shared by the replicas (Redis) or this process's own. @default this process's memory */
+  nonces?: NonceStore;
+  logger: Logger;
+}
+
 /**
  * The subgraph answers the gateway only: a GraphQL request must carry a valid, fresh, unused
- * signature by one of `keys` (over its method, path, body and forwarded identity), or it is
- * refused with 401 before any GraphQL work. `/health` and `/ready` are not guarded. Without
- * keys (development only) any caller is served, but a forwarded identity must still decode.
+ * signature by one of `keys` (over its method, path, body, forwarded identity and time budget),
+ * or it is refused with 401 before any GraphQL work. `/health` and `/ready` are not guarded.
+ * Without keys (development only) any caller is served, but a forwarded identity must still decode.
  */
-export function createGatewayGuard({ keys, logger }: { keys: SigningKey[] | undefined; logger: Logger }) {
-  const verify = keys && createSignatureVerifier({ keys });
+export function createGatewayGuard({ keys, nonces, logger }: GatewayGuardOptions) {
+  const verify = keys && createSignatureVerifier({ keys, ...(nonces && { nonces }) });
   return async (request: RawBodyRequest, reply: HttpReply) => {
     const identity = header(request, IDENTITY_HEADER);
     const problem = verify
-      ? verify({ method: request.method, path: request.url, body: request.rawBody, identity }, header(request, SIGNATURE_HEADER))
+      ? await verify({ method: request.method, path: request.url, body: request.rawBody, headers: signedHeaders(request) }, header(request, SIGNATURE_HEADER))
       : decodes(identity)
         ? null
         : 'malformed identity';
@@ -39,6 +51,15 @@ export function createGatewayGuard({ keys, logger }: { keys: SigningKey[] | unde
 /** The identity a guarded request acts for (its header was checked by the guard). */
 export function identityOf(request: RawBodyRequest): Identity {
   return decodeIdentity(header(request, IDENTITY_HEADER));
+}
+
+function signedHeaders(request: RawBodyRequest): Partial<Record<SignedHeader, string>> {
+  const headers: Partial<Record<SignedHeader, string>> = {};
+  for (const name of SIGNED_HEADERS) {
+    const value = header(request, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
 }
 
 function header(request: RawBodyRequest, name: string): string | undefined {

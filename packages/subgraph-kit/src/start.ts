@@ -4,6 +4,8 @@ import { openDatabase, type Database } from '@tessera/prisma';
 import {
   allReady,
   ConfigError,
+  connectRedis,
+  createRedisNonceStore,
   createHttpServer,
   createLogger,
   createMetricsRegistry,
@@ -55,11 +57,14 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     throw error;
   });
   const scopes = createRequestScopes({ loaders: config.loaders, registry });
+  const redis = config.redis.url ? connectRedis(config.redis.url, config.redis.timeoutMs, logger) : undefined;
+  // One namespace for every subgraph: a request signed for one is refused by the others too.
+  const nonces = redis && createRedisNonceStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
   const server = createHttpServer({
     apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection, registry }),
     context: async (request, reply) => definition.createContext(client, config, scopes(requestInputOf(request, reply))),
     logger,
-    guard: createGatewayGuard({ keys: config.signingKeys, logger }),
+    guard: createGatewayGuard({ keys: config.signingKeys, logger, ...(nonces && { nonces }) }),
     readiness: allReady({ database: () => database.ping() }),
     concurrency: config.concurrency,
     registry,
@@ -74,6 +79,7 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     await server.close();
     await client.$disconnect();
     await database.close();
+    await redis?.quit().catch(() => redis.disconnect());
     await metrics.close();
     await tracing.shutdown();
   };

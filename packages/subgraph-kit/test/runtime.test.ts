@@ -81,7 +81,7 @@ const post = async (
   const forwarded = encodeIdentity(identity);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded };
   if (budgetMs !== undefined) headers['x-tessera-budget-ms'] = String(budgetMs);
-  headers['x-tessera-signature'] = signature ?? signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, key);
+  headers['x-tessera-signature'] = signature ?? signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded, ...(budgetMs !== undefined && { 'x-tessera-budget-ms': String(budgetMs) }) } }, key);
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
 };
@@ -132,7 +132,8 @@ describe("the time budget the gateway sends (x-tessera-budget-ms)", () => {
     for (const header of ['0', '-5', '1e3', '600001', 'soon']) {
       const body = JSON.stringify({ query: LATE, variables: { id, waitMs: 30 } });
       const forwarded = encodeIdentity(ANONYMOUS);
-      const headers = { 'content-type': 'application/json', 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header, 'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, NEW_KEY) };
+      const signature = signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header } }, NEW_KEY);
+      const headers = { 'content-type': 'application/json', 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header, 'x-tessera-signature': signature };
       const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
       expect(await response.json()).toEqual({ data: { lateUser: null } });
     }
@@ -189,7 +190,7 @@ describe('request guards, before any resolver runs', () => {
     // Variables too deep for JSON.stringify (sent unused; 10,000 levels) are walked, not a 500.
     const body = `{"query":"query ($t: String) { echo(text: $t) }","variables":{"t":"fine","unused":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
     const forwarded = encodeIdentity(ANONYMOUS);
-    const signature = signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, NEW_KEY);
+    const signature = signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded } }, NEW_KEY);
     const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded, 'x-tessera-signature': signature };
     const nested = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
     expect(nested.status).toBe(200);
@@ -204,6 +205,72 @@ describe('request guards, before any resolver runs', () => {
   });
 });
 
+describe('signatures over what the subgraph acts on, remembered by every replica', () => {
+  const REDIS_URL = process.env.TEST_REDIS_URL;
+  if (!REDIS_URL) throw new Error('TEST_REDIS_URL is not set: run the tests with `pnpm test`, which starts Redis.');
+  const REDIS_KEY_PREFIX = `nonces-${Date.now()}:`;
+  /** Another replica of the tiny subgraph, with or without the Redis they share. */
+  const replica = async (redis: boolean) => {
+    const config = loadSubgraphConfig(
+      { name: 'users', defaultPort: 0 },
+      {
+        USERS_DATA_DIR: 'memory://',
+        EMBEDDED_DATABASE: 'true',
+        SEED_ON_EMPTY: 'true',
+        SEED_USERS: '1',
+        LOG_LEVEL: 'silent',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}`,
+        ...(redis && { REDIS_URL, REDIS_KEY_PREFIX }),
+      },
+    );
+    const started = await startSubgraph(tinyUsers, config);
+    return { url: `http://127.0.0.1:${started.port}/graphql`, close: started.close };
+  };
+  /** A request as the gateway sends it, captured: the same bytes can be sent anywhere, again. */
+  const captured = (budgetMs = '5000') => {
+    const body = JSON.stringify({ query: '{ userCount }' });
+    const identity = encodeIdentity(ANONYMOUS);
+    const headers = { 'content-type': 'application/json', 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs };
+    return { body, headers: { ...headers, 'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs } }, NEW_KEY) } };
+  };
+  const send = (target: string, request: { body: string; headers: Record<string, string> }) => fetch(target, { method: 'POST', headers: request.headers, body: request.body }).then((r) => r.status);
+
+  it('refuses a captured request whose time budget was changed', async () => {
+    const request = captured('50');
+    expect(await send(`${url}/graphql`, { ...request, headers: { ...request.headers, 'x-tessera-budget-ms': '600000' } })).toBe(401);
+  });
+
+  it('with REDIS_URL: a captured request replayed to another replica is refused there too', async () => {
+    const [a, b] = await Promise.all([replica(true), replica(true)]);
+    try {
+      // Each replica connects to Redis in the background; until both have, each remembers alone.
+      const replayed = async (first: string, second: string) => {
+        const request = captured();
+        return (await send(first, request)) === 200 && (await send(second, request)) === 401;
+      };
+      await expect.poll(async () => (await replayed(a.url, b.url)) && replayed(b.url, a.url), { timeout: 10_000, interval: 100 }).toBe(true);
+      const request = captured();
+      expect(await send(a.url, request)).toBe(200);
+      expect(await send(b.url, request)).toBe(401);
+      expect(await send(a.url, request)).toBe(401);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 60_000);
+
+  it('without it, each replica remembers only what it saw (the replay window is per replica)', async () => {
+    const [a, b] = await Promise.all([replica(false), replica(false)]);
+    try {
+      const request = captured();
+      expect([await send(a.url, request), await send(b.url, request), await send(a.url, request)]).toEqual([200, 200, 401]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 60_000);
+});
+
 describe('the gateway is the only door', () => {
   it('serves a request signed with any configured key (rotation), and trusts the identity it carries', async () => {
     const identity = { sub: 'user-7', scopes: new Set(['a']) };
@@ -214,7 +281,7 @@ describe('the gateway is the only door', () => {
   it('answers 401 UNAUTHENTICATED, before any GraphQL work, to an unsigned, badly signed, unknown-key, stale or replayed request', async () => {
     const body = JSON.stringify({ query: '{ userCount }' });
     const forwarded = encodeIdentity(ANONYMOUS);
-    const signed = (key: SigningKey, at = Date.now()) => signRequest({ method: 'POST', path: '/graphql', body, identity: forwarded }, key, at);
+    const signed = (key: SigningKey, at = Date.now()) => signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded } }, key, at);
     const send = (signature?: string, identity = forwarded) =>
       fetch(`${url}/graphql`, {
         method: 'POST',
@@ -249,7 +316,7 @@ describe('the gateway is the only door', () => {
       expect(await response.text(), `${method} ${path}`).not.toMatch(/userCount|prisma|stack/i);
     }
     // Signed, an unknown path is simply not there.
-    const signature = signRequest({ method: 'GET', path: '/nope', body: undefined, identity: encodeIdentity(ANONYMOUS) }, NEW_KEY);
+    const signature = signRequest({ method: 'GET', path: '/nope', body: undefined, headers: { 'x-tessera-identity': encodeIdentity(ANONYMOUS) } }, NEW_KEY);
     const signed = await fetch(`${url}/nope`, { headers: { 'x-tessera-signature': signature, 'x-tessera-identity': encodeIdentity(ANONYMOUS) } });
     expect(signed.status).toBe(404);
   });

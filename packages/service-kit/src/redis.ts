@@ -1,10 +1,10 @@
-import type { Logger } from '@tessera/service-kit';
+import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
 
 /**
  * A Redis client that fails fast instead of queueing while disconnected (so a request
  * never waits on a dead Redis), bounds every command by `timeoutMs`, and reconnects by
- * itself in the background.
+ * itself in the background. Made once in a service's start-up and passed to what uses it.
  */
 export function connectRedis(url: string, timeoutMs: number, logger: Logger): Redis {
   const redis = new Redis(url, {
@@ -16,7 +16,7 @@ export function connectRedis(url: string, timeoutMs: number, logger: Logger): Re
   });
   let down = false;
   redis.on('error', (error) => {
-    if (!down) logger.warn({ err: error }, 'redis connection error: persisted queries degrade until it returns');
+    if (!down) logger.warn({ err: error }, 'redis connection error: what uses it degrades until it returns');
     down = true;
   });
   redis.on('ready', () => {
