@@ -83,6 +83,7 @@ export interface GatewayConfig extends RuntimeSettings {
     maxNodes: number;
     maxSchemaFields: number;
     maxOfTypeDepth: number;
+    maxOverlappingFieldPairs: number;
     costInExtensions: boolean;
     costModel: { defaultListSize: number; mutationWeight: number };
   };
@@ -103,6 +104,7 @@ const limitsEnv = {
   MAX_ALIASES: env.int(30, { min: 0, max: 100_000 }),
   MAX_QUERY_NODES: env.int(10_000, { min: 1, max: 10_000_000 }),
   MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
+  MAX_OVERLAPPING_FIELD_PAIRS: env.int(10_000, { min: 0, max: 100_000_000 }),
 };
 
 /** The persisted queries' variables (also read alone, by `pnpm pq:publish`). */
@@ -163,6 +165,8 @@ const resilienceEnv = {
   RATE_LIMIT_POINTS: env.int(0, { min: 0, max: 1e9 }),
   RATE_LIMIT_WINDOW_SECONDS: env.int(60, { min: 1, max: 86_400 }),
   RATE_LIMIT_COST_WEIGHTED: env.bool(true),
+  RATE_LIMIT_REQUEST_POINTS: env.int(1, { min: 0, max: 1e6 }),
+  RATE_LIMIT_BYTES_PER_POINT: env.int(1_024, { min: 0, max: 100 * 1_048_576 }),
 };
 
 const gatewaySchema = z
@@ -198,7 +202,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, deduplicate: c.SUBGRAPH_DEDUPLICATION, healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS, resilience: resilienceSettings(c, timeouts) },
     deduplicateOperations: c.OPERATION_DEDUPLICATION,
-    rateLimit: c.RATE_LIMIT_POINTS ? { points: c.RATE_LIMIT_POINTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS, costWeighted: c.RATE_LIMIT_COST_WEIGHTED } : undefined,
+    rateLimit: c.RATE_LIMIT_POINTS
+      ? {
+          points: c.RATE_LIMIT_POINTS,
+          windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
+          costWeighted: c.RATE_LIMIT_COST_WEIGHTED,
+          requestPoints: c.RATE_LIMIT_REQUEST_POINTS,
+          bytesPerPoint: c.RATE_LIMIT_BYTES_PER_POINT,
+        }
+      : undefined,
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,
     corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
@@ -248,6 +260,7 @@ function limitsSettings(c: z.infer<z.ZodObject<typeof limitsEnv>>, development: 
     maxNodes: c.MAX_QUERY_NODES,
     maxSchemaFields: 1,
     maxOfTypeDepth: c.MAX_INTROSPECTION_DEPTH,
+    maxOverlappingFieldPairs: c.MAX_OVERLAPPING_FIELD_PAIRS,
     costInExtensions: c.COST_IN_EXTENSIONS ?? development,
     costModel: { defaultListSize: c.COST_DEFAULT_LIST_SIZE, mutationWeight: c.COST_MUTATION_WEIGHT },
   };

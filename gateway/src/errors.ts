@@ -25,8 +25,10 @@ export const GatewayErrorCode = {
   CostTooExpensive: 'COST_ESTIMATED_TOO_EXPENSIVE',
   /** More aliased fields than `MAX_ALIASES`; `extensions.aliases: { measured, max }`. */
   MaxAliases: 'MAX_ALIASES_LIMIT',
-  /** More fields (fragments expanded) than `MAX_QUERY_NODES`; `extensions.nodes: { measured, max }`. */
+  /** More selections (fields and fragments, fragments expanded) than `MAX_QUERY_NODES`; `extensions.nodes: { measured, max }`. */
   MaxNodes: 'MAX_NODES_LIMIT',
+  /** More pairs of fields sharing a response key than `MAX_OVERLAPPING_FIELD_PAIRS` (validation compares each pair); `extensions.overlappingFieldPairs: { measured, max }`. */
+  MaxOverlappingFields: 'MAX_OVERLAPPING_FIELDS_LIMIT',
   /** Introspection abuse: repeated `__schema` or a deep `ofType` chain; `extensions.introspection`. */
   IntrospectionLimit: 'INTROSPECTION_LIMIT',
   /** A field or type the caller may not see (`@authenticated`, `@requiresScopes`): taken out of the operation, null in the response; a mutation with one runs nothing. */

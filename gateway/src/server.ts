@@ -58,8 +58,9 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const limits =
     config.limits.mode === 'off'
       ? undefined
-      : createOperationLimits({ ...config.limits, mode: config.limits.mode, costDirectives: supergraph.costDirectives, logger, registry });
-  const rateLimit = config.rateLimit && createRateLimit<GatewayContext>({ settings: config.rateLimit, redis, keyPrefix: pq.keyPrefix, logger });
+      : createOperationLimits({ ...config.limits, mode: config.limits.mode, maxTokens: config.maxTokens, costDirectives: supergraph.costDirectives, logger, registry });
+  const rateLimit =
+    config.rateLimit && createRateLimit<GatewayContext>({ settings: config.rateLimit, redis, keyPrefix: pq.keyPrefix, identityOf: authentication.identityOf, logger });
   const idempotency = createIdempotency<GatewayContext>({ claims: createKeyClaims({ redis, keyPrefix: pq.keyPrefix, logger }) });
 
   const apollo = createApollo(config, logger, {
@@ -69,15 +70,17 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     // cost is looked at; cost and shape are checked on the operation as sent (an upper bound of
     // what runs), then the caller's rate limit is charged that cost, before authorization takes
     // out what the caller may not see; an idempotency key is bound to a mutation that will run.
-    admission: [persistedQueries.admit, limits?.admit, rateLimit, authorization.admit, idempotency.admit],
+    admission: [persistedQueries.admit, limits?.admit, rateLimit?.admit, authorization.admit, idempotency.admit],
     plugins: [persistedQueries.plugin, ...(limits ? [limits.plugin] : []), authorization.plugin, idempotency.plugin, createErrorLimitPlugin({ maxErrors: config.maxResponseErrors })],
     registry,
   });
 
   const server = createHttpServer({
     apollo,
-    context: async (request) => requestContext(request, authentication.identityOf(request), config.requestTimeoutMs),
-    guard: authentication.guard,
+    context: async (request) => ({ ...requestContext(request, authentication.identityOf(request), config.requestTimeoutMs), rateLimitCredit: rateLimit?.creditOf(request) }),
+    // In this order: who asks; what the request costs them before anything is parsed; a
+    // document over a limit refused before Apollo parses and validates it.
+    guards: [authentication.guard, rateLimit?.guard, limits?.guard],
     logger,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimitBytes,

@@ -9,7 +9,8 @@ import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run the tests with `pnpm test`, which starts Redis.');
-const LIMIT = { RATE_LIMIT_POINTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60', RATE_LIMIT_COST_WEIGHTED: 'false' };
+// One point a request: bytes cost nothing here (RATE_LIMIT_BYTES_PER_POINT=0), and neither does cost.
+const LIMIT = { RATE_LIMIT_POINTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60', RATE_LIMIT_COST_WEIGHTED: 'false', RATE_LIMIT_BYTES_PER_POINT: '0' };
 
 describe('rate limit on Redis', () => {
   let first: TestGateway;

@@ -7,4 +7,5 @@ export { readCostDirectives, NO_COST_DIRECTIVES, type CostDirectives, type ListS
 export { estimateCost, costRelevantVariables, type CostModelOptions } from './estimate.js';
 export { measureOperation, type OperationShape } from '@tessera/service-kit';
 export { checkShape, type OperationLimits } from './shape-limits.js';
+export { checkBeforeValidation, type DocumentLimits } from './before-validation.js';
 export { createCostCache, type CostCache, type CostCacheOptions, type CostRequest } from './cache.js';

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLError } from 'graphql';
 import Negotiator from 'negotiator';
 import { ErrorCode, errorBody } from './errors.js';
 
@@ -37,9 +38,30 @@ export function createGraphQLOverHttpPlugin<C extends BaseContext>(): ApolloServ
 
 /** The media type Apollo Server answers a single result with, from the request's `accept` (as it negotiates it). */
 export function responseMediaType(request: Pick<HTTPGraphQLRequest, 'headers'>): string | undefined {
-  const accept = request.headers.get('accept');
+  return mediaTypeFor(request.headers.get('accept') ?? undefined);
+}
+
+function mediaTypeFor(accept: string | undefined): string | undefined {
   if (!accept) return LEGACY_JSON;
   return new Negotiator({ headers: { accept } }).mediaType([LEGACY_JSON, GRAPHQL_RESPONSE_JSON]);
+}
+
+/**
+ * Answers, before Apollo, a well-formed request that GraphQL refuses (an operation over a limit,
+ * a spent rate limit) as Apollo would answer it: `errors` with the error's status — 400 becoming
+ * 200 for a client of the legacy `application/json`, as {@link createGraphQLOverHttpPlugin} does —
+ * its headers (`Retry-After`), and the media type the client accepts.
+ */
+export function replyWithGraphQLError(request: FastifyRequest, reply: FastifyReply, error: GraphQLError) {
+  const http = error.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
+  const mediaType = mediaTypeFor(request.headers.accept) ?? LEGACY_JSON;
+  const status = http?.status ?? 400;
+  for (const [name, value] of http?.headers ?? []) void reply.header(name, value);
+  const { http: _http, ...extensions } = error.extensions;
+  return reply
+    .code(mediaType === LEGACY_JSON && REQUEST_ERROR_STATUSES.has(status) ? 200 : status)
+    .type(mediaType)
+    .send({ errors: [{ message: error.message, extensions }] });
 }
 
 /** Longest `sha256Hash` taken: a SHA-256 in hex is 64 characters; a manifest id may be another string. */
@@ -104,4 +126,13 @@ function extensionsProblem(extensions: unknown, hasQuery: boolean): string | nul
     return '`extensions.persistedQuery` must be { "version": 1, "sha256Hash": "<the query\'s SHA-256, hex>" }.';
   }
   return null;
+}
+
+/** The GraphQL operations a request carries as text: the POST body's (each of a batch's), or a GET's query string. */
+export function operationTexts(request: Pick<FastifyRequest, 'method' | 'body' | 'query'>): Array<{ query: string; operationName: string | undefined }> {
+  const params = request.method === 'GET' ? [request.query] : Array.isArray(request.body) ? request.body : [request.body];
+  return params.flatMap((param) => {
+    if (!isObject(param) || typeof param.query !== 'string' || param.query === '') return [];
+    return [{ query: param.query, operationName: typeof param.operationName === 'string' ? param.operationName : undefined }];
+  });
 }

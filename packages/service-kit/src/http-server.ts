@@ -30,11 +30,13 @@ export interface HttpServerOptions<C extends BaseContext> {
   /** Operations allowed in one batched (JSON array) request; Apollo refuses batches unless enabled. @default 0 */
   maxBatchOperations?: number;
   /**
-   * Runs before every request but the probes (`/health`, `/ready`), its body parsed and the
-   * raw text kept as `request.rawBody`; it may answer the request itself (a subgraph refuses
-   * unsigned ones, whatever the path).
+   * Run in order before every request but the probes (`/health`, `/ready`), its body parsed and
+   * the raw text kept as `request.rawBody`; each may answer the request itself, and then the
+   * rest do not run (a subgraph refuses unsigned requests, whatever the path; the gateway
+   * authenticates, charges the rate limit, then refuses an abusive document before parsing it
+   * for real).
    */
-  guard?: (request: RawBodyRequest, reply: HttpReply) => Promise<unknown>;
+  guards?: Array<Guard | undefined>;
   /**
    * Requests served at once, and waiting for a turn; beyond both, 503 `SERVICE_OVERLOADED`
    * with `Retry-After` at once, instead of latency growing without bound. @default unbounded
@@ -52,6 +54,9 @@ type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown
 
 /** A request whose JSON body is also kept as the text it arrived as (a signature covers the bytes). */
 export type RawBodyRequest = FastifyRequest & { rawBody?: string };
+/** A check before GraphQL: answers the request itself (with `reply`) to refuse it, or lets it through. */
+export type Guard = (request: RawBodyRequest, reply: HttpReply) => Promise<unknown>;
+
 /** The reply a guard may answer with. */
 export type HttpReply = FastifyReply;
 
@@ -87,9 +92,18 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
   app.addHook('onRequest', checkHost);
   registerRequestContext(app);
   keepRawJsonBody(app);
-  const { guard } = options;
-  if (guard) app.addHook('preHandler', async (request, reply) => (PROBE_PATHS.has(request.routeOptions.url ?? '') ? undefined : guard(request, reply)));
+  // A batch too large is refused before any guard parses its operations.
   if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
+  const guards = (options.guards ?? []).filter((guard): guard is Guard => guard !== undefined);
+  if (guards.length) {
+    app.addHook('preHandler', async (request, reply) => {
+      if (PROBE_PATHS.has(request.routeOptions.url ?? '')) return;
+      for (const guard of guards) {
+        await guard(request, reply);
+        if (reply.sent) return reply;
+      }
+    });
+  }
   let draining = false;
   registerHealthRoutes(app, { readiness, logger, draining: () => draining });
   // Once draining, every answer closes its connection: a keep-alive connection that was busy

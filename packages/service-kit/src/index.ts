@@ -7,11 +7,11 @@
 export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphTimeouts, subgraphUrls, type RuntimeSettings, type ServiceSettings } from './config.js';
 export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthenticated, errorBody, createFormatError, withoutSuggestions, type FormatErrorOptions, type InfrastructureCode } from './errors.js';
 export { BUDGET_HEADER, parseBudget } from './deadline.js';
-export { createGraphQLOverHttpPlugin, responseMediaType } from './graphql-over-http.js';
+export { createGraphQLOverHttpPlugin, operationTexts, replyWithGraphQLError, responseMediaType } from './graphql-over-http.js';
 export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
 export { boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
 export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
-export { createHttpServer, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
+export { createHttpServer, type Guard, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
 export { canonicalId, isUuid } from './ids.js';
 export { callerPart, composeKey, visibilityPart } from './keys.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
@@ -34,7 +34,7 @@ export {
 } from './request-signing.js';
 export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
 export { connectRedis } from './redis.js';
-export { createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
+export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
 export { createRequestLogPlugin, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';
 export { inIncomingTrace, nameActiveSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';

@@ -95,3 +95,54 @@ export function measureOperation(document: DocumentNode, operationName?: string 
 
   return measureSelections(operation.selectionSet);
 }
+
+/**
+ * Pairs of fields that answer to the same key in one selection set, which graphql-js's
+ * OverlappingFieldsCanBeMerged compares one against the other — fields of the same key merged
+ * with their sub-selections, as validation merges them, and each fragment counted once per
+ * selection set, as validation spreads it. Quadratic in the repeats: 1,200 copies of
+ * `topProducts { id }` (23 KB) are 719,400 pairs and 100+ ms of validation; an ordinary operation
+ * has a few. Counting stops once past `limit` (the answer is then over it, and deeper levels are
+ * not walked); otherwise it
+ * walks the operation with fragments expanded, so count only an operation whose `nodes`
+ * ({@link measureOperation}) are within their limit. No fragment cycles assumed: a spread of a
+ * fragment inside itself is not followed.
+ */
+export function countOverlappingFieldPairs(document: DocumentNode, operationName: string | null | undefined, limit: number): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
+  }
+  if (!operation) return 0;
+  let pairs = 0;
+  const pending: SelectionSetNode[][] = [[operation.selectionSet]];
+  while (pending.length && pairs <= limit) {
+    // The fields of one merged selection set, by response key, with their own sub-selections.
+    const byKey = new Map<string, { count: number; children: SelectionSetNode[] }>();
+    const spread = new Set<string>();
+    const collect = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          const key = selection.alias?.value ?? selection.name.value;
+          let entry = byKey.get(key);
+          if (!entry) byKey.set(key, (entry = { count: 0, children: [] }));
+          entry.count += 1;
+          if (selection.selectionSet) entry.children.push(selection.selectionSet);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
+        else if (!spread.has(selection.name.value)) {
+          spread.add(selection.name.value);
+          const fragment = fragments.get(selection.name.value);
+          if (fragment) collect(fragment.selectionSet);
+        }
+      }
+    };
+    for (const selectionSet of pending.pop()!) collect(selectionSet);
+    for (const { count, children } of byKey.values()) {
+      pairs += (count * (count - 1)) / 2;
+      if (children.length) pending.push(children);
+    }
+  }
+  return pairs;
+}

@@ -64,7 +64,7 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection, registry }),
     context: async (request, reply) => definition.createContext(client, config, scopes(requestInputOf(request, reply))),
     logger,
-    guard: createGatewayGuard({ keys: config.signingKeys, logger, ...(nonces && { nonces }) }),
+    guards: [createGatewayGuard({ keys: config.signingKeys, logger, ...(nonces && { nonces }) })],
     readiness: allReady({ database: () => database.ping() }),
     concurrency: config.concurrency,
     registry,

@@ -1,1 +1,1 @@
-export { createRateLimit, type RateLimitContext, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js';
+export { createRateLimit, type RateLimit, type RateLimitContext, type RateLimitOptions, type RateLimitSettings } from './rate-limit.js';

@@ -1,5 +1,5 @@
 import { HeaderMap } from '@apollo/server';
-import { composeKey, type Identity, type Logger } from '@tessera/service-kit';
+import { composeKey, replyWithGraphQLError, type Guard, type Identity, type Logger, type RawBodyRequest } from '@tessera/service-kit';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GraphQLError } from 'graphql';
@@ -13,6 +13,10 @@ export interface RateLimitSettings {
   windowSeconds: number;
   /** An operation costs its estimated cost in points (at least 1) rather than 1. */
   costWeighted: boolean;
+  /** Points every request is charged before it is parsed, whatever becomes of it. @default 1 */
+  requestPoints?: number;
+  /** Request bytes a point buys, charged before parsing too (0: bytes cost nothing). @default 1_024 */
+  bytesPerPoint?: number;
 }
 
 /** What the rate limit reads from the request context. */
@@ -22,6 +26,11 @@ export interface RateLimitContext {
   clientAddress?: string;
   /** The operation's estimated cost, when operation limits are on. */
   cost?: { estimated: number };
+  /**
+   * What the request was charged before parsing, not yet set against an operation's cost; shared
+   * by the operations of one HTTP batch (Apollo copies the context shallowly), so it is credited once.
+   */
+  rateLimitCredit?: { points: number };
 }
 
 /** Options of {@link createRateLimit}. */
@@ -30,7 +39,19 @@ export interface RateLimitOptions {
   /** Shared by every replica when given; each process counts alone otherwise. */
   redis?: Redis;
   keyPrefix: string;
+  /** Who a request acts for, as authentication found it (the guard runs after authentication). */
+  identityOf: (request: RawBodyRequest) => Identity;
   logger: Logger;
+}
+
+/** The rate limit as the gateway wires it. */
+export interface RateLimit<C extends RateLimitContext> {
+  /** Before parsing: every request pays `requestPoints` and its bytes; a caller out of points gets 429 for nothing more. */
+  guard: Guard;
+  /** What the guard charged a request, for its context (`rateLimitCredit`). */
+  creditOf(request: RawBodyRequest): { points: number } | undefined;
+  /** After the cost is known: the operation's cost, less what the request already paid. */
+  admit: AdmissionStep<C>;
 }
 
 /**
@@ -38,30 +59,61 @@ export interface RateLimitOptions {
  * that every replica counts the same budget, with an in-memory limiter that takes over while
  * Redis does not answer (rate-limiter-flexible's insurance). Cost-weighted by default, as
  * GitHub's and Shopify's GraphQL APIs are: a thousand cheap queries and one expensive one spend
- * alike. Runs after cost analysis (keep `RATE_LIMIT_POINTS` at or above `COST_MAX`, or the most
- * expensive admitted operations can never pass).
+ * alike. Every request is charged before it is parsed — a minimum per request and per byte — so
+ * a caller already refused cannot keep the gateway parsing and validating documents that fail
+ * (or miss the APQ cache) for free; the operation's cost, once estimated, is charged on top of
+ * what that paid, so a request pays max(cost, its size charge). Keep `RATE_LIMIT_POINTS` at or
+ * above `COST_MAX`, or the most expensive admitted operations can never pass.
  */
-export function createRateLimit<C extends RateLimitContext>({ settings, redis, keyPrefix, logger }: RateLimitOptions): AdmissionStep<C> {
+export function createRateLimit<C extends RateLimitContext>({ settings, redis, keyPrefix, identityOf, logger }: RateLimitOptions): RateLimit<C> {
+  const { requestPoints = 1, bytesPerPoint = 1_024 } = settings;
   const options = { points: settings.points, duration: settings.windowSeconds, keyPrefix: `${keyPrefix}rl` };
   const memory = new RateLimiterMemory(options);
   const limiter: RateLimiterAbstract = redis
     ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory, rejectIfRedisNotReady: true })
     : memory;
-  return async ({ contextValue }) => {
-    const sub = contextValue.identity?.sub;
-    const caller = composeKey(sub !== undefined ? ['sub', sub] : ['address', contextValue.clientAddress ?? null]);
-    const points = settings.costWeighted ? Math.max(1, Math.ceil(contextValue.cost?.estimated ?? 1)) : 1;
+  const credits = new WeakMap<RawBodyRequest, { points: number }>();
+
+  /** Charges `points` to the caller: nothing when they fit, the error to answer with when they do not. */
+  const charge = async (caller: string, points: number): Promise<GraphQLError | undefined> => {
     try {
       await limiter.consume(caller, points);
+      return undefined;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) {
         // Neither Redis nor the insurance answered: serve rather than refuse everyone.
         logger.warn({ err: rejection }, 'rate limit unavailable: request let through');
-        return;
+        return undefined;
       }
-      throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1_000)), settings);
+      return rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1_000)), settings);
     }
   };
+
+  return {
+    async guard(request, reply) {
+      const bytes = request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length;
+      const points = requestPoints + (bytesPerPoint > 0 ? Math.ceil(bytes / bytesPerPoint) : 0);
+      if (points === 0) return;
+      const refusal = await charge(callerKey(identityOf(request), request.ip), points);
+      if (refusal) return replyWithGraphQLError(request, reply, refusal);
+      credits.set(request, { points });
+    },
+    creditOf: (request) => credits.get(request),
+    async admit({ contextValue }) {
+      const cost = settings.costWeighted ? Math.max(1, Math.ceil(contextValue.cost?.estimated ?? 1)) : 1;
+      const credit = contextValue.rateLimitCredit;
+      const covered = Math.min(cost, credit?.points ?? 0);
+      if (credit) credit.points -= covered;
+      if (cost - covered === 0) return;
+      const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), cost - covered);
+      if (refusal) throw refusal;
+    },
+  };
+}
+
+/** One bucket per signed-in subject, else per client address. */
+function callerKey(identity: Identity | undefined, address: string | undefined): string {
+  return composeKey(identity?.sub !== undefined ? ['sub', identity.sub] : ['address', address ?? null]);
 }
 
 function rateLimited(retryAfterSeconds: number, settings: RateLimitSettings): GraphQLError {
