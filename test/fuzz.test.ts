@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { createSubgraphDatabases, startPlatform, type Platform, type ServiceName, type SubgraphDatabases } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseBodies, sendRaw } from './fuzz/raw-http.js';
 import { badRequest, type FuzzRequest } from './fuzz/requests.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
@@ -41,6 +42,11 @@ interface Outcome {
 let resentAfterReset = 0;
 
 async function send(request: FuzzRequest, attempt = 1): Promise<Outcome> {
+  if (request.raw !== undefined) {
+    const port = request.target === 'gateway' ? Number(new URL(platform.gatewayUrl).port) : platform.ports[request.target];
+    const { status, text } = await sendRaw(port, request.raw);
+    return { request, status, text };
+  }
   const base = request.target === 'gateway' ? platform.gatewayUrl : `http://127.0.0.1:${platform.ports[request.target]}/graphql`;
   const url = new URL(request.path, base);
   try {
@@ -61,7 +67,9 @@ async function send(request: FuzzRequest, attempt = 1): Promise<Outcome> {
 /** Node's own limit on a request's head: a longer one is refused, connection closed, before any of our code runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
 
-function problem({ request, status, text }: Outcome): string | null {
+function problem(outcome: Outcome): string | null {
+  if (outcome.request.raw !== undefined) return rawProblem(outcome);
+  const { request, status, text } = outcome;
   const headBytes = request.path.length + Object.entries(request.headers).reduce((sum, [k, v]) => sum + k.length + v.length + 4, 0);
   if (status === 0 && headBytes > MAX_HEADER_BYTES) return null;
   if (status === 0) return `no answer (${text})`;
@@ -74,9 +82,37 @@ function problem({ request, status, text }: Outcome): string | null {
   } catch {
     return 'a body that is not JSON';
   }
+  return errorsProblem(body);
+}
+
+/** Every error carries a code, none INTERNAL_SERVER_ERROR. */
+function errorsProblem(body: { errors?: Array<{ extensions?: { code?: unknown } }> }): string | null {
   for (const error of body.errors ?? []) {
     if (typeof error.extensions?.code !== 'string') return 'an error without extensions.code';
     if (error.extensions.code === 'INTERNAL_SERVER_ERROR') return 'INTERNAL_SERVER_ERROR for a client mistake';
+  }
+  return null;
+}
+
+/**
+ * What is wrong with the answer to bytes written on a socket: a 5xx, a stack, or a body outside
+ * GraphQL's shape (Fastify's own `{"error": …}` among them). No answer is fine: a request whose
+ * body is not all there yet is waited for.
+ */
+function rawProblem({ status, text }: Outcome): string | null {
+  if (status >= 500) return `status ${status}`;
+  if (/\n\s+at |stacktrace|\.ts:\d+|node_modules/.test(text)) return 'a stack trace in the body';
+  for (const body of responseBodies(text)) {
+    if (body === '') continue;
+    let parsed: { errors?: Array<{ extensions?: { code?: unknown } }>; data?: unknown };
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return 'a body that is not JSON';
+    }
+    if (parsed.data === undefined && !parsed.errors?.length && !('status' in parsed)) return 'a body outside GraphQL\'s shape';
+    const found = errorsProblem(parsed);
+    if (found) return found;
   }
   return null;
 }
@@ -107,7 +143,8 @@ describe('bad requests', () => {
     }
     const failures = outcomes.flatMap((outcome) => {
       const found = problem(outcome);
-      return found ? [`${found}: ${outcome.request.method} ${outcome.request.target}${outcome.request.path.slice(0, 80)} ${JSON.stringify(outcome.request.headers)} ${(outcome.request.body ?? '').slice(0, 200)} → ${outcome.status} ${outcome.text.slice(0, 300)}`] : [];
+      const sent = outcome.request.raw !== undefined ? JSON.stringify(outcome.request.raw.slice(0, 300)) : `${outcome.request.method} ${outcome.request.path.slice(0, 80)} ${JSON.stringify(outcome.request.headers)} ${(outcome.request.body ?? '').slice(0, 200)}`;
+      return found ? [`${found}: ${outcome.request.target} ${sent} → ${outcome.status} ${outcome.text.slice(0, 300)}`] : [];
     });
 
     const byStatus = new Map<number, number>();

@@ -1,9 +1,12 @@
 /**
  * Bad requests, generated: mutated documents and variables of every type, malformed and
  * truncated JSON, random bytes, wrong and missing media types, huge and deep values, odd
- * Unicode, GET and POST and other methods — aimed at the gateway and at each subgraph.
+ * Unicode, GET and POST and other methods, wrong JSON types in every request parameter and
+ * extension field, documents around each operation limit, and requests below GraphQL written
+ * byte for byte (`raw-http.ts`) — aimed at the gateway and at each subgraph.
  */
 import fc from 'fast-check';
+import { rawRequest } from './raw-http.js';
 
 /** Where a request goes. */
 export type FuzzTarget = 'gateway' | 'users' | 'products' | 'reviews';
@@ -16,6 +19,8 @@ export interface FuzzRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** Bytes written on a socket as they are, instead of a request built by `fetch`. */
+  raw?: string;
 }
 
 interface Operation {
@@ -135,6 +140,47 @@ const accept = fc.oneof(
 );
 const preflight = fc.option(fc.constantFrom('true', '1', ''), { nil: undefined });
 
+/** `extensions`, and each field in it, of every JSON type: `persistedQuery` a string, a number, an object of wrong fields… */
+const extensionsOfEveryType: fc.Arbitrary<unknown> = fc.oneof(
+  anyValue,
+  fc.record(
+    {
+      persistedQuery: fc.oneof(anyValue, fc.record({ version: fc.oneof(fc.constant(1), anyValue), sha256Hash: fc.oneof(fc.constant('a'.repeat(64)), anyValue) }, { requiredKeys: [] })),
+      idempotency: anyValue,
+      clientLibrary: anyValue,
+    },
+    { requiredKeys: [] },
+  ),
+);
+
+/** `{ ...F0 }` where each fragment spreads the next `spreads` times, down to `leaf`. */
+const fanOut = (levels: number, spreads: number, leaf: string) =>
+  `{ ...F0 } ${Array.from({ length: levels }, (_, i) => (i === levels - 1 ? `fragment F${i} on Query { ${leaf} }` : `fragment F${i} on Query { ${Array.from({ length: spreads }, () => `...F${i + 1}`).join(' ')} }`)).join(' ')}`;
+
+/** A path through the graph `depth` fields deep (Product → reviews → edges → node → product → …). */
+const deep = (depth: number) => {
+  const steps = ['reviews(first: 1)', 'edges', 'node', 'product'];
+  let open = 'topProducts(first: 1)';
+  for (let i = 1; i < depth; i++) open += ` { ${steps[(i - 1) % steps.length]}`;
+  return `{ ${open} { __typename }${' }'.repeat(depth - 1)} }`;
+};
+
+/**
+ * Documents just under, at and over each operation limit at its default — depth (15), aliases
+ * (30), selections after fragment expansion (10,000), pairs of same-key fields (10,000), cost
+ * (10,000), tokens (10,000) — reached by fan-outs, fragments and repeats, where a limit counted
+ * one way and a later stage another would answer 500.
+ */
+const nearALimit: fc.Arbitrary<string> = fc.oneof(
+  fc.integer({ min: 12, max: 18 }).map(deep),
+  fc.integer({ min: 25, max: 36 }).map((n) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: __typename`).join(' ')} }`),
+  fc.tuple(fc.integer({ min: 10, max: 20 }), fc.boolean()).map(([n, twice]) => `{ ...A ${twice ? '...A' : ''} } fragment A on Query { ${Array.from({ length: n }, (_, i) => `a${i}: __typename`).join(' ')} }`),
+  fc.tuple(fc.integer({ min: 9, max: 14 }), fc.integer({ min: 2, max: 3 }), fc.constantFrom('__typename', 'users(first: 1) { edges { node { id } } }', '... on Query { __typename }')).map(([levels, spreads, leaf]) => fanOut(levels, spreads, leaf)),
+  fc.integer({ min: 135, max: 150 }).map((k) => `{ ${'topProducts { id } '.repeat(k)}}`),
+  fc.integer({ min: 4_990, max: 5_010 }).map((n) => `{ users(first: ${n}) { edges { node { id } } } }`),
+  fc.integer({ min: 9_990, max: 10_010 }).map((tokens) => `{ ${'__typename '.repeat(tokens - 2)}}`),
+);
+
 /** A broken POST: a mutated operation, malformed JSON, or bytes that are not JSON at all. */
 function post(target: FuzzTarget): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { headers: Record<string, string> }> {
   const operation = fc.constantFrom(...CORPUS[target]);
@@ -155,6 +201,8 @@ function post(target: FuzzTarget): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & {
         weight: 1,
         arbitrary: fc.string({ minLength: 1, maxLength: 64 }).map((hash) => JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })),
       },
+      { weight: 2, arbitrary: fc.tuple(fc.option(fc.constant(op.query), { nil: undefined }), extensionsOfEveryType).map(([query, extensions]) => serialize({ query, extensions })) },
+      ...(target === 'gateway' ? [{ weight: 2, arbitrary: nearALimit.map((query) => JSON.stringify({ query })) }] : []),
     ),
   );
   return fc.record({ target: fc.constant(target), method: fc.constant('POST'), path: fc.constant('/graphql'), headers: fc.constant({}), body });
@@ -181,13 +229,18 @@ function other(target: FuzzTarget): fc.Arbitrary<FuzzRequest> {
   });
 }
 
+/** Bytes below GraphQL, to any target. */
+function raw(target: FuzzTarget): fc.Arbitrary<FuzzRequest> {
+  return rawRequest.map((bytes) => ({ target, method: 'RAW', path: '/graphql', headers: {}, raw: bytes }));
+}
+
 /** Any bad request to any target, headers included. */
 export const badRequest: fc.Arbitrary<FuzzRequest> = fc
   .tuple(
     fc.constantFrom<FuzzTarget>('gateway', 'gateway', 'gateway', 'gateway', 'users', 'products', 'reviews'),
-    fc.integer({ min: 0, max: 9 }),
+    fc.integer({ min: 0, max: 10 }),
   )
-  .chain(([target, kind]) => (kind < 8 ? post(target) : other(target)))
+  .chain(([target, kind]) => (kind < 8 ? post(target) : kind < 10 ? other(target) : raw(target)))
   .chain((request) =>
     fc.record({ contentType, accept, preflight, developerKey: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }) }).map(({ contentType, accept, preflight, developerKey }) => ({
       ...request,

@@ -86,14 +86,18 @@ export function createRequestShapeHook() {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What is wrong with a POST body's GraphQL parameters (each operation of a batch), or null. */
-export function postProblem(body: unknown): string | null {
-  if (Array.isArray(body)) {
-    for (const [i, operation] of body.entries()) {
-      const problem = postProblem(operation);
-      if (problem !== null) return `Operation ${i} of the batch: ${problem}`;
-    }
-    return body.length === 0 ? 'A batch must hold at least one operation.' : null;
+function postProblem(body: unknown): string | null {
+  if (!Array.isArray(body)) return operationProblem(body);
+  if (body.length === 0) return 'A batch must hold at least one operation.';
+  // One level only: a batch is a list of objects (a list nested 100,000 deep is not walked).
+  for (const [i, operation] of body.entries()) {
+    const problem = operationProblem(operation);
+    if (problem !== null) return `Operation ${i} of the batch: ${problem}`;
   }
+  return null;
+}
+
+function operationProblem(body: unknown): string | null {
   if (!isObject(body)) return 'The body must be a JSON object of GraphQL request parameters.';
   if (body.query !== undefined && body.query !== null && typeof body.query !== 'string') return '`query` must be a string.';
   if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') return '`operationName` must be a string.';

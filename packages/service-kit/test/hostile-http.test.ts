@@ -119,6 +119,11 @@ describe('GraphQL request parameters of the wrong type', () => {
     for (const accept of ACCEPTS) expectCodedRefusal(await post(body, accept), 400);
   });
 
+  it('answers a body of lists nested 100,000 deep with 400, not a stack overflow', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${'['.repeat(100_000)}${']'.repeat(100_000)}` });
+    expectCodedRefusal({ status: response.status, body: await response.json(), text: '' }, 400);
+  });
+
   /** Whether the parameters are well formed, as GraphQL over HTTP defines them. */
   const wellFormed = (body: Record<string, unknown>) => {
     const object = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v));
