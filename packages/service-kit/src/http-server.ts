@@ -94,16 +94,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
   keepRawJsonBody(app);
   // A batch too large is refused before any guard parses its operations.
   if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
-  const guards = (options.guards ?? []).filter((guard): guard is Guard => guard !== undefined);
-  if (guards.length) {
-    app.addHook('preHandler', async (request, reply) => {
-      if (PROBE_PATHS.has(request.routeOptions.url ?? '')) return;
-      for (const guard of guards) {
-        await guard(request, reply);
-        if (reply.sent) return reply;
-      }
-    });
-  }
+  registerGuards(app, options.guards ?? []);
   let draining = false;
   registerHealthRoutes(app, { readiness, logger, draining: () => draining });
   // Once draining, every answer closes its connection: a keep-alive connection that was busy
@@ -139,6 +130,19 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
       await apollo.stop();
     },
   };
+}
+
+/** The guards, in order, before every request but the probes; the first to answer ends it. */
+function registerGuards(app: FastifyInstance, given: Array<Guard | undefined>): void {
+  const guards = given.filter((guard): guard is Guard => guard !== undefined);
+  if (guards.length === 0) return;
+  app.addHook('preHandler', async (request, reply) => {
+    if (PROBE_PATHS.has(request.routeOptions.url ?? '')) return;
+    for (const guard of guards) {
+      await guard(request, reply);
+      if (reply.sent) return reply;
+    }
+  });
 }
 
 /**

@@ -1,11 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { operationTexts, replyWithGraphQLError, type Guard, type Logger } from '@tessera/service-kit';
-import { parse, type DocumentNode, type GraphQLError } from 'graphql';
-import { LRUCache } from 'lru-cache';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { checkBeforeValidation, checkShape, createCostCache, estimateCost, type CostDirectives, type CostModelOptions, type DocumentLimits } from '../../cost/index.js';
+import type { Guard, Logger } from '@tessera/service-kit';
+import type { GraphQLError } from 'graphql';
+import { Histogram, type Registry } from 'prom-client';
+import { checkShape, createCostCache, estimateCost, type CostDirectives, type CostModelOptions, type DocumentLimits } from '../../cost/index.js';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep } from '../admission/index.js';
+import { createDocumentGuard } from './document-guard.js';
 
 /** What the limits leave in the request context for logs and responses. */
 export interface CostContext {
@@ -32,12 +32,7 @@ export interface OperationLimitsOptions extends DocumentLimits {
 
 /** The limits as the gateway wires them: a guard before Apollo, an admission step and a plugin for the response. */
 export interface OperationLimitsFeature {
-  /**
-   * Before Apollo parses and validates a request's documents: each is parsed here (once per
-   * text, remembered) and refused if over a limit, so validating an abusive document is never
-   * paid for. In `measure` mode it refuses nothing (admission reports). A document that does not
-   * parse is Apollo's to refuse.
-   */
+  /** Before Apollo parses and validates: a document over a shape limit refused (`createDocumentGuard`); nothing in `measure` mode. */
   guard: Guard;
   /** Refuses an operation over a limit (in `enforce` mode) and notes its cost in the context. */
   admit: AdmissionStep<CostContext>;
@@ -79,40 +74,8 @@ export function createOperationLimits(options: OperationLimitsOptions): Operatio
     }
   };
 
-  // Verdicts by document text, then operation name (a client's texts and names are its own; the two levels keep them apart).
-  const verdicts = new LRUCache<string, Map<string, GraphQLError | null>>({ max: 2_000, maxSize: 16 * 1_048_576, sizeCalculation: (_verdict, text) => text.length + 1 });
-  const verdictFor = (query: string, operationName: string | undefined): GraphQLError | null => {
-    let byName = verdicts.get(query);
-    if (!byName) verdicts.set(query, (byName = new Map()));
-    let verdict = byName.get(operationName ?? '');
-    if (verdict === undefined) {
-      let document: DocumentNode | undefined;
-      try {
-        document = parse(query, { maxTokens: options.maxTokens, noLocation: true });
-      } catch {
-        // Apollo parses it again and answers GRAPHQL_PARSE_FAILED, with the position.
-      }
-      verdict = document ? checkBeforeValidation(document, operationName, options) : null;
-      byName.set(operationName ?? '', verdict);
-    }
-    return verdict;
-  };
-  const refusedEarly = new Counter({
-    name: 'graphql_requests_refused_before_validation_total',
-    help: 'Requests whose document was refused over a limit before Apollo parsed and validated it, by code.',
-    labelNames: ['code'],
-    registers: options.registry ? [options.registry] : [],
-  });
-  const guard: Guard = async (request, reply) => {
-    if (options.mode !== 'enforce') return;
-    for (const { query, operationName } of operationTexts(request)) {
-      const refusal = verdictFor(query, operationName);
-      if (!refusal) continue;
-      refusedEarly.inc({ code: String(refusal.extensions.code) });
-      options.logger.info({ code: refusal.extensions.code, operationName: operationName ?? null }, 'graphql request refused before validation');
-      return replyWithGraphQLError(request, reply, refusal);
-    }
-  };
+  // Measure mode refuses nothing: admission logs what it would have refused.
+  const guard: Guard = options.mode === 'enforce' ? createDocumentGuard({ limits: options, maxTokens: options.maxTokens, logger: options.logger, registry: options.registry }) : async () => {};
 
   const plugin: ApolloServerPlugin<CostContext> = {
     async requestDidStart() {
