@@ -47,25 +47,20 @@ const tinyUsers: SubgraphDefinition<PrismaClient, Context> = {
 const NEW_KEY: SigningKey = { id: 'new', secret: Buffer.from('new-signing-secret-0123456789abcdefghij') };
 const OLD_KEY: SigningKey = { id: 'old', secret: Buffer.from('old-signing-secret-0123456789abcdefghij') };
 
+/** The tiny subgraph as production runs it, on an embedded database of its own, with `env` on top. */
+const startTinyUsers = (env: Record<string, string>) =>
+  startSubgraph(
+    tinyUsers,
+    loadSubgraphConfig(
+      { name: 'users', defaultPort: 0 },
+      { USERS_DATA_DIR: 'memory://', EMBEDDED_DATABASE: 'true', SEED_ON_EMPTY: 'true', LOG_LEVEL: 'silent', NODE_ENV: 'production', HOST: '127.0.0.1', ...env },
+    ),
+  );
+
 let running: RunningSubgraph;
 let url: string;
 beforeAll(async () => {
-  const config = loadSubgraphConfig(
-    { name: 'users', defaultPort: 0 },
-    {
-      USERS_DATA_DIR: 'memory://',
-      EMBEDDED_DATABASE: 'true',
-      SEED_ON_EMPTY: 'true',
-      SEED_USERS: '3',
-      LOG_LEVEL: 'silent',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      SUBGRAPH_MAX_DEPTH: '3',
-      SUBGRAPH_MAX_ENTITIES: '5',
-      SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}, old:${OLD_KEY.secret}`,
-    },
-  );
-  running = await startSubgraph(tinyUsers, config);
+  running = await startTinyUsers({ SEED_USERS: '3', SUBGRAPH_MAX_DEPTH: '3', SUBGRAPH_MAX_ENTITIES: '5', SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}, old:${OLD_KEY.secret}` });
   url = `http://127.0.0.1:${running.port}`;
 }, 60_000);
 afterAll(() => running?.close());
@@ -211,21 +206,7 @@ describe('signatures over what the subgraph acts on, remembered by every replica
   const REDIS_KEY_PREFIX = `nonces-${Date.now()}:`;
   /** Another replica of the tiny subgraph, with or without the Redis they share. */
   const replica = async (redis: boolean) => {
-    const config = loadSubgraphConfig(
-      { name: 'users', defaultPort: 0 },
-      {
-        USERS_DATA_DIR: 'memory://',
-        EMBEDDED_DATABASE: 'true',
-        SEED_ON_EMPTY: 'true',
-        SEED_USERS: '1',
-        LOG_LEVEL: 'silent',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}`,
-        ...(redis && { REDIS_URL, REDIS_KEY_PREFIX }),
-      },
-    );
-    const started = await startSubgraph(tinyUsers, config);
+    const started = await startTinyUsers({ SEED_USERS: '1', SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}`, ...(redis && { REDIS_URL, REDIS_KEY_PREFIX }) });
     return { url: `http://127.0.0.1:${started.port}/graphql`, close: started.close };
   };
   /** A request as the gateway sends it, captured: the same bytes can be sent anywhere, again. */
