@@ -9,6 +9,7 @@ import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import type { Registry } from 'prom-client';
 import { createFormatError, createGraphQLOverHttpPlugin, createRequestLogPlugin, type Logger } from '@tessera/service-kit';
+import { createInvalidationReportPlugin } from './cache-invalidation.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 import { databaseFailureCode } from './prisma-errors.js';
 import { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
@@ -58,6 +59,7 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
       // default plugin would still wrap every resolver to compute a policy nobody reads.
       ApolloServerPluginCacheControlDisabled(),
       createRequestGuardsPlugin(limits),
+      createInvalidationReportPlugin(),
       createGraphQLOverHttpPlugin(),
       createRequestLogPlugin(logger.child({ component: 'graphql' }), { registry }),
     ],

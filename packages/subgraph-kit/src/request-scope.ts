@@ -1,6 +1,7 @@
 import { BUDGET_HEADER, deadlineExceeded, parseBudget, withSpan, type HttpReply, type Identity, type RawBodyRequest } from '@tessera/service-kit';
 import { Histogram, type Registry } from 'prom-client';
 import type { BatchObserver, BatchOptions } from './batch-loader.js';
+import type { CacheInvalidations } from './cache-invalidation.js';
 import { identityOf } from './gateway-signature.js';
 import { idempotencyOf, type IdempotencyRequest } from './idempotency.js';
 
@@ -14,6 +15,8 @@ export interface SubgraphRequest {
   loaders: BatchOptions;
   /** Set when the client sent an `Idempotency-Key` with a mutation. */
   idempotency?: IdempotencyRequest;
+  /** What this request's writes changed, for the gateway's caches: mark it after each write commits. */
+  invalidations: CacheInvalidations;
 }
 
 /** What a request arrives with. */
@@ -34,7 +37,7 @@ const NEVER = new AbortController().signal;
  * batch once the signal fired (`DEADLINE_EXCEEDED`: the database is not asked for what no one
  * will read), records the batch's size, and traces it.
  */
-export function createRequestScopes({ loaders, registry }: { loaders: BatchOptions; registry?: Registry }) {
+export function createRequestScopes({ loaders, registry, invalidations }: { loaders: BatchOptions; registry?: Registry; invalidations: () => CacheInvalidations }) {
   const batchSize = new Histogram({
     name: 'dataloader_batch_size',
     help: 'Keys per DataLoader batch (one database statement each), by loader.',
@@ -50,7 +53,7 @@ export function createRequestScopes({ loaders, registry }: { loaders: BatchOptio
         return withSpan(`loader ${loader}`, { 'tessera.loader.keys': size }, batch);
       },
     };
-    return { identity, signal, loaders: { ...loaders, observer }, ...(idempotency && { idempotency }) };
+    return { identity, signal, loaders: { ...loaders, observer }, invalidations: invalidations(), ...(idempotency && { idempotency }) };
   };
 }
 

@@ -18,6 +18,7 @@ import { createSubgraphApollo } from './apollo.js';
 import type { SubgraphConfig } from './config.js';
 import { observeDatabase } from './database-metrics.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
+import { createInvalidator } from './cache-invalidation.js';
 import { createGatewayGuard } from './gateway-signature.js';
 import { sweepIdempotencyKeys } from './idempotency.js';
 import { createRequestScopes, requestInputOf } from './request-scope.js';
@@ -56,8 +57,8 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     await database.close();
     throw error;
   });
-  const scopes = createRequestScopes({ loaders: config.loaders, registry });
   const redis = config.redis.url ? connectRedis(config.redis.url, config.redis.timeoutMs, logger) : undefined;
+  const scopes = createRequestScopes({ loaders: config.loaders, registry, invalidations: createInvalidator({ redis, keyPrefix: config.redis.keyPrefix, logger, registry }) });
   // One namespace for every subgraph: a request signed for one is refused by the others too.
   const nonces = redis && createRedisNonceStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
   const server = createHttpServer({

@@ -150,3 +150,48 @@ describe('authorization in the subgraph', () => {
     expect(await subgraph.client.product.count()).toBe(before);
   });
 });
+
+describe('updateProduct', () => {
+  const UPDATE = 'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name description price { amount currency } inStock } }';
+  const listed = async () => (await subgraph.client.product.create({ data: { sku: `UPD-${randomUUID().slice(0, 8)}`, name: 'Old', description: '', priceAmount: 100, priceCurrency: 'USD' } })).id;
+
+  it('changes only the fields given, and reports what the write changed for the caches', async () => {
+    const id = await listed();
+    const { data, errors, extensions } = await subgraph.execute(UPDATE, { id: id.toUpperCase(), input: { price: { amount: 250, currency: 'EUR' } } });
+    expect(errors).toBeUndefined();
+    expect(data.updateProduct).toEqual({ id, name: 'Old', description: '', price: { amount: 250, currency: 'EUR' }, inStock: true });
+    expect(extensions?.cacheInvalidations).toEqual([
+      { kind: 'entity', type: 'Product', id },
+      { kind: 'type', type: 'Product' },
+    ]);
+  });
+
+  it('refuses bad input naming the field, an empty change, an unknown product and a caller without the scope, changing nothing', async () => {
+    const id = await listed();
+    const refusals = [
+      [{ id, input: { name: ' ' } }, 'BAD_USER_INPUT', 'input.name'],
+      [{ id, input: { price: { amount: -1, currency: 'EUR' } } }, 'BAD_USER_INPUT', 'input.price.amount'],
+      [{ id, input: {} }, 'BAD_USER_INPUT', 'input'],
+      [{ id: randomUUID(), input: { name: 'x' } }, 'NOT_FOUND', undefined],
+      [{ id: 'nope', input: { name: 'x' } }, 'NOT_FOUND', undefined],
+    ] as const;
+    for (const [variables, code, field] of refusals) {
+      const { errors, extensions } = await subgraph.execute(UPDATE, variables);
+      expect(errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code, ...(field && { field }) });
+      expect(extensions?.cacheInvalidations).toBeUndefined();
+    }
+    const stranger = await subgraph.execute(UPDATE, { id, input: { name: 'Mine' } }, { sub: randomUUID(), scopes: new Set() });
+    expect(stranger.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'products:write' });
+    expect(await subgraph.client.product.findUnique({ where: { id } })).toMatchObject({ name: 'Old', priceAmount: 100 });
+  });
+
+  it('refuses U+0000 or an unpaired surrogate in any text it changes', async () => {
+    const id = await listed();
+    await unstorableInEveryTextField({
+      execute: (variables) => subgraph.execute(UPDATE, { id, ...variables }),
+      input: { name: 'n', description: 'd', price: { amount: 1, currency: 'USD' } },
+      fields: ['name', 'description', 'price.currency'],
+      count: async () => (await subgraph.client.product.findUnique({ where: { id } }))?.name === 'Old' ? 1 : 0,
+    });
+  });
+});

@@ -3,6 +3,7 @@ import {
   createEntityLookup,
   createIdempotentWrites,
   type EntityLookup,
+  type CacheInvalidations,
   type IdempotentWrites,
   type SubgraphConfig,
   type SubgraphRequest,
@@ -21,6 +22,8 @@ export interface Context {
   owners: { users: EntityLookup; products: EntityLookup };
   /** Mutations' writes, once per `Idempotency-Key`. */
   writes: IdempotentWrites<ReviewsTx>;
+  /** What this request's writes changed, marked after each commits: the gateway's caches drop it. */
+  invalidations: CacheInvalidations;
 }
 
 /** Where the owning subgraphs are when `SUBGRAPH_USERS_URL` / `SUBGRAPH_PRODUCTS_URL` are unset: as in supergraph.yaml. */
@@ -41,5 +44,6 @@ export function createContext(
     identity: request.identity,
     owners: { users: owner('users'), products: owner('products') },
     writes: createIdempotentWrites(db, request, config.database),
+    invalidations: request.invalidations,
   };
 }

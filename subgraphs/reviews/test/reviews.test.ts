@@ -202,3 +202,39 @@ describe('ownership and referential integrity', () => {
     expect(errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('updateReview', () => {
+  const UPDATE = 'mutation ($id: ID!, $input: UpdateReviewInput!) { updateReview(id: $id, input: $input) { id rating body } }';
+
+  it("lets its author change it, and reports the review, its product and its author's pages as changed", async () => {
+    const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'meh' } });
+    const { data, errors, extensions } = await subgraph.execute(UPDATE, { id: review.id, input: { rating: 5, body: ' Great after all. ' } });
+    expect(errors).toBeUndefined();
+    expect(data.updateReview).toEqual({ id: review.id, rating: 5, body: 'Great after all.' });
+    expect(extensions?.cacheInvalidations).toEqual([
+      { kind: 'entity', type: 'Review', id: review.id },
+      { kind: 'type', type: 'Review' },
+      { kind: 'entity', type: 'Product', id: productId },
+      { kind: 'type', type: 'Product' },
+      { kind: 'entity', type: 'User', id: authorId },
+      { kind: 'type', type: 'User' },
+    ]);
+  });
+
+  it('refuses anyone but its author (a moderator too), an unknown review and bad input, changing nothing', async () => {
+    const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'mine' } });
+    const attempts = [
+      [{ id: review.id, input: { body: 'theirs' } }, { sub: randomUUID(), scopes: new Set<string>() }, 'FORBIDDEN'],
+      [{ id: review.id, input: { body: 'moderated' } }, { sub: randomUUID(), scopes: new Set(['reviews:moderate']) }, 'FORBIDDEN'],
+      [{ id: randomUUID(), input: { body: 'x' } }, undefined, 'NOT_FOUND'],
+      [{ id: review.id, input: { rating: 6 } }, undefined, 'BAD_USER_INPUT'],
+      [{ id: review.id, input: {} }, undefined, 'BAD_USER_INPUT'],
+      [{ id: review.id, input: { body: 'x' } }, { scopes: new Set<string>() }, 'UNAUTHENTICATED'],
+    ] as const;
+    for (const [variables, identity, code] of attempts) {
+      const { errors } = await subgraph.execute(UPDATE, variables, identity);
+      expect(errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe(code);
+    }
+    expect(await subgraph.client.review.findUnique({ where: { id: review.id } })).toMatchObject({ rating: 2, body: 'mine' });
+  });
+});

@@ -1,5 +1,5 @@
 import type { Identity } from '@tessera/service-kit';
-import { createIdempotentWrites, type IdempotentWrites, type SubgraphConfig, type SubgraphRequest } from '@tessera/subgraph-kit';
+import { createIdempotentWrites, type CacheInvalidations, type IdempotentWrites, type SubgraphConfig, type SubgraphRequest } from '@tessera/subgraph-kit';
 import type { UsersDb, UsersTx } from './db.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
@@ -12,6 +12,8 @@ export interface Context {
   identity: Identity;
   /** Mutations' writes, once per `Idempotency-Key`. */
   writes: IdempotentWrites<UsersTx>;
+  /** What this request's writes changed, marked after each commits: the gateway's caches drop it. */
+  invalidations: CacheInvalidations;
 }
 
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
@@ -22,5 +24,6 @@ export function createContext(db: UsersDb, config: Pick<SubgraphConfig, 'maxPage
     maxPageSize: config.maxPageSize,
     identity: request.identity,
     writes: createIdempotentWrites(db, request, config.database),
+    invalidations: request.invalidations,
   };
 }

@@ -184,3 +184,35 @@ describe('authorization in the subgraph', () => {
     expect(await subgraph.client.user.count()).toBe(before);
   });
 });
+
+describe('updateUser', () => {
+  const UPDATE = 'mutation ($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id username name email } }';
+  const account = async () => subgraph.client.user.create({ data: { username: `upd_${randomUUID().slice(0, 8)}`, name: 'Old', email: `${randomUUID()}@example.com` } });
+
+  it('lets the user change their own name and email, and reports what changed for the caches', async () => {
+    const user = await account();
+    const self = { sub: user.id.toUpperCase(), scopes: new Set<string>() };
+    const { data, errors, extensions } = await subgraph.execute(UPDATE, { id: user.id, input: { name: ' New ', email: 'NEW@Example.com' } }, self);
+    expect(errors).toBeUndefined();
+    expect(data.updateUser).toEqual({ id: user.id, username: user.username, name: 'New', email: 'new@example.com' });
+    expect(extensions?.cacheInvalidations).toEqual([
+      { kind: 'entity', type: 'User', id: user.id },
+      { kind: 'type', type: 'User' },
+    ]);
+  });
+
+  it("refuses anyone else's account, a taken email and bad input, changing nothing", async () => {
+    const [user, other] = [await account(), await account()];
+    const self = { sub: user.id, scopes: new Set<string>() };
+    const someoneElse = await subgraph.execute(UPDATE, { id: other.id, input: { name: 'Hijacked' } }, self);
+    expect(someoneElse.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    const taken = await subgraph.execute(UPDATE, { id: user.id, input: { email: other.email } }, self);
+    expect(taken.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.email' });
+    const empty = await subgraph.execute(UPDATE, { id: user.id, input: {} }, self);
+    expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input' });
+    const anonymous = await subgraph.execute(UPDATE, { id: user.id, input: { name: 'x' } }, { scopes: new Set() });
+    expect(anonymous.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(await subgraph.client.user.findUnique({ where: { id: other.id } })).toMatchObject({ name: 'Old', email: other.email });
+    expect(await subgraph.client.user.findUnique({ where: { id: user.id } })).toMatchObject({ name: 'Old', email: user.email });
+  });
+});

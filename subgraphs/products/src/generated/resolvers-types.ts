@@ -133,6 +133,18 @@ export type CreateProductInput = {
   inStock?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** What `updateProduct` changes: only the fields given (at least one). */
+export type UpdateProductInput = {
+  /** New name, 1–200 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** New description, up to 5,000 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** New price. */
+  price?: InputMaybe<MoneyInput>;
+  /** Whether the product can be ordered now. */
+  inStock?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 /** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -141,6 +153,11 @@ export type Mutation = {
    * input is invalid or the SKU is taken.
    */
   createProduct: Product;
+  /**
+   * Changes a product's name, description, price or stock (scope `products:write`) and returns it.
+   * BAD_USER_INPUT naming the field when input is invalid; NOT_FOUND when there is no such product.
+   */
+  updateProduct: Product;
 };
 
 
@@ -148,6 +165,20 @@ export type Mutation = {
 export type MutationCreateProductArgs = {
   input: CreateProductInput;
 };
+
+
+/** The root mutation type: entry points for changing data. */
+export type MutationUpdateProductArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateProductInput;
+};
+
+/** Who a cached answer may be given to. */
+export type CacheControlScope =
+  /** Anyone who may see it. */
+  | 'PUBLIC'
+  /** Only the caller it was answered for. */
+  | 'PRIVATE';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -248,17 +279,19 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<ProductModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Money: ResolverTypeWrapper<Money>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   ProductConnection: ResolverTypeWrapper<ProductConnectionModel>;
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   MoneyInput: MoneyInput;
   CreateProductInput: CreateProductInput;
+  UpdateProductInput: UpdateProductInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -266,18 +299,27 @@ export type ResolversParentTypes = ResolversObject<{
   Product: ProductModel;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
-  Boolean: Scalars['Boolean']['output'];
   Money: Money;
-  Int: Scalars['Int']['output'];
   PageInfo: PageInfo;
   ProductConnection: ProductConnectionModel;
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   Query: Record<PropertyKey, never>;
   MoneyInput: MoneyInput;
   CreateProductInput: CreateProductInput;
+  UpdateProductInput: UpdateProductInput;
   Mutation: Record<PropertyKey, never>;
   DateTime: Scalars['DateTime']['output'];
+  Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -320,6 +362,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -337,3 +380,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

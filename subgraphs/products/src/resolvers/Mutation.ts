@@ -1,10 +1,10 @@
-import { badUserInput, requireScope } from '@tessera/service-kit';
-import { uniqueViolationFields, violates } from '@tessera/subgraph-kit';
+import { badUserInput, canonicalId, notFound, requireScope, writeTags } from '@tessera/service-kit';
+import { isRecordNotFound, isUuid, uniqueViolationFields, violates } from '@tessera/subgraph-kit';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
-import { validateCreateProduct } from '../validation.js';
+import { validateCreateProduct, validateUpdateProduct } from '../validation.js';
 
 export const Mutation: MutationResolvers = {
-  createProduct: async (_parent, { input }, { writes, loaders, identity }, info) => {
+  createProduct: async (_parent, { input }, { writes, loaders, identity, invalidations }, info) => {
     requireScope(identity, 'products:write', 'Listing a product');
     const data = validateCreateProduct(input);
     const product = await writes.once(String(info.path.key), async (tx) => {
@@ -15,7 +15,23 @@ export const Mutation: MutationResolvers = {
         throw error;
       }
     });
+    await invalidations.changed(writeTags('Product', product.id));
     loaders.productById.prime(product.id, product);
     return product;
+  },
+  updateProduct: async (_parent, args, { writes, loaders, identity, invalidations }, info) => {
+    requireScope(identity, 'products:write', 'Changing a product');
+    const id = canonicalId(args.id);
+    const data = validateUpdateProduct(args.input);
+    if (!isUuid(id)) throw notFound(`No product with id "${id}".`, { id });
+    try {
+      const product = await writes.once(String(info.path.key), (tx) => tx.product.update({ where: { id }, data }));
+      await invalidations.changed(writeTags('Product', id));
+      loaders.productById.clear(id).prime(id, product);
+      return product;
+    } catch (error) {
+      if (isRecordNotFound(error)) throw notFound(`No product with id "${id}".`, { id });
+      throw error;
+    }
   },
 };

@@ -128,6 +128,14 @@ export type CreateReviewInput = {
   body: Scalars['String']['input'];
 };
 
+/** What `updateReview` changes: only the fields given (at least one). */
+export type UpdateReviewInput = {
+  /** New rating from 1 to 5. */
+  rating?: InputMaybe<Scalars['Int']['input']>;
+  /** New text, 1–5,000 characters. */
+  body?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -141,6 +149,12 @@ export type Mutation = {
    * FORBIDDEN otherwise, with nothing deleted. NOT_FOUND when there is no such review.
    */
   deleteReview: Review;
+  /**
+   * Changes a review's rating or text and returns it: only its author — FORBIDDEN otherwise, with
+   * nothing changed. BAD_USER_INPUT naming the field when input is invalid; NOT_FOUND when there
+   * is no such review.
+   */
+  updateReview: Review;
 };
 
 
@@ -154,6 +168,20 @@ export type MutationCreateReviewArgs = {
 export type MutationDeleteReviewArgs = {
   id: Scalars['ID']['input'];
 };
+
+
+/** The root mutation type: entry points for changing data. */
+export type MutationUpdateReviewArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateReviewInput;
+};
+
+/** Who a cached answer may be given to. */
+export type CacheControlScope =
+  /** Anyone who may see it. */
+  | 'PUBLIC'
+  /** Only the caller it was answered for. */
+  | 'PRIVATE';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -260,39 +288,50 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Review: ResolverTypeWrapper<ReviewModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   User: ResolverTypeWrapper<UserRef>;
   Product: ResolverTypeWrapper<ProductRef>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ReviewConnection: ResolverTypeWrapper<ReviewConnectionModel>;
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CreateReviewInput: CreateReviewInput;
+  UpdateReviewInput: UpdateReviewInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Review: ReviewModel;
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
   User: UserRef;
   Product: ProductRef;
   Float: Scalars['Float']['output'];
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   ReviewConnection: ReviewConnectionModel;
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   Query: Record<PropertyKey, never>;
   CreateReviewInput: CreateReviewInput;
+  UpdateReviewInput: UpdateReviewInput;
   Mutation: Record<PropertyKey, never>;
   DateTime: Scalars['DateTime']['output'];
+  Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review'], FederationReferenceType extends FederationReferenceTypes['Review'] = FederationReferenceTypes['Review']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Review']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -342,6 +381,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationCreateReviewArgs, 'input'>>;
   deleteReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationDeleteReviewArgs, 'id'>>;
+  updateReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationUpdateReviewArgs, 'id' | 'input'>>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -360,3 +400,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

@@ -1,9 +1,9 @@
-import { badUserInput, forbidden, notFound, unauthenticated, type Identity } from '@tessera/service-kit';
+import { badUserInput, forbidden, notFound, unauthenticated, writeTags, type CacheTag, type Identity } from '@tessera/service-kit';
 import { canonicalId, isRecordNotFound, isUuid } from '@tessera/subgraph-kit';
 import type { Context } from '../context.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { forgetReviewsOf } from '../loaders.js';
-import { validateCreateReview } from '../validation.js';
+import { validateCreateReview, validateUpdateReview } from '../validation.js';
 
 /** Scope that lets a moderator delete anyone's review. */
 const MODERATE = 'reviews:moderate';
@@ -15,11 +15,12 @@ export const Mutation: MutationResolvers = {
     if (data.authorId !== caller) throw forbidden('A review can only be written as the signed-in user.', { field: 'input.authorId' });
     await requireExisting(context, data);
     const review = await context.writes.once(String(info.path.key), (tx) => tx.review.create({ data }));
+    await context.invalidations.changed(changedBy(review));
     context.loaders.reviewById.prime(review.id, review);
     forgetReviewsOf(context.loaders, review);
     return review;
   },
-  deleteReview: async (_parent, args, { db, loaders, identity, writes }, info) => {
+  deleteReview: async (_parent, args, { db, loaders, identity, writes, invalidations }, info) => {
     const caller = signedInUser(identity);
     const id = canonicalId(args.id);
     if (!isUuid(id)) throw notFound(`No review with id "${id}".`, { id });
@@ -29,6 +30,7 @@ export const Mutation: MutationResolvers = {
       const review = await writes.once(String(info.path.key), (tx) =>
         tx.review.delete({ where: { id, ...(!identity.scopes.has(MODERATE) && { authorId: caller }) } }),
       );
+      await invalidations.changed(changedBy(review));
       loaders.reviewById.clear(id);
       forgetReviewsOf(loaders, review);
       return review;
@@ -40,7 +42,33 @@ export const Mutation: MutationResolvers = {
       throw notFound(`No review with id "${id}".`, { id });
     }
   },
+  updateReview: async (_parent, args, { db, loaders, identity, writes, invalidations }, info) => {
+    const caller = signedInUser(identity);
+    const id = canonicalId(args.id);
+    const data = validateUpdateReview(args.input);
+    if (!isUuid(id)) throw notFound(`No review with id "${id}".`, { id });
+    try {
+      // One UPDATE … WHERE id AND author = caller: the rule and the write are one statement.
+      const review = await writes.once(String(info.path.key), (tx) => tx.review.update({ where: { id, authorId: caller }, data }));
+      await invalidations.changed(changedBy(review));
+      loaders.reviewById.clear(id).prime(id, review);
+      forgetReviewsOf(loaders, review);
+      return review;
+    } catch (error) {
+      if (!isRecordNotFound(error)) throw error;
+      if (await db.review.findUnique({ where: { id }, select: { id: true } })) throw forbidden('Only its author may change a review.', { id });
+      throw notFound(`No review with id "${id}".`, { id });
+    }
+  },
 };
+
+/**
+ * What a write of a review changes for the caches: the review, its product (average rating,
+ * count and pages of reviews) and its author (their pages of reviews).
+ */
+function changedBy(review: { id: string; productId: string; authorId: string }): CacheTag[] {
+  return [...writeTags('Review', review.id), ...writeTags('Product', review.productId), ...writeTags('User', review.authorId)];
+}
 
 /** The caller's user id; the gateway lets no anonymous request reach these fields (`@authenticated`). */
 function signedInUser(identity: Identity): string {

@@ -103,6 +103,14 @@ export type CreateUserInput = {
   email: Scalars['String']['input'];
 };
 
+/** What `updateUser` changes: only the fields given (at least one). */
+export type UpdateUserInput = {
+  /** New display name, 1–100 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** New email address; must be unique. */
+  email?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** The root mutation type: entry points for changing data. */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -111,6 +119,12 @@ export type Mutation = {
    * Fails with BAD_USER_INPUT naming the field when input is invalid or already taken.
    */
   createUser: User;
+  /**
+   * Changes the signed-in user's own name or email and returns them: anyone else's is FORBIDDEN,
+   * with nothing changed. BAD_USER_INPUT naming the field when input is invalid or the email is
+   * taken.
+   */
+  updateUser: User;
 };
 
 
@@ -118,6 +132,20 @@ export type Mutation = {
 export type MutationCreateUserArgs = {
   input: CreateUserInput;
 };
+
+
+/** The root mutation type: entry points for changing data. */
+export type MutationUpdateUserArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateUserInput;
+};
+
+/** Who a cached answer may be given to. */
+export type CacheControlScope =
+  /** Anyone who may see it. */
+  | 'PUBLIC'
+  /** Only the caller it was answered for. */
+  | 'PRIVATE';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -218,14 +246,16 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   UserConnection: ResolverTypeWrapper<UserConnectionModel>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CreateUserInput: CreateUserInput;
+  UpdateUserInput: UpdateUserInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -234,15 +264,24 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   UserConnection: UserConnectionModel;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   Query: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
   CreateUserInput: CreateUserInput;
+  UpdateUserInput: UpdateUserInput;
   Mutation: Record<PropertyKey, never>;
   DateTime: Scalars['DateTime']['output'];
+  Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -277,6 +316,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
+  updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input'>>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -293,3 +333,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

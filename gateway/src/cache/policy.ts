@@ -1,0 +1,157 @@
+import {
+  getNamedType,
+  isCompositeType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { CacheHints } from './hints.js';
+
+/** How long an answer may be kept, and for whom. */
+export interface CachePolicy {
+  /** Seconds; 0: not cached. */
+  maxAge: number;
+  /** `PRIVATE` when any field is: kept only for the caller it was answered for. */
+  scope: 'PUBLIC' | 'PRIVATE';
+  /** The object types whose data the answer holds: a write to any of them changes lists of them. */
+  types: ReadonlySet<string>;
+}
+
+/** The policy of one field: its own hint, else its type's, else (for a leaf or `inheritMaxAge`) its parent's. */
+interface FieldPolicy {
+  maxAge: number;
+  scope: 'PUBLIC' | 'PRIVATE';
+}
+
+/** Options of {@link operationPolicy}. */
+export interface PolicyOptions {
+  /** Caps per type (`CACHE_TTL_OVERRIDES`): a field of the type, or returning it, is kept at most this long (0: never). */
+  ttlOverrides?: ReadonlyMap<string, number>;
+}
+
+/**
+ * The policy of an operation — a client's, or a fetch the query planner sends a subgraph — from
+ * the supergraph's hints: the smallest `maxAge` of every field it selects, `PRIVATE` if any field
+ * is, and the object types it reads. A field's policy is its own hint, else its type's, else —
+ * for a leaf, or a type marked `inheritMaxAge` — the field's above it; a field with none (which
+ * the hints test forbids) makes the whole answer uncacheable. An `_entities` fetch reads each
+ * entity type's fields under that type's own hint. Pure; callers memoize per document.
+ */
+export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, document: DocumentNode, operationName?: string | null, { ttlOverrides }: PolicyOptions = {}): CachePolicy {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
+  }
+  const result = { maxAge: Number.POSITIVE_INFINITY, scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE', types: new Set<string>() };
+  if (!operation || operation.operation !== 'query') return { ...result, maxAge: 0 };
+  const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
+
+  const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType): FieldPolicy | undefined => {
+    const own = hints.fields.get(`${parent}.${name}`);
+    const typeHint = isCompositeType(returned) ? hints.types.get(returned.name) : undefined;
+    const inherits = own?.inheritMaxAge || typeHint?.inheritMaxAge || !isCompositeType(returned);
+    const maxAge = own?.maxAge ?? typeHint?.maxAge ?? (inherits ? parentPolicy?.maxAge : undefined);
+    if (maxAge === undefined) return undefined;
+    const scope = own?.scope === 'PRIVATE' || typeHint?.scope === 'PRIVATE' || (inherits && parentPolicy?.scope === 'PRIVATE') ? 'PRIVATE' : 'PUBLIC';
+    return { maxAge: cap(returned.name, cap(parent, maxAge)), scope };
+  };
+
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, parentPolicy: FieldPolicy | undefined, spread: ReadonlySet<string>) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        if (name === '__typename') continue;
+        if (name === '_entities' && parent === schema.getQueryType()) {
+          walkEntities(selection.selectionSet!, spread);
+          continue;
+        }
+        const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+        if (!definition) {
+          result.maxAge = 0;
+          continue;
+        }
+        const returned = getNamedType(definition.type);
+        const policy = fieldPolicy(parent.name, parentPolicy, name, returned);
+        result.maxAge = Math.min(result.maxAge, policy?.maxAge ?? 0);
+        if (policy?.scope === 'PRIVATE') result.scope = 'PRIVATE';
+        if (isCompositeType(returned)) {
+          if (isObjectType(returned)) result.types.add(returned.name);
+          if (selection.selectionSet) walk(selection.selectionSet, returned, policy, spread);
+        }
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (type && type !== parent && isObjectType(type)) result.types.add(type.name);
+        walk(selection.selectionSet, type ?? parent, parentPolicy, spread);
+      } else if (!spread.has(selection.name.value)) {
+        const fragment = fragments.get(selection.name.value);
+        const type = fragment && schema.getType(fragment.typeCondition.name.value);
+        if (fragment && type) walk(fragment.selectionSet, type, parentPolicy, new Set([...spread, selection.name.value]));
+      }
+    }
+  };
+
+  // `_entities { ... on Product { … } }`: each entity type's fields under that type's own hint.
+  const walkEntities = (selectionSet: SelectionSetNode, spread: ReadonlySet<string>) => {
+    for (const selection of selectionSet.selections) {
+      const typeName = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : undefined;
+      const type = typeName ? schema.getType(typeName) : undefined;
+      if (!type || selection.kind !== Kind.INLINE_FRAGMENT) continue;
+      const hint = hints.types.get(type.name);
+      result.types.add(type.name);
+      walk(selection.selectionSet, type, hint?.maxAge === undefined ? undefined : { maxAge: cap(type.name, hint.maxAge), scope: hint.scope ?? 'PUBLIC' }, spread);
+    }
+  };
+
+  walk(operation.selectionSet, schema.getQueryType()!, undefined, new Set());
+  return { ...result, maxAge: Number.isFinite(result.maxAge) ? Math.max(0, result.maxAge) : 0 };
+}
+
+/**
+ * The fields of `schema`'s object types with no decided policy — no hint of their own or their
+ * type's, and nothing to inherit from — as `Type.field`. Mutations are never cached and are left
+ * out, as are introspection and federation's own types. Every subgraph field must be decided:
+ * a test holds the supergraph to an empty list.
+ */
+export function undecidedFields(schema: GraphQLSchema, hints: CacheHints): string[] {
+  const mutation = schema.getMutationType();
+  const types = Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && type !== mutation && !type.name.startsWith('_'));
+  // Fields returning each type: an `inheritMaxAge` type is decided where every field returning it is.
+  const returning = new Map<string, Array<[GraphQLObjectType, string]>>();
+  for (const type of types) {
+    for (const field of Object.values(type.getFields())) {
+      const returned = getNamedType(field.type).name;
+      returning.set(returned, [...(returning.get(returned) ?? []), [type, field.name]]);
+    }
+  }
+  // What a type's leaves inherit: its own hint, else the policy of every field that returns it
+  // (none, for a root type: its leaves need hints of their own).
+  const decidedAsParent = new Map<string, boolean>();
+  const parentDecided = (type: string): boolean => {
+    const known = decidedAsParent.get(type);
+    if (known !== undefined) return known;
+    decidedAsParent.set(type, false); // a cycle of types returning each other decides nothing
+    const fields = returning.get(type) ?? [];
+    const decided = hints.types.get(type)?.maxAge !== undefined || (fields.length > 0 && fields.every(([parent, field]) => fieldDecided(parent, field)));
+    decidedAsParent.set(type, decided);
+    return decided;
+  };
+  const fieldDecided = (parent: GraphQLObjectType, name: string): boolean => {
+    if (parent === mutation) return true;
+    const returned = getNamedType(parent.getFields()[name]!.type);
+    const own = hints.fields.get(`${parent.name}.${name}`);
+    const typeHint = isCompositeType(returned) ? hints.types.get(returned.name) : undefined;
+    if (own?.maxAge !== undefined || typeHint?.maxAge !== undefined) return true;
+    const inherits = own?.inheritMaxAge || typeHint?.inheritMaxAge || !isCompositeType(returned);
+    return inherits === true && parentDecided(parent.name);
+  };
+  return types.flatMap((type) => Object.keys(type.getFields()).filter((field) => !fieldDecided(type, field)).map((field) => `${type.name}.${field}`));
+}

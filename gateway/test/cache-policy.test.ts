@@ -1,0 +1,58 @@
+/** Cache hints in the subgraph schemas, and the policies the gateway derives from them. */
+import { join, resolve } from 'node:path';
+import { buildSchema, parse, type GraphQLSchema } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { operationPolicy, readCacheHints, undecidedFields, type CacheHints } from '../src/cache/index.js';
+import { apiSchemaOf, composeSupergraph, loadSupergraphConfig } from '../src/supergraph/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let api: GraphQLSchema;
+let hints: CacheHints;
+beforeAll(async () => {
+  const sdl = await composeSupergraph(await loadSupergraphConfig(join(root, 'supergraph.yaml')));
+  api = apiSchemaOf(sdl);
+  hints = readCacheHints(sdl);
+});
+
+const policy = (query: string, ttlOverrides?: Map<string, number>) => {
+  const { maxAge, scope, types } = operationPolicy(api, hints, parse(query), undefined, { ttlOverrides });
+  return { maxAge, scope, types: [...types].sort() };
+};
+
+describe('cache hints in the subgraph schemas', () => {
+  it('decide a policy for every field of every subgraph (a field added without one fails here)', () => {
+    expect(undecidedFields(api, hints)).toEqual([]);
+  });
+
+  it('catch a field without a decided policy, through types that inherit', () => {
+    const sdl = `
+      directive @cacheControl(maxAge: Int, scope: String, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT
+      type Query { a: A @cacheControl(maxAge: 5) b: Int c: C }
+      type A { x: Int page: Page }
+      type C { y: Int }
+      type Page @cacheControl(inheritMaxAge: true) { n: Int }`;
+    expect(undecidedFields(buildSchema(sdl), readCacheHints(sdl)).sort()).toEqual(['C.y', 'Query.b', 'Query.c']);
+  });
+});
+
+describe('operationPolicy', () => {
+  it('is the smallest maxAge of what is read, PRIVATE when anything is', () => {
+    expect(policy('{ topProducts { name price { amount } } }')).toEqual({ maxAge: 60, scope: 'PUBLIC', types: ['Money', 'Product'] });
+    expect(policy('{ topProducts { name averageRating } }')).toMatchObject({ maxAge: 30, scope: 'PUBLIC' });
+    expect(policy('{ user(id: "x") { name email } }')).toMatchObject({ maxAge: 60, scope: 'PRIVATE' });
+    expect(policy('{ products { edges { node { id } } pageInfo { hasNextPage } } }')).toMatchObject({ maxAge: 60, scope: 'PUBLIC' });
+  });
+
+  it('reads an _entities fetch under each entity type', () => {
+    const fetch = 'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { reviewCount reviews(first: 2) { edges { node { rating } } } } } }';
+    expect(policy(fetch)).toEqual({ maxAge: 30, scope: 'PUBLIC', types: ['Product', 'Review', 'ReviewConnection', 'ReviewEdge'] });
+    expect(policy('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { username email } } }')).toMatchObject({ maxAge: 60, scope: 'PRIVATE' });
+  });
+
+  it('caps by a per-type override, and never caches a mutation or nothing at all', () => {
+    expect(policy('{ topProducts { name } }', new Map([['Product', 5]]))).toMatchObject({ maxAge: 5 });
+    expect(policy('{ topProducts { name } }', new Map([['Product', 0]]))).toMatchObject({ maxAge: 0 });
+    expect(policy('mutation { createReview(input: { productId: "p", rating: 1, body: "x" }) { id } }')).toMatchObject({ maxAge: 0 });
+    expect(policy('{ __typename }')).toMatchObject({ maxAge: 0 });
+  });
+});

@@ -1,0 +1,50 @@
+import type { Cluster, Redis } from 'ioredis';
+import { composeKey } from './keys.js';
+
+/**
+ * What a cache entry depends on, and what a write changes: a generation counter in Redis per
+ * tag. An entry records the generations of its tags when its data was read (before the fetch);
+ * it is served only while they are unchanged. A write bumps the generations of what it changed,
+ * after it commits and before it answers. No key is ever looked for (no SCAN), an invalidation
+ * is one INCR per tag, and a fill that raced a write is stale from the moment it is stored:
+ * it recorded the generation from before.
+ *
+ * - `entity`: one entity (`Product` with id `…`): entity entries hang on it;
+ * - `type`: any entity of a type, and the lists of them (a new review changes pages of reviews):
+ *   root-field and whole-response entries hang on it;
+ * - `flush`: an operator's invalidation of a whole type, entity entries included;
+ * - `all`: an operator's invalidation of everything.
+ */
+export type CacheTag = { kind: 'entity'; type: string; id: string } | { kind: 'type'; type: string } | { kind: 'flush'; type: string } | { kind: 'all' };
+
+/** What a write to the entity `type` with `id` changes: that entity, and the collections of its type. */
+export function writeTags(type: string, id: string): CacheTag[] {
+  return [
+    { kind: 'entity', type, id },
+    { kind: 'type', type },
+  ];
+}
+
+/** The Redis key of a tag's generation. The tag is written by `composeKey`, so no type and id can pass for another. */
+export function generationKey(prefix: string, tag: CacheTag): string {
+  return `${prefix}cache:gen:${composeKey([tag.kind, 'type' in tag ? tag.type : null, 'id' in tag ? tag.id : null])}`;
+}
+
+/**
+ * How long a generation outlives its last bump: longer than any entry may live, so an entry
+ * that recorded "no generation yet" is gone before the counter it recorded could be forgotten
+ * and read as "none" again.
+ */
+export const GENERATION_TTL_SECONDS = 2 * 86_400;
+
+/** Entries live at most this long, whatever their hints say (within {@link GENERATION_TTL_SECONDS}). */
+export const MAX_ENTRY_TTL_SECONDS = 86_400;
+
+/**
+ * Bumps each tag's generation (INCR, and its TTL renewed), every command sent at once: one round
+ * trip on a single Redis (ioredis pipelines them, `connectRedis`), one per node on a Cluster.
+ */
+export async function bumpGenerations(redis: Redis | Cluster, prefix: string, tags: readonly CacheTag[]): Promise<void> {
+  const keys = [...new Set(tags.map((tag) => generationKey(prefix, tag)))];
+  await Promise.all(keys.flatMap((key) => [redis.incr(key), redis.expire(key, GENERATION_TTL_SECONDS)]));
+}
