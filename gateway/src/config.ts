@@ -15,6 +15,7 @@ import {
 } from '@tessera/service-kit';
 import type { TokenKeys, TokenVerifierOptions } from './auth/index.js';
 import { z } from 'zod';
+import type { CacheSettings } from './plugins/cache/index.js';
 import type { RateLimitSettings } from './plugins/rate-limit/index.js';
 import type { ResilienceSettings } from './subgraphs/index.js';
 import type { SupergraphSourceOptions } from './supergraph/index.js';
@@ -74,6 +75,8 @@ export interface GatewayConfig extends RuntimeSettings {
     getMaxAgeSeconds: number;
     manifestRefreshMs: number;
   };
+  /** The caches in Redis, and `Cache-Control`, from the supergraph's `@cacheControl` hints. */
+  cache: CacheSettings;
   /** Operation limits and the cost model, checked before planning. */
   limits: {
     mode: 'enforce' | 'measure' | 'off';
@@ -118,6 +121,14 @@ const persistedQueriesEnv = {
   DEVELOPER_KEYS: env.list([]),
   APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
   PQ_MANIFEST_REFRESH_MS: env.int(10_000, { min: 100, max: 3_600_000 }),
+};
+
+/** The caches. */
+const cacheEnv = {
+  CACHE_MODE: env.optionalChoice(['on', 'off']),
+  CACHE_TTL_OVERRIDES: env.list([]),
+  CACHE_MAX_ENTRY_BYTES: env.int(262_144, { min: 1_024, max: 64 * 1_048_576 }),
+  CACHE_MAX_ENTITIES_PER_FETCH: env.int(500, { min: 1, max: 100_000 }),
 };
 
 /** Bearer tokens. */
@@ -170,7 +181,8 @@ const resilienceEnv = {
 };
 
 const gatewaySchema = z
-  .object({ ...serviceEnv, ...serverEnv, ...resilienceEnv, ...limitsEnv, ...persistedQueriesEnv, ...authEnv })
+  .object({ ...serviceEnv, ...serverEnv, ...resilienceEnv, ...limitsEnv, ...persistedQueriesEnv, ...cacheEnv, ...authEnv })
+  .superRefine(ttlOverridesCheck, CHECK_ALWAYS)
   .refine((v) => v.PERSISTED_QUERIES_MODE === 'off' || v.REDIS_URL !== undefined, {
     path: ['PERSISTED_QUERIES_MODE'],
     message: 'allow and enforce read the published manifest from Redis: set REDIS_URL too',
@@ -219,8 +231,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     maxBatchOperations: c.MAX_BATCH_OPERATIONS,
     maxResponseErrors: c.MAX_RESPONSE_ERRORS,
     persistedQueries: persistedQueriesSettings(c),
+    cache: {
+      mode: c.CACHE_MODE ?? (c.REDIS_URL ? 'on' : 'off'),
+      ttlOverrides: new Map(c.CACHE_TTL_OVERRIDES.map((entry) => [entry.slice(0, entry.indexOf('=')), Number(entry.slice(entry.indexOf('=') + 1))])),
+      maxEntryBytes: c.CACHE_MAX_ENTRY_BYTES,
+      maxEntitiesPerFetch: c.CACHE_MAX_ENTITIES_PER_FETCH,
+      httpMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
+      debugHeader: development,
+    },
     limits: limitsSettings(c, development),
   };
+}
+
+/** `CACHE_TTL_OVERRIDES`: `Type=seconds` pairs, comma-separated; `CACHE_MODE=on` needs a Redis. */
+function ttlOverridesCheck(v: { CACHE_TTL_OVERRIDES: string[]; CACHE_MODE?: string; REDIS_URL?: string }, ctx: z.RefinementCtx) {
+  const bad = v.CACHE_TTL_OVERRIDES.find((entry) => !/^[_A-Za-z][_0-9A-Za-z]*=\d{1,6}$/.test(entry));
+  if (bad !== undefined) ctx.addIssue({ code: 'custom', path: ['CACHE_TTL_OVERRIDES'], message: `expected Type=seconds pairs, comma-separated (such as Product=30,Review=10); got "${bad}"` });
+  if (v.CACHE_MODE === 'on' && !v.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['CACHE_MODE'], message: 'on keeps entries in Redis: set REDIS_URL too' });
 }
 
 /** Only the limits and the cost model, for tools that estimate costs (`pnpm schema:check`). */

@@ -23,17 +23,18 @@ import type { GatewayConfig } from './config.js';
 import { createAuthenticationGuard, createTokenVerifier } from './auth/index.js';
 import { createAdmissionPlugin, type AdmissionStep } from './plugins/admission/index.js';
 import { createAuthorization, type AuthorizationContext } from './plugins/authorization/index.js';
+import { createCache, type ResponseCacheContext } from './plugins/cache/index.js';
 import { createErrorLimitPlugin } from './plugins/error-limit/index.js';
 import { createIdempotency, createKeyClaims, type IdempotencyContext } from './plugins/idempotency/index.js';
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
-import { createPersistedQueries, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
+import { createPersistedQueries, DEVELOPER_KEY_HEADER, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
 import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
 import { deduplicateExecution, type ExecutingGateway } from './operation/index.js';
 import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/index.js';
 import { createSupergraph } from './supergraph/index.js';
 
 /** Who a request acts for, its deadline and ids, and what the gateway's plugins note about it. */
-type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext & RateLimitContext & IdempotencyContext & SubgraphCallContext;
+type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext & RateLimitContext & IdempotencyContext & SubgraphCallContext & ResponseCacheContext;
 
 /**
  * The gateway: Apollo Gateway on Apollo Server, assembled from its parts — authentication,
@@ -48,12 +49,15 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const registry = createMetricsRegistry('gateway');
   const redis = pq.redisUrl ? connectRedis(pq.redisUrl, pq.redisTimeoutMs, logger) : undefined;
   const authentication = createAuthenticationGuard(config.auth && createTokenVerifier(config.auth));
-  const subgraphs = createSubgraphClients({ ...config.subgraphs, signingKeys: config.signingKeys, registry, logger });
+  // Request headers that change an answer: the media type negotiated (and so the status), the caller, a developer key.
+  const varyHeaders = ['accept', 'authorization', DEVELOPER_KEY_HEADER];
+  // The caches read the supergraph, created below around the data sources they wrap; only requests call `model`.
+  const cache = createCache<GatewayContext>({ settings: config.cache, redis, keyPrefix: pq.keyPrefix, model: () => supergraph.current()?.cacheModel, varyHeaders, logger, registry });
+  const subgraphs = createSubgraphClients({ ...config.subgraphs, signingKeys: config.signingKeys, wrap: cache.wrap, registry, logger });
   const supergraph = createSupergraph({ source: config.supergraph, buildService: subgraphs.buildService, logger });
   const health = subgraphs.watch(() => supergraph.current()?.subgraphs);
   supergraph.onUpdate(() => void health.check());
-  // Request headers that change an answer: the media type negotiated (and so the status), the caller.
-  const persistedQueries = createPersistedQueries({ ...pq, redis, varyHeaders: ['accept', 'authorization'], logger, registry });
+  const persistedQueries = createPersistedQueries({ ...pq, redis, logger, registry });
   const authorization = createAuthorization({ requirements: supergraph.authorization });
   const limits =
     config.limits.mode === 'off'
@@ -71,7 +75,15 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     // what runs), then the caller's rate limit is charged that cost, before authorization takes
     // out what the caller may not see; an idempotency key is bound to a mutation that will run.
     admission: [persistedQueries.admit, limits?.admit, rateLimit?.admit, authorization.admit, idempotency.admit],
-    plugins: [persistedQueries.plugin, ...(limits ? [limits.plugin] : []), authorization.plugin, idempotency.plugin, createErrorLimitPlugin({ maxErrors: config.maxResponseErrors })],
+    plugins: [
+      persistedQueries.plugin,
+      ...(limits ? [limits.plugin] : []),
+      authorization.plugin,
+      // After authorization: its answer for an operation nothing of which remains comes first.
+      ...cache.plugins,
+      idempotency.plugin,
+      createErrorLimitPlugin({ maxErrors: config.maxResponseErrors }),
+    ],
     registry,
   });
 
@@ -92,7 +104,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     shutdownDelayMs: config.shutdownDelayMs,
   });
   const views = { '/health/details': () => ({ subgraphs: health.details() }) };
-  return withMetricsListener(server, { registry, port: config.metricsPort, host: config.host, logger, views }, async () => {
+  return withMetricsListener(server, { registry, port: config.metricsPort, host: config.host, logger, views, actions: cache.actions }, async () => {
     await subgraphs.close();
     persistedQueries.close();
     await redis?.quit().catch(() => redis.disconnect());

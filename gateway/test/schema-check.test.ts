@@ -71,7 +71,7 @@ describe('pnpm schema:check', () => {
   });
 
   it('fails on a removed field (breaking)', async () => {
-    const proposal = await proposeUsers(/\s+"""\n\s+Email address[^"]*"""\n\s+email: String @authenticated/, '');
+    const proposal = await proposeUsers(/\s+"""\n\s+Email address[^"]*"""\n\s+email: String @authenticated[^\n]*/, '');
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal);
     expect(code).toBe(1);
     expect(output).toMatch(/breaking\s+User\.email: \[FIELD_REMOVED\]/);
@@ -82,7 +82,7 @@ describe('pnpm schema:check', () => {
       join(dir, 'schema-checks/allowed-breaking-changes.json'),
       JSON.stringify([{ path: 'User.email', type: 'FIELD_REMOVED', reason: 'emails move to the accounts subgraph; no client reads them' }]),
     );
-    const proposal = await proposeUsers(/\s+"""\n\s+Email address[^"]*"""\n\s+email: String @authenticated/, '');
+    const proposal = await proposeUsers(/\s+"""\n\s+Email address[^"]*"""\n\s+email: String @authenticated[^\n]*/, '');
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal);
     expect(output).toMatch(/allowed\s+User\.email: \[FIELD_REMOVED\].*\(allowed: emails move/);
     expect(code).toBe(0);

@@ -4,3 +4,5 @@
  */
 export { readCacheHints, NO_CACHE_HINTS, type CacheHint, type CacheHints } from './hints.js';
 export { operationPolicy, undecidedFields, type CachePolicy, type PolicyOptions } from './policy.js';
+export { collectionTags, entityEntry, entityTags, responseEntry, rootEntry, type EntryAddress } from './entries.js';
+export { mergeEntities, splitEntities, type EntitySplit, type FetchResult } from './entity-fetch.js';

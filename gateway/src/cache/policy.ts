@@ -112,7 +112,8 @@ export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, docume
   };
 
   walk(operation.selectionSet, schema.getQueryType()!, undefined, new Set());
-  return { ...result, maxAge: Number.isFinite(result.maxAge) ? Math.max(0, result.maxAge) : 0 };
+  // Nothing but `__typename` read: the answer never changes (callers cap it: a day at most).
+  return { ...result, maxAge: Math.max(0, result.maxAge) };
 }
 
 /**

@@ -1,7 +1,7 @@
-import type { GatewayConfig as ApolloGatewayConfig } from '@apollo/gateway';
+import type { GatewayConfig as ApolloGatewayConfig, GraphQLDataSource } from '@apollo/gateway';
 import type { Logger, SigningKey } from '@tessera/service-kit';
 import type { Registry } from 'prom-client';
-import { SubgraphDataSource } from './data-source.js';
+import { SubgraphDataSource, type SubgraphCallContext } from './data-source.js';
 import { createUndiciFetcher } from './fetcher.js';
 import { createSubgraphHealthMonitor, type SubgraphHealthMonitor } from './health.js';
 import { createSubgraphMetrics } from './metrics.js';
@@ -22,6 +22,8 @@ export interface SubgraphClientsOptions {
   signingKeys?: SigningKey[];
   /** How often each subgraph's `/ready` is asked, for metrics and the detailed health view. @default 5_000 */
   healthIntervalMs?: number;
+  /** Puts each subgraph's data source behind what calls go through first (the caches). @default as it is */
+  wrap?: (service: string, source: GraphQLDataSource<SubgraphCallContext>) => GraphQLDataSource<SubgraphCallContext>;
   registry?: Registry;
   logger: Logger;
 }
@@ -39,7 +41,7 @@ export interface SubgraphClients {
 }
 
 /** The subgraph side of the gateway: URL overrides, the pooled and signing fetcher, a policy and a data source per subgraph, health. */
-export function createSubgraphClients({ urls = {}, connections, deduplicate = true, resilience, signingKeys, healthIntervalMs = 5_000, registry, logger }: SubgraphClientsOptions): SubgraphClients {
+export function createSubgraphClients({ urls = {}, connections, deduplicate = true, resilience, signingKeys, healthIntervalMs = 5_000, wrap = (_service, source) => source, registry, logger }: SubgraphClientsOptions): SubgraphClients {
   const pool = createUndiciFetcher({ connections, timeoutMs: resilience.timeoutMs });
   const fetcher = signingKeys?.[0] ? createSigningFetcher(pool.fetcher, signingKeys[0]) : pool.fetcher;
   const metrics = createSubgraphMetrics(registry);
@@ -53,7 +55,7 @@ export function createSubgraphClients({ urls = {}, connections, deduplicate = tr
   };
   let monitor: SubgraphHealthMonitor | undefined;
   return {
-    buildService: ({ name, url }) => new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger, deduplicate),
+    buildService: ({ name, url }) => wrap(name, new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger, deduplicate)),
     routingUrl,
     watch(subgraphs) {
       monitor?.stop();

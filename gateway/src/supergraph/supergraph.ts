@@ -1,7 +1,9 @@
 import { ApolloGateway, type GatewayConfig as ApolloGatewayConfig, type SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger, ReadinessCheck } from '@tessera/service-kit';
 import { NO_REQUIREMENTS, readAuthorizationRequirements, type AuthorizationRequirements } from '../authorization/index.js';
+import { readCacheHints, type CacheHints } from '../cache/index.js';
 import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from '../cost/index.js';
+import type { GraphQLSchema } from 'graphql';
 import { readJoinGraphs } from './join-graphs.js';
 import { markSecurityEnforced } from './security.js';
 import { createSupergraphSource, type SupergraphSourceOptions } from './source.js';
@@ -16,6 +18,8 @@ export interface SupergraphState {
   authorization: AuthorizationRequirements;
   /** The subgraphs it routes to: name → routing URL as composed (before `SUBGRAPH_<NAME>_URL` overrides). */
   subgraphs: ReadonlyMap<string, string>;
+  /** What the caches decide by: the API schema and the `@cacheControl` hints. */
+  cacheModel: { schema: GraphQLSchema; hints: CacheHints };
 }
 
 /** Options of {@link createSupergraph}. */
@@ -52,8 +56,14 @@ export function createSupergraph({ source, buildService, logger }: SupergraphOpt
   });
   let state: SupergraphState | undefined;
   const listeners = new Set<(state: SupergraphState) => void>();
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl: sdl }) => {
-    state = { sdl, costDirectives: readCostDirectives(sdl), authorization: readAuthorizationRequirements(sdl), subgraphs: readJoinGraphs(sdl) };
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl: sdl, apiSchema }) => {
+    state = {
+      sdl,
+      costDirectives: readCostDirectives(sdl),
+      authorization: readAuthorizationRequirements(sdl),
+      subgraphs: readJoinGraphs(sdl),
+      cacheModel: { schema: apiSchema, hints: readCacheHints(sdl) },
+    };
     for (const listener of listeners) listener(state);
   });
   return {

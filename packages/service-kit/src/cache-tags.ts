@@ -17,6 +17,18 @@ import { composeKey } from './keys.js';
  */
 export type CacheTag = { kind: 'entity'; type: string; id: string } | { kind: 'type'; type: string } | { kind: 'flush'; type: string } | { kind: 'all' };
 
+/** Where a subgraph's answer reports the cache tags its writes changed, for the gateway to bump too. */
+export const INVALIDATIONS_EXTENSION = 'cacheInvalidations';
+
+/** A tag as a subgraph's answer reports it: JSON, so checked before it is used. */
+export function isCacheTag(value: unknown): value is CacheTag {
+  const tag = value as { kind?: unknown; type?: unknown; id?: unknown } | null;
+  if (!tag || typeof tag !== 'object') return false;
+  if (tag.kind === 'all') return true;
+  if (typeof tag.type !== 'string') return false;
+  return tag.kind === 'entity' ? typeof tag.id === 'string' : tag.kind === 'type' || tag.kind === 'flush';
+}
+
 /** What a write to the entity `type` with `id` changes: that entity, and the collections of its type. */
 export function writeTags(type: string, id: string): CacheTag[] {
   return [

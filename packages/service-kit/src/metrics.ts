@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { once } from 'node:events';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -23,6 +23,12 @@ export interface MetricsServerOptions {
   logger: Logger;
   /** Internal views served as JSON beside `/metrics` (e.g. `/health/details`), by path. */
   views?: Record<string, () => unknown>;
+  /**
+   * Internal operations, by path: `POST` with a JSON body (64 KiB at most), answered with what the
+   * action returns as JSON (e.g. the gateway's `/cache/invalidate`). A `RangeError` from the action
+   * is the caller's mistake: 400 with its message.
+   */
+  actions?: Record<string, (body: unknown) => Promise<unknown>>;
 }
 
 /** The internal listener: Prometheus text at `GET /metrics`, and the JSON views. */
@@ -35,10 +41,12 @@ export interface MetricsServer {
  * Serves `GET /metrics` on its own port, apart from the public API: scrapers and operators
  * reach it inside the network, clients never do (a load balancer forwards only the API port).
  */
-export async function startMetricsServer({ registry, port, host, logger, views = {} }: MetricsServerOptions): Promise<MetricsServer> {
+export async function startMetricsServer({ registry, port, host, logger, views = {}, actions = {} }: MetricsServerOptions): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
     const answer = async () => {
+      const action = actions[path];
+      if (action && request.method === 'POST') return runAction(action, request);
       if (request.method !== 'GET') return [405, 'text/plain', 'method not allowed\n'] as const;
       if (path === '/metrics') return [200, registry.contentType, await registry.metrics()] as const;
       const view = views[path];
@@ -60,6 +68,30 @@ export async function startMetricsServer({ registry, port, host, logger, views =
     port: typeof address === 'object' && address ? address.port : port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+const MAX_ACTION_BODY_BYTES = 65_536;
+
+async function runAction(action: (body: unknown) => Promise<unknown>, request: IncomingMessage): Promise<readonly [number, string, string]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ACTION_BODY_BYTES) return [413, 'application/json', JSON.stringify({ error: `body over ${MAX_ACTION_BODY_BYTES} bytes` })];
+    chunks.push(chunk as Buffer);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    return [400, 'application/json', JSON.stringify({ error: 'the body must be JSON' })];
+  }
+  try {
+    return [200, 'application/json', JSON.stringify(await action(body))];
+  } catch (error) {
+    if (error instanceof RangeError) return [400, 'application/json', JSON.stringify({ error: error.message })];
+    throw error;
+  }
 }
 
 /**

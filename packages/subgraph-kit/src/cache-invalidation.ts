@@ -1,10 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { bumpGenerations, type CacheTag, type Logger } from '@tessera/service-kit';
+import { bumpGenerations, INVALIDATIONS_EXTENSION, type CacheTag, type Logger } from '@tessera/service-kit';
 import type { Cluster, Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
-
-/** The key under which a subgraph's answer reports the cache tags its writes changed. */
-export const INVALIDATIONS_EXTENSION = 'cacheInvalidations';
 
 /** One request's record of what its writes changed, for the gateway's caches. */
 export interface CacheInvalidations {

@@ -18,14 +18,10 @@ export interface PersistedQueriesOptions {
   apqTtlSeconds: number;
   /** Largest query text an APQ registration stores, in bytes. @default 131_072 */
   apqMaxBytes: number;
-  /** Request headers that can change an answer; a CDN-cacheable response names them in `Vary`. */
-  varyHeaders: string[];
   /** Trusted documents: `off`, `allow` or `enforce` (needs `redis`). @default 'off' */
   mode: 'off' | 'allow' | 'enforce';
   /** Keys that let a developer run free-form queries in `enforce` mode. @default [] */
   developerKeys: string[];
-  /** `max-age` of successful GET-by-hash responses. @default 60 */
-  getMaxAgeSeconds: number;
   /** How often the manifest is re-read from Redis. @default 10_000 */
   manifestRefreshMs: number;
   logger: Logger;
@@ -65,8 +61,6 @@ export function createPersistedQueries(options: PersistedQueriesOptions): Persis
     mode: options.mode,
     manifest,
     isDeveloper: createDeveloperKeyCheck(options.developerKeys),
-    getMaxAgeSeconds: options.getMaxAgeSeconds,
-    varyHeaders: options.varyHeaders,
   };
   return {
     apq: { ttl: options.apqTtlSeconds, cache: createApqCache({ redis, prefix, maxBytes: options.apqMaxBytes, logger }) },

@@ -14,8 +14,6 @@ export interface PersistedQueryContext {
   developer?: boolean;
   /** The operation came from the published manifest. */
   fromManifest?: boolean;
-  /** Who the request acts for: a signed-in caller's answer is never cached by a shared cache. */
-  identity?: Identity;
 }
 
 /** Options of {@link createPersistedQueriesPlugin} and {@link createTrustedDocumentsStep}. */
@@ -29,18 +27,14 @@ export interface TrustedDocumentsOptions {
   manifest?: ManifestStore;
   /** Recognises developer keys (`x-tessera-developer-key`). */
   isDeveloper: DeveloperKeyCheck;
-  /** `max-age` for GET requests by hash that succeed, so a CDN may cache them. @default 60 */
-  getMaxAgeSeconds: number;
-  /** Request headers that can change an answer, named in `Vary` of a cacheable response (the developer key is added). */
-  varyHeaders: string[];
   /** Counts lookups: `apq` or `manifest`, and `hit`, `miss` or `register`. */
   record?: (kind: 'apq' | 'manifest', result: 'hit' | 'miss' | 'register') => void;
 }
 
 /**
  * Trusted documents on top of Apollo Server's APQ: recognises developer keys, resolves
- * manifest ids to their text before APQ runs, gives a hash that does not match its text our
- * code, and marks successful GET-by-hash queries cacheable by a CDN.
+ * manifest ids to their text before APQ runs, and gives a hash that does not match its text our
+ * code. (What a CDN may keep of a GET by hash, the cache's `Cache-Control` says.)
  */
 export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): ApolloServerPlugin<PersistedQueryContext> {
   return {
@@ -48,7 +42,6 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
       contextValue.developer = options.isDeveloper(request.http?.headers.get(DEVELOPER_KEY_HEADER));
       const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
       const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
-      const cacheableGet = request.http?.method === 'GET' && hash !== undefined;
       // Sent with its text: an APQ registration; without: a lookup.
       const persistedQueryText = request.query !== undefined;
       // Apollo Server rejects this itself, with no code; the error is given ours below.
@@ -73,15 +66,10 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
             (errors as GraphQLError[])[0] = operationRejected(GatewayErrorCode.PersistedQueryHashMismatch, 'The sha256Hash does not match the query text.');
           }
         },
-        async willSendResponse({ response, operation, errors }) {
+        async willSendResponse({ errors }) {
           if (apqLookup && !hashMismatch) {
             const unknown = errors?.some((error) => error.extensions?.code === GatewayErrorCode.PersistedQueryNotFound);
             options.record?.('apq', request.query === undefined || unknown ? 'miss' : persistedQueryText ? 'register' : 'hit');
-          }
-          if (cacheableGet && operation?.operation === 'query' && !errors?.length) {
-            const audience = contextValue.identity?.sub === undefined ? 'public' : 'private';
-            response.http.headers.set('cache-control', `${audience}, max-age=${options.getMaxAgeSeconds}`);
-            response.http.headers.set('vary', [...new Set([...options.varyHeaders, DEVELOPER_KEY_HEADER])].join(', '));
           }
         },
       };

@@ -1,0 +1,62 @@
+import { callerPart, composeKey, visibilityPart, type CacheTag, type Identity } from '@tessera/service-kit';
+import type { CachePolicy } from './policy.js';
+
+/** Where an entry lives, and the tags whose generations it was read under. */
+export interface EntryAddress {
+  key: string;
+  tags: readonly CacheTag[];
+}
+
+/** Bumped when the shape of entries changes: entries of an older shape are never read. */
+const ENTRY_VERSION = 1;
+
+/**
+ * Who an entry is for: anyone who may see the data (`PUBLIC`), or one caller (`PRIVATE`: subject
+ * and scopes). An anonymous caller has no private entries: undefined, not stored.
+ */
+function audience(policy: CachePolicy, identity: Identity): readonly unknown[] | undefined {
+  if (policy.scope === 'PUBLIC') return ['public'];
+  return identity.sub === undefined ? undefined : ['private', callerPart(identity)];
+}
+
+/** What an entity entry hangs on: the entity (when it has an id), an operator's flush of its type, and of everything. */
+export function entityTags(typename: string, representation: Record<string, unknown>): CacheTag[] {
+  const id = representation.id;
+  return [...(typeof id === 'string' ? [{ kind: 'entity', type: typename, id } as const] : [{ kind: 'type', type: typename } as const]), { kind: 'flush', type: typename }, { kind: 'all' }];
+}
+
+/** What a root-field or whole-response entry hangs on: every type it reads (a write to any changes its lists), flushes, everything. */
+export function collectionTags(types: Iterable<string>): CacheTag[] {
+  const tags: CacheTag[] = [];
+  for (const type of types) tags.push({ kind: 'type', type }, { kind: 'flush', type });
+  tags.push({ kind: 'all' });
+  return tags;
+}
+
+/**
+ * One entity of an `_entities` fetch: the subgraph, the entity's type and representation (its
+ * key fields, and any `@requires`), the fetch document (what is selected), and who it is for.
+ */
+export function entityEntry(prefix: string, subgraph: string, documentHash: string, representation: Record<string, unknown>, policy: CachePolicy, identity: Identity): EntryAddress | undefined {
+  const typename = representation.__typename;
+  const who = audience(policy, identity);
+  if (typeof typename !== 'string' || !who) return undefined;
+  return { key: `${prefix}cache:entity:${composeKey([ENTRY_VERSION, subgraph, typename, representation, documentHash, who])}`, tags: entityTags(typename, representation) };
+}
+
+/** A root-field fetch: the subgraph, the fetch document, its variables, who it is for. */
+export function rootEntry(prefix: string, subgraph: string, documentHash: string, variables: Record<string, unknown> | undefined, policy: CachePolicy, identity: Identity): EntryAddress | undefined {
+  const who = audience(policy, identity);
+  if (!who) return undefined;
+  return { key: `${prefix}cache:root:${composeKey([ENTRY_VERSION, subgraph, documentHash, variables ?? {}, who])}`, tags: collectionTags(policy.types) };
+}
+
+/**
+ * A whole response: the document as it will run (after authorization took out what the caller
+ * may not see: its hash), the operation, the variables, and what the caller may see — two callers
+ * with the same rights get the same public answer.
+ */
+export function responseEntry(prefix: string, queryHash: string, operationName: string | null, variables: Record<string, unknown> | undefined, policy: CachePolicy, identity: Identity): EntryAddress | undefined {
+  if (policy.scope !== 'PUBLIC') return undefined;
+  return { key: `${prefix}cache:response:${composeKey([ENTRY_VERSION, queryHash, operationName, variables ?? {}, visibilityPart(identity)])}`, tags: collectionTags(policy.types) };
+}

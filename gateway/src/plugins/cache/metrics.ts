@@ -1,0 +1,23 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** What the caches count: lookups by outcome, bytes kept, Redis failures, invalidations. */
+export interface CacheMetrics {
+  /** `cache`: entity, root or response; `subgraph` (`-` for whole responses); `type` (entity type, else `-`); `result`: hit, miss or stale. */
+  lookups: Counter<'cache' | 'subgraph' | 'type' | 'result'>;
+  /** Bytes of JSON kept, by cache and subgraph. */
+  storedBytes: Counter<'cache' | 'subgraph'>;
+  /** Lookups or fills Redis did not answer (they were misses). */
+  errors: Counter;
+  /** Tags bumped by the gateway: `source` subgraph (a write's report) or operator (the endpoint). */
+  invalidations: Counter<'source'>;
+}
+
+export function createCacheMetrics(registry: Registry | undefined): CacheMetrics {
+  const registers = registry ? [registry] : [];
+  return {
+    lookups: new Counter({ name: 'cache_lookups_total', help: 'Cache lookups by cache (entity, root, response), subgraph, entity type and result (hit, miss, stale).', labelNames: ['cache', 'subgraph', 'type', 'result'], registers }),
+    storedBytes: new Counter({ name: 'cache_stored_bytes_total', help: 'Bytes of JSON written to the cache, by cache and subgraph.', labelNames: ['cache', 'subgraph'], registers }),
+    errors: new Counter({ name: 'cache_errors_total', help: 'Cache lookups and fills Redis did not answer (served as misses).', registers }),
+    invalidations: new Counter({ name: 'cache_invalidations_total', help: 'Cache tags the gateway bumped, by source (subgraph: a write reported them; operator: the invalidation endpoint).', labelNames: ['source'], registers }),
+  };
+}

@@ -1,0 +1,127 @@
+import { generationKey, MAX_ENTRY_TTL_SECONDS, type CacheTag, type Logger } from '@tessera/service-kit';
+import type { Cluster, Redis } from 'ioredis';
+import type { EntryAddress } from '../../cache/index.js';
+import type { CacheMetrics } from './metrics.js';
+
+/** What a lookup found for one entry. */
+export interface Lookup {
+  /** The entry's value, when it is there and every tag it hangs on is at the generation it was stored under. */
+  value?: unknown;
+  /** An entry was there, but a tag had moved on since (a write): what a stale read would have served. */
+  stale: boolean;
+  /** The tags' generations now: a fill of this entry is stored under them (read before the fetch, so a write during the fetch makes the fill stale). */
+  generations: ReadonlyArray<string | null>;
+}
+
+/** A value to keep, at the address it was looked up at, under the generations the lookup read. */
+export interface Fill {
+  address: EntryAddress;
+  generations: ReadonlyArray<string | null>;
+  value: unknown;
+  ttlSeconds: number;
+  /** Which cache and subgraph the bytes are counted for (`-` for whole responses). */
+  cache: 'entity' | 'root' | 'response';
+  subgraph: string;
+}
+
+/** The entries of the gateway's caches in Redis. */
+export interface CacheStore {
+  /** Reads the entries and their tags' generations, all at once. Redis down or slow: every entry a miss, never an error. */
+  lookup(addresses: readonly EntryAddress[]): Promise<Lookup[]>;
+  /** Keeps the values, each until its TTL, unless too large; failures are dropped (the next read is a miss). */
+  fill(fills: readonly Fill[]): Promise<void>;
+}
+
+/** Options of {@link createCacheStore}. */
+export interface CacheStoreOptions {
+  /** A connected client (`connectRedis`): one Redis, or a Cluster. */
+  redis: Redis | Cluster;
+  /** Prefix of every key (the tags' generations are under it too). */
+  keyPrefix: string;
+  /** Largest entry kept, in bytes of JSON. @default 262_144 */
+  maxEntryBytes?: number;
+  /** After a failed command, how long Redis is left alone (every lookup a miss). @default 1_000 */
+  pauseMs?: number;
+  logger: Logger;
+  metrics: CacheMetrics;
+}
+
+/** A stored entry: the value, and the generations of its tags when its data was read. */
+interface Stored {
+  g: ReadonlyArray<string | null>;
+  v: unknown;
+}
+
+/**
+ * Entries as JSON under their keys, each checked against its tags' generation counters (see
+ * `service-kit/cache-tags.ts`): a lookup GETs every entry and every generation in one round trip
+ * — ioredis pipelines the commands; on a Cluster it sends each to its node, so no multi-key
+ * command has to fit one hash slot. Redis slow or gone never stalls a request: commands are bounded
+ * by the client's `commandTimeout`, and after a failure lookups are misses for `pauseMs` without
+ * asking (a breaker); fills are skipped meanwhile.
+ */
+export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pauseMs = 1_000, logger, metrics }: CacheStoreOptions): CacheStore {
+  let pausedUntil = 0;
+  const failed = (error: unknown, what: string) => {
+    if (Date.now() >= pausedUntil) logger.warn({ err: error }, `cache ${what} failed: reads are misses for a while`);
+    pausedUntil = Date.now() + pauseMs;
+    metrics.errors.inc();
+  };
+  const available = () => Date.now() >= pausedUntil && redis.status === 'ready';
+
+  return {
+    async lookup(addresses) {
+      const genKeys = new Map<string, number>();
+      const tagIndexes = addresses.map(({ tags }) => tags.map((tag) => indexOf(genKeys, generationKey(keyPrefix, tag))));
+      const misses = () => tagIndexes.map((indexes) => ({ stale: false, generations: indexes.map(() => null) }));
+      if (!available()) return misses();
+      let answers: Array<string | null>;
+      try {
+        answers = await Promise.all([...addresses.map(({ key }) => redis.get(key)), ...[...genKeys.keys()].map((key) => redis.get(key))]);
+      } catch (error) {
+        failed(error, 'lookup');
+        return misses();
+      }
+      const generationsNow = answers.slice(addresses.length);
+      return addresses.map((_, i) => {
+        const generations = tagIndexes[i]!.map((index) => generationsNow[index] ?? null);
+        const stored = parse(answers[i] ?? null);
+        if (!stored) return { stale: false, generations };
+        const current = stored.g.length === generations.length && stored.g.every((g, j) => g === generations[j]);
+        return current ? { value: stored.v, stale: false, generations } : { stale: true, generations };
+      });
+    },
+    async fill(fills) {
+      if (!available()) return;
+      const writes: Array<Promise<unknown>> = [];
+      for (const { address, generations, value, ttlSeconds, cache, subgraph } of fills) {
+        const text = JSON.stringify({ g: generations, v: value } satisfies Stored);
+        const bytes = Buffer.byteLength(text);
+        if (bytes > maxEntryBytes || ttlSeconds <= 0) continue;
+        metrics.storedBytes.inc({ cache, subgraph }, bytes);
+        writes.push(redis.set(address.key, text, 'EX', Math.min(Math.ceil(ttlSeconds), MAX_ENTRY_TTL_SECONDS)));
+      }
+      try {
+        await Promise.all(writes);
+      } catch (error) {
+        failed(error, 'fill');
+      }
+    },
+  };
+}
+
+function indexOf(positions: Map<string, number>, key: string): number {
+  let index = positions.get(key);
+  if (index === undefined) positions.set(key, (index = positions.size));
+  return index;
+}
+
+function parse(text: string | null): Stored | undefined {
+  if (text === null) return undefined;
+  try {
+    const stored = JSON.parse(text) as Stored;
+    return Array.isArray(stored.g) ? stored : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The caches are invisible, except in speed: random interleavings of reads and writes by several
+ * callers (anonymous, two users, an admin), each read sent to a gateway with the caches on and to
+ * one with them off, in front of the same subgraphs and databases — after every write has
+ * completed, the two must answer alike, byte for byte. Then the caches across replicas, and with
+ * Redis gone.
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSubgraphDatabases,
+  GRAPHQL_RESPONSE_ACCEPT,
+  restartRedis,
+  sqlRows,
+  startPlatform,
+  startRedis,
+  stopRedis,
+  testToken,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
+
+let dbs: SubgraphDatabases;
+let platform: Platform;
+/** The same platform's subgraphs, with a gateway whose caches are off: what the cached one must answer. */
+let uncached: Awaited<ReturnType<Platform['spawnGateway']>>;
+const REDIS_KEY_PREFIX = `cache-${randomUUID()}:`;
+
+type Caller = 'anonymous' | 'userA' | 'userB' | 'admin';
+const tokens: Partial<Record<Caller, string>> = {};
+const ids = { users: [] as string[], products: [] as string[] };
+
+beforeAll(async () => {
+  dbs = await createSubgraphDatabases('cache');
+  // Every service on the shared Redis: the gateways' entries, and the subgraphs' invalidations.
+  platform = await startPlatform({ env: { ...dbs.env, SEED_USERS: '12', SEED_PRODUCTS: '8', SEED_REVIEWS: '40', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX } });
+  uncached = await platform.spawnGateway({ CACHE_MODE: 'off' });
+  ids.users = (await sqlRows<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 3')).map((row) => row.id);
+  ids.products = (await sqlRows<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 4')).map((row) => row.id);
+  tokens.userA = await testToken({ sub: ids.users[0]! });
+  tokens.userB = await testToken({ sub: ids.users[1]! });
+  tokens.admin = await testToken({ sub: ids.users[2]!, scopes: ['products:write', 'users:read-email', 'reviews:moderate'] });
+}, 120_000);
+afterAll(async () => {
+  await startRedis();
+  await uncached?.stop();
+  await platform?.stop();
+  await dbs?.drop();
+});
+
+async function send(url: string, caller: Caller, query: string, variables: Record<string, unknown> = {}) {
+  const token = tokens[caller];
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: await response.text(), cache: response.headers.get('x-tessera-cache') };
+}
+
+/** The reads of a storefront: lists, one product, a profile with a private field, a review. */
+const READS = [
+  '{ topProducts(first: 5) { id name price { amount currency } averageRating reviewCount reviews(first: 3) { edges { node { id rating body author { id username name } } } } } }',
+  'query ($p: ID!) { product(id: $p) { id name description price { amount } inStock averageRating reviews(first: 5) { edges { node { rating body author { name } } } } } }',
+  '{ products(first: 10) { edges { node { id name inStock reviewCount } } pageInfo { hasNextPage } } }',
+  'query ($u: ID!) { user(id: $u) { id name username email reviews(first: 5) { edges { node { id rating body product { name } } } } } }',
+  '{ users(first: 5) { edges { node { id name email } } } }',
+  'query ($r: ID!) { review(id: $r) { id rating body author { name } product { name averageRating } } }',
+];
+
+/** One step: a read by anyone, or a write by someone allowed to make it. */
+const step = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('read' as const), caller: fc.constantFrom<Caller>('anonymous', 'userA', 'userB', 'admin'), query: fc.nat(READS.length - 1), pick: fc.nat(10) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('write' as const), write: fc.constantFrom('price', 'rename', 'review', 'editReview', 'deleteReview', 'renameUser'), author: fc.constantFrom<Caller>('userA', 'userB'), pick: fc.nat(10), n: fc.nat(1_000) }) },
+);
+
+/** A review the author wrote, if any (for editing and deleting their own). */
+async function reviewOf(caller: Caller, pick: number): Promise<string | undefined> {
+  const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews WHERE author_id = $1 ORDER BY id', [ids.users[caller === 'userA' ? 0 : 1]]);
+  return rows[pick % Math.max(1, rows.length)]?.id;
+}
+
+async function write({ write: kind, author, pick, n }: { write: string; author: Caller; pick: number; n: number }): Promise<void> {
+  const product = ids.products[pick % ids.products.length]!;
+  const gateway = platform.gatewayUrl;
+  if (kind === 'price') await send(gateway, 'admin', 'mutation ($id: ID!, $a: Int!) { updateProduct(id: $id, input: { price: { amount: $a, currency: "USD" } }) { id } }', { id: product, a: 100 + n });
+  if (kind === 'rename') await send(gateway, 'admin', 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { id } }', { id: product, n: `Product ${n}` });
+  if (kind === 'review') await send(gateway, author, 'mutation ($p: ID!, $r: Int!) { createReview(input: { productId: $p, rating: $r, body: "Cached?" }) { id } }', { p: product, r: (n % 5) + 1 });
+  if (kind === 'renameUser') await send(gateway, author, 'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { id } }', { id: ids.users[author === 'userA' ? 0 : 1], n: `User ${n}` });
+  const review = kind === 'editReview' || kind === 'deleteReview' ? await reviewOf(author, pick) : undefined;
+  if (review && kind === 'editReview') await send(gateway, author, 'mutation ($id: ID!, $r: Int!) { updateReview(id: $id, input: { rating: $r, body: "Edited" }) { id } }', { id: review, r: (n % 5) + 1 });
+  if (review && kind === 'deleteReview') await send(gateway, author, 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', { id: review });
+}
+
+async function variablesFor(query: number, pick: number): Promise<Record<string, unknown>> {
+  if (query === 1) return { p: ids.products[pick % ids.products.length] };
+  if (query === 3) return { u: ids.users[pick % ids.users.length] };
+  if (query === 5) {
+    const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews ORDER BY id DESC LIMIT 5');
+    return { r: rows[pick % Math.max(1, rows.length)]?.id ?? randomUUID() };
+  }
+  return {};
+}
+
+describe('the caches are invisible', () => {
+  it('answers every read of generated read/write interleavings exactly as the uncached gateway does at that moment', async () => {
+    let hits = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
+        for (const s of steps) {
+          if (s.kind === 'write') {
+            await write(s);
+            continue;
+          }
+          const variables = await variablesFor(s.query, s.pick);
+          const cached = await send(platform.gatewayUrl, s.caller, READS[s.query]!, variables);
+          const truth = await send(uncached.url, s.caller, READS[s.query]!, variables);
+          expect({ status: cached.status, body: cached.body }, `${s.caller} ${READS[s.query]} ${JSON.stringify(variables)}`).toEqual({ status: truth.status, body: truth.body });
+        }
+      }),
+      { numRuns: 25 },
+    );
+    const metrics = await (await fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/metrics`)).text();
+    for (const line of metrics.split('\n')) if (/^cache_lookups_total\{.*result="hit"/.test(line)) hits += Number(line.split(' ').at(-1));
+    // Not vacuous: the cached gateway did serve from its caches.
+    expect(hits).toBeGreaterThan(100);
+  }, 300_000);
+});
+
+describe('across replicas and failures', () => {
+  const READ = 'query ($p: ID!) { product(id: $p) { id name price { amount } } }';
+
+  it('shows a write through one gateway on the next read through another', async () => {
+    const other = await platform.spawnGateway({});
+    try {
+      const product = ids.products[0]!;
+      const warmed = await send(other.url, 'anonymous', READ, { p: product });
+      expect((await send(other.url, 'anonymous', READ, { p: product })).body).toBe(warmed.body);
+      await send(platform.gatewayUrl, 'admin', 'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Seen everywhere" }) { id } }', { id: product });
+      expect(JSON.parse((await send(other.url, 'anonymous', READ, { p: product })).body).data.product.name).toBe('Seen everywhere');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('keeps answering with Redis killed mid-load — misses only, no error — and caches again once it is back', async () => {
+    const product = ids.products[1]!;
+    const load = async (rounds: number) => {
+      const answers = [];
+      for (let i = 0; i < rounds; i++) answers.push(await send(platform.gatewayUrl, 'anonymous', READ, { p: product }));
+      return answers;
+    };
+    await load(3);
+    await stopRedis({ signal: 'SIGKILL' });
+    try {
+      const during = await load(10);
+      expect(during.map((a) => [a.status, JSON.parse(a.body).errors ?? null])).toEqual(Array.from({ length: 10 }, () => [200, null]));
+    } finally {
+      await restartRedis();
+    }
+    const hitsBefore = await hitCount();
+    await expect.poll(async () => (await load(2), (await hitCount()) > hitsBefore), { timeout: 15_000, interval: 250 }).toBe(true);
+  });
+});
+
+async function hitCount(): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/metrics`)).text();
+  return metrics
+    .split('\n')
+    .filter((line) => /^cache_lookups_total\{.*result="hit"/.test(line))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
