@@ -66,6 +66,8 @@ export interface GatewayConfig extends RuntimeSettings {
   /** Persisted queries: APQ (Redis or in-memory) and trusted documents. */
   persistedQueries: {
     redisUrl: string | undefined;
+    /** `redisUrl` names a node of a Redis Cluster. */
+    redisCluster: boolean;
     keyPrefix: string;
     redisTimeoutMs: number;
     apqTtlSeconds: number;
@@ -115,6 +117,7 @@ const persistedQueriesEnv = {
   REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
   REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
   REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
+  REDIS_CLUSTER: env.bool(false),
   APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
   APQ_MAX_BYTES: env.int(131_072, { min: 1_024, max: 100 * 1_048_576 }),
   PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
@@ -296,6 +299,7 @@ function limitsSettings(c: z.infer<z.ZodObject<typeof limitsEnv>>, development: 
 function persistedQueriesSettings(c: z.infer<z.ZodObject<typeof persistedQueriesEnv>>): GatewayConfig['persistedQueries'] {
   return {
     redisUrl: c.REDIS_URL,
+    redisCluster: c.REDIS_CLUSTER,
     keyPrefix: c.REDIS_KEY_PREFIX,
     redisTimeoutMs: c.REDIS_TIMEOUT_MS,
     apqTtlSeconds: c.APQ_TTL_SECONDS,

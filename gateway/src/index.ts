@@ -7,3 +7,4 @@ export { createGatewayServer } from './server.js';
 export { GatewayErrorCode } from './errors.js';
 export { composeSupergraph, CompositionError, loadSupergraphConfig, apiSchemaOf, type SubgraphSource } from './supergraph/index.js';
 export { estimateCost, readCostDirectives, measureOperation, type CostDirectives } from './cost/index.js';
+export { publishManifest } from './plugins/persisted-queries/index.js';

@@ -47,7 +47,7 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const { persistedQueries: pq } = config;
   const tracing = startTracing({ service: 'gateway', endpoint: config.otlpEndpoint });
   const registry = createMetricsRegistry('gateway');
-  const redis = pq.redisUrl ? connectRedis(pq.redisUrl, pq.redisTimeoutMs, logger) : undefined;
+  const redis = pq.redisUrl ? connectRedis({ url: pq.redisUrl, timeoutMs: pq.redisTimeoutMs, cluster: pq.redisCluster, logger }) : undefined;
   const authentication = createAuthenticationGuard(config.auth && createTokenVerifier(config.auth));
   // Request headers that change an answer: the media type negotiated (and so the status), the caller, a developer key.
   const varyHeaders = ['accept', 'authorization', DEVELOPER_KEY_HEADER];

@@ -185,10 +185,65 @@ ts_stop_redis() {
   done
 }
 
+# Starts a throwaway three-node Redis Cluster (masters only) in $1/redis-cluster, for the tests
+# that prove the caches, persisted queries and rate limits on one; appends TEST_REDIS_CLUSTER_URL
+# (a seed node: clients find the others) to $1/env.
+ts_start_redis_cluster() {
+  local dir=$1/redis-cluster server port nodes=() i
+  server=$(ts_redis_server)
+  port=$(ts_pick_port "$((TS_REDIS_BASE_PORT + 100))")
+  for i in 0 1 2; do
+    while ts_port_in_use "$port" || ts_port_in_use "$((port + 10000))"; do port=$((port + 1)); done
+    mkdir -p "$dir/$port"
+    cat >"$dir/$port/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+daemonize yes
+pidfile $dir/$port/redis.pid
+logfile $dir/$port/redis.log
+dir $dir/$port
+save ""
+appendonly no
+cluster-enabled yes
+cluster-config-file $dir/$port/nodes.conf
+cluster-node-timeout 2000
+CONF
+    "$server" "$dir/$port/redis.conf" || ts_die "cluster node $port did not start: $(tail -n 5 "$dir/$port/redis.log" 2>/dev/null)"
+    nodes+=("127.0.0.1:$port")
+    port=$((port + 1))
+  done
+  for i in "${nodes[@]}"; do
+    local tries=0
+    until ts_port_in_use "${i##*:}"; do
+      ((++tries < 100)) || ts_die "cluster node $i not listening"
+      sleep 0.1
+    done
+  done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/create.log" 2>&1 ||
+    ts_die "redis-cli --cluster create failed: $(tail -n 5 "$dir/create.log")"
+  local tries=0
+  until redis-cli -p "${nodes[0]##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; do
+    ((++tries < 100)) || ts_die "Redis Cluster not ok: $(redis-cli -p "${nodes[0]##*:}" cluster info | head -n 3)"
+    sleep 0.1
+  done
+  echo "TEST_REDIS_CLUSTER_URL=redis://${nodes[0]}" >>"$1/env"
+  ts_log "Redis Cluster of three nodes on ${nodes[*]}"
+}
+
+ts_stop_redis_cluster() {
+  local pidfile pid
+  for pidfile in "$1"/redis-cluster/*/redis.pid; do
+    [[ -f $pidfile ]] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null || true
+  done
+  return 0
+}
+
 # True when the servers named in env file $1 still answer.
 ts_env_alive() {
   local url port
-  for url in $(grep -E '^TEST_(POSTGRES|REDIS)_URL=' "$1" | cut -d= -f2-); do
+  for url in $(grep -E '^TEST_(POSTGRES|REDIS|REDIS_CLUSTER)_URL=' "$1" | cut -d= -f2-); do
     port=${url##*:}
     port=${port%%/*}
     ts_port_in_use "$port" || return 1
@@ -202,7 +257,8 @@ ts_services_up() {
   local dir wanted=()
   [[ -n ${TEST_POSTGRES_URL:-} ]] || wanted+=(postgres)
   [[ -n ${TEST_REDIS_URL:-} ]] || wanted+=(redis)
-  ts_ensure_installed "${wanted[@]}" haproxy pgbouncer kubectl
+  [[ -n ${TEST_REDIS_CLUSTER_URL:-} ]] || wanted+=(redis-cluster)
+  ts_ensure_installed "${wanted[@]}" redis haproxy pgbouncer kubectl
   dir=$(mktemp -d /tmp/tessera-test-services.XXXXXX)
   chmod 755 "$dir" # the postgres user must reach its data directory inside
   echo "TEST_SERVICES_DIR=$dir" >"$dir/env"
@@ -210,6 +266,7 @@ ts_services_up() {
   trap 'set +e; ts_services_down "'"$dir"'"' EXIT
   [[ " ${wanted[*]} " != *" postgres "* ]] || ts_start_postgres "$dir"
   [[ " ${wanted[*]} " != *" redis "* ]] || ts_start_redis "$dir"
+  [[ " ${wanted[*]} " != *" redis-cluster "* ]] || ts_start_redis_cluster "$dir"
   trap - EXIT
   echo "$dir"
 }
@@ -222,5 +279,6 @@ ts_services_down() {
   [[ -d $dir ]] || return 0
   ts_stop_postgres "$dir"
   ts_stop_redis "$dir"
+  ts_stop_redis_cluster "$dir"
   rm -rf "$dir"
 }

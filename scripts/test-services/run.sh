@@ -3,7 +3,7 @@
 #
 # Runs a command (the test suite) with PostgreSQL and Redis servers, exported as
 # TEST_POSTGRES_URL and TEST_REDIS_URL (+ TEST_REDIS_CONF when the tests may stop and
-# start Redis). Servers come from, in order:
+# start Redis), and a three-node Redis Cluster, TEST_REDIS_CLUSTER_URL. Servers come from, in order:
 #   1. TEST_POSTGRES_URL / TEST_REDIS_URL already set: used as they are;
 #   2. a running `pnpm services:up` (.tmp/test-services.env): reused, left running;
 #   3. otherwise throwaway servers started now (installed with apt-get if missing) and
@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 (($# > 0)) || ts_die "usage: run.sh <command> [args...]"
 
-if [[ -z ${TEST_POSTGRES_URL:-} || -z ${TEST_REDIS_URL:-} ]] &&
+if [[ -z ${TEST_POSTGRES_URL:-} || -z ${TEST_REDIS_URL:-} || -z ${TEST_REDIS_CLUSTER_URL:-} ]] &&
   [[ -f $TS_MANUAL_ENV ]] && ts_env_alive "$TS_MANUAL_ENV"; then
   ts_log "using the servers of pnpm services:up ($TS_MANUAL_ENV)"
   redis_preset=${TEST_REDIS_URL:-}
@@ -25,7 +25,7 @@ if [[ -z ${TEST_POSTGRES_URL:-} || -z ${TEST_REDIS_URL:-} ]] &&
   done <"$TS_MANUAL_ENV"
 fi
 
-if [[ -z ${TEST_POSTGRES_URL:-} || -z ${TEST_REDIS_URL:-} ]]; then
+if [[ -z ${TEST_POSTGRES_URL:-} || -z ${TEST_REDIS_URL:-} || -z ${TEST_REDIS_CLUSTER_URL:-} ]]; then
   dir=$(ts_services_up)
   trap 'set +e; ts_services_down "$dir"' EXIT
   # Deferred until the command returns; then EXIT tears down.

@@ -13,7 +13,7 @@ fi
 [[ ! -f $TS_MANUAL_ENV ]] || "$(dirname "${BASH_SOURCE[0]}")/down.sh"
 
 # Manual services are always our own: ignore any TEST_*_URL of this shell.
-unset TEST_POSTGRES_URL TEST_REDIS_URL
+unset TEST_POSTGRES_URL TEST_REDIS_URL TEST_REDIS_CLUSTER_URL
 dir=$(ts_services_up)
 mkdir -p "$(dirname "$TS_MANUAL_ENV")"
 cp "$dir/env" "$TS_MANUAL_ENV"

@@ -5,7 +5,7 @@
  * PQ_MANIFEST_REFRESH_MS. Exit codes: 0 published, 1 failed, 2 usage or configuration error.
  */
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '@tessera/service-kit';
 import { loadPersistedQueriesConfig } from '../config.js';
 import { parseManifest } from '../manifest/index.js';
@@ -24,13 +24,13 @@ try {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(2);
 }
-const { redisUrl, keyPrefix } = config;
+const { redisUrl, redisCluster, keyPrefix } = config;
 if (!redisUrl) {
   console.error('REDIS_URL is not set: the manifest is published to Redis.');
   process.exit(2);
 }
 
-const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+const redis = redisCluster ? new Cluster([redisUrl], { redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5_000 } }) : new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
 try {
   const manifest = parseManifest(JSON.parse(await readFile(path, 'utf8')));
   const count = await publishManifest(redis, manifest, keyPrefix);

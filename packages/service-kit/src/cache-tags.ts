@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { composeKey } from './keys.js';
 
 /**
@@ -56,7 +56,7 @@ export const MAX_ENTRY_TTL_SECONDS = 86_400;
  * Bumps each tag's generation (INCR, and its TTL renewed), every command sent at once: one round
  * trip on a single Redis (ioredis pipelines them, `connectRedis`), one per node on a Cluster.
  */
-export async function bumpGenerations(redis: Redis | Cluster, prefix: string, tags: readonly CacheTag[]): Promise<void> {
+export async function bumpGenerations(redis: RedisClient, prefix: string, tags: readonly CacheTag[]): Promise<void> {
   const keys = [...new Set(tags.map((tag) => generationKey(prefix, tag)))];
   await Promise.all(keys.flatMap((key) => [redis.incr(key), redis.expire(key, GENERATION_TTL_SECONDS)]));
 }

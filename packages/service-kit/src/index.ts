@@ -34,7 +34,7 @@ export {
   type SigningKey,
 } from './request-signing.js';
 export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
-export { connectRedis } from './redis.js';
+export { connectRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
 export { createRequestLogPlugin, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Logger } from 'pino';
 import { createMemoryNonceStore, type NonceStore } from './request-signing.js';
 
 /** Options of {@link createRedisNonceStore}. */
 export interface RedisNonceStoreOptions {
   /** A connected client (`connectRedis`), shared by every replica of the subgraph. */
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of the Redis keys. */
   keyPrefix: string;
   logger: Logger;

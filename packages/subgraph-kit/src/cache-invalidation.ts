@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { bumpGenerations, INVALIDATIONS_EXTENSION, type CacheTag, type Logger } from '@tessera/service-kit';
-import type { Cluster, Redis } from 'ioredis';
+import { bumpGenerations, INVALIDATIONS_EXTENSION, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
 import { Counter, type Registry } from 'prom-client';
 
 /** One request's record of what its writes changed, for the gateway's caches. */
@@ -19,7 +18,7 @@ export interface CacheInvalidations {
 /** Options of {@link createInvalidator}. */
 export interface InvalidatorOptions {
   /** The Redis the gateways' caches are in; none: the tags are only reported. */
-  redis?: Redis | Cluster;
+  redis?: RedisClient;
   keyPrefix: string;
   logger: Logger;
   registry?: Registry;

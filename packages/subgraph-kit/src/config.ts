@@ -57,7 +57,7 @@ export interface SubgraphConfig extends RuntimeSettings {
    * remembered there, so a captured request replayed to another replica is refused too. Unset:
    * each replica remembers alone.
    */
-  redis: { url: string | undefined; keyPrefix: string; timeoutMs: number };
+  redis: { url: string | undefined; keyPrefix: string; timeoutMs: number; cluster: boolean };
   /** Other subgraphs' GraphQL URLs, by name, from `SUBGRAPH_<NAME>_URL` (the gateway reads the same variables). */
   subgraphUrls: Record<string, string>;
   /** Largest `first` a list field accepts. */
@@ -86,6 +86,7 @@ const sharedSchema = z
     REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
     REDIS_KEY_PREFIX: env.string('tessera:'),
     REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
+    REDIS_CLUSTER: env.bool(false),
     SUBGRAPH_MAX_DEPTH: env.int(20, { min: 1, max: 1_000 }),
     SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
     DATABASE_ACQUIRE_TIMEOUT_MS: env.int(2_000, { min: 1, max: 600_000 }),
@@ -154,7 +155,7 @@ export function loadSubgraphConfig(
       preparedStatements: shared.DATABASE_PREPARED_STATEMENTS,
       dataDir: own.DATA_DIR,
     },
-    redis: { url: shared.REDIS_URL, keyPrefix: shared.REDIS_KEY_PREFIX, timeoutMs: shared.REDIS_TIMEOUT_MS },
+    redis: { url: shared.REDIS_URL, keyPrefix: shared.REDIS_KEY_PREFIX, timeoutMs: shared.REDIS_TIMEOUT_MS, cluster: shared.REDIS_CLUSTER },
     subgraphUrls: urls,
     maxPageSize: shared.MAX_PAGE_SIZE,
     limits: { maxDepth: shared.SUBGRAPH_MAX_DEPTH, maxEntities: shared.SUBGRAPH_MAX_ENTITIES },

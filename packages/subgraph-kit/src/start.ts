@@ -57,7 +57,7 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     await database.close();
     throw error;
   });
-  const redis = config.redis.url ? connectRedis(config.redis.url, config.redis.timeoutMs, logger) : undefined;
+  const redis = config.redis.url ? connectRedis({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, cluster: config.redis.cluster, logger }) : undefined;
   const scopes = createRequestScopes({ loaders: config.loaders, registry, invalidations: createInvalidator({ redis, keyPrefix: config.redis.keyPrefix, logger, registry }) });
   // One namespace for every subgraph: a request signed for one is refused by the others too.
   const nonces = redis && createRedisNonceStore({ redis, keyPrefix: config.redis.keyPrefix, logger });

@@ -23,7 +23,7 @@ describe('loadSubgraphConfig', () => {
       trustProxy: false,
       otlpEndpoint: undefined,
       database: { url: undefined, migrationUrl: undefined, migrations: 'apply', poolSize: 10, acquireTimeoutMs: 2_000, statementTimeoutMs: 5_000, preparedStatements: true, dataDir: '.data/users' },
-      redis: { url: undefined, keyPrefix: 'tessera:', timeoutMs: 250 },
+      redis: { url: undefined, keyPrefix: 'tessera:', timeoutMs: 250, cluster: false },
       subgraphUrls: {},
       maxPageSize: 100,
       limits: { maxDepth: 20, maxEntities: 1_000 },

@@ -1,7 +1,6 @@
 import type { GraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { bumpGenerations, type CacheTag, type Logger } from '@tessera/service-kit';
-import type { Cluster, Redis } from 'ioredis';
+import { bumpGenerations, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
 import type { Registry } from 'prom-client';
 import { createCacheControlPlugin } from './cache-control.js';
 import { CachingDataSource, type CacheContext, type CacheModel } from './caching-data-source.js';
@@ -30,7 +29,7 @@ export interface CacheSettings {
 export interface CacheOptions {
   settings: CacheSettings;
   /** The Redis the entries are kept in, shared by every replica (none: the caches are off). */
-  redis?: Redis | Cluster;
+  redis?: RedisClient;
   keyPrefix: string;
   /** The supergraph being served: its API schema and hints. */
   model: () => CacheModel | undefined;

@@ -1,5 +1,4 @@
-import { generationKey, MAX_ENTRY_TTL_SECONDS, type CacheTag, type Logger } from '@tessera/service-kit';
-import type { Cluster, Redis } from 'ioredis';
+import { generationKey, MAX_ENTRY_TTL_SECONDS, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
 import type { EntryAddress } from '../../cache/index.js';
 import type { CacheMetrics } from './metrics.js';
 
@@ -35,7 +34,7 @@ export interface CacheStore {
 /** Options of {@link createCacheStore}. */
 export interface CacheStoreOptions {
   /** A connected client (`connectRedis`): one Redis, or a Cluster. */
-  redis: Redis | Cluster;
+  redis: RedisClient;
   /** Prefix of every key (the tags' generations are under it too). */
   keyPrefix: string;
   /** Largest entry kept, in bytes of JSON. @default 262_144 */

@@ -1,5 +1,4 @@
-import { composeKey, type Logger } from '@tessera/service-kit';
-import type { Redis } from 'ioredis';
+import { composeKey, type Logger, type RedisClient } from '@tessera/service-kit';
 import { LRUCache } from 'lru-cache';
 
 /** How a key's claim went: first use, the same operation again, another operation's key, or Redis did not say. */
@@ -14,7 +13,7 @@ export interface KeyClaims {
 /** Options of {@link createKeyClaims}. */
 export interface KeyClaimsOptions {
   /** Shared by every replica when given; each process remembers alone otherwise. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of the Redis keys. */
   keyPrefix: string;
   /** How long a key stays bound to its operation (the subgraphs keep its responses as long). @default 86_400 */

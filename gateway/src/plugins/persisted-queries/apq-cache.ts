@@ -1,11 +1,10 @@
 import { ErrorsAreMissesCache, InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { Logger } from '@tessera/service-kit';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@tessera/service-kit';
 
 /** Options of {@link createApqCache}. */
 export interface ApqCacheOptions {
   /** A connected ioredis client, created and closed by the caller; without one, an in-memory LRU per process. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prepended to every Redis key, so several deployments can share one Redis. */
   prefix: string;
   /** Largest query text registered, in UTF-8 bytes; a longer one runs but is not stored. @default 131_072 */
@@ -40,7 +39,7 @@ export function createApqCache({ redis, prefix, maxBytes = 131_072, logger }: Ap
 }
 
 /** The three commands a `KeyValueCache` needs, on ioredis (TTLs in whole seconds, at least one). */
-function redisKeyValueCache(redis: Redis): KeyValueCache<string> {
+function redisKeyValueCache(redis: RedisClient): KeyValueCache<string> {
   return {
     get: async (key) => (await redis.get(key)) ?? undefined,
     set: async (key, value, options) => {

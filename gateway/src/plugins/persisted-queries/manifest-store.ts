@@ -1,23 +1,25 @@
-import type { Logger } from '@tessera/service-kit';
-import type { Redis } from 'ioredis';
+import type { Logger, RedisClient } from '@tessera/service-kit';
 import { sha256, type PersistedQueryManifest } from '../../manifest/index.js';
 
 /** Redis hash holding the published manifest: field = operation id, value = body. */
 const MANIFEST_KEY = 'pq:manifest';
 /**
- * Written with every publication, so that an empty manifest (which Redis cannot keep as a
- * hash) is told apart from a manifest Redis lost (a restart without persistence, an eviction).
+ * A field of the same hash written with every publication, so that an empty manifest (a hash
+ * with only this field) is told apart from a manifest Redis lost (a restart without
+ * persistence, an eviction). No operation id holds U+0000. One key for both, so a publication
+ * and a read are one transaction on one hash slot of a Redis Cluster too.
  */
-const PUBLISHED_KEY = 'pq:manifest:published';
+const PUBLISHED_FIELD = '\u0000published';
 
 /** Writes a manifest into Redis, replacing the previous one in one transaction. */
-export async function publishManifest(redis: Redis, manifest: PersistedQueryManifest, prefix: string): Promise<number> {
+export async function publishManifest(redis: RedisClient, manifest: PersistedQueryManifest, prefix: string): Promise<number> {
   const key = prefix + MANIFEST_KEY;
-  const entries = manifest.operations.flatMap((op) => [op.id, op.body]);
-  const transaction = redis.multi().del(key);
-  if (entries.length) transaction.hset(key, ...entries);
-  transaction.set(prefix + PUBLISHED_KEY, JSON.stringify({ at: new Date().toISOString(), operations: manifest.operations.length }));
-  await transaction.exec();
+  const published = JSON.stringify({ at: new Date().toISOString(), operations: manifest.operations.length });
+  await redis
+    .multi()
+    .del(key)
+    .hset(key, PUBLISHED_FIELD, published, ...manifest.operations.flatMap((op) => [op.id, op.body]))
+    .exec();
   return manifest.operations.length;
 }
 
@@ -47,7 +49,7 @@ export function createManifestStore({
   refreshMs = 10_000,
   logger,
 }: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   refreshMs?: number;
   logger: Logger;
@@ -62,11 +64,8 @@ export function createManifestStore({
   const retry = retrySoon(refreshMs, () => void refresh());
   const refresh = async () => {
     try {
-      const [[, entries], [, published]] = (await redis.multi().hgetall(prefix + MANIFEST_KEY).get(prefix + PUBLISHED_KEY).exec()) as [
-        [unknown, Record<string, string>],
-        [unknown, string | null],
-      ];
-      const missing = published === null && Object.keys(entries).length === 0;
+      const { [PUBLISHED_FIELD]: published, ...entries } = await redis.hgetall(prefix + MANIFEST_KEY);
+      const missing = published === undefined && Object.keys(entries).length === 0;
       if (missing && loaded) {
         if (!lostWarned) logger.warn({ operations: bodies.size }, 'persisted query manifest missing from Redis: keeping the last one (publish again)');
         lostWarned = true;

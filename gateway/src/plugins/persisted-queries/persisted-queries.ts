@@ -1,6 +1,5 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import type { Logger, ReadinessCheck } from '@tessera/service-kit';
-import type { Redis } from 'ioredis';
+import type { Logger, ReadinessCheck, RedisClient } from '@tessera/service-kit';
 import { Counter, type Registry } from 'prom-client';
 import type { AdmissionStep } from '../admission/index.js';
 import { createApqCache } from './apq-cache.js';
@@ -11,7 +10,7 @@ import { createPersistedQueriesPlugin, createTrustedDocumentsStep, type Persiste
 /** Options of {@link createPersistedQueries}. */
 export interface PersistedQueriesOptions {
   /** A connected client (see `connectRedis`) for the shared APQ cache and the manifest; in-memory APQ without one. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of every Redis key. */
   keyPrefix: string;
   /** How long a registered APQ stays in Redis. @default 86_400 */

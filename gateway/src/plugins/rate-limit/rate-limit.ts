@@ -1,6 +1,5 @@
 import { HeaderMap } from '@apollo/server';
-import { composeKey, replyWithGraphQLError, type Guard, type Identity, type Logger, type RawBodyRequest } from '@tessera/service-kit';
-import type { Redis } from 'ioredis';
+import { composeKey, replyWithGraphQLError, type Guard, type Identity, type Logger, type RawBodyRequest, type RedisClient } from '@tessera/service-kit';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GraphQLError } from 'graphql';
 import { GatewayErrorCode } from '../../errors.js';
@@ -37,7 +36,7 @@ export interface RateLimitContext {
 export interface RateLimitOptions {
   settings: RateLimitSettings;
   /** Shared by every replica when given; each process counts alone otherwise. */
-  redis?: Redis;
+  redis?: RedisClient;
   keyPrefix: string;
   /** Who a request acts for, as authentication found it (the guard runs after authentication). */
   identityOf: (request: RawBodyRequest) => Identity;
