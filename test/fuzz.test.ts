@@ -23,7 +23,10 @@ let platform: Platform;
 let dbs: SubgraphDatabases;
 beforeAll(async () => {
   dbs = await createSubgraphDatabases('fuzz');
-  platform = await startPlatform({ env: { ...dbs.env, SEED_USERS: '30', SEED_PRODUCTS: '20', SEED_REVIEWS: '100' } });
+  // With Redis: the caches (and the keys of their entries) are fuzzed too.
+  platform = await startPlatform({
+    env: { ...dbs.env, SEED_USERS: '30', SEED_PRODUCTS: '20', SEED_REVIEWS: '100', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: `fuzz-${process.pid}-${Date.now()}:` },
+  });
 }, 120_000);
 afterAll(async () => {
   await platform?.stop();

@@ -25,6 +25,16 @@ describe('entries', () => {
     );
   });
 
+  it('are not made of what cannot be written: variables or representations nested 100,000 deep are not cached, never an error', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const anyone = { scopes: new Set<string>() };
+    expect(responseEntry('p:', 'q', null, { unused: deep }, PUBLIC, anyone)).toBeUndefined();
+    expect(rootEntry('p:', 'products', 'h', { unused: deep }, PUBLIC, anyone)).toBeUndefined();
+    expect(entityEntry('p:', 'products', 'h', { __typename: 'Product', id: 'p1', extra: deep }, PUBLIC, anyone)).toBeUndefined();
+    expect(responseEntry('p:', 'q', null, { unused: [[1]] }, PUBLIC, anyone)).toBeDefined();
+  });
+
   it('give one public entry to everyone, whatever they are; a whole response by what they may see', () => {
     fc.assert(
       fc.property(identity, identity, (a, b) => {

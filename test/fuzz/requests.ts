@@ -39,12 +39,16 @@ const CORPUS: Record<FuzzTarget, Operation[]> = {
     { query: 'mutation U($input: CreateUserInput!) { createUser(input: $input) { id } }', variables: { input: { username: 'fuzz_user', name: 'Fuzz', email: 'fuzz@example.com' } } },
     { query: 'mutation P($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: 'FUZZ-1', name: 'Fuzz', price: { amount: 100, currency: 'USD' } } } },
     { query: 'mutation D($id: ID!) { deleteReview(id: $id) { id } }', variables: { id: '0190f000-0000-7000-8000-000000000003' } },
+    { query: 'mutation E($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name price { amount } } }', variables: { id: '0190f000-0000-7000-8000-000000000001', input: { name: 'Fuzzed', description: 'Edited', price: { amount: 250, currency: 'EUR' } } } },
+    { query: 'mutation E($id: ID!, $input: UpdateReviewInput!) { updateReview(id: $id, input: $input) { id rating body } }', variables: { id: '0190f000-0000-7000-8000-000000000003', input: { rating: 2, body: 'Changed' } } },
+    { query: 'mutation E($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id name email } }', variables: { id: '0190f000-0000-7000-8000-000000000002', input: { name: 'Renamed', email: 'renamed@example.com' } } },
     { query: 'query A { __typename } query B { topProducts { id } }', operationName: 'B' },
     { query: 'query ($n: Int = 3, $yes: Boolean!) { products(first: $n) { edges { node { name reviewCount @include(if: $yes) } } } }', variables: { yes: true } },
   ],
   users: [
     { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username email } } }', variables: { r: [{ __typename: 'User', id: '0190f000-0000-7000-8000-000000000002' }] } },
     { query: '{ users(first: 3) { edges { node { id } } } }' },
+    { query: 'mutation ($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', variables: { id: '0190f000-0000-7000-8000-000000000002', input: { name: 'F' } } },
     { query: 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }', variables: { input: { username: 'fuzz_sub', name: 'F', email: 'f@example.com' } } },
     { query: '{ _service { sdl } }' },
   ],
@@ -52,11 +56,13 @@ const CORPUS: Record<FuzzTarget, Operation[]> = {
     { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name } } }', variables: { r: [{ __typename: 'Product', sku: 'SKU-000001' }, { __typename: 'Product', id: 'x' }] } },
     { query: '{ topProducts(first: 2) { id price { amount } } }' },
     { query: 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: 'FUZZ-SUB', name: 'F', price: { amount: 1, currency: 'EUR' } } } },
+    { query: 'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', variables: { id: '0190f000-0000-7000-8000-000000000001', input: { price: { amount: 1, currency: 'EUR' } } } },
   ],
   reviews: [
     { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating reviews(first: 2) { edges { node { id } } } } ... on User { reviews { edges { cursor } } } } }', variables: { r: [{ __typename: 'Product', id: '0190f000-0000-7000-8000-000000000001' }, { __typename: 'User', id: 'u' }] } },
     { query: 'query ($id: ID!) { review(id: $id) { id body author { id } } }', variables: { id: '0190f000-0000-7000-8000-000000000003' } },
     { query: 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', variables: { id: 'nope' } },
+    { query: 'mutation ($id: ID!, $input: UpdateReviewInput!) { updateReview(id: $id, input: $input) { id } }', variables: { id: '0190f000-0000-7000-8000-000000000003', input: { body: 'F' } } },
   ],
 };
 

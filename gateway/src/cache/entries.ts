@@ -41,14 +41,16 @@ export function entityEntry(prefix: string, subgraph: string, documentHash: stri
   const typename = representation.__typename;
   const who = audience(policy, identity);
   if (typeof typename !== 'string' || !who) return undefined;
-  return { key: `${prefix}cache:entity:${composeKey([ENTRY_VERSION, subgraph, typename, representation, documentHash, who])}`, tags: entityTags(typename, representation) };
+  const key = keyOf([ENTRY_VERSION, subgraph, typename, representation, documentHash, who]);
+  return key === undefined ? undefined : { key: `${prefix}cache:entity:${key}`, tags: entityTags(typename, representation) };
 }
 
 /** A root-field fetch: the subgraph, the fetch document, its variables, who it is for. */
 export function rootEntry(prefix: string, subgraph: string, documentHash: string, variables: Record<string, unknown> | undefined, policy: CachePolicy, identity: Identity): EntryAddress | undefined {
   const who = audience(policy, identity);
   if (!who) return undefined;
-  return { key: `${prefix}cache:root:${composeKey([ENTRY_VERSION, subgraph, documentHash, variables ?? {}, who])}`, tags: collectionTags(policy.types) };
+  const key = keyOf([ENTRY_VERSION, subgraph, documentHash, variables ?? {}, who]);
+  return key === undefined ? undefined : { key: `${prefix}cache:root:${key}`, tags: collectionTags(policy.types) };
 }
 
 /**
@@ -58,5 +60,16 @@ export function rootEntry(prefix: string, subgraph: string, documentHash: string
  */
 export function responseEntry(prefix: string, queryHash: string, operationName: string | null, variables: Record<string, unknown> | undefined, policy: CachePolicy, identity: Identity): EntryAddress | undefined {
   if (policy.scope !== 'PUBLIC') return undefined;
-  return { key: `${prefix}cache:response:${composeKey([ENTRY_VERSION, queryHash, operationName, variables ?? {}, visibilityPart(identity)])}`, tags: collectionTags(policy.types) };
+  const key = keyOf([ENTRY_VERSION, queryHash, operationName, variables ?? {}, visibilityPart(identity)]);
+  return key === undefined ? undefined : { key: `${prefix}cache:response:${key}`, tags: collectionTags(policy.types) };
+}
+
+/** The key of these parts; undefined when a part is nested too deeply to write (variables a client sent unused): not cached. */
+function keyOf(parts: readonly unknown[]): string | undefined {
+  try {
+    return composeKey(parts);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
 }
