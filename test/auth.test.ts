@@ -168,6 +168,47 @@ describe('who may do what, through the gateway', () => {
     }
   });
 
+  /** The storefront's edits: who may make them, and what the row says afterwards (changed only when allowed). */
+  const EDITS = {
+    updateProduct: {
+      field: 'name',
+      send: (actor: Actor, name: string) => as(actor, 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { name } }', { id: productId, n: name }),
+      stored: async () => (await sql<{ v: string }>('products', 'SELECT name AS v FROM products WHERE id = $1', [productId]))[0]!.v,
+      who: { anonymous: NOT_SIGNED_IN, userA: MISSING_SCOPE, userB: MISSING_SCOPE, moderator: MISSING_SCOPE, admin: 'allowed' } as Record<Actor, Outcome>,
+    },
+    "updateReview of user A's review": {
+      target: reviewByA,
+      field: 'body',
+      send: (actor: Actor, body: string, id?: string) => as(actor, 'mutation ($id: ID!, $b: String!) { updateReview(id: $id, input: { body: $b }) { body } }', { id, b: body }),
+      stored: async (id?: string) => (await sql<{ v: string }>('reviews', 'SELECT body AS v FROM reviews WHERE id = $1', [id]))[0]!.v,
+      who: { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: FORBIDDEN, admin: FORBIDDEN } as Record<Actor, Outcome>,
+    },
+    'updateUser of user A': {
+      field: 'name',
+      send: (actor: Actor, name: string) => as(actor, 'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { name } }', { id: people.userA.id, n: name }),
+      stored: async () => (await sql<{ v: string }>('users', 'SELECT name AS v FROM users WHERE id = $1', [people.userA.id]))[0]!.v,
+      who: { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: FORBIDDEN, admin: FORBIDDEN } as Record<Actor, Outcome>,
+    },
+  };
+  const edits = Object.entries(EDITS).flatMap(([name, edit]) => ACTORS.map((actor) => [name, actor, edit] as const));
+  it.each(edits)('%s as %s', async (_name, actor, edit) => {
+    const target = 'target' in edit ? await edit.target() : undefined;
+    const before = await edit.stored(target);
+    const value = `Edited by ${actor} ${randomUUID().slice(0, 8)}`;
+    const { status, body } = await edit.send(actor, value, target);
+    const outcome = edit.who[actor];
+    if (outcome === 'allowed') {
+      expect([status, body.errors]).toEqual([200, undefined]);
+      expect(Object.values(body.data!)[0]).toEqual({ [edit.field]: value });
+      expect(await edit.stored(target)).toBe(value);
+    } else {
+      expect(status).toBe(outcome.status);
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors?.[0]?.extensions?.code).toBe(outcome.code);
+      expect(await edit.stored(target)).toBe(before);
+    }
+  });
+
   const EMAIL: Record<Actor, 'visible' | string> = {
     anonymous: 'UNAUTHORIZED_FIELD_OR_TYPE',
     userA: 'visible',

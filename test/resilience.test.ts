@@ -109,7 +109,7 @@ describe('request ids and metrics', () => {
   it('has every series the shipped dashboard and alert rules query', async () => {
     const scraped = (await Promise.all((['gateway', 'users', 'products', 'reviews'] as const).map(scrape))).join('\n');
     const shipped = ['grafana-dashboard.json', 'alerts.yaml'].map((file) => readFileSync(new URL(`../deploy/observability/${file}`, import.meta.url), 'utf8')).join('\n');
-    const queried = new Set(shipped.match(/\b(?:graphql|subgraph|http|persisted|dataloader|db|nodejs|process)_[a-z0-9_]+\b/g));
+    const queried = new Set(shipped.match(/\b(?:graphql|subgraph|http|persisted|cache|dataloader|db|nodejs|process)_[a-z0-9_]+\b/g));
     expect(queried.size).toBeGreaterThan(15);
     // Exported by some service (a counter nothing has incremented yet has its TYPE line and no sample).
     const exported = (name: string) => new RegExp(`^# TYPE ${name.replace(/_(bucket|count|sum)$/, '')} `, 'm').test(scraped);
@@ -239,6 +239,7 @@ describe('one idempotency key, one operation', () => {
     aliased: () => ({ query: 'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 4, body: 'One key.' } } }),
     deleteOne: () => ({ query: 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', variables: { id: '00000000-0000-7000-8000-000000000000' } }),
     product: () => ({ query: 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: `KEY-${randomUUID()}`.slice(0, 40), name: 'Keyed', price: { amount: 1, currency: 'USD' } } } }),
+    edit: () => ({ query: 'mutation ($id: ID!) { updateProduct(id: $id, input: { description: "Keyed edit" }) { id } }', variables: { id: productId } }),
   } as const;
   type Name = keyof typeof operations;
 
@@ -247,7 +248,7 @@ describe('one idempotency key, one operation', () => {
     const first = await post(operations.review(), { ...headers, 'idempotency-key': key });
     expect([first.status, first.body.errors]).toEqual([200, undefined]);
     const before = await counts();
-    for (const name of ['aliased', 'otherInput', 'deleteOne', 'product'] as const) {
+    for (const name of ['aliased', 'otherInput', 'deleteOne', 'product', 'edit'] as const) {
       const reused = await post(operations[name](), { ...headers, 'idempotency-key': key });
       expect([name, reused.status, codes(reused.body.errors)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
     }
@@ -280,6 +281,56 @@ describe('one idempotency key, one operation', () => {
       { numRuns: 25 },
     );
   }, 120_000);
+});
+
+describe('exactly-once edits', () => {
+  let caller: { id: string; headers: Record<string, string> };
+  let productId: string;
+  beforeAll(async () => {
+    const [user] = await sql<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1 OFFSET 2');
+    caller = { id: user!.id, headers: { authorization: `Bearer ${await testToken({ sub: user!.id, scopes: ['products:write'] })}` } };
+    [{ id: productId }] = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 1 OFFSET 1')) as [{ id: string }];
+  });
+  /** Each edit: the mutation setting a value, and the value as stored. */
+  const EDITS = {
+    updateProduct: {
+      target: async () => productId,
+      send: (id: string, value: string, key?: string) =>
+        post({ query: 'mutation ($id: ID!, $v: String!) { updateProduct(id: $id, input: { name: $v }) { name } }', variables: { id, v: value } }, { ...caller.headers, ...(key && { 'idempotency-key': key }) }),
+      stored: async (id: string) => (await sql<{ v: string }>(dbs.byName.products.url, 'SELECT name AS v FROM products WHERE id = $1', [id]))[0]!.v,
+    },
+    updateReview: {
+      target: async () => {
+        const created = await post({ query: 'mutation ($p: ID!) { createReview(input: { productId: $p, rating: 3, body: "To edit" }) { id } }', variables: { p: productId } }, caller.headers);
+        return created.body.data.createReview.id as string;
+      },
+      send: (id: string, value: string, key?: string) =>
+        post({ query: 'mutation ($id: ID!, $v: String!) { updateReview(id: $id, input: { body: $v }) { body } }', variables: { id, v: value } }, { ...caller.headers, ...(key && { 'idempotency-key': key }) }),
+      stored: async (id: string) => (await sql<{ v: string }>(dbs.byName.reviews.url, 'SELECT body AS v FROM reviews WHERE id = $1', [id]))[0]!.v,
+    },
+    updateUser: {
+      target: async () => caller.id,
+      send: (id: string, value: string, key?: string) =>
+        post({ query: 'mutation ($id: ID!, $v: String!) { updateUser(id: $id, input: { name: $v }) { name } }', variables: { id, v: value } }, { ...caller.headers, ...(key && { 'idempotency-key': key }) }),
+      stored: async (id: string) => (await sql<{ v: string }>(dbs.byName.users.url, 'SELECT name AS v FROM users WHERE id = $1', [id]))[0]!.v,
+    },
+  };
+
+  it.each(Object.entries(EDITS))('%s: a retry with its key replays the first answer and writes nothing, even after a later edit; the key with other input is 422', async (_name, edit) => {
+    const id = await edit.target();
+    const key = randomUUID();
+    const first = await edit.send(id, 'First', key);
+    expect([first.status, first.body.errors]).toEqual([200, undefined]);
+    // Someone edits it again (no key) …
+    expect((await edit.send(id, 'Later')).body.errors).toBeUndefined();
+    // … and the first request, retried over a flaky network, must not undo that.
+    const retried = await Promise.all([edit.send(id, 'First', key), edit.send(id, 'First', key)]);
+    for (const retry of retried) expect([retry.status, retry.body]).toEqual([first.status, first.body]);
+    expect(await edit.stored(id)).toBe('Later');
+    const reused = await edit.send(id, 'Other', key);
+    expect([reused.status, codes(reused.body.errors)]).toEqual([422, ['IDEMPOTENCY_KEY_REUSED']]);
+    expect(await edit.stored(id)).toBe('Later');
+  });
 });
 
 describe('SIGTERM under load', () => {
