@@ -4,6 +4,7 @@ import { ANONYMOUS, INVALIDATIONS_EXTENSION, isCacheTag, type CacheTag, type Ide
 import { parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { entityEntry, mergeEntities, operationPolicy, rootEntry, splitEntities, type CacheHints, type CachePolicy, type FetchResult } from '../../cache/index.js';
+import { EntryFlights } from './flights.js';
 import type { CacheMetrics } from './metrics.js';
 import type { CacheStore } from './store.js';
 
@@ -60,6 +61,7 @@ type Response = Awaited<ReturnType<GraphQLDataSource['process']>>;
 export class CachingDataSource implements GraphQLDataSource<CacheContext> {
   private readonly plans = new WeakMap<CacheModel, LRUCache<string, FetchPlan | false>>();
   private readonly maxEntities: number;
+  private readonly flights = new EntryFlights();
 
   constructor(
     private readonly service: string,
@@ -117,14 +119,43 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
     if (addresses.some((address) => address === undefined)) return this.inner.process(options);
     const found = await this.options.store.lookup(addresses as NonNullable<(typeof addresses)[number]>[]);
     found.forEach((lookup, i) => this.count('entity', String((representations[i] as { __typename?: unknown }).__typename), lookup, context));
-    // Fills are not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time.
-    const split = splitEntities(found);
-    if (split.missing.length === 0) return { data: { _entities: found.map((lookup) => lookup.value) } } as Response;
-    const fetched = (await this.inner.process({ ...options, request: { ...request, variables: { ...request.variables, representations: split.missing.map((i) => representations[i]) } } })) as FetchResult;
-    const { result, keepable } = mergeEntities(found, split, fetched);
-    const entities = (result.data as { _entities: unknown[] } | null | undefined)?._entities ?? [];
-    void this.options.store.fill(keepable.map((i) => ({ address: addresses[i]!, generations: found[i]!.generations, value: entities[i], ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service })));
-    return result as Response;
+    const { missing } = splitEntities(found);
+    if (missing.length === 0) return { data: { _entities: found.map((lookup) => lookup.value) } } as Response;
+
+    // Misses another request is fetching right now are waited for; the rest are fetched, and handed to whoever waits.
+    const claim = this.flights.claim(missing.map((i) => addresses[i]!.key));
+    const fetched = new Map<number, unknown>();
+    const landOwn = () => claim.land(new Map(claim.own.flatMap((j) => (fetched.has(missing[j]!) ? [[j, fetched.get(missing[j]!)] as const] : []))));
+    try {
+      const fetchInto = async (known: ReadonlyArray<{ value?: unknown }>, positions: number[]): Promise<FetchResult> => {
+        if (positions.length === 0) return { data: { _entities: known.map((lookup) => lookup.value ?? null) } };
+        const answer = (await this.inner.process({ ...options, request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } } })) as FetchResult;
+        const { result, keepable } = mergeEntities(known, { missing: positions }, answer);
+        for (const i of keepable) fetched.set(i, entitiesOf(result)![i]);
+        return result;
+      };
+      // Landed as soon as this request's own fetch is done, not after what it joined: two requests waiting on each other's entries must not wait forever.
+      const own = fetchInto(found, claim.own.map((j) => missing[j]!)).finally(landOwn);
+      const [first, joined] = await Promise.all([own, Promise.all(claim.joined.map(([, value]) => value))]);
+      const entities = entitiesOf(first);
+      // The whole fetch failed: answered as the subgraph answered.
+      if (!entities) return first as Response;
+      if (claim.joined.length) this.options.metrics.joins.inc({ subgraph: this.service }, claim.joined.length);
+      // A joined fetch that could not keep an entry (an error on it): this request fetches it itself.
+      const unanswered: number[] = [];
+      claim.joined.forEach(([j], k) => (joined[k] === undefined ? unanswered.push(missing[j]!) : (entities[missing[j]!] = joined[k])));
+      let result = first;
+      if (unanswered.length) {
+        const second = await fetchInto(entities.map((value) => ({ value })), unanswered);
+        const errors = [...(first.errors ?? []), ...(second.errors ?? [])].sort((a, b) => entityPosition(a) - entityPosition(b));
+        result = { ...second, ...(errors.length && { errors }) };
+      }
+      // Fills are not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time.
+      void this.options.store.fill([...fetched].map(([i, value]) => ({ address: addresses[i]!, generations: found[i]!.generations, value, ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service })));
+      return result as Response;
+    } finally {
+      landOwn();
+    }
   }
 
   private async root(options: ProcessOptions, plan: FetchPlan, identity: Identity): Promise<Response> {
@@ -145,3 +176,14 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
   }
 }
 
+/** Where an error of an `_entities` answer points (-1: at the fetch as a whole), to keep errors in the subgraph's order. */
+function entityPosition(error: { path?: ReadonlyArray<string | number> }): number {
+  const position = error.path?.[1];
+  return typeof position === 'number' ? position : -1;
+}
+
+/** The `_entities` list of a fetch's answer, if it is one. */
+function entitiesOf(result: FetchResult): unknown[] | undefined {
+  const entities = (result.data as { _entities?: unknown } | null | undefined)?._entities;
+  return Array.isArray(entities) ? entities : undefined;
+}
