@@ -154,13 +154,69 @@ describe('across replicas and failures', () => {
     await load(3);
     await stopRedis({ signal: 'SIGKILL' });
     try {
+      const hitsAtKill = await hitCount();
       const during = await load(10);
       expect(during.map((a) => [a.status, JSON.parse(a.body).errors ?? null])).toEqual(Array.from({ length: 10 }, () => [200, null]));
+      // Hit rate 0 while Redis is gone: every read went to the subgraphs.
+      expect(await hitCount()).toBe(hitsAtKill);
     } finally {
       await restartRedis();
     }
     const hitsBefore = await hitCount();
     await expect.poll(async () => (await load(2), (await hitCount()) > hitsBefore), { timeout: 15_000, interval: 250 }).toBe(true);
+  });
+});
+
+describe('operators', () => {
+  const READ = 'query ($p: ID!) { product(id: $p) { id name } }';
+  const invalidate = (body: string, method = 'POST') =>
+    fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/cache/invalidate`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? body : undefined });
+  /** A change made in the database behind the gateway's back: no write reported it, so only an operator's invalidation brings it. */
+  const renameInDatabase = (id: string, name: string) => sqlRows(dbs.byName.products.url, 'UPDATE products SET name = $2 WHERE id = $1 RETURNING id', [id, name]);
+  const nameRead = async (id: string) => JSON.parse((await send(platform.gatewayUrl, 'anonymous', READ, { p: id })).body).data.product.name as string;
+
+  it.each([
+    ['an entity', (id: string) => ({ entities: [{ type: 'Product', id }] })],
+    ['a type', () => ({ types: ['Product'] })],
+    ['everything', () => ({ all: true })],
+  ])('invalidates %s through the internal listener', async (_what, body) => {
+    const product = ids.products[3]!;
+    const cachedName = await nameRead(product);
+    await renameInDatabase(product, `Behind the cache ${randomUUID()}`);
+    // Still cached: the change was not a write through the platform.
+    expect(await nameRead(product)).toBe(cachedName);
+    const answer = await invalidate(JSON.stringify(body(product)));
+    expect(answer.status).toBe(200);
+    expect((await answer.json()).invalidated).toBeGreaterThan(0);
+    expect(await nameRead(product)).toMatch(/^Behind the cache /);
+  });
+
+  it('refuses an invalidation it cannot read, with 400, and anything but POST', async () => {
+    for (const body of ['{}', '{"types": "Product"}', '{"entities": [{"type": "Product"}]}', '{"all": "yes"}', 'not json', '[1]']) {
+      const answer = await invalidate(body);
+      expect(answer.status, body).toBe(400);
+      expect(Object.keys(await answer.json()), body).toEqual(['error']);
+    }
+    const get = await invalidate('', 'GET');
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+  });
+
+  it('says x-tessera-cache (hit, miss, partial) in development only', async () => {
+    expect((await send(platform.gatewayUrl, 'anonymous', READ, { p: ids.products[0] })).cache).toBeNull();
+    const development = await platform.spawnGateway({ NODE_ENV: 'development' });
+    try {
+      const cold = await send(development.url, 'anonymous', READ, { p: randomUUID() });
+      expect(cold.cache).toBe('miss');
+      const product = ids.products[2]!;
+      await send(platform.gatewayUrl, 'admin', 'mutation ($id: ID!) { updateProduct(id: $id, input: { description: "Headers" }) { id } }', { id: product });
+      const COUNT = 'query ($p: ID!) { product(id: $p) { id reviewCount } }';
+      expect((await send(development.url, 'anonymous', COUNT, { p: product })).cache).toBe('miss');
+      expect((await send(development.url, 'anonymous', COUNT, { p: product })).cache).toBe('hit');
+      // Another root document (a miss) needing the same entity fetch from reviews (a hit): partly cached.
+      expect((await send(development.url, 'anonymous', 'query ($p: ID!) { product(id: $p) { id name reviewCount } }', { p: product })).cache).toBe('partial');
+    } finally {
+      await development.stop();
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 /** The cache store on the test Redis: generations decide what is served; a Redis that is gone costs misses, never an error. */
 import { randomUUID } from 'node:crypto';
-import { bumpGenerations, connectRedis } from '@tessera/service-kit';
+import { setTimeout } from 'node:timers/promises';
+import { bumpGenerations, connectRedis, generationKey } from '@tessera/service-kit';
+import { waitUntil } from '@tessera/test-helpers';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +22,18 @@ afterAll(() => redis.quit());
 
 const prefix = () => `store-${randomUUID()}:`;
 const address = (keyPrefix: string, id: string): EntryAddress => ({ key: `${keyPrefix}entry:${id}`, tags: entityTags('Product', { __typename: 'Product', id }) });
+/** The real Redis, refusing INCR until `recover()` (a write's bump lost in a network blip). */
+function refusingIncr() {
+  let refusing = true;
+  const flaky = new Proxy(redis, {
+    get(target, property) {
+      if (property === 'incr' && refusing) return () => Promise.reject(new Error('connection reset'));
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { flaky, recover: () => (refusing = false) };
+}
 const fill = (a: EntryAddress, generations: ReadonlyArray<string | null>, value: unknown) => ({ address: a, generations, value, ttlSeconds: 60, cache: 'entity' as const, subgraph: 'products' });
 
 describe('createCacheStore', () => {
@@ -28,11 +42,15 @@ describe('createCacheStore', () => {
     const store = createCacheStore({ redis, keyPrefix, logger, metrics: createCacheMetrics(new Registry()) });
     const a = address(keyPrefix, 'p1');
     const [cold] = await store.lookup([a]);
-    expect(cold).toEqual({ stale: false, generations: [null, null, null] });
+    // Counters start where nothing could have recorded them: at random, far from 1, never null.
+    expect(cold!.stale).toBe(false);
+    for (const generation of cold!.generations) expect(Number(generation)).toBeGreaterThan(2 ** 32);
     await store.fill([fill(a, cold!.generations, { name: 'Lamp' })]);
-    expect((await store.lookup([a]))[0]).toMatchObject({ value: { name: 'Lamp' }, stale: false });
+    const [warm] = await store.lookup([a]);
+    expect(warm).toMatchObject({ value: { name: 'Lamp' }, stale: false, generations: cold!.generations });
     await bumpGenerations(redis, keyPrefix, [{ kind: 'entity', type: 'Product', id: 'p1' }]);
-    expect((await store.lookup([a]))[0]).toMatchObject({ stale: true, generations: ['1', null, null] });
+    const [after] = await store.lookup([a]);
+    expect(after).toMatchObject({ stale: true, generations: [String(Number(cold!.generations[0]) + 1), ...cold!.generations.slice(1)] });
   });
 
   it('never serves a fill that raced a write: it is stored under the generation read before the fetch', async () => {
@@ -58,9 +76,10 @@ describe('createCacheStore', () => {
     const keyPrefix = prefix();
     const store = createCacheStore({ redis, keyPrefix, maxEntryBytes: 2_048, logger, metrics: createCacheMetrics(new Registry()) });
     const a = address(keyPrefix, 'big');
-    await store.fill([fill(a, [null, null, null], 'x'.repeat(3_000))]);
+    const { generations } = (await store.lookup([a]))[0]!;
+    await store.fill([fill(a, generations, 'x'.repeat(3_000))]);
     expect((await store.lookup([a]))[0]!.value).toBeUndefined();
-    await store.fill([fill(a, [null, null, null], 'x'.repeat(1_000))]);
+    await store.fill([fill(a, generations, 'x'.repeat(1_000))]);
     expect((await store.lookup([a]))[0]!.value).toBe('x'.repeat(1_000));
   });
 
@@ -71,11 +90,61 @@ describe('createCacheStore', () => {
       const store = createCacheStore({ redis: gone, keyPrefix: 'x:', logger, metrics: createCacheMetrics(registry) });
       const [lookup] = await store.lookup([address('x:', 'p1')]);
       expect(lookup).toEqual({ stale: false, generations: [null, null, null] });
-      await store.fill([fill(address('x:', 'p1'), [null, null, null], 1)]);
+      await store.fill([fill(address('x:', 'p1'), ['1', '1', '1'], 1)]);
       const stored = await registry.getSingleMetric('cache_stored_bytes_total')!.get();
       expect(stored.values.reduce((sum, { value }) => sum + value, 0)).toBe(0);
     } finally {
       gone.disconnect();
     }
+  });
+
+  it('serves nothing whose counter was lost (evicted, expired): it starts again somewhere no entry recorded', async () => {
+    const keyPrefix = prefix();
+    const store = createCacheStore({ redis, keyPrefix, logger, metrics: createCacheMetrics(new Registry()) });
+    const a = address(keyPrefix, 'lost');
+    await store.fill([fill(a, (await store.lookup([a]))[0]!.generations, 'kept')]);
+    expect((await store.lookup([a]))[0]!.value).toBe('kept');
+    // A write bumped the counter, then Redis evicted it (maxmemory) before the entry went.
+    await bumpGenerations(redis, keyPrefix, [{ kind: 'entity', type: 'Product', id: 'lost' }]);
+    await redis.del(generationKey(keyPrefix, { kind: 'entity', type: 'Product', id: 'lost' }));
+    expect((await store.lookup([a]))[0]).toMatchObject({ stale: true });
+    // A lookup that Redis did not answer is not filled: nothing is stored under unknown generations.
+    await store.fill([fill(a, [null, null, null], 'unknown')]);
+    expect((await store.lookup([a]))[0]!.value).toBeUndefined();
+  });
+
+  it('holds an invalidation Redis did not take, misses until it is in, and then bumps it', async () => {
+    const keyPrefix = prefix();
+    const registry = new Registry();
+    const { flaky, recover } = refusingIncr();
+    const store = createCacheStore({ redis: flaky, keyPrefix, pauseMs: 50, logger, metrics: createCacheMetrics(registry) });
+    const a = address(keyPrefix, 'p9');
+    await store.fill([fill(a, (await store.lookup([a]))[0]!.generations, 'before the write')]);
+    expect(await store.invalidate([{ kind: 'entity', type: 'Product', id: 'p9' }])).toBe('held');
+    const held = async () => (await registry.getSingleMetric('cache_held_invalidations')!.get()).values[0]!.value;
+    expect(await held()).toBe(1);
+    // Redis answers GETs, the entry is there with its old generations: still a miss, again and again.
+    for (let i = 0; i < 4; i += 1) {
+      await setTimeout(60);
+      expect((await store.lookup([a]))[0]).toEqual({ stale: false, generations: [null, null, null] });
+    }
+    recover();
+    await waitUntil(async () => (await held()) === 0, { timeoutMs: 5_000, intervalMs: 20, what: 'the held invalidation to be bumped' });
+    await waitUntil(async () => (await store.lookup([a]))[0]!.generations[0] !== null, { timeoutMs: 5_000, intervalMs: 20, what: 'lookups to ask Redis again' });
+    expect((await store.lookup([a]))[0]).toMatchObject({ stale: true });
+  });
+
+  it('turns more held tags than it may keep into one invalidation of everything', async () => {
+    const keyPrefix = prefix();
+    const { flaky, recover } = refusingIncr();
+    const store = createCacheStore({ redis: flaky, keyPrefix, pauseMs: 50, maxHeldTags: 3, logger, metrics: createCacheMetrics(new Registry()) });
+    const other = address(keyPrefix, 'untouched');
+    await store.fill([fill(other, (await store.lookup([other]))[0]!.generations, 'other')]);
+    const tags = Array.from({ length: 5 }, (_, i) => ({ kind: 'entity' as const, type: 'Product', id: `w${i}` }));
+    expect(await store.invalidate(tags)).toBe('held');
+    recover();
+    // No entity counter of the five was bumped, but everything was: the untouched entry is stale too.
+    await waitUntil(async () => (await store.lookup([other]))[0]!.stale, { timeoutMs: 5_000, intervalMs: 20, what: 'everything to be invalidated' });
+    expect(await redis.exists(generationKey(keyPrefix, tags[0]!))).toBe(0);
   });
 });

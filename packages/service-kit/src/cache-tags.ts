@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { RedisClient } from './redis.js';
 import { composeKey } from './keys.js';
 
@@ -7,7 +8,9 @@ import { composeKey } from './keys.js';
  * it is served only while they are unchanged. A write bumps the generations of what it changed,
  * after it commits and before it answers. No key is ever looked for (no SCAN), an invalidation
  * is one INCR per tag, and a fill that raced a write is stale from the moment it is stored:
- * it recorded the generation from before.
+ * it recorded the generation from before. A counter starts at a random 48-bit number wherever
+ * there is none (read or bumped), never at 1: one Redis evicted or let expire starts again
+ * somewhere no entry recorded, so losing a counter makes its entries stale, never current.
  *
  * - `entity`: one entity (`Product` with id `…`): entity entries hang on it;
  * - `type`: any entity of a type, and the lists of them (a new review changes pages of reviews):
@@ -52,11 +55,26 @@ export const GENERATION_TTL_SECONDS = 2 * 86_400;
 /** Entries live at most this long, whatever their hints say (within {@link GENERATION_TTL_SECONDS}). */
 export const MAX_ENTRY_TTL_SECONDS = 86_400;
 
+/** Where a counter starts: far from 1, and from where it started before. */
+function freshGeneration(): string {
+  return String(randomInt(2 ** 32, 2 ** 47));
+}
+
 /**
- * Bumps each tag's generation (INCR, and its TTL renewed), every command sent at once: one round
- * trip on a single Redis (ioredis pipelines them, `connectRedis`), one per node on a Cluster.
+ * Bumps each tag's generation (started at random where there is none, INCR, its TTL renewed),
+ * every command sent at once: one round trip on a single Redis (ioredis pipelines them,
+ * `connectRedis`), one per node on a Cluster (a tag's commands go to its node, in order).
  */
 export async function bumpGenerations(redis: RedisClient, prefix: string, tags: readonly CacheTag[]): Promise<void> {
   const keys = [...new Set(tags.map((tag) => generationKey(prefix, tag)))];
-  await Promise.all(keys.flatMap((key) => [redis.incr(key), redis.expire(key, GENERATION_TTL_SECONDS)]));
+  await Promise.all(keys.flatMap((key) => [redis.set(key, freshGeneration(), 'EX', GENERATION_TTL_SECONDS, 'NX'), redis.incr(key), redis.expire(key, GENERATION_TTL_SECONDS)]));
+}
+
+/**
+ * A generation as it is now, started at random if there is none (one command: `SET NX GET`,
+ * Redis 7), so that what an entry records is always a value a lost counter cannot come back to.
+ */
+export async function readGeneration(redis: RedisClient, key: string): Promise<string> {
+  const fresh = freshGeneration();
+  return (await redis.set(key, fresh, 'EX', GENERATION_TTL_SECONDS, 'NX', 'GET')) ?? fresh;
 }

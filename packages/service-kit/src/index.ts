@@ -9,11 +9,11 @@ export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthe
 export { BUDGET_HEADER, parseBudget } from './deadline.js';
 export { createGraphQLOverHttpPlugin, operationTexts, replyWithGraphQLError, responseMediaType } from './graphql-over-http.js';
 export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
-export { boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
+export { ActionUnavailableError, boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
 export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
 export { createHttpServer, type Guard, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
 export { canonicalId, isUuid } from './ids.js';
-export { bumpGenerations, generationKey, INVALIDATIONS_EXTENSION, isCacheTag, writeTags, GENERATION_TTL_SECONDS, MAX_ENTRY_TTL_SECONDS, type CacheTag } from './cache-tags.js';
+export { bumpGenerations, generationKey, readGeneration, INVALIDATIONS_EXTENSION, isCacheTag, writeTags, GENERATION_TTL_SECONDS, MAX_ENTRY_TTL_SECONDS, type CacheTag } from './cache-tags.js';
 export { callerPart, composeKey, visibilityPart } from './keys.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';

@@ -46,15 +46,15 @@ export async function startMetricsServer({ registry, port, host, logger, views =
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
     const answer = async () => {
       const action = actions[path];
-      if (action && request.method === 'POST') return runAction(action, request);
-      if (request.method !== 'GET') return [405, 'text/plain', 'method not allowed\n'] as const;
+      if (action) return request.method === 'POST' ? runAction(action, request) : ([405, 'text/plain', 'method not allowed: POST\n', 'POST'] as const);
+      if (request.method !== 'GET') return [405, 'text/plain', 'method not allowed: GET\n', 'GET'] as const;
       if (path === '/metrics') return [200, registry.contentType, await registry.metrics()] as const;
       const view = views[path];
       if (view) return [200, 'application/json', JSON.stringify(await view())] as const;
       return [404, 'text/plain', 'not found\n'] as const;
     };
     answer().then(
-      ([status, type, body]) => response.writeHead(status, { 'content-type': type }).end(body),
+      ([status, type, body, allow]: readonly [number, string, string, string?]) => response.writeHead(status, { 'content-type': type, ...(allow && { allow }) }).end(body),
       (error: unknown) => {
         logger.error({ err: error, path }, 'metrics request failed');
         response.writeHead(500, { 'content-type': 'text/plain' }).end('error\n');
@@ -71,6 +71,9 @@ export async function startMetricsServer({ registry, port, host, logger, views =
 }
 
 const MAX_ACTION_BODY_BYTES = 65_536;
+
+/** What an action throws when what it needs is down (503: try again), as opposed to a bad body (`RangeError`, 400). */
+export class ActionUnavailableError extends Error {}
 
 async function runAction(action: (body: unknown) => Promise<unknown>, request: IncomingMessage): Promise<readonly [number, string, string]> {
   const chunks: Buffer[] = [];
@@ -90,6 +93,7 @@ async function runAction(action: (body: unknown) => Promise<unknown>, request: I
     return [200, 'application/json', JSON.stringify(await action(body))];
   } catch (error) {
     if (error instanceof RangeError) return [400, 'application/json', JSON.stringify({ error: error.message })];
+    if (error instanceof ActionUnavailableError) return [503, 'application/json', JSON.stringify({ error: error.message })];
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { boundedLabel, createMetricsRegistry, startMetricsServer } from '../src/index.js';
+import { ActionUnavailableError, boundedLabel, createMetricsRegistry, startMetricsServer } from '../src/index.js';
 
 describe('startMetricsServer', () => {
   it('serves Prometheus text at /metrics, the JSON views beside it, and nothing else', async () => {
@@ -20,6 +20,33 @@ describe('startMetricsServer', () => {
       expect(await (await fetch(`${base}/health/details`)).json()).toEqual({ database: 'ok' });
       expect((await fetch(`${base}/graphql`)).status).toBe(404);
       expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('actions', () => {
+  it('answer POSTs with what the action returns; a bad body is 400, a missing dependency 503, any other method 405 with Allow', async () => {
+    let down = false;
+    const actions = {
+      '/things/reset': async (body: unknown) => {
+        if (typeof (body as { what?: unknown }).what !== 'string') throw new RangeError('expected {"what": "…"}');
+        if (down) throw new ActionUnavailableError('the store is down');
+        return { reset: (body as { what: string }).what };
+      },
+    };
+    const server = await startMetricsServer({ registry: createMetricsRegistry('users'), port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), actions });
+    const post = (body: string) => fetch(`http://127.0.0.1:${server.port}/things/reset`, { method: 'POST', body });
+    try {
+      const ok = await post('{"what":"x"}');
+      expect([ok.status, await ok.json()]).toEqual([200, { reset: 'x' }]);
+      for (const bad of ['{"what":1}', 'not json', '[]']) expect((await post(bad)).status, bad).toBe(400);
+      down = true;
+      const unavailable = await post('{"what":"x"}');
+      expect([unavailable.status, await unavailable.json()]).toEqual([503, { error: 'the store is down' }]);
+      const get = await fetch(`http://127.0.0.1:${server.port}/things/reset`);
+      expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     } finally {
       await server.close();
     }

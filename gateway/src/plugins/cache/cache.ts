@@ -1,6 +1,6 @@
 import type { GraphQLDataSource } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { bumpGenerations, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
+import { ActionUnavailableError, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
 import type { Registry } from 'prom-client';
 import { createCacheControlPlugin } from './cache-control.js';
 import { CachingDataSource, type CacheContext, type CacheModel } from './caching-data-source.js';
@@ -64,23 +64,19 @@ export function createCache<C extends ResponseCacheContext>({ settings, redis, k
   const metrics = createCacheMetrics(registry);
   const store = createCacheStore({ redis, keyPrefix, maxEntryBytes: settings.maxEntryBytes, logger, metrics });
   const invalidate = async (tags: readonly CacheTag[], source: 'subgraph' | 'operator') => {
-    try {
-      await bumpGenerations(redis, keyPrefix, tags);
-      metrics.invalidations.inc({ source }, tags.length);
-    } catch (error) {
-      metrics.errors.inc();
-      logger.error({ err: error, tags }, 'cache tags not bumped in redis');
-      if (source === 'operator') throw error;
-    }
+    const outcome = await store.invalidate(tags);
+    metrics.invalidations.inc({ source }, tags.length);
+    if (outcome === 'held') logger.error({ tags }, 'cache tags not bumped in redis: held and retried, lookups are misses until then');
+    return outcome;
   };
   return {
     wrap: (service, source) =>
-      new CachingDataSource(service, source, { store, model, keyPrefix, ttlOverrides, maxEntitiesPerFetch: settings.maxEntitiesPerFetch, metrics, invalidate: (tags) => invalidate(tags, 'subgraph') }),
+      new CachingDataSource(service, source, { store, model, keyPrefix, ttlOverrides, maxEntitiesPerFetch: settings.maxEntitiesPerFetch, metrics, invalidate: async (tags) => void (await invalidate(tags, 'subgraph')) }),
     plugins: [createResponseCachePlugin<C>({ store, policyOf, keyPrefix, metrics }), cacheControl],
     actions: {
       '/cache/invalidate': async (body) => {
         const tags = operatorTags(body);
-        await invalidate(tags, 'operator');
+        if ((await invalidate(tags, 'operator')) === 'held') throw new ActionUnavailableError('redis did not take the invalidation: this gateway holds and retries it; ask again');
         return { invalidated: tags.length };
       },
     },

@@ -1,4 +1,4 @@
-import { generationKey, MAX_ENTRY_TTL_SECONDS, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
+import { bumpGenerations, generationKey, MAX_ENTRY_TTL_SECONDS, readGeneration, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
 import type { EntryAddress } from '../../cache/index.js';
 import type { CacheMetrics } from './metrics.js';
 
@@ -8,7 +8,11 @@ export interface Lookup {
   value?: unknown;
   /** An entry was there, but a tag had moved on since (a write): what a stale read would have served. */
   stale: boolean;
-  /** The tags' generations now: a fill of this entry is stored under them (read before the fetch, so a write during the fetch makes the fill stale). */
+  /**
+   * The tags' generations now: a fill of this entry is stored under them (read before the fetch,
+   * so a write during the fetch makes the fill stale). `null` where Redis did not say: such a
+   * lookup is not filled.
+   */
   generations: ReadonlyArray<string | null>;
 }
 
@@ -29,6 +33,12 @@ export interface CacheStore {
   lookup(addresses: readonly EntryAddress[]): Promise<Lookup[]>;
   /** Keeps the values, each until its TTL, unless too large; failures are dropped (the next read is a miss). */
   fill(fills: readonly Fill[]): Promise<void>;
+  /**
+   * Bumps the tags' generations. When Redis does not take them, they are held and retried
+   * until it does, and until then every lookup is a miss and nothing is filled: this gateway
+   * never serves what a write it saw changed. Resolves `held` then (an operator is told).
+   */
+  invalidate(tags: readonly CacheTag[]): Promise<'bumped' | 'held'>;
 }
 
 /** Options of {@link createCacheStore}. */
@@ -39,8 +49,10 @@ export interface CacheStoreOptions {
   keyPrefix: string;
   /** Largest entry kept, in bytes of JSON. @default 262_144 */
   maxEntryBytes?: number;
-  /** After a failed command, how long Redis is left alone (every lookup a miss). @default 1_000 */
+  /** After a failed command, how long Redis is left alone (every lookup a miss), and how often held invalidations are retried. @default 1_000 */
   pauseMs?: number;
+  /** Held invalidations beyond this many tags become one invalidation of everything. @default 10_000 */
+  maxHeldTags?: number;
   logger: Logger;
   metrics: CacheMetrics;
 }
@@ -57,9 +69,10 @@ interface Stored {
  * — ioredis pipelines the commands; on a Cluster it sends each to its node, so no multi-key
  * command has to fit one hash slot. Redis slow or gone never stalls a request: commands are bounded
  * by the client's `commandTimeout`, and after a failure lookups are misses for `pauseMs` without
- * asking (a breaker); fills are skipped meanwhile.
+ * asking (a breaker); fills are skipped meanwhile. Invalidations Redis did not take are held and
+ * retried, and lookups are misses until they are in.
  */
-export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pauseMs = 1_000, logger, metrics }: CacheStoreOptions): CacheStore {
+export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pauseMs = 1_000, maxHeldTags = 10_000, logger, metrics }: CacheStoreOptions): CacheStore {
   let pausedUntil = 0;
   const failed = (error: unknown, what: string) => {
     if (Date.now() >= pausedUntil) logger.warn({ err: error }, `cache ${what} failed: reads are misses for a while`);
@@ -68,15 +81,43 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
   };
   const available = () => Date.now() >= pausedUntil && redis.status === 'ready';
 
+  // Tags not bumped yet, by generation key; one bump of all of them at a time.
+  const held = new Map<string, CacheTag>();
+  const ALL = generationKey(keyPrefix, { kind: 'all' });
+  let flushing: Promise<boolean> | undefined;
+  const hold = (tags: readonly CacheTag[]) => {
+    for (const tag of tags) held.set(generationKey(keyPrefix, tag), tag);
+    if (held.size > maxHeldTags) {
+      held.clear();
+      held.set(ALL, { kind: 'all' });
+    }
+  };
+  const flush = (): Promise<boolean> =>
+    (flushing ??= (async () => {
+      const batch = new Map(held);
+      try {
+        await bumpGenerations(redis, keyPrefix, [...batch.values()]);
+        for (const key of batch.keys()) held.delete(key);
+        return held.size === 0;
+      } catch (error) {
+        failed(error, 'invalidation');
+        return false;
+      } finally {
+        flushing = undefined;
+        metrics.heldTags.set(held.size);
+      }
+    })());
+  setInterval(() => held.size > 0 && void flush(), pauseMs).unref();
+
   return {
     async lookup(addresses) {
       const genKeys = new Map<string, number>();
       const tagIndexes = addresses.map(({ tags }) => tags.map((tag) => indexOf(genKeys, generationKey(keyPrefix, tag))));
       const misses = () => tagIndexes.map((indexes) => ({ stale: false, generations: indexes.map(() => null) }));
-      if (!available()) return misses();
+      if (!available() || held.size > 0) return misses();
       let answers: Array<string | null>;
       try {
-        answers = await Promise.all([...addresses.map(({ key }) => redis.get(key)), ...[...genKeys.keys()].map((key) => redis.get(key))]);
+        answers = await Promise.all([...addresses.map(({ key }) => redis.get(key)), ...[...genKeys.keys()].map((key) => readGeneration(redis, key))]);
       } catch (error) {
         failed(error, 'lookup');
         return misses();
@@ -91,9 +132,10 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
       });
     },
     async fill(fills) {
-      if (!available()) return;
+      if (!available() || held.size > 0) return;
       const writes: Array<Promise<unknown>> = [];
       for (const { address, generations, value, ttlSeconds, cache, subgraph } of fills) {
+        if (generations.includes(null)) continue;
         const text = JSON.stringify({ g: generations, v: value } satisfies Stored);
         const bytes = Buffer.byteLength(text);
         if (bytes > maxEntryBytes || ttlSeconds <= 0) continue;
@@ -105,6 +147,15 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
       } catch (error) {
         failed(error, 'fill');
       }
+    },
+    async invalidate(tags) {
+      hold(tags);
+      const keys = [...tags.map((tag) => generationKey(keyPrefix, tag)), ALL];
+      const pending = () => keys.some((key) => held.has(key));
+      // A bump already under way may not carry these tags: wait for it, then bump what is left.
+      if (flushing) await flushing;
+      if (pending()) await flush();
+      return pending() ? 'held' : 'bumped';
     },
   };
 }
