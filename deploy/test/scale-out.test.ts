@@ -52,7 +52,8 @@ function replicaEnv(tier: Tier, replica: Replica): Record<string, string> {
     ...Object.fromEntries(SUBGRAPHS.map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, url(ports[s].front)])),
   };
   if (tier === 'gateway') {
-    return { ...common, GATEWAY_PORT: String(ports.gateway[replica]), GATEWAY_METRICS_PORT: '0', REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: redisPrefix, PERSISTED_QUERIES_MODE: 'allow', PQ_MANIFEST_REFRESH_MS: '500' };
+    // The cache off: every storefront request must reach every tier, or a restarted replica has nothing to serve.
+    return { ...common, GATEWAY_PORT: String(ports.gateway[replica]), GATEWAY_METRICS_PORT: '0', CACHE_MODE: 'off', REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: redisPrefix, PERSISTED_QUERIES_MODE: 'allow', PQ_MANIFEST_REFRESH_MS: '500' };
   }
   const name = tier.toUpperCase();
   const database = new URL(dbs.byName[tier].url);
