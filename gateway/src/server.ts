@@ -12,7 +12,9 @@ import {
   startMetricsServer,
   startTracing,
   TRACEPARENT_HEADER,
+  type Guard,
   type HttpServer,
+  type HttpServerOptions,
   type Logger,
   type MetricsServer,
   type MetricsServerOptions,
@@ -87,28 +89,46 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
     registry,
   });
 
-  const server = createHttpServer({
-    apollo,
-    context: async (request) => ({ ...requestContext(request, authentication.identityOf(request), config.requestTimeoutMs), rateLimitCredit: rateLimit?.creditOf(request) }),
-    // In this order: who asks; what the request costs them before anything is parsed; a
-    // document over a limit refused before Apollo parses and validates it.
-    guards: [authentication.guard, rateLimit?.guard, limits?.guard],
-    logger,
-    corsOrigins: config.corsOrigins,
-    bodyLimit: config.bodyLimitBytes,
-    maxBatchOperations: config.maxBatchOperations,
-    readiness: allReady({ supergraph: supergraph.ready, 'persisted queries': persistedQueries.ready }),
-    concurrency: config.concurrency,
-    registry,
-    trustProxy: config.trustProxy,
-    shutdownDelayMs: config.shutdownDelayMs,
-  });
+  const readiness = allReady({ supergraph: supergraph.ready, 'persisted queries': persistedQueries.ready });
+  const server = createGatewayHttp(config, logger, { apollo, authentication, rateLimit, limits, readiness, registry });
   const views = { '/health/details': () => ({ subgraphs: health.details() }) };
   return withMetricsListener(server, { registry, port: config.metricsPort, host: config.host, logger, views, actions: cache.actions }, async () => {
     await subgraphs.close();
     persistedQueries.close();
     await redis?.quit().catch(() => redis.disconnect());
     await tracing.shutdown();
+  });
+}
+
+/** The HTTP server in front of Apollo: the request context, the guards in their order, the limits of the configuration. */
+function createGatewayHttp(
+  config: GatewayConfig,
+  logger: Logger,
+  parts: {
+    apollo: HttpServerOptions<GatewayContext>['apollo'];
+    authentication: ReturnType<typeof createAuthenticationGuard>;
+    rateLimit?: { guard: Guard; creditOf(request: RawBodyRequest): GatewayContext['rateLimitCredit'] } | false;
+    limits?: { guard?: Guard };
+    readiness: HttpServerOptions<GatewayContext>['readiness'];
+    registry: Registry;
+  },
+): HttpServer {
+  const { apollo, authentication, rateLimit, limits, readiness, registry } = parts;
+  return createHttpServer({
+    apollo,
+    context: async (request) => ({ ...requestContext(request, authentication.identityOf(request), config.requestTimeoutMs), rateLimitCredit: rateLimit ? rateLimit.creditOf(request) : undefined }),
+    // In this order: who asks; what the request costs them before anything is parsed; a
+    // document over a limit refused before Apollo parses and validates it.
+    guards: [authentication.guard, rateLimit ? rateLimit.guard : undefined, limits?.guard],
+    logger,
+    corsOrigins: config.corsOrigins,
+    bodyLimit: config.bodyLimitBytes,
+    maxBatchOperations: config.maxBatchOperations,
+    readiness,
+    concurrency: config.concurrency,
+    registry,
+    trustProxy: config.trustProxy,
+    shutdownDelayMs: config.shutdownDelayMs,
   });
 }
 

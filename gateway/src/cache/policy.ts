@@ -36,6 +36,28 @@ export interface PolicyOptions {
   ttlOverrides?: ReadonlyMap<string, number>;
 }
 
+/** The operation to run (the named one, else the first) and the document's fragments by name. */
+function operationOf(document: DocumentNode, operationName: string | null | undefined): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
+  }
+  return { operation, fragments };
+}
+
+/** A field's policy: its own hint, else its type's, else (a leaf, or `inheritMaxAge`) its parent's; capped per type. Undefined: none decided. */
+function policyOfField(hints: CacheHints, cap: (type: string, maxAge: number) => number, parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType): FieldPolicy | undefined {
+  const own = hints.fields.get(`${parent}.${name}`);
+  const typeHint = isCompositeType(returned) ? hints.types.get(returned.name) : undefined;
+  const inherits = own?.inheritMaxAge || typeHint?.inheritMaxAge || !isCompositeType(returned);
+  const maxAge = own?.maxAge ?? typeHint?.maxAge ?? (inherits ? parentPolicy?.maxAge : undefined);
+  if (maxAge === undefined) return undefined;
+  const scope = own?.scope === 'PRIVATE' || typeHint?.scope === 'PRIVATE' || (inherits && parentPolicy?.scope === 'PRIVATE') ? 'PRIVATE' : 'PUBLIC';
+  return { maxAge: cap(returned.name, cap(parent, maxAge)), scope };
+}
+
 /**
  * The policy of an operation — a client's, or a fetch the query planner sends a subgraph — from
  * the supergraph's hints: the smallest `maxAge` of every field it selects, `PRIVATE` if any field
@@ -45,25 +67,11 @@ export interface PolicyOptions {
  * entity type's fields under that type's own hint. Pure; callers memoize per document.
  */
 export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, document: DocumentNode, operationName?: string | null, { ttlOverrides }: PolicyOptions = {}): CachePolicy {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   const result = { maxAge: Number.POSITIVE_INFINITY, scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE', types: new Set<string>() };
   if (!operation || operation.operation !== 'query') return { ...result, maxAge: 0 };
   const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
-
-  const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType): FieldPolicy | undefined => {
-    const own = hints.fields.get(`${parent}.${name}`);
-    const typeHint = isCompositeType(returned) ? hints.types.get(returned.name) : undefined;
-    const inherits = own?.inheritMaxAge || typeHint?.inheritMaxAge || !isCompositeType(returned);
-    const maxAge = own?.maxAge ?? typeHint?.maxAge ?? (inherits ? parentPolicy?.maxAge : undefined);
-    if (maxAge === undefined) return undefined;
-    const scope = own?.scope === 'PRIVATE' || typeHint?.scope === 'PRIVATE' || (inherits && parentPolicy?.scope === 'PRIVATE') ? 'PRIVATE' : 'PUBLIC';
-    return { maxAge: cap(returned.name, cap(parent, maxAge)), scope };
-  };
+  const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) => policyOfField(hints, cap, parent, parentPolicy, name, returned);
 
   const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, parentPolicy: FieldPolicy | undefined, spread: ReadonlySet<string>) => {
     for (const selection of selectionSet.selections) {

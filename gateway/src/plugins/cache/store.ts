@@ -1,5 +1,6 @@
-import { bumpGenerations, generationKey, MAX_ENTRY_TTL_SECONDS, readGeneration, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
+import { generationKey, MAX_ENTRY_TTL_SECONDS, readGeneration, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
 import type { EntryAddress } from '../../cache/index.js';
+import { createHeldInvalidations } from './held-invalidations.js';
 import type { CacheMetrics } from './metrics.js';
 
 /** What a lookup found for one entry. */
@@ -81,40 +82,14 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
   };
   const available = () => Date.now() >= pausedUntil && redis.status === 'ready';
 
-  // Tags not bumped yet, by generation key; one bump of all of them at a time.
-  const held = new Map<string, CacheTag>();
-  const ALL = generationKey(keyPrefix, { kind: 'all' });
-  let flushing: Promise<boolean> | undefined;
-  const hold = (tags: readonly CacheTag[]) => {
-    for (const tag of tags) held.set(generationKey(keyPrefix, tag), tag);
-    if (held.size > maxHeldTags) {
-      held.clear();
-      held.set(ALL, { kind: 'all' });
-    }
-  };
-  const flush = (): Promise<boolean> =>
-    (flushing ??= (async () => {
-      const batch = new Map(held);
-      try {
-        await bumpGenerations(redis, keyPrefix, [...batch.values()]);
-        for (const key of batch.keys()) held.delete(key);
-        return held.size === 0;
-      } catch (error) {
-        failed(error, 'invalidation');
-        return false;
-      } finally {
-        flushing = undefined;
-        metrics.heldTags.set(held.size);
-      }
-    })());
-  setInterval(() => held.size > 0 && void flush(), pauseMs).unref();
+  const invalidations = createHeldInvalidations({ redis, keyPrefix, retryMs: pauseMs, maxHeldTags, failed: (error) => failed(error, 'invalidation'), heldTags: (count) => metrics.heldTags.set(count) });
 
   return {
     async lookup(addresses) {
       const genKeys = new Map<string, number>();
       const tagIndexes = addresses.map(({ tags }) => tags.map((tag) => indexOf(genKeys, generationKey(keyPrefix, tag))));
       const misses = () => tagIndexes.map((indexes) => ({ stale: false, generations: indexes.map(() => null) }));
-      if (!available() || held.size > 0) return misses();
+      if (!available() || invalidations.pending) return misses();
       let answers: Array<string | null>;
       try {
         answers = await Promise.all([...addresses.map(({ key }) => redis.get(key)), ...[...genKeys.keys()].map((key) => readGeneration(redis, key))]);
@@ -132,7 +107,7 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
       });
     },
     async fill(fills) {
-      if (!available() || held.size > 0) return;
+      if (!available() || invalidations.pending) return;
       const writes: Array<Promise<unknown>> = [];
       for (const { address, generations, value, ttlSeconds, cache, subgraph } of fills) {
         if (generations.includes(null)) continue;
@@ -148,15 +123,7 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
         failed(error, 'fill');
       }
     },
-    async invalidate(tags) {
-      hold(tags);
-      const keys = [...tags.map((tag) => generationKey(keyPrefix, tag)), ALL];
-      const pending = () => keys.some((key) => held.has(key));
-      // A bump already under way may not carry these tags: wait for it, then bump what is left.
-      if (flushing) await flushing;
-      if (pending()) await flush();
-      return pending() ? 'held' : 'bumped';
-    },
+    invalidate: (tags) => invalidations.invalidate(tags),
   };
 }
 
