@@ -67,12 +67,16 @@ const READS = [
   'query ($u: ID!) { user(id: $u) { id name username email reviews(first: 5) { edges { node { id rating body product { name } } } } } }',
   '{ users(first: 5) { edges { node { id name email } } } }',
   'query ($r: ID!) { review(id: $r) { id rating body author { name } product { name averageRating } } }',
+  // Nested entities one subgraph resolves in the same fetch: a product's reviews, their authors' reviews, those products.
+  'query ($p: ID!) { product(id: $p) { name reviews(first: 5) { edges { node { rating author { username reviews(first: 5) { edges { node { rating product { name averageRating } } } } } } } } } }',
+  'query ($u: ID!) { user(id: $u) { username reviews(first: 3) { edges { node { product { name reviewCount reviews(first: 3) { edges { node { rating author { name } } } } } } } } } }',
 ];
 
 /** One step: a read by anyone, or a write by someone allowed to make it. */
 const step = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('read' as const), caller: fc.constantFrom<Caller>('anonymous', 'userA', 'userB', 'admin'), query: fc.nat(READS.length - 1), pick: fc.nat(10) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('write' as const), write: fc.constantFrom('price', 'rename', 'review', 'editReview', 'deleteReview', 'renameUser'), author: fc.constantFrom<Caller>('userA', 'userB'), pick: fc.nat(10), n: fc.nat(1_000) }) },
+  // Writes through either gateway: through the uncached one only the subgraphs' own bumps reach the cache (a fleet mid-rollout).
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('write' as const), write: fc.constantFrom('price', 'rename', 'review', 'editReview', 'deleteReview', 'renameUser'), author: fc.constantFrom<Caller>('userA', 'userB'), pick: fc.nat(10), n: fc.nat(1_000), via: fc.constantFrom('cached' as const, 'uncached' as const) }) },
 );
 
 /** A review the author wrote, if any (for editing and deleting their own). */
@@ -81,9 +85,9 @@ async function reviewOf(caller: Caller, pick: number): Promise<string | undefine
   return rows[pick % Math.max(1, rows.length)]?.id;
 }
 
-async function write({ write: kind, author, pick, n }: { write: string; author: Caller; pick: number; n: number }): Promise<void> {
+async function write({ write: kind, author, pick, n, via }: { write: string; author: Caller; pick: number; n: number; via: 'cached' | 'uncached' }): Promise<void> {
   const product = ids.products[pick % ids.products.length]!;
-  const gateway = platform.gatewayUrl;
+  const gateway = via === 'cached' ? platform.gatewayUrl : uncached.url;
   if (kind === 'price') await send(gateway, 'admin', 'mutation ($id: ID!, $a: Int!) { updateProduct(id: $id, input: { price: { amount: $a, currency: "USD" } }) { id } }', { id: product, a: 100 + n });
   if (kind === 'rename') await send(gateway, 'admin', 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { id } }', { id: product, n: `Product ${n}` });
   if (kind === 'review') await send(gateway, author, 'mutation ($p: ID!, $r: Int!) { createReview(input: { productId: $p, rating: $r, body: "Cached?" }) { id } }', { p: product, r: (n % 5) + 1 });
@@ -94,8 +98,8 @@ async function write({ write: kind, author, pick, n }: { write: string; author: 
 }
 
 async function variablesFor(query: number, pick: number): Promise<Record<string, unknown>> {
-  if (query === 1) return { p: ids.products[pick % ids.products.length] };
-  if (query === 3) return { u: ids.users[pick % ids.users.length] };
+  if (query === 1 || query === 6) return { p: ids.products[pick % ids.products.length] };
+  if (query === 3 || query === 7) return { u: ids.users[pick % ids.users.length] };
   if (query === 5) {
     const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews ORDER BY id DESC LIMIT 5');
     return { r: rows[pick % Math.max(1, rows.length)]?.id ?? randomUUID() };

@@ -3,11 +3,20 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { entityEntry, mergeEntities, responseEntry, rootEntry, splitEntities, type CachePolicy, type FetchResult } from '../src/cache/index.js';
 
-const PUBLIC: CachePolicy = { maxAge: 60, scope: 'PUBLIC', types: new Set(['Product']) };
-const PRIVATE: CachePolicy = { maxAge: 60, scope: 'PRIVATE', types: new Set(['User']) };
+const PUBLIC: CachePolicy = { maxAge: 60, scope: 'PUBLIC', types: new Set(['Product']), nestedTypes: new Set() };
+const PRIVATE: CachePolicy = { maxAge: 60, scope: 'PRIVATE', types: new Set(['User']), nestedTypes: new Set() };
 const text = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('a b', 'a', 'b', ' '));
 const identity = fc.record({ sub: fc.option(text, { nil: undefined }), scopes: fc.array(text, { maxLength: 3 }).map((scopes) => new Set(scopes)) });
 const sameCaller = (a: { sub?: string; scopes: Set<string> }, b: { sub?: string; scopes: Set<string> }) => a.sub === b.sub && a.scopes.size === b.scopes.size && [...a.scopes].every((s) => b.scopes.has(s));
+
+describe('entity entries', () => {
+  it('hang on the entity and on every type nested beneath it', () => {
+    const nestedPolicy: CachePolicy = { ...PUBLIC, nestedTypes: new Set(['Review', 'User']) };
+    const entry = entityEntry('t:', 'reviews', 'h', { __typename: 'Product', id: 'p1' }, nestedPolicy, { scopes: new Set() });
+    expect(entry!.tags).toEqual(expect.arrayContaining([{ kind: 'entity', type: 'Product', id: 'p1' }, { kind: 'type', type: 'Review' }, { kind: 'type', type: 'User' }, { kind: 'flush', type: 'User' }]));
+    expect(entityEntry('t:', 'reviews', 'h', { __typename: 'Product', id: 'p1' }, PUBLIC, { scopes: new Set() })!.tags).not.toContainEqual({ kind: 'type', type: 'Review' });
+  });
+});
 
 describe('entries', () => {
   it('never give a private entry to another caller, nor keep one for an anonymous caller', () => {

@@ -49,6 +49,15 @@ describe('operationPolicy', () => {
     expect(policy('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { username email } } }')).toMatchObject({ maxAge: 60, scope: 'PRIVATE' });
   });
 
+  it('names the types nested beneath the entities, which the entity entries depend on too', () => {
+    // The reviews subgraph answers a product's reviews, their authors and the authors' reviews in one fetch.
+    const nested = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviews(first: 5) { edges { node { author { reviews(first: 5) { edges { node { product { id } } } } } } } } } } }';
+    const { nestedTypes } = operationPolicy(api, hints, parse(nested), undefined);
+    expect([...nestedTypes].sort()).toEqual(['Product', 'Review', 'ReviewConnection', 'ReviewEdge', 'User']);
+    const flat = operationPolicy(api, hints, parse('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating } } }'), undefined);
+    expect([...flat.nestedTypes]).toEqual([]);
+  });
+
   it('caps by a per-type override, never caches a mutation, and leaves an answer of nothing but __typename to the caller\'s cap', () => {
     expect(policy('{ topProducts { name } }', new Map([['Product', 5]]))).toMatchObject({ maxAge: 5 });
     expect(policy('{ topProducts { name } }', new Map([['Product', 0]]))).toMatchObject({ maxAge: 0 });

@@ -36,13 +36,16 @@ export function collectionTags(types: Iterable<string>): CacheTag[] {
 /**
  * One entity of an `_entities` fetch: the subgraph, the entity's type and representation (its
  * key fields, and any `@requires`), the fetch document (what is selected), and who it is for.
+ * It hangs on the entity's own tag and on the types of the objects nested beneath it.
  */
 export function entityEntry(prefix: string, subgraph: string, documentHash: string, representation: Record<string, unknown>, policy: CachePolicy, identity: Identity): EntryAddress | undefined {
   const typename = representation.__typename;
   const who = audience(policy, identity);
   if (typeof typename !== 'string' || !who) return undefined;
   const key = keyOf([ENTRY_VERSION, subgraph, typename, representation, documentHash, who]);
-  return key === undefined ? undefined : { key: `${prefix}cache:entity:${key}`, tags: entityTags(typename, representation) };
+  // The entity itself, and whatever the subgraph nested in it (another entity's list, say): writes to those types too.
+  const nested = [...policy.nestedTypes].flatMap((type) => [{ kind: 'type', type } as const, { kind: 'flush', type } as const]);
+  return key === undefined ? undefined : { key: `${prefix}cache:entity:${key}`, tags: [...entityTags(typename, representation), ...nested] };
 }
 
 /** A root-field fetch: the subgraph, the fetch document, its variables, who it is for. */

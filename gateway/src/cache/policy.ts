@@ -22,6 +22,12 @@ export interface CachePolicy {
   scope: 'PUBLIC' | 'PRIVATE';
   /** The object types whose data the answer holds: a write to any of them changes lists of them. */
   types: ReadonlySet<string>;
+  /**
+   * The object types read beneath the entities of an `_entities` fetch (of any other operation:
+   * all of `types`). A subgraph that resolves nested objects itself (a product's reviews, their
+   * authors' reviews) puts their data in the entity's entry, so the entry depends on them too.
+   */
+  nestedTypes: ReadonlySet<string>;
 }
 
 /** The policy of one field: its own hint, else its type's, else (for a leaf or `inheritMaxAge`) its parent's. */
@@ -68,7 +74,11 @@ function policyOfField(hints: CacheHints, cap: (type: string, maxAge: number) =>
  */
 export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, document: DocumentNode, operationName?: string | null, { ttlOverrides }: PolicyOptions = {}): CachePolicy {
   const { operation, fragments } = operationOf(document, operationName);
-  const result = { maxAge: Number.POSITIVE_INFINITY, scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE', types: new Set<string>() };
+  const result = { maxAge: Number.POSITIVE_INFINITY, scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE', types: new Set<string>(), nestedTypes: new Set<string>() };
+  const read = (type: string) => {
+    result.types.add(type);
+    result.nestedTypes.add(type);
+  };
   if (!operation || operation.operation !== 'query') return { ...result, maxAge: 0 };
   const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
   const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) => policyOfField(hints, cap, parent, parentPolicy, name, returned);
@@ -92,12 +102,12 @@ export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, docume
         result.maxAge = Math.min(result.maxAge, policy?.maxAge ?? 0);
         if (policy?.scope === 'PRIVATE') result.scope = 'PRIVATE';
         if (isCompositeType(returned)) {
-          if (isObjectType(returned)) result.types.add(returned.name);
+          if (isObjectType(returned)) read(returned.name);
           if (selection.selectionSet) walk(selection.selectionSet, returned, policy, spread);
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (type && type !== parent && isObjectType(type)) result.types.add(type.name);
+        if (type && type !== parent && isObjectType(type)) read(type.name);
         walk(selection.selectionSet, type ?? parent, parentPolicy, spread);
       } else if (!spread.has(selection.name.value)) {
         const fragment = fragments.get(selection.name.value);
