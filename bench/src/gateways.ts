@@ -13,6 +13,8 @@ export interface RunningGateway extends PinnedProcess {
   url: string;
   /** What its clients send besides the body, when not the workload's headers. */
   clientHeaders?: Record<string, string>;
+  /** Tessera's internal listener (`/metrics`, `/cache/invalidate`). */
+  internalUrl?: string;
 }
 
 /** What every gateway is started with. */
@@ -49,6 +51,7 @@ export function tesseraGateway(name = 'Tessera', extra: Record<string, string> =
     name,
     async start({ core, supergraphPath, env = {} }) {
       const port = await getFreePort();
+      const metricsPort = await getFreePort();
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of Tessera's gateway, written when it stops.
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : [];
       // As `pnpm start` runs it: the compiled JavaScript (`pnpm build`), or the TypeScript through tsx.
@@ -59,7 +62,7 @@ export function tesseraGateway(name = 'Tessera', extra: Record<string, string> =
           ...baseEnv(port),
           HOST: '127.0.0.1',
           GATEWAY_PORT: String(port),
-          GATEWAY_METRICS_PORT: String(await getFreePort()),
+          GATEWAY_METRICS_PORT: String(metricsPort),
           SUPERGRAPH_SOURCE: 'file',
           SUPERGRAPH_PATH: supergraphPath,
           ...env,
@@ -67,7 +70,7 @@ export function tesseraGateway(name = 'Tessera', extra: Record<string, string> =
         },
         ready: answersOk(`http://127.0.0.1:${port}/ready`),
       });
-      return { ...running, url: `http://127.0.0.1:${port}/graphql`, clientHeaders };
+      return { ...running, url: `http://127.0.0.1:${port}/graphql`, clientHeaders, internalUrl: `http://127.0.0.1:${metricsPort}` };
     },
   };
 }
@@ -87,13 +90,27 @@ export const stockGateway: GatewayKind = {
   },
 };
 
+/** How Hive Gateway is configured beyond its defaults. */
+export interface HiveOptions {
+  /** Its deduplication of identical incoming requests (`inboundInflightRequestDeduplication`). */
+  inboundDedup?: boolean;
+  /** Its response cache (`responseCaching`, in memory as it runs by default), entries living this long. */
+  responseCacheTtlMs?: number;
+  /**
+   * Hive Router's query planner in Rust (`@graphql-hive/router-runtime`), as `--hive-router-runtime`
+   * turns it on — set in the config, because the CLI's own import of the package does not resolve
+   * from pnpm's store and silently falls back to the default runtime.
+   */
+  routerRuntime?: boolean;
+}
+
 /**
  * Hive Gateway as its CLI runs it: `hive-gateway supergraph <file> --fork 1 [--jit]`, with
- * bench/src/peers/hive.config.mjs (request signing in front of Tessera's subgraphs; its
- * inbound request deduplication when `inboundDedup`).
+ * bench/src/peers/hive.config.mjs (request signing in front of Tessera's subgraphs; inbound request
+ * deduplication, the response cache and the Rust runtime when asked).
  */
-export function hiveGateway(jit: boolean, { inboundDedup = false } = {}): GatewayKind {
-  const name = `Hive Gateway${jit ? ' --jit' : ''}${inboundDedup ? ' + inbound dedup' : ''}`;
+export function hiveGateway(jit: boolean, { inboundDedup = false, responseCacheTtlMs, routerRuntime = false }: HiveOptions = {}): GatewayKind {
+  const name = `Hive Gateway${routerRuntime ? ' + Rust runtime' : ''}${jit ? ' --jit' : ''}${inboundDedup ? ' + inbound dedup' : ''}${responseCacheTtlMs ? ' + response cache' : ''}`;
   return {
     name,
     async start({ core, supergraphPath, signingKeys }) {
@@ -104,7 +121,7 @@ export function hiveGateway(jit: boolean, { inboundDedup = false } = {}): Gatewa
       const args = [hiveBin, 'supergraph', supergraphPath, '--fork', '1', ...(jit ? ['--jit'] : []), '-h', '127.0.0.1', '-p', String(port), ...config];
       const running = await spawnPinned(name, core, [node, ...args], {
         cwd,
-        env: { ...baseEnv(port), SUBGRAPH_SIGNING_KEYS: signingKeys, HIVE_INBOUND_DEDUP: String(inboundDedup) },
+        env: { ...baseEnv(port), SUBGRAPH_SIGNING_KEYS: signingKeys, HIVE_INBOUND_DEDUP: String(inboundDedup), HIVE_RESPONSE_CACHE_TTL_MS: String(responseCacheTtlMs ?? ''), HIVE_ROUTER_RUNTIME: String(routerRuntime) },
         ready: answersOk(`http://127.0.0.1:${port}/readiness`),
       });
       return { ...running, url: `http://127.0.0.1:${port}/graphql` };

@@ -3,6 +3,8 @@ import autocannon from 'autocannon';
 /** One request of a workload: its body, and (after {@link captureAnswers}) the answer it must get. */
 export interface WorkloadRequest {
   body: string;
+  /** Headers of this request besides the run's (a writer's token, say). */
+  headers?: Record<string, string>;
 }
 
 /** What one load run measured. */
@@ -37,12 +39,25 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
+export interface LoadOptions {
+  url: string;
+  /** Cycled through in order; or the `n`-th request of an endless stream. */
+  requests: WorkloadRequest[] | ((n: number) => WorkloadRequest);
+  /** The exact body each request of a list must get. */
+  answers?: string[];
+  /** Or a check of each answer: what is wrong with it, if anything. */
+  verify?: (request: WorkloadRequest, status: number, body: string) => string | undefined;
+  connections: number;
+  seconds: number;
+  headers?: Record<string, string>;
+}
+
 /**
- * Drives `url` with `connections` clients for `seconds`, cycling through `requests`, and checks
- * every answer's body byte for byte against `answers[i]` (what this gateway answered alone,
- * already checked against the other gateways): a wrong, partial or failed answer fails the run.
+ * Drives `url` with `connections` clients for `seconds`, through `requests`, and checks every
+ * answer — byte for byte against `answers[i]` (what this gateway answered alone, already checked
+ * against the other gateways), or by `verify`: a wrong, partial or failed answer fails the run.
  */
-export async function runLoad({ url, requests, answers, connections, seconds, headers = {} }: { url: string; requests: WorkloadRequest[]; answers?: string[]; connections: number; seconds: number; headers?: Record<string, string> }): Promise<LoadFigures> {
+export async function runLoad({ url, requests, answers, verify, connections, seconds, headers = {} }: LoadOptions): Promise<LoadFigures> {
   let next = 0;
   let wrong = 0;
   let firstWrong = '';
@@ -56,15 +71,19 @@ export async function runLoad({ url, requests, answers, connections, seconds, he
     requests: [
       {
         setupRequest: (request: autocannon.Request, context: Record<string, unknown>) => {
-          const i = next++ % requests.length;
+          const n = next++;
+          const i = Array.isArray(requests) ? n % requests.length : n;
+          const chosen = Array.isArray(requests) ? requests[i]! : requests(n);
           context.i = i;
-          return { ...request, body: requests[i]!.body };
+          context.request = chosen;
+          return { ...request, body: chosen.body, ...(chosen.headers && { headers: { ...request.headers, ...chosen.headers } }) };
         },
-        ...(answers && {
+        ...((answers || verify) && {
           onResponse: (status: number, body: string, context: Record<string, unknown>) => {
-            if (status !== 200 || body !== answers[context.i as number]) {
+            const problem = verify ? verify(context.request as WorkloadRequest, status, body) : status !== 200 || body !== answers![context.i as number] ? `${status} ${body.slice(0, 300)}` : undefined;
+            if (problem !== undefined) {
               wrong++;
-              firstWrong ||= `${status} ${body.slice(0, 300)}`;
+              firstWrong ||= problem;
             }
           },
         }),

@@ -3,7 +3,7 @@
  * Gateway, each one process pinned to core 0 (subgraphs, PostgreSQL and the load generator on
  * core 1), on The Guild's gateway benchmark and on Tessera's own subgraphs; every answer under
  * load checked. Prints Markdown tables with ratios. Knobs: BENCH_SECONDS (10), BENCH_REPEATS
- * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,platform,features).
+ * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,platform,zipf,features).
  */
 import { cpus } from 'node:os';
 import { testToken } from '@tessera/test-helpers';
@@ -13,8 +13,9 @@ import { benchSettings } from './settings.js';
 import { runGuildWorkload } from './workloads/guild.js';
 import { runPlatformWorkload } from './workloads/platform.js';
 import { DATA_SET, runStorefrontWorkloads } from './workloads/storefront.js';
+import { runZipfWorkload, zipfTable } from './workloads/zipf.js';
 
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,platform,features').split(','));
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,platform,zipf,features').split(','));
 const settings = benchSettings(await testToken({ sub: '00000000-0000-4000-8000-000000000001', expires: '1d' }));
 const tables: string[] = [];
 const print = (text: string) => {
@@ -22,14 +23,14 @@ const print = (text: string) => {
 };
 
 if (workloads.has('guild')) {
-  const kinds = process.env.BENCH_AB ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) => tesseraGateway(name, env, how)) : [tesseraGateway(), tesseraGateway('Tessera, V8 default heap', {}, { nodeArgs: [] }), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true })];
+  const kinds = process.env.BENCH_AB ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) => tesseraGateway(name, env, how)) : [tesseraGateway(), tesseraGateway('Tessera, V8 default heap', {}, { nodeArgs: [] }), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true }), hiveGateway(false, { inboundDedup: true, routerRuntime: true })];
   const rows = await runGuildWorkload(settings, kinds, "The Guild's gateway benchmark (TestQuery, 50 clients)");
-  print(table("The Guild's gateway benchmark", rows, ['Hive Gateway --jit', 'stock @apollo/gateway']));
+  print(table("The Guild's gateway benchmark", rows, ['Hive Gateway + Rust runtime + inbound dedup', 'Hive Gateway --jit + inbound dedup', 'stock @apollo/gateway']));
 }
 
 if (workloads.has('deep') || workloads.has('mix')) {
-  const { deep, mix } = await runStorefrontWorkloads(settings, [tesseraGateway(), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true })], { deep: workloads.has('deep'), mix: workloads.has('mix') });
-  const peers = ['Hive Gateway --jit', 'stock @apollo/gateway'];
+  const { deep, mix } = await runStorefrontWorkloads(settings, [tesseraGateway(), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true }), hiveGateway(false, { inboundDedup: true, routerRuntime: true })], { deep: workloads.has('deep'), mix: workloads.has('mix') });
+  const peers = ['Hive Gateway + Rust runtime + inbound dedup', 'Hive Gateway --jit + inbound dedup', 'stock @apollo/gateway'];
   if (deep) print(table("Tessera's graph on PostgreSQL, every client the same deep storefront query", deep, peers, { backends: true }));
   if (mix) print(table("Tessera's graph on PostgreSQL, a storefront mix over varied ids", mix, peers, { backends: true }));
 }
@@ -46,6 +47,12 @@ if (workloads.has('platform')) {
       `| ${p.requestsPerSecond.toFixed(0)} | ${p.p50Ms.toFixed(1)} | ${p.p95Ms.toFixed(1)} | ${p.p99Ms.toFixed(1)} | ${cpu.gateway.toFixed(2)} | ${cpu.subgraphs.toFixed(2)} | ${cpu.postgres.toFixed(2)} |`,
     ].join('\n'),
   );
+}
+
+if (workloads.has('zipf')) {
+  const { readOnly, writes } = await runZipfWorkload(settings);
+  print(zipfTable("Zipf(1.0) storefront on Tessera's graph, read-only: caches on and off, Hive Gateway with its response cache", readOnly, ['Tessera, cache off', 'Hive Gateway']));
+  print(zipfTable('Zipf(1.0) storefront with 2 % writes (price changes, new reviews): caches on and off', writes, ['Tessera, cache off']));
 }
 
 if (workloads.has('features')) {

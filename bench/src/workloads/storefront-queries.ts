@@ -30,6 +30,9 @@ const DEEP_PRODUCT = `query ProductDeep($id: ID!) {
   }
 }`;
 
+/** The storefront's pages, for the workloads that draw their own mix. */
+export const STOREFRONT_PAGES = { home: HOME, product: PRODUCT_PAGE, profile: USER_PROFILE, list: PRODUCT_LIST, deepProduct: DEEP_PRODUCT };
+
 /** Ids and list cursors from the data set, found by paging through it. */
 export interface Catalog {
   productIds: string[];
@@ -38,7 +41,7 @@ export interface Catalog {
 }
 
 /** A small deterministic generator, so every run draws the same mix. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
