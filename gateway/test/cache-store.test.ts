@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import { bumpGenerations, connectRedis, generationKey } from '@tessera/service-kit';
 import { waitUntil } from '@tessera/test-helpers';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityTags, type EntryAddress } from '../src/cache/index.js';
 import { createCacheMetrics } from '../src/plugins/cache/metrics.js';
-import { createCacheStore } from '../src/plugins/cache/store.js';
+import { createCacheStore, memoizedGenerationKeys } from '../src/plugins/cache/store.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run the tests with `pnpm test`, which starts Redis.');
@@ -34,7 +35,7 @@ function refusingIncr() {
   });
   return { flaky, recover: () => (refusing = false) };
 }
-const fill = (a: EntryAddress, generations: ReadonlyArray<string | null>, value: unknown) => ({ address: a, generations, value, ttlSeconds: 60, cache: 'entity' as const, subgraph: 'products' });
+const fill = (a: EntryAddress, generations: ReadonlyArray<string | null>, value: unknown) => ({ address: a, generations, value, ttlSeconds: 60, cache: 'entity' as const, subgraph: 'products', type: 'Product' });
 
 describe('createCacheStore', () => {
   it('serves an entry while its tags keep their generations, stale once a write bumps one', async () => {
@@ -146,5 +147,20 @@ describe('createCacheStore', () => {
     // No entity counter of the five was bumped, but everything was: the untouched entry is stale too.
     await waitUntil(async () => (await store.lookup([other]))[0]!.stale, { timeoutMs: 5_000, intervalMs: 20, what: 'everything to be invalidated' });
     expect(await redis.exists(generationKey(keyPrefix, tags[0]!))).toBe(0);
+  });
+
+  it('remembers generation keys without ever giving one tag another\'s (generated tags, tiny memory)', () => {
+    const part = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(':', '0:', 'a:b', ''));
+    const tag = fc.oneof(
+      fc.record({ kind: fc.constant('entity' as const), type: part, id: part }),
+      fc.record({ kind: fc.constantFrom('type' as const, 'flush' as const), type: part }),
+      fc.constant({ kind: 'all' as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(tag, { maxLength: 40 }), (tags) => {
+        const keyOf = memoizedGenerationKeys('p:', 5);
+        for (const t of [...tags, ...tags]) expect(keyOf(t)).toBe(generationKey('p:', t));
+      }),
+    );
   });
 });

@@ -151,7 +151,7 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
         result = { ...second, ...(errors.length && { errors }) };
       }
       // Fills are not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time.
-      void this.options.store.fill([...fetched].map(([i, value]) => ({ address: addresses[i]!, generations: found[i]!.generations, value, ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service })));
+      void this.options.store.fill([...fetched].map(([i, value]) => ({ address: addresses[i]!, generations: found[i]!.generations, value, ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service, type: String((representations[i] as { __typename?: unknown }).__typename) })));
       return result as Response;
     } finally {
       landOwn();
@@ -165,7 +165,7 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
     this.count('root', '-', found!, options.context);
     if (found!.value !== undefined) return { data: found!.value } as Response;
     const fetched = await this.inner.process(options);
-    if (!fetched.errors?.length && fetched.data) void this.options.store.fill([{ address, generations: found!.generations, value: fetched.data, ttlSeconds: plan.policy.maxAge, cache: 'root', subgraph: this.service }]);
+    if (!fetched.errors?.length && fetched.data) void this.options.store.fill([{ address, generations: found!.generations, value: fetched.data, ttlSeconds: plan.policy.maxAge, cache: 'root', subgraph: this.service, type: '-' }]);
     return fetched;
   }
 

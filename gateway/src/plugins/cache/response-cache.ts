@@ -64,7 +64,7 @@ export function createResponseCachePlugin<C extends ResponseCacheContext>({ stor
           if (!miss || response.body.kind !== 'single' || context.authorization) return;
           const { data, errors } = response.body.singleResult;
           if (!data || errors?.length) return;
-          void store.fill([{ address: miss.address, generations: miss.lookup.generations, value: { data }, ttlSeconds: miss.policy.maxAge, cache: 'response', subgraph: '-' }]);
+          void store.fill([{ address: miss.address, generations: miss.lookup.generations, value: { data }, ttlSeconds: miss.policy.maxAge, cache: 'response', subgraph: '-', type: '-' }]);
         },
       };
     },

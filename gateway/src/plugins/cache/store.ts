@@ -26,6 +26,8 @@ export interface Fill {
   /** Which cache and subgraph the bytes are counted for (`-` for whole responses). */
   cache: 'entity' | 'root' | 'response';
   subgraph: string;
+  /** The entity's type (`-` for root fields and whole responses). */
+  type: string;
 }
 
 /** The entries of the gateway's caches in Redis. */
@@ -81,13 +83,14 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
     metrics.errors.inc();
   };
   const available = () => Date.now() >= pausedUntil && redis.status === 'ready';
+  const keyOfTag = memoizedGenerationKeys(keyPrefix);
 
   const invalidations = createHeldInvalidations({ redis, keyPrefix, retryMs: pauseMs, maxHeldTags, failed: (error) => failed(error, 'invalidation'), heldTags: (count) => metrics.heldTags.set(count) });
 
   return {
     async lookup(addresses) {
       const genKeys = new Map<string, number>();
-      const tagIndexes = addresses.map(({ tags }) => tags.map((tag) => indexOf(genKeys, generationKey(keyPrefix, tag))));
+      const tagIndexes = addresses.map(({ tags }) => tags.map((tag) => indexOf(genKeys, keyOfTag(tag))));
       const misses = () => tagIndexes.map((indexes) => ({ stale: false, generations: indexes.map(() => null) }));
       if (!available() || invalidations.pending) return misses();
       let answers: Array<string | null>;
@@ -109,12 +112,12 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
     async fill(fills) {
       if (!available() || invalidations.pending) return;
       const writes: Array<Promise<unknown>> = [];
-      for (const { address, generations, value, ttlSeconds, cache, subgraph } of fills) {
+      for (const { address, generations, value, ttlSeconds, cache, subgraph, type } of fills) {
         if (generations.includes(null)) continue;
         const text = JSON.stringify({ g: generations, v: value } satisfies Stored);
         const bytes = Buffer.byteLength(text);
         if (bytes > maxEntryBytes || ttlSeconds <= 0) continue;
-        metrics.storedBytes.inc({ cache, subgraph }, bytes);
+        metrics.storedBytes.inc({ cache, subgraph, type }, bytes);
         writes.push(redis.set(address.key, text, 'EX', Math.min(Math.ceil(ttlSeconds), MAX_ENTRY_TTL_SECONDS)));
       }
       try {
@@ -124,6 +127,28 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
       }
     },
     invalidate: (tags) => invalidations.invalidate(tags),
+  };
+}
+
+/**
+ * `generationKey` remembered per tag (it hashes: a lookup of a page of entities asks for the same
+ * few type, flush and all tags again and again). Keyed by the tag's own fields, nested, so no two
+ * tags share an entry; forgotten wholesale past `max` tags.
+ */
+export function memoizedGenerationKeys(keyPrefix: string, max = 100_000): (tag: CacheTag) => string {
+  let known = new Map<string, Map<string, string>>();
+  let size = 0;
+  return (tag) => {
+    const outer = `${tag.kind}:${'type' in tag ? tag.type.length : -1}:${'type' in tag ? tag.type : ''}`;
+    const inner = 'id' in tag ? tag.id : '';
+    let ids = known.get(outer);
+    let key = ids?.get(inner);
+    if (key !== undefined) return key;
+    if (size >= max) [known, size] = [new Map(), 0];
+    if (!ids) known.set(outer, (ids = new Map()));
+    ids.set(inner, (key = generationKey(keyPrefix, tag)));
+    size += 1;
+    return key;
   };
 }
 
