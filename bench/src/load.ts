@@ -68,6 +68,9 @@ export async function runLoad({ url, requests, answers, verify, connections, sec
     headers: { ...HEADERS, ...headers },
     connections,
     duration: seconds,
+    // The slowest peers answer The Guild's 87 KB query to 50 clients in seconds, not milliseconds:
+    // autocannon's default 10 s would call that a failure. A minute still catches a hung gateway.
+    timeout: Number(process.env.BENCH_TIMEOUT_SECONDS ?? 60),
     requests: [
       {
         setupRequest: (request: autocannon.Request, context: Record<string, unknown>) => {
