@@ -75,10 +75,7 @@ function policyOfField(hints: CacheHints, cap: (type: string, maxAge: number) =>
 export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, document: DocumentNode, operationName?: string | null, { ttlOverrides }: PolicyOptions = {}): CachePolicy {
   const { operation, fragments } = operationOf(document, operationName);
   const result = { maxAge: Number.POSITIVE_INFINITY, scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE', types: new Set<string>(), nestedTypes: new Set<string>() };
-  const read = (type: string) => {
-    result.types.add(type);
-    result.nestedTypes.add(type);
-  };
+  const read = (type: string) => [result.types, result.nestedTypes].forEach((set) => set.add(type));
   if (!operation || operation.operation !== 'query') return { ...result, maxAge: 0 };
   const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
   const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) => policyOfField(hints, cap, parent, parentPolicy, name, returned);
