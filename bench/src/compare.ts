@@ -56,7 +56,19 @@ async function checkedAnswers(gateways: RunningGateway[], options: WorkloadOptio
   return answers;
 }
 
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+export const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** One gateway's load figures over its runs: each run's RPS, the means of rate and latencies, the requests summed. */
+export function overRuns(loads: LoadFigures[]): LoadFigures & { runs: number[] } {
+  return {
+    runs: loads.map((l) => l.requestsPerSecond),
+    requestsPerSecond: mean(loads.map((l) => l.requestsPerSecond)),
+    p50Ms: mean(loads.map((l) => l.p50Ms)),
+    p95Ms: mean(loads.map((l) => l.p95Ms)),
+    p99Ms: mean(loads.map((l) => l.p99Ms)),
+    requests: loads.reduce((sum, l) => sum + l.requests, 0),
+  };
+}
 
 /**
  * Measures `gateways` on one workload, side by side: each answer checked against the others'
@@ -82,16 +94,12 @@ export async function compareGateways(gateways: RunningGateway[], options: Workl
   }
   return gateways.map((gateway) => {
     const own = runs.get(gateway)!;
-    const requestsPerSecond = mean(own.map((r) => r.load.requestsPerSecond));
+    const load = overRuns(own.map((r) => r.load));
+    const { requestsPerSecond } = load;
     const cpuCores = mean(own.map((r) => r.cpu));
     return {
       gateway: gateway.name,
-      runs: own.map((r) => r.load.requestsPerSecond),
-      requestsPerSecond,
-      p50Ms: mean(own.map((r) => r.load.p50Ms)),
-      p95Ms: mean(own.map((r) => r.load.p95Ms)),
-      p99Ms: mean(own.map((r) => r.load.p99Ms)),
-      requests: own.reduce((sum, r) => sum + r.load.requests, 0),
+      ...load,
       cpuCores,
       cpuMsPerRequest: (cpuCores * 1_000) / requestsPerSecond,
       peakRssMiB: Math.max(...own.map((r) => r.rss)),

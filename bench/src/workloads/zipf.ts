@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { testToken } from '@tessera/test-helpers';
 import { type GatewayKind, hiveGateway, type RunningGateway, tesseraGateway } from '../gateways.js';
+import { mean, overRuns } from '../compare.js';
 import { HEADERS, runLoad, type LoadFigures, type WorkloadRequest } from '../load.js';
 import { measureUsage } from '../processes.js';
 import type { BenchSettings } from '../settings.js';
@@ -126,19 +127,14 @@ async function runPhase(settings: BenchSettings, phase: Phase, writerHeaders: Re
   }
   const checked = new Map<RunningGateway, number>();
   for (const gateway of phase.gateways) checked.set(gateway, gateway === phase.reference ? 0 : await agreeWithReference(gateway, phase.reference, streams.get(gateway)!.answers, settings));
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   return phase.gateways.map((gateway) => {
     const own = runs.get(gateway)!;
-    const requestsPerSecond = mean(own.map((r) => r.load.requestsPerSecond));
+    const load = overRuns(own.map((r) => r.load));
+    const { requestsPerSecond } = load;
     const rates = own[0]!.hits && Object.fromEntries(Object.keys(own[0]!.hits).map((cache) => [cache, mean(own.map((r) => r.hits?.[cache] ?? 0))]));
     return {
       gateway: gateway.name,
-      runs: own.map((r) => r.load.requestsPerSecond),
-      requestsPerSecond,
-      p50Ms: mean(own.map((r) => r.load.p50Ms)),
-      p95Ms: mean(own.map((r) => r.load.p95Ms)),
-      p99Ms: mean(own.map((r) => r.load.p99Ms)),
-      requests: own.reduce((sum, r) => sum + r.load.requests, 0),
+      ...load,
       cpuMsPerRequest: (mean(own.map((r) => r.cpu)) * 1_000) / requestsPerSecond,
       peakRssMiB: Math.max(...own.map((r) => r.rss)),
       redisMsPerRequest: (mean(own.map((r) => r.redis)) * 1_000) / requestsPerSecond,

@@ -118,7 +118,7 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
     const addresses = representations.map((rep) => (rep && typeof rep === 'object' ? entityEntry(this.options.keyPrefix, this.service, plan.hash, rep as Record<string, unknown>, plan.policy, identity) : undefined));
     if (addresses.some((address) => address === undefined)) return this.inner.process(options);
     const found = await this.options.store.lookup(addresses as NonNullable<(typeof addresses)[number]>[]);
-    found.forEach((lookup, i) => this.count('entity', String((representations[i] as { __typename?: unknown }).__typename), lookup, context));
+    found.forEach((lookup, i) => this.count('entity', typenameOf(representations[i]), lookup, context));
     const { missing } = splitEntities(found);
     if (missing.length === 0) return { data: { _entities: found.map((lookup) => lookup.value) } } as Response;
 
@@ -151,7 +151,7 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
         result = { ...second, ...(errors.length && { errors }) };
       }
       // Fills are not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time.
-      void this.options.store.fill([...fetched].map(([i, value]) => ({ address: addresses[i]!, generations: found[i]!.generations, value, ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service, type: String((representations[i] as { __typename?: unknown }).__typename) })));
+      void this.options.store.fill([...fetched].map(([i, value]) => ({ address: addresses[i]!, generations: found[i]!.generations, value, ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service, type: typenameOf(representations[i]) })));
       return result as Response;
     } finally {
       landOwn();
@@ -180,6 +180,11 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
 function entityPosition(error: { path?: ReadonlyArray<string | number> }): number {
   const position = error.path?.[1];
   return typeof position === 'number' ? position : -1;
+}
+
+/** A representation's `__typename`, as the metrics label it. */
+function typenameOf(representation: unknown): string {
+  return String((representation as { __typename?: unknown }).__typename);
 }
 
 /** The `_entities` list of a fetch's answer, if it is one. */
