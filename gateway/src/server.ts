@@ -8,7 +8,7 @@ import {
   createGraphQLOverHttpPlugin,
   createHttpServer,
   createMetricsRegistry,
-  createRequestLogPlugin,
+  createRequestLog,
   startMetricsServer,
   startTracing,
   TRACEPARENT_HEADER,
@@ -31,12 +31,13 @@ import { createIdempotency, createKeyClaims, type IdempotencyContext } from './p
 import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
 import { createPersistedQueries, DEVELOPER_KEY_HEADER, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
 import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
+import { createSharedAnswers, keepAnswerLine, type SharedAnswerContext, type SharedAnswers } from './plugins/shared-answers/index.js';
 import { deduplicateExecution, type ExecutingGateway } from './operation/index.js';
 import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/index.js';
 import { createSupergraph } from './supergraph/index.js';
 
 /** Who a request acts for, its deadline and ids, and what the gateway's plugins note about it. */
-type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext & RateLimitContext & IdempotencyContext & SubgraphCallContext & ResponseCacheContext;
+type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext & RateLimitContext & IdempotencyContext & SubgraphCallContext & ResponseCacheContext & SharedAnswerContext;
 
 /**
  * The gateway: Apollo Gateway on Apollo Server, assembled from its parts — authentication,
@@ -68,6 +69,10 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const rateLimit =
     config.rateLimit && createRateLimit<GatewayContext>({ settings: config.rateLimit, redis, keyPrefix: pq.keyPrefix, identityOf: authentication.identityOf, logger });
   const idempotency = createIdempotency<GatewayContext>({ claims: createKeyClaims({ redis, keyPrefix: pq.keyPrefix, logger }) });
+  const requestLog = createRequestLog<GatewayContext>(logger.child({ component: 'graphql' }), { fields: (context) => ({ cost: context.cost?.estimated }), registry, onLine: keepAnswerLine });
+  const sharing = config.deduplicateOperations
+    ? createSharedAnswers<GatewayContext>({ identityOf: authentication.identityOf, chargeShared: rateLimit ? rateLimit.chargeShared : undefined, log: requestLog, registry })
+    : undefined;
 
   const apollo = createApollo(config, logger, {
     gateway: config.deduplicateOperations ? deduplicateExecution(supergraph.gateway, registry) : supergraph.gateway,
@@ -85,12 +90,13 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
       ...cache.plugins,
       idempotency.plugin,
       createErrorLimitPlugin({ maxErrors: config.maxResponseErrors }),
+      ...(sharing ? [sharing.plugin] : []),
     ],
-    registry,
+    requestLog: requestLog.plugin,
   });
 
   const readiness = allReady({ supergraph: supergraph.ready, 'persisted queries': persistedQueries.ready });
-  const server = createGatewayHttp(config, logger, { apollo, authentication, rateLimit, limits, readiness, registry });
+  const server = createGatewayHttp(config, logger, { apollo, authentication, rateLimit, limits, sharing, readiness, registry });
   const views = { '/health/details': () => ({ subgraphs: health.details() }) };
   return withMetricsListener(server, { registry, port: config.metricsPort, host: config.host, logger, views, actions: cache.actions }, async () => {
     await subgraphs.close();
@@ -109,14 +115,21 @@ function createGatewayHttp(
     authentication: ReturnType<typeof createAuthenticationGuard>;
     rateLimit?: { guard: Guard; creditOf(request: RawBodyRequest): GatewayContext['rateLimitCredit'] } | false;
     limits?: { guard?: Guard };
+    sharing?: SharedAnswers<GatewayContext>;
     readiness: HttpServerOptions<GatewayContext>['readiness'];
     registry: Registry;
   },
 ): HttpServer {
-  const { apollo, authentication, rateLimit, limits, readiness, registry } = parts;
+  const { apollo, authentication, rateLimit, limits, sharing, readiness, registry } = parts;
   return createHttpServer({
     apollo,
-    context: async (request) => ({ ...requestContext(request, authentication.identityOf(request), config.requestTimeoutMs), rateLimitCredit: rateLimit ? rateLimit.creditOf(request) : undefined }),
+    context: async (request) => ({
+      ...requestContext(request, authentication.identityOf(request), config.requestTimeoutMs),
+      rateLimitCredit: rateLimit ? rateLimit.creditOf(request) : undefined,
+      answerTicket: sharing?.ticketOf(request),
+    }),
+    // After the guards: an identical request in flight answers this one.
+    execute: sharing?.execute,
     // In this order: who asks; what the request costs them before anything is parsed; a
     // document over a limit refused before Apollo parses and validates it.
     guards: [authentication.guard, rateLimit ? rateLimit.guard : undefined, limits?.guard],
@@ -158,7 +171,8 @@ function createApollo(
     persistedQueries: ReturnType<typeof createPersistedQueries>;
     admission: Array<AdmissionStep<GatewayContext> | undefined>;
     plugins: Array<ApolloServerPlugin<GatewayContext>>;
-    registry: Registry;
+    /** Last, so that it logs the status the plugins before it settled. */
+    requestLog: ApolloServerPlugin<GatewayContext>;
   },
 ): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
@@ -170,7 +184,7 @@ function createApollo(
       ...parts.plugins,
       createAdmissionPlugin<GatewayContext>(parts.admission),
       createGraphQLOverHttpPlugin<GatewayContext>(),
-      createRequestLogPlugin<GatewayContext>(logger.child({ component: 'graphql' }), { fields: (context) => ({ cost: context.cost?.estimated }), registry: parts.registry }),
+      parts.requestLog,
     ],
   });
 }

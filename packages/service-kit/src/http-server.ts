@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorCode, errorBody } from './errors.js';
 import { PROBE_PATHS, registerHealthRoutes, type ReadinessCheck } from './health.js';
-import { apolloFastifyHandler } from './apollo-handler.js';
+import { apolloFastifyHandler, type ExecuteAround } from './apollo-handler.js';
 import { createRequestShapeHook } from './graphql-over-http.js';
 import { clientErrorHandler, createBatchLimitHook, createHttpErrorHandler, frameworkErrorHandler, notFoundHandler, checkHost } from './http-errors.js';
 import { generateRequestId, registerRequestContext } from './request-context.js';
@@ -18,6 +18,8 @@ export interface HttpServerOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
   /** Builds the per-request context (per-request DataLoaders live there). */
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<C>;
+  /** Around Apollo's pipeline, after the guards: may answer a request without it (the gateway's shared answers). @default runs it */
+  execute?: ExecuteAround;
   logger: Logger;
   /** Resolves when the service can serve traffic; rejects with the reason otherwise. Backs `GET /ready`. */
   readiness: ReadinessCheck;
@@ -116,7 +118,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
         // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
         strictPreflight: false,
       });
-      const handler = apolloFastifyHandler(apollo, options.context);
+      const handler = apolloFastifyHandler(apollo, options.context, options.execute);
       app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], preHandler: createRequestShapeHook(), handler: withConcurrencyLimit(traced(handler, path), options) });
       await app.listen({ port, host });
       const address = app.server.address();

@@ -12,6 +12,7 @@ export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
 export { ActionUnavailableError, boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
 export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
 export { createHttpServer, type Guard, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
+export type { ExecuteAround } from './apollo-handler.js';
 export { canonicalId, isUuid } from './ids.js';
 export { bumpGenerations, generationKey, readGeneration, INVALIDATIONS_EXTENSION, isCacheTag, writeTags, GENERATION_TTL_SECONDS, MAX_ENTRY_TTL_SECONDS, type CacheTag } from './cache-tags.js';
 export { callerPart, composeKey, visibilityPart } from './keys.js';
@@ -36,6 +37,6 @@ export {
 export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
 export { connectRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
-export { createRequestLogPlugin, type RequestLogOptions } from './request-log-plugin.js';
+export { createRequestLog, createRequestLogPlugin, type RequestLine, type RequestLog, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';
 export { inIncomingTrace, nameActiveSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';

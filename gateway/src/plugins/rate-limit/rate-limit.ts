@@ -51,6 +51,12 @@ export interface RateLimit<C extends RateLimitContext> {
   creditOf(request: RawBodyRequest): { points: number } | undefined;
   /** After the cost is known: the operation's cost, less what the request already paid. */
   admit: AdmissionStep<C>;
+  /**
+   * What `admit` charges, for a request answered with an identical request's response (it never
+   * reaches `admit`): that operation's estimated cost, less what the guard charged. The error to
+   * answer with when the caller is out of points.
+   */
+  chargeShared(request: RawBodyRequest, identity: Identity, estimatedCost: number | undefined): Promise<GraphQLError | undefined>;
 }
 
 /**
@@ -88,6 +94,14 @@ export function createRateLimit<C extends RateLimitContext>({ settings, redis, k
     }
   };
 
+  /** The cost of an operation less what its request paid already, taken off that credit; what is left to charge. */
+  const owed = (estimatedCost: number | undefined, credit: { points: number } | undefined): number => {
+    const cost = settings.costWeighted ? Math.max(1, Math.ceil(estimatedCost ?? 1)) : 1;
+    const covered = Math.min(cost, credit?.points ?? 0);
+    if (credit) credit.points -= covered;
+    return cost - covered;
+  };
+
   return {
     async guard(request, reply) {
       const bytes = request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length;
@@ -99,13 +113,14 @@ export function createRateLimit<C extends RateLimitContext>({ settings, redis, k
     },
     creditOf: (request) => credits.get(request),
     async admit({ contextValue }) {
-      const cost = settings.costWeighted ? Math.max(1, Math.ceil(contextValue.cost?.estimated ?? 1)) : 1;
-      const credit = contextValue.rateLimitCredit;
-      const covered = Math.min(cost, credit?.points ?? 0);
-      if (credit) credit.points -= covered;
-      if (cost - covered === 0) return;
-      const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), cost - covered);
+      const points = owed(contextValue.cost?.estimated, contextValue.rateLimitCredit);
+      if (points === 0) return;
+      const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), points);
       if (refusal) throw refusal;
+    },
+    async chargeShared(request, identity, estimatedCost) {
+      const points = owed(estimatedCost, credits.get(request));
+      return points === 0 ? undefined : charge(callerKey(identity, request.ip), points);
     },
   };
 }

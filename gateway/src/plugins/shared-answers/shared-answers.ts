@@ -1,0 +1,144 @@
+import type { ApolloServerPlugin, BaseContext, HTTPGraphQLResponse } from '@apollo/server';
+import { nameActiveSpan, replyWithGraphQLError, type ExecuteAround, type Identity, type RawBodyRequest, type RequestLine, type RequestLog } from '@tessera/service-kit';
+import type { GraphQLError } from 'graphql';
+import { Counter, type Registry } from 'prom-client';
+import { requestKey } from './request-key.js';
+
+/** What the leading request of a flight learns about itself on the way through Apollo's pipeline. */
+export interface AnswerTicket {
+  /** Set once its operation is known to be a query; nothing else is ever shared. */
+  query: boolean;
+  /** Its estimated cost, charged to each request that takes its answer. */
+  cost?: number;
+  /** Its request log line, logged again for each of them. */
+  line?: RequestLine;
+  /** Its operation is not a query: the identical requests waiting run on their own at once. */
+  decline(): void;
+}
+
+/** What the shared answers read from, and leave in, the request context. */
+export interface SharedAnswerContext {
+  answerTicket?: AnswerTicket;
+  cost?: { estimated: number };
+}
+
+/** Options of {@link createSharedAnswers}. */
+export interface SharedAnswersOptions {
+  /** The caller a request acts for, as authentication found it. */
+  identityOf: (request: RawBodyRequest) => Identity;
+  /** The rate limit's charge for a request that takes another's answer (absent: no rate limit). */
+  chargeShared?: (request: RawBodyRequest, identity: Identity, estimatedCost: number | undefined) => Promise<GraphQLError | undefined>;
+  /** The request log the answered requests are logged and counted in. */
+  log: Pick<RequestLog<BaseContext>, 'record'>;
+  registry: Registry;
+}
+
+/** The shared answers as the gateway wires them. */
+export interface SharedAnswers<C extends SharedAnswerContext> {
+  /** Around Apollo's pipeline (`HttpServerOptions.execute`). */
+  execute: ExecuteAround;
+  /** The ticket of a request leading a flight, for its context. */
+  ticketOf(request: RawBodyRequest): AnswerTicket | undefined;
+  plugin: ApolloServerPlugin<C>;
+}
+
+interface Answer {
+  /** The leader's response, its body encoded once for every request that takes it. */
+  response: HTTPGraphQLResponse & { bytes: Buffer };
+  ticket: AnswerTicket;
+  leader: string;
+}
+
+/**
+ * Identical HTTP requests in flight at once answered with one response: while a request runs
+ * through Apollo's pipeline, a request with the same key (`requestKey`: method, target, body and
+ * every header that may change the answer, so the same caller) waits for it and, when it turns out
+ * to be a query answered 200, is sent the same status, headers and serialised body — without
+ * parsing, validating, planning or serialising again. This is where Hive Gateway's inbound
+ * deduplication shares its answer; `deduplicateExecution` below still joins queries that differ
+ * only in how they were sent. Each request still passes the guards (authentication, the
+ * rate limit's charge per request and per byte, the document's size) on its own, and is charged
+ * the shared operation's cost, logged, counted and traced as itself. Mutations, subscriptions,
+ * batches, refusals and streamed answers are never shared: the requests waiting on one run on
+ * their own. Nothing is kept once the response is out: this is not a cache.
+ */
+export function createSharedAnswers<C extends SharedAnswerContext>({ identityOf, chargeShared, log, registry }: SharedAnswersOptions): SharedAnswers<C> {
+  const shared = new Counter({ name: 'graphql_answers_shared_total', help: 'Requests answered with the response of an identical request in flight.', registers: [registry] });
+  const flights = new Map<string, Promise<Answer | undefined>>();
+  const tickets = new WeakMap<RawBodyRequest, AnswerTicket>();
+
+  const lead = async (key: string, request: RawBodyRequest, run: () => Promise<HTTPGraphQLResponse>) => {
+    let settle!: (answer: Answer | undefined) => void;
+    const flight = new Promise<Answer | undefined>((resolve) => (settle = resolve));
+    flights.set(key, flight);
+    const land = (answer: Answer | undefined) => {
+      if (flights.get(key) === flight) flights.delete(key);
+      settle(answer);
+    };
+    const ticket: AnswerTicket = { query: false, decline: () => land(undefined) };
+    tickets.set(request, ticket);
+    try {
+      const response = await run();
+      if (!ticket.query || (response.status ?? 200) !== 200 || response.body.kind !== 'complete') {
+        land(undefined);
+        return response;
+      }
+      const answer: Answer = { response: { ...response, bytes: Buffer.from(response.body.string) }, ticket, leader: request.id };
+      land(answer);
+      return answer.response;
+    } catch (error) {
+      land(undefined);
+      throw error;
+    }
+  };
+
+  const follow = async (flight: Promise<Answer | undefined>, ...[request, reply, run]: Parameters<ExecuteAround>) => {
+    const started = process.hrtime.bigint();
+    const answer = await flight;
+    if (!answer) return run();
+    const refusal = await chargeShared?.(request, identityOf(request), answer.ticket.cost);
+    if (refusal) {
+      void replyWithGraphQLError(request, reply, refusal);
+      return null;
+    }
+    shared.inc();
+    const { line } = answer.ticket;
+    if (line) {
+      nameActiveSpan(`${line.operationType} ${line.operationName ?? 'anonymous'}`, { 'graphql.operation.type': String(line.operationType), 'graphql.operation.name': line.operationName ?? '' });
+      log.record(line, Number(process.hrtime.bigint() - started) / 1e9, { sharedWith: answer.leader });
+    }
+    return answer.response;
+  };
+
+  const plugin: ApolloServerPlugin<C> = {
+    async requestDidStart({ contextValue }) {
+      const ticket = contextValue.answerTicket;
+      if (!ticket) return;
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'query') ticket.query = true;
+          else ticket.decline();
+        },
+        async willSendResponse({ contextValue: context }) {
+          ticket.cost = context.cost?.estimated;
+        },
+      };
+    },
+  };
+
+  return {
+    async execute(request, reply, run) {
+      const key = requestKey(request as RawBodyRequest);
+      if (key === undefined) return run();
+      const flight = flights.get(key);
+      return flight ? follow(flight, request, reply, run) : lead(key, request, run);
+    },
+    ticketOf: (request) => tickets.get(request),
+    plugin,
+  };
+}
+
+/** For the request log's `onLine`: a leading request's line, kept for the requests that take its answer. */
+export function keepAnswerLine(context: SharedAnswerContext, line: RequestLine): void {
+  if (context.answerTicket) context.answerTicket.line = line;
+}
