@@ -164,13 +164,14 @@ describe('requestKey', () => {
     headers: fc.dictionary(header, fc.constantFrom('1', '2', 'Bearer a', 'Bearer b')),
     noise: fc.dictionary(ignored, fc.string({ maxLength: 8 })),
   });
-  const keyed = (r: fc.RecordValue<typeof request>, noise = r.noise): KeyedRequest => ({
+  type Generated = typeof request extends fc.Arbitrary<infer T> ? T : never;
+  const keyed = (r: Generated, noise = r.noise): KeyedRequest => ({
     method: r.method,
     url: r.url,
     rawBody: r.method === 'POST' ? r.rawBody : undefined,
     headers: { ...noise, ...r.headers },
   });
-  const meaning = (r: fc.RecordValue<typeof request>) => JSON.stringify([r.method, r.url, r.method === 'POST' ? r.rawBody : null, Object.entries(r.headers).sort()]);
+  const meaning = (r: Generated) => JSON.stringify([r.method, r.url, r.method === 'POST' ? r.rawBody : null, Object.entries(r.headers).sort()]);
 
   it('gives two requests one key exactly when method, target, body and every header that may change the answer agree', () => {
     fc.assert(
