@@ -214,22 +214,27 @@ function hostNetworkEnv(): Record<string, string> {
   return { NODE_USE_SYSTEM_CA: '1', ...Object.fromEntries(passed) };
 }
 
-/** COPY from the build context (through .dockerignore) or, with --from, from another stage. */
+/** COPY from the build context (through .dockerignore: `.`, or files named at its top) or, with --from, from another stage. */
 async function copy(instruction: Instruction, image: RehearsedImage, ctx: StageContext): Promise<void> {
   const flags = (instruction as unknown as { getFlags(): Array<{ getName(): string; getValue(): string | null }> }).getFlags();
   const from = flags.find((flag) => flag.getName() === 'from')?.getValue();
   if (flags.some((flag) => flag.getName() !== 'from')) throw new Error('COPY flags other than --from are not rehearsed');
   const args = instruction.getArguments().map((a) => a.getValue());
-  const [source, destination] = args;
-  if (args.length !== 2 || !source || !destination) throw new Error(`COPY takes one source and one destination here: ${instruction.getArgumentsContent()}`);
+  const sources = args.slice(0, -1);
+  const destination = args.at(-1);
+  if (sources.length === 0 || !destination) throw new Error(`COPY takes sources and a destination: ${instruction.getArgumentsContent()}`);
   const target = join(image.root, posix.resolve(image.workdir, destination));
   if (from) {
+    if (sources.length !== 1) throw new Error('COPY --from copies one source here');
     const stage = await ctx.stageNamed(from);
-    await cp(join(stage.root, posix.resolve(stage.workdir, source)), target, { recursive: true, verbatimSymlinks: true });
+    await cp(join(stage.root, posix.resolve(stage.workdir, sources[0]!)), target, { recursive: true, verbatimSymlinks: true });
     return;
   }
-  if (source !== '.') throw new Error('COPY from the context copies "." here');
-  await copyContext(ctx.context, target);
+  for (const source of sources) {
+    if (source === '.') await copyContext(ctx.context, target);
+    else if (!source.includes('/') && !source.includes('*') && destination.endsWith('/')) await cp(join(ctx.context, source), join(target, source));
+    else throw new Error(`COPY from the context copies "." or top-level files into a directory here, not ${source}`);
+  }
 }
 
 /** The build context into `target`, leaving out what `.dockerignore` excludes. */

@@ -46,7 +46,7 @@ ts_pg_bindir() {
 ts_redis_server() { command -v redis-server || true; }
 
 # Installs the Debian packages for whichever of "postgres", "redis", "haproxy", "pgbouncer",
-# "kubectl" ($@) is missing.
+# "kubectl", "containers" ($@) is missing.
 # Nothing at all (not even apt-get update) when the binaries are already there.
 ts_ensure_installed() {
   local packages=() wanted
@@ -59,6 +59,15 @@ ts_ensure_installed() {
       haproxy) command -v haproxy >/dev/null || packages+=(haproxy) ;;
       pgbouncer) command -v pgbouncer >/dev/null || packages+=(pgbouncer) ;;
       kubectl) command -v kubectl >/dev/null || packages+=(kubernetes-client) ;;
+      # The real images (deploy/test/images.test.ts): podman with runc, buildah, debootstrap for
+      # the Debian base image (deploy/scripts/podman-base.sh) and podman-compose for compose.yaml.
+      containers)
+        command -v podman >/dev/null || packages+=(podman)
+        command -v runc >/dev/null || packages+=(runc)
+        command -v buildah >/dev/null || packages+=(buildah)
+        command -v debootstrap >/dev/null || packages+=(debootstrap)
+        command -v podman-compose >/dev/null || packages+=(podman-compose)
+        ;;
     esac
   done
   ((${#packages[@]})) || return 0
@@ -258,7 +267,7 @@ ts_services_up() {
   [[ -n ${TEST_POSTGRES_URL:-} ]] || wanted+=(postgres)
   [[ -n ${TEST_REDIS_URL:-} ]] || wanted+=(redis)
   [[ -n ${TEST_REDIS_CLUSTER_URL:-} ]] || wanted+=(redis-cluster)
-  ts_ensure_installed "${wanted[@]}" redis haproxy pgbouncer kubectl
+  ts_ensure_installed "${wanted[@]}" redis haproxy pgbouncer kubectl containers
   dir=$(mktemp -d /tmp/tessera-test-services.XXXXXX)
   chmod 755 "$dir" # the postgres user must reach its data directory inside
   echo "TEST_SERVICES_DIR=$dir" >"$dir/env"

@@ -1,0 +1,85 @@
+/**
+ * compose.yaml run for real under podman-compose wherever podman runs (CI included), with
+ * deploy/compose/podman.yaml putting PostgreSQL, PgBouncer and Redis images built from Debian's
+ * packages in place of the Docker Hub ones: `up` brings up the platform (the migration jobs exit
+ * 0, the subgraphs start once their databases are migrated), the gateway answers a federated
+ * query on the host port, and `down -v` leaves no container, volume or network behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { getFreePort, TEST_AUTH_ENV, testToken, waitUntil } from '@tessera/test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { podman, podmanWorks, run } from '../src/podman.js';
+
+const project = `tessera-test-${randomBytes(3).toString('hex')}`;
+const files = ['-f', 'compose.yaml', '-f', 'deploy/compose/podman.yaml'];
+const label = `label=io.podman.compose.project=${project}`;
+
+describe.runIf(podmanWorks())('compose.yaml under podman-compose', () => {
+  let port: number;
+  /** podman-compose with the secrets compose.yaml requires, for this project only. */
+  const compose = async (args: string[], timeoutMs = 300_000) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
+      APP_DB_PASSWORD: randomBytes(12).toString('hex'),
+      JWT_SECRET: TEST_AUTH_ENV.JWT_SECRET,
+      JWT_ISSUER: TEST_AUTH_ENV.JWT_ISSUER,
+      JWT_AUDIENCE: TEST_AUTH_ENV.JWT_AUDIENCE,
+      SUBGRAPH_SIGNING_KEYS: TEST_AUTH_ENV.SUBGRAPH_SIGNING_KEYS,
+      GATEWAY_HOST_PORT: String(port),
+    });
+    try {
+      return await run('podman-compose', ['-p', project, ...files, ...args], { timeoutMs });
+    } finally {
+      process.env = saved;
+    }
+  };
+
+  beforeAll(async () => {
+    const built = await run('bash', ['deploy/scripts/image-build.sh', 'gateway', 'users', 'products', 'reviews', 'postgres', 'pgbouncer', 'redis'], { timeoutMs: 25 * 60_000 });
+    expect(built.code, built.stderr + built.stdout).toBe(0);
+    port = await getFreePort();
+  }, 25 * 60_000);
+
+  afterAll(async () => {
+    await compose(['down', '-v']);
+    await run('podman', ['network', 'prune', '--force', '--filter', label]);
+  }, 120_000);
+
+  it('up: migrations first, then the platform answers a federated query on the gateway’s host port', async () => {
+    const up = await compose(['up', '-d']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    const token = await testToken({ sub: '00000000-0000-4000-8000-000000000001' });
+    let last: unknown;
+    await waitUntil(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { author { username } } } } } }' }),
+        }).catch((error: unknown) => error);
+        if (!(response instanceof Response)) return false;
+        last = await response.json();
+        const body = last as { data?: { topProducts?: unknown[] }; errors?: unknown };
+        return body.errors === undefined && body.data?.topProducts?.length === 2;
+      },
+      { timeoutMs: 300_000, intervalMs: 2_000, what: 'the composed gateway to answer with data from every subgraph' },
+    ).catch(async (error: unknown) => {
+      const logs = await run('podman', ['ps', '-a', '--filter', label, '--format', '{{.Names}} {{.Status}}']);
+      throw new Error(`${String(error)}\nlast answer: ${JSON.stringify(last)}\n${logs.stdout}`);
+    });
+    for (const job of ['users-migrate', 'products-migrate', 'reviews-migrate']) {
+      expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', `${project}_${job}_1`])).trim(), job).toBe('0');
+    }
+  }, 400_000);
+
+  it('down -v: no container or volume of the project is left; its network goes with the README’s prune', async () => {
+    const down = await compose(['down', '-v']);
+    expect(down.code, down.stderr + down.stdout).toBe(0);
+    expect((await podman(['ps', '-a', '--filter', label, '--format', '{{.Names}}'])).trim()).toBe('');
+    expect((await podman(['volume', 'ls', '--filter', label, '--format', '{{.Name}}'])).trim()).toBe('');
+    // podman-compose 1.0 leaves the network it made (Docker Compose and podman-compose 1.1+ remove it).
+    await podman(['network', 'prune', '--force', '--filter', label]);
+    expect((await podman(['network', 'ls', '--filter', label, '--format', '{{.Name}}'])).trim()).toBe('');
+  }, 120_000);
+});
