@@ -17,6 +17,7 @@ cd "$TESSERA_ROOT"
 # second waits, then finds every layer cached.
 exec 9>/var/tmp/tessera-image-build.lock
 flock 9
+started_at="$(date +%s)"
 
 bash deploy/scripts/podman-base.sh
 targets=("$@")
@@ -56,3 +57,7 @@ for target in "${targets[@]}"; do
   esac
   echo "image:build: $name in $((SECONDS - started)) s, $(podman image inspect --format '{{.Size}}' "$name" | awk '{printf "%.0f MB", $1 / 1e6}')"
 done
+
+# What earlier builds left untagged (each commit's build stage is about 2 GB): without this, a CI
+# machine's disk fills within days. This build's own layers are kept, so the next build reuses them.
+podman image prune --force --filter "until=$started_at" >/dev/null
