@@ -39,4 +39,4 @@ export { connectRedis, type RedisClient, type RedisConnectionOptions } from './r
 export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
 export { createRequestLog, createRequestLogPlugin, type RequestLine, type RequestLog, type RequestLogOptions } from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';
-export { inIncomingTrace, nameActiveSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';
+export { inIncomingTrace, nameActiveSpan, nameOperationSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';

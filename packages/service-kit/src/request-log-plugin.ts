@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { boundedLabel } from './metrics.js';
-import { nameActiveSpan } from './tracing.js';
+import { nameOperationSpan } from './tracing.js';
 
 /** Options of {@link createRequestLog}. */
 export interface RequestLogOptions<C> {
@@ -60,8 +60,7 @@ export function createRequestLog<C extends BaseContext>(logger: Logger, options:
       const started = process.hrtime.bigint();
       return {
         async didResolveOperation({ operationName: name, operation }) {
-          const type = operation?.operation ?? 'unknown';
-          nameActiveSpan(`${type} ${name ?? 'anonymous'}`, { 'graphql.operation.type': type, 'graphql.operation.name': name ?? '' });
+          nameOperationSpan(operation?.operation, name);
         },
         async willSendResponse({ operationName: name, operation, errors, response, contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, BaseContext, HTTPGraphQLResponse } from '@apollo/server';
-import { nameActiveSpan, replyWithGraphQLError, type ExecuteAround, type Identity, type RawBodyRequest, type RequestLine, type RequestLog } from '@tessera/service-kit';
+import { nameOperationSpan, replyWithGraphQLError, type ExecuteAround, type Identity, type RawBodyRequest, type RequestLine, type RequestLog } from '@tessera/service-kit';
 import type { GraphQLError } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import { requestKey } from './request-key.js';
@@ -122,7 +122,7 @@ function follower({ identityOf, chargeShared, log, registry }: SharedAnswersOpti
     shared.inc();
     const { line } = answer.ticket;
     if (line) {
-      nameActiveSpan(`${line.operationType} ${line.operationName ?? 'anonymous'}`, { 'graphql.operation.type': String(line.operationType), 'graphql.operation.name': line.operationName ?? '' });
+      nameOperationSpan(line.operationType, line.operationName);
       log.record(line, Number(process.hrtime.bigint() - started) / 1e9, { sharedWith: answer.leader });
     }
     return answer.response;
