@@ -14,10 +14,24 @@ const SERVICES = ['subgraphs/users/src/main.ts', 'subgraphs/products/src/main.ts
 const ALL_SCOPES = ['users:write', 'users:read-email', 'products:write', 'reviews:moderate'];
 
 const secrets = await devSecrets();
-const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', HOST: process.env.HOST ?? '127.0.0.1', ...devSecretsEnv(secrets) };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NODE_ENV: 'development',
+  HOST: process.env.HOST ?? '127.0.0.1',
+  ...devSecretsEnv(secrets),
+};
 const services = spawn(
   resolve(root, 'node_modules/.bin/concurrently'),
-  ['--kill-others', '--success', 'first', '--names', 'users,products,reviews,gateway', '--prefix-colors', 'blue,magenta,green,cyan', ...SERVICES.map((entry) => `node --import tsx ${entry}`)],
+  [
+    '--kill-others',
+    '--success',
+    'first',
+    '--names',
+    'users,products,reviews,gateway',
+    '--prefix-colors',
+    'blue,magenta,green,cyan',
+    ...SERVICES.map((entry) => `node --import tsx ${entry}`),
+  ],
   { cwd: root, env, stdio: 'inherit' },
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => services.kill(signal));
@@ -59,16 +73,22 @@ async function demoData(url: string) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: '{ users(first: 2) { edges { node { id username } } } topProducts(first: 1) { id } }' }),
   });
-  const { data } = (await response.json()) as { data?: { users: { edges: Array<{ node: { id: string; username: string } }> }; topProducts: Array<{ id: string }> } };
+  const { data } = (await response.json()) as {
+    data?: { users: { edges: Array<{ node: { id: string; username: string } }> }; topProducts: Array<{ id: string }> };
+  };
   const [user, admin] = data?.users.edges.map((edge) => edge.node) ?? [];
   const [product] = data?.topProducts ?? [];
-  if (!user || !admin || !product) throw new Error('No demo data: start with empty data directories (rm -rf .data) or set SEED_ON_EMPTY=true.');
+  if (!user || !admin || !product)
+    throw new Error('No demo data: start with empty data directories (rm -rf .data) or set SEED_ON_EMPTY=true.');
   return { user, admin, product };
 }
 
 async function untilReady(url: string): Promise<void> {
   for (;;) {
-    const ready = await fetch(url).then((r) => r.ok, () => false);
+    const ready = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((done) => setTimeout(done, 500));
   }

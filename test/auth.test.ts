@@ -99,19 +99,29 @@ interface Write {
 const WRITES: Record<string, Write> = {
   createUser: {
     send: (actor, n) =>
-      as(actor, `mutation ($u: String!) { createUser(input: { username: $u, name: "New", email: "new.${n}@example.com" }) { id } }`, { u: `new.user_${n}` }),
+      as(actor, `mutation ($u: String!) { createUser(input: { username: $u, name: "New", email: "new.${n}@example.com" }) { id } }`, {
+        u: `new.user_${n}`,
+      }),
     table: 'users',
     delta: 1,
     who: { anonymous: NOT_SIGNED_IN, userA: MISSING_SCOPE, userB: MISSING_SCOPE, moderator: MISSING_SCOPE, admin: 'allowed' },
   },
   createProduct: {
-    send: (actor, n) => as(actor, `mutation ($s: String!) { createProduct(input: { sku: $s, name: "New", price: { amount: 100, currency: "EUR" } }) { id } }`, { s: `AUTH-${n}` }),
+    send: (actor, n) =>
+      as(
+        actor,
+        `mutation ($s: String!) { createProduct(input: { sku: $s, name: "New", price: { amount: 100, currency: "EUR" } }) { id } }`,
+        { s: `AUTH-${n}` },
+      ),
     table: 'products',
     delta: 1,
     who: { anonymous: NOT_SIGNED_IN, userA: MISSING_SCOPE, userB: MISSING_SCOPE, moderator: MISSING_SCOPE, admin: 'allowed' },
   },
   'createReview (as the caller)': {
-    send: (actor) => as(actor, `mutation ($p: ID!) { createReview(input: { productId: $p, rating: 4, body: "Mine" }) { author { id } } }`, { p: productId }),
+    send: (actor) =>
+      as(actor, `mutation ($p: ID!) { createReview(input: { productId: $p, rating: 4, body: "Mine" }) { author { id } } }`, {
+        p: productId,
+      }),
     table: 'reviews',
     delta: 1,
     check: (actor, body) => expect(body.data!.createReview.author.id).toBe(people[actor].id),
@@ -119,10 +129,14 @@ const WRITES: Record<string, Write> = {
   },
   'createReview (authorId: user A)': {
     send: (actor) =>
-      as(actor, `mutation ($p: ID!, $a: ID!) { createReview(input: { productId: $p, authorId: $a, rating: 1, body: "As A" }) { author { id } } }`, {
-        p: productId,
-        a: people.userA.id,
-      }),
+      as(
+        actor,
+        `mutation ($p: ID!, $a: ID!) { createReview(input: { productId: $p, authorId: $a, rating: 1, body: "As A" }) { author { id } } }`,
+        {
+          p: productId,
+          a: people.userA.id,
+        },
+      ),
     table: 'reviews',
     delta: 1,
     check: (_actor, body) => expect(body.data!.createReview.author.id).toBe(people.userA.id),
@@ -152,7 +166,13 @@ describe('who may do what, through the gateway', () => {
     }
   });
 
-  const DELETE: Record<Actor, Outcome> = { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: 'allowed', admin: 'allowed' };
+  const DELETE: Record<Actor, Outcome> = {
+    anonymous: NOT_SIGNED_IN,
+    userA: 'allowed',
+    userB: FORBIDDEN,
+    moderator: 'allowed',
+    admin: 'allowed',
+  };
   it.each(ACTORS)("deleteReview of user A's review as %s", async (actor) => {
     const id = await reviewByA();
     const { status, body } = await as(actor, 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', { id });
@@ -172,22 +192,37 @@ describe('who may do what, through the gateway', () => {
   const EDITS = {
     updateProduct: {
       field: 'name',
-      send: (actor: Actor, name: string) => as(actor, 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { name } }', { id: productId, n: name }),
+      send: (actor: Actor, name: string) =>
+        as(actor, 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { name } }', { id: productId, n: name }),
       stored: async () => (await sql<{ v: string }>('products', 'SELECT name AS v FROM products WHERE id = $1', [productId]))[0]!.v,
-      who: { anonymous: NOT_SIGNED_IN, userA: MISSING_SCOPE, userB: MISSING_SCOPE, moderator: MISSING_SCOPE, admin: 'allowed' } as Record<Actor, Outcome>,
+      who: { anonymous: NOT_SIGNED_IN, userA: MISSING_SCOPE, userB: MISSING_SCOPE, moderator: MISSING_SCOPE, admin: 'allowed' } as Record<
+        Actor,
+        Outcome
+      >,
     },
     "updateReview of user A's review": {
       target: reviewByA,
       field: 'body',
-      send: (actor: Actor, body: string, id?: string) => as(actor, 'mutation ($id: ID!, $b: String!) { updateReview(id: $id, input: { body: $b }) { body } }', { id, b: body }),
+      send: (actor: Actor, body: string, id?: string) =>
+        as(actor, 'mutation ($id: ID!, $b: String!) { updateReview(id: $id, input: { body: $b }) { body } }', { id, b: body }),
       stored: async (id?: string) => (await sql<{ v: string }>('reviews', 'SELECT body AS v FROM reviews WHERE id = $1', [id]))[0]!.v,
-      who: { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: FORBIDDEN, admin: FORBIDDEN } as Record<Actor, Outcome>,
+      who: { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: FORBIDDEN, admin: FORBIDDEN } as Record<
+        Actor,
+        Outcome
+      >,
     },
     'updateUser of user A': {
       field: 'name',
-      send: (actor: Actor, name: string) => as(actor, 'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { name } }', { id: people.userA.id, n: name }),
+      send: (actor: Actor, name: string) =>
+        as(actor, 'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { name } }', {
+          id: people.userA.id,
+          n: name,
+        }),
       stored: async () => (await sql<{ v: string }>('users', 'SELECT name AS v FROM users WHERE id = $1', [people.userA.id]))[0]!.v,
-      who: { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: FORBIDDEN, admin: FORBIDDEN } as Record<Actor, Outcome>,
+      who: { anonymous: NOT_SIGNED_IN, userA: 'allowed', userB: FORBIDDEN, moderator: FORBIDDEN, admin: FORBIDDEN } as Record<
+        Actor,
+        Outcome
+      >,
     },
   };
   const edits = Object.entries(EDITS).flatMap(([name, edit]) => ACTORS.map((actor) => [name, actor, edit] as const));
@@ -216,7 +251,7 @@ describe('who may do what, through the gateway', () => {
     moderator: 'FORBIDDEN',
     admin: 'visible',
   };
-  it.each(ACTORS)("User.email of user A as %s: the rest of the answer stays", async (actor) => {
+  it.each(ACTORS)('User.email of user A as %s: the rest of the answer stays', async (actor) => {
     const { status, body } = await as(actor, 'query ($id: ID!) { user(id: $id) { id email } }', { id: people.userA.id });
     expect(status).toBe(200);
     expect(body.data!.user.id).toBe(people.userA.id);
@@ -313,13 +348,23 @@ describe('referential integrity across subgraphs', () => {
       expect(first).toEqual({ body: 'by nobody', rating: 5, author: null });
       const others = products.flatMap((p) => p.reviews.edges.map((e: any) => e.node)).filter((node) => node !== first);
       expect(others.every((node) => typeof node.author.username === 'string')).toBe(true);
-      expect(readme.body.errors).toMatchObject([{ path: ['topProducts', 0, 'reviews', 'edges', 0, 'node', 'author'], extensions: { code: 'NOT_FOUND' } }]);
+      expect(readme.body.errors).toMatchObject([
+        { path: ['topProducts', 0, 'reviews', 'edges', 0, 'node', 'author'], extensions: { code: 'NOT_FOUND' } },
+      ]);
 
-      const mine = await as('userB', '{ me: user(id: "' + people.userB.id + '") { reviews(first: 1) { edges { node { body product { name } } } } } }');
+      const mine = await as(
+        'userB',
+        '{ me: user(id: "' + people.userB.id + '") { reviews(first: 1) { edges { node { body product { name } } } } } }',
+      );
       expect(mine.body.data!.me.reviews.edges[0].node).toEqual({ body: 'of nothing', product: null });
-      expect(mine.body.errors).toMatchObject([{ path: ['me', 'reviews', 'edges', 0, 'node', 'product'], extensions: { code: 'NOT_FOUND' } }]);
+      expect(mine.body.errors).toMatchObject([
+        { path: ['me', 'reviews', 'edges', 0, 'node', 'product'], extensions: { code: 'NOT_FOUND' } },
+      ]);
     } finally {
-      await sql('reviews', "DELETE FROM reviews WHERE id IN ('ffffffff-ffff-7fff-bfff-fffffffffff1', 'ffffffff-ffff-7fff-bfff-fffffffffff2')");
+      await sql(
+        'reviews',
+        "DELETE FROM reviews WHERE id IN ('ffffffff-ffff-7fff-bfff-fffffffffff1', 'ffffffff-ffff-7fff-bfff-fffffffffff2')",
+      );
     }
   });
 });
@@ -328,7 +373,11 @@ describe('the gateway is the only door', () => {
   const subgraphs = ['users', 'products', 'reviews'] as const;
   const BODY = JSON.stringify({ query: '{ _service { sdl } }' });
   const call = (service: SubgraphName, headers: Record<string, string>, body = BODY) =>
-    fetch(`http://127.0.0.1:${platform.ports[service]}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    fetch(`http://127.0.0.1:${platform.ports[service]}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
   const signed = (identity = encodeIdentity(ANONYMOUS), key = OLD_KEY, at = Date.now(), body = BODY) => ({
     'x-tessera-identity': identity,
     'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': identity } }, key, at),
@@ -343,12 +392,17 @@ describe('the gateway is the only door', () => {
       'unknown key id': await call(service, signed(undefined, { id: 'other', secret: OLD_KEY.secret })),
       stale: await call(service, signed(undefined, OLD_KEY, Date.now() - 61_000)),
       replayed: await call(service, once),
-      'identity swapped': await call(service, { ...signed(), 'x-tessera-identity': encodeIdentity({ sub: people.admin.id, scopes: new Set(SCOPES.admin) }) }),
+      'identity swapped': await call(service, {
+        ...signed(),
+        'x-tessera-identity': encodeIdentity({ sub: people.admin.id, scopes: new Set(SCOPES.admin) }),
+      }),
       'body swapped': await call(service, signed(), JSON.stringify({ query: '{ __typename }' })),
     };
     for (const [attempt, response] of Object.entries(attempts)) {
       expect(response.status, attempt).toBe(401);
-      expect(await response.json(), attempt).toEqual({ errors: [{ message: 'Only the gateway may call this service.', extensions: { code: 'UNAUTHENTICATED' } }] });
+      expect(await response.json(), attempt).toEqual({
+        errors: [{ message: 'Only the gateway may call this service.', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
     }
     expect(platform.logs(service)).toContain('refused a request the gateway did not sign');
   });
@@ -367,16 +421,22 @@ describe('the gateway is the only door', () => {
     const retired = await platform.spawnGateway({ SUBGRAPH_SIGNING_KEYS: 'retired:retired-secret-0123456789abcdefghijklmn' });
     try {
       const post = (url: string, query: string, token?: string) =>
-        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) }, body: JSON.stringify({ query }) }).then(
-          async (r) => ({ status: r.status, body: (await r.json()) as GraphQLBody }),
-        );
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+          body: JSON.stringify({ query }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as GraphQLBody }));
       const read = '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { author { username } } } } } }';
       const viaNew = await post(rotated.url, read);
       expect(viaNew.body.errors).toBeUndefined();
       expect(viaNew.body.data!.topProducts).toHaveLength(2);
       expect((await post(platform.gatewayUrl, read)).body).toEqual(viaNew.body);
       // The identity travels under the new key too.
-      const written = await post(rotated.url, `mutation { createReview(input: { productId: "${productId}", rating: 5, body: "Rotated" }) { author { id } } }`, people.userA.token);
+      const written = await post(
+        rotated.url,
+        `mutation { createReview(input: { productId: "${productId}", rating: 5, body: "Rotated" }) { author { id } } }`,
+        people.userA.token,
+      );
       expect(written.body).toEqual({ data: { createReview: { author: { id: people.userA.id } } } });
 
       const refused = await post(retired.url, read);

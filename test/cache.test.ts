@@ -34,10 +34,14 @@ const ids = { users: [] as string[], products: [] as string[] };
 beforeAll(async () => {
   dbs = await createSubgraphDatabases('cache');
   // Every service on the shared Redis: the gateways' entries, and the subgraphs' invalidations.
-  platform = await startPlatform({ env: { ...dbs.env, SEED_USERS: '12', SEED_PRODUCTS: '8', SEED_REVIEWS: '40', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX } });
+  platform = await startPlatform({
+    env: { ...dbs.env, SEED_USERS: '12', SEED_PRODUCTS: '8', SEED_REVIEWS: '40', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX },
+  });
   uncached = await platform.spawnGateway({ CACHE_MODE: 'off' });
   ids.users = (await sqlRows<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 3')).map((row) => row.id);
-  ids.products = (await sqlRows<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 4')).map((row) => row.id);
+  ids.products = (await sqlRows<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 4')).map(
+    (row) => row.id,
+  );
   tokens.userA = await testToken({ sub: ids.users[0]! });
   tokens.userB = await testToken({ sub: ids.users[1]! });
   tokens.admin = await testToken({ sub: ids.users[2]!, scopes: ['products:write', 'users:read-email', 'reviews:moderate'] });
@@ -74,27 +78,84 @@ const READS = [
 
 /** One step: a read by anyone, or a write by someone allowed to make it. */
 const step = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('read' as const), caller: fc.constantFrom<Caller>('anonymous', 'userA', 'userB', 'admin'), query: fc.nat(READS.length - 1), pick: fc.nat(10) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('read' as const),
+      caller: fc.constantFrom<Caller>('anonymous', 'userA', 'userB', 'admin'),
+      query: fc.nat(READS.length - 1),
+      pick: fc.nat(10),
+    }),
+  },
   // Writes through either gateway: through the uncached one only the subgraphs' own bumps reach the cache (a fleet mid-rollout).
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('write' as const), write: fc.constantFrom('price', 'rename', 'review', 'editReview', 'deleteReview', 'renameUser'), author: fc.constantFrom<Caller>('userA', 'userB'), pick: fc.nat(10), n: fc.nat(1_000), via: fc.constantFrom('cached' as const, 'uncached' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('write' as const),
+      write: fc.constantFrom('price', 'rename', 'review', 'editReview', 'deleteReview', 'renameUser'),
+      author: fc.constantFrom<Caller>('userA', 'userB'),
+      pick: fc.nat(10),
+      n: fc.nat(1_000),
+      via: fc.constantFrom('cached' as const, 'uncached' as const),
+    }),
+  },
 );
 
 /** A review the author wrote, if any (for editing and deleting their own). */
 async function reviewOf(caller: Caller, pick: number): Promise<string | undefined> {
-  const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews WHERE author_id = $1 ORDER BY id', [ids.users[caller === 'userA' ? 0 : 1]]);
+  const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews WHERE author_id = $1 ORDER BY id', [
+    ids.users[caller === 'userA' ? 0 : 1],
+  ]);
   return rows[pick % Math.max(1, rows.length)]?.id;
 }
 
-async function write({ write: kind, author, pick, n, via }: { write: string; author: Caller; pick: number; n: number; via: 'cached' | 'uncached' }): Promise<void> {
+async function write({
+  write: kind,
+  author,
+  pick,
+  n,
+  via,
+}: {
+  write: string;
+  author: Caller;
+  pick: number;
+  n: number;
+  via: 'cached' | 'uncached';
+}): Promise<void> {
   const product = ids.products[pick % ids.products.length]!;
   const gateway = via === 'cached' ? platform.gatewayUrl : uncached.url;
-  if (kind === 'price') await send(gateway, 'admin', 'mutation ($id: ID!, $a: Int!) { updateProduct(id: $id, input: { price: { amount: $a, currency: "USD" } }) { id } }', { id: product, a: 100 + n });
-  if (kind === 'rename') await send(gateway, 'admin', 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { id } }', { id: product, n: `Product ${n}` });
-  if (kind === 'review') await send(gateway, author, 'mutation ($p: ID!, $r: Int!) { createReview(input: { productId: $p, rating: $r, body: "Cached?" }) { id } }', { p: product, r: (n % 5) + 1 });
-  if (kind === 'renameUser') await send(gateway, author, 'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { id } }', { id: ids.users[author === 'userA' ? 0 : 1], n: `User ${n}` });
+  if (kind === 'price')
+    await send(
+      gateway,
+      'admin',
+      'mutation ($id: ID!, $a: Int!) { updateProduct(id: $id, input: { price: { amount: $a, currency: "USD" } }) { id } }',
+      { id: product, a: 100 + n },
+    );
+  if (kind === 'rename')
+    await send(gateway, 'admin', 'mutation ($id: ID!, $n: String!) { updateProduct(id: $id, input: { name: $n }) { id } }', {
+      id: product,
+      n: `Product ${n}`,
+    });
+  if (kind === 'review')
+    await send(
+      gateway,
+      author,
+      'mutation ($p: ID!, $r: Int!) { createReview(input: { productId: $p, rating: $r, body: "Cached?" }) { id } }',
+      { p: product, r: (n % 5) + 1 },
+    );
+  if (kind === 'renameUser')
+    await send(gateway, author, 'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { id } }', {
+      id: ids.users[author === 'userA' ? 0 : 1],
+      n: `User ${n}`,
+    });
   const review = kind === 'editReview' || kind === 'deleteReview' ? await reviewOf(author, pick) : undefined;
-  if (review && kind === 'editReview') await send(gateway, author, 'mutation ($id: ID!, $r: Int!) { updateReview(id: $id, input: { rating: $r, body: "Edited" }) { id } }', { id: review, r: (n % 5) + 1 });
-  if (review && kind === 'deleteReview') await send(gateway, author, 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', { id: review });
+  if (review && kind === 'editReview')
+    await send(gateway, author, 'mutation ($id: ID!, $r: Int!) { updateReview(id: $id, input: { rating: $r, body: "Edited" }) { id } }', {
+      id: review,
+      r: (n % 5) + 1,
+    });
+  if (review && kind === 'deleteReview')
+    await send(gateway, author, 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', { id: review });
 }
 
 async function variablesFor(query: number, pick: number): Promise<Record<string, unknown>> {
@@ -120,7 +181,10 @@ describe('the caches are invisible', () => {
           const variables = await variablesFor(s.query, s.pick);
           const cached = await send(platform.gatewayUrl, s.caller, READS[s.query]!, variables);
           const truth = await send(uncached.url, s.caller, READS[s.query]!, variables);
-          expect({ status: cached.status, body: cached.body }, `${s.caller} ${READS[s.query]} ${JSON.stringify(variables)}`).toEqual({ status: truth.status, body: truth.body });
+          expect({ status: cached.status, body: cached.body }, `${s.caller} ${READS[s.query]} ${JSON.stringify(variables)}`).toEqual({
+            status: truth.status,
+            body: truth.body,
+          });
         }
       }),
       { numRuns: 25 },
@@ -141,7 +205,12 @@ describe('across replicas and failures', () => {
       const product = ids.products[0]!;
       const warmed = await send(other.url, 'anonymous', READ, { p: product });
       expect((await send(other.url, 'anonymous', READ, { p: product })).body).toBe(warmed.body);
-      await send(platform.gatewayUrl, 'admin', 'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Seen everywhere" }) { id } }', { id: product });
+      await send(
+        platform.gatewayUrl,
+        'admin',
+        'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Seen everywhere" }) { id } }',
+        { id: product },
+      );
       expect(JSON.parse((await send(other.url, 'anonymous', READ, { p: product })).body).data.product.name).toBe('Seen everywhere');
     } finally {
       await other.stop();
@@ -174,10 +243,16 @@ describe('across replicas and failures', () => {
 describe('operators', () => {
   const READ = 'query ($p: ID!) { product(id: $p) { id name } }';
   const invalidate = (body: string, method = 'POST') =>
-    fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/cache/invalidate`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? body : undefined });
+    fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/cache/invalidate`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: method === 'POST' ? body : undefined,
+    });
   /** A change made in the database behind the gateway's back: no write reported it, so only an operator's invalidation brings it. */
-  const renameInDatabase = (id: string, name: string) => sqlRows(dbs.byName.products.url, 'UPDATE products SET name = $2 WHERE id = $1 RETURNING id', [id, name]);
-  const nameRead = async (id: string) => JSON.parse((await send(platform.gatewayUrl, 'anonymous', READ, { p: id })).body).data.product.name as string;
+  const renameInDatabase = (id: string, name: string) =>
+    sqlRows(dbs.byName.products.url, 'UPDATE products SET name = $2 WHERE id = $1 RETURNING id', [id, name]);
+  const nameRead = async (id: string) =>
+    JSON.parse((await send(platform.gatewayUrl, 'anonymous', READ, { p: id })).body).data.product.name as string;
 
   it.each([
     ['an entity', (id: string) => ({ entities: [{ type: 'Product', id }] })],
@@ -212,12 +287,16 @@ describe('operators', () => {
       const cold = await send(development.url, 'anonymous', READ, { p: randomUUID() });
       expect(cold.cache).toBe('miss');
       const product = ids.products[2]!;
-      await send(platform.gatewayUrl, 'admin', 'mutation ($id: ID!) { updateProduct(id: $id, input: { description: "Headers" }) { id } }', { id: product });
+      await send(platform.gatewayUrl, 'admin', 'mutation ($id: ID!) { updateProduct(id: $id, input: { description: "Headers" }) { id } }', {
+        id: product,
+      });
       const COUNT = 'query ($p: ID!) { product(id: $p) { id reviewCount } }';
       expect((await send(development.url, 'anonymous', COUNT, { p: product })).cache).toBe('miss');
       expect((await send(development.url, 'anonymous', COUNT, { p: product })).cache).toBe('hit');
       // Another root document (a miss) needing the same entity fetch from reviews (a hit): partly cached.
-      expect((await send(development.url, 'anonymous', 'query ($p: ID!) { product(id: $p) { id name reviewCount } }', { p: product })).cache).toBe('partial');
+      expect(
+        (await send(development.url, 'anonymous', 'query ($p: ID!) { product(id: $p) { id name reviewCount } }', { p: product })).cache,
+      ).toBe('partial');
     } finally {
       await development.stop();
     }

@@ -37,21 +37,31 @@ describe('configuration errors', () => {
     ['gateway/src/main.ts', { JWT_SECRET: undefined }, 'JWT_JWKS_URL: required outside development'],
     ['gateway/src/main.ts', { JWT_AUDIENCE: undefined }, 'JWT_AUDIENCE: required outside development'],
     ['subgraphs/users/src/main.ts', { SUBGRAPH_SIGNING_KEYS: undefined }, 'SUBGRAPH_SIGNING_KEYS: required outside development'],
-    ['subgraphs/reviews/src/main.ts', { EMBEDDED_DATABASE: undefined, REVIEWS_DATABASE_URL: undefined }, 'REVIEWS_DATABASE_URL: required outside development'],
-  ])('%s exits 1 naming %o', async (entry, env, variable) => {
-    const { code, output } = await run(entry, env);
-    expect(code).toBe(1);
-    expect(output).toContain(variable);
-    expect(output).toContain('Invalid configuration');
-    expect(output).not.toMatch(/\n\s+at /);
-  }, 30_000);
+    [
+      'subgraphs/reviews/src/main.ts',
+      { EMBEDDED_DATABASE: undefined, REVIEWS_DATABASE_URL: undefined },
+      'REVIEWS_DATABASE_URL: required outside development',
+    ],
+  ])(
+    '%s exits 1 naming %o',
+    async (entry, env, variable) => {
+      const { code, output } = await run(entry, env);
+      expect(code).toBe(1);
+      expect(output).toContain(variable);
+      expect(output).toContain('Invalid configuration');
+      expect(output).not.toMatch(/\n\s+at /);
+    },
+    30_000,
+  );
 });
 
 describe('configuration documentation', () => {
   const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
   const table = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## ', readme.indexOf('\n## Configuration') + 1));
   const example = readFileSync(resolve(root, '.env.example'), 'utf8');
-  const variables = [...new Set([...GATEWAY_VARIABLES, ...SUBGRAPH_VARIABLES.shared, ...SUBGRAPH_VARIABLES.own.map((name) => `USERS_${name}`)])];
+  const variables = [
+    ...new Set([...GATEWAY_VARIABLES, ...SUBGRAPH_VARIABLES.shared, ...SUBGRAPH_VARIABLES.own.map((name) => `USERS_${name}`)]),
+  ];
 
   it.each(variables)('%s is in the README configuration table and in .env.example', (name) => {
     const documented = table.includes(`\`${name}\``) || table.includes(`\`${name.replace(/^USERS_/, '<NAME>_')}\``);

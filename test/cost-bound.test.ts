@@ -69,7 +69,9 @@ describe('cost estimate', () => {
     );
     const tight = ratios.filter((r) => r === 1).length;
     const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-    console.log(`cost bound: ${ratios.length} generated operations, actual ≤ estimated for all; ${tight} exact, median actual/estimated ${median.toFixed(2)}`);
+    console.log(
+      `cost bound: ${ratios.length} generated operations, actual ≤ estimated for all; ${tight} exact, median actual/estimated ${median.toFixed(2)}`,
+    );
     expect(ratios).toHaveLength(RUNS);
   }, 600_000);
 });

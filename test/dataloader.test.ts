@@ -20,7 +20,15 @@ const SEED = { SEED_USERS: '150', SEED_PRODUCTS: '120', SEED_REVIEWS: '1500' };
 const TOP_PRODUCTS = /* GraphQL */ `
   query ($n: Int!) {
     topProducts(first: $n) {
-      reviews(first: 5) { edges { node { author { username } } } }
+      reviews(first: 5) {
+        edges {
+          node {
+            author {
+              username
+            }
+          }
+        }
+      }
       averageRating
       reviewCount
     }
@@ -28,7 +36,21 @@ const TOP_PRODUCTS = /* GraphQL */ `
 `;
 const USERS_REVIEWS = /* GraphQL */ `
   query ($n: Int!) {
-    users(first: $n) { edges { node { reviews { edges { node { product { name } } } } } } }
+    users(first: $n) {
+      edges {
+        node {
+          reviews {
+            edges {
+              node {
+                product {
+                  name
+                }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 `;
 
@@ -68,16 +90,13 @@ describe('with batching (the default)', () => {
   }, 120_000);
   afterAll(() => platform?.stop());
 
-  it.each([1, 10, 100])(
-    'topProducts(first: %i) with reviews, authors and ratings: 1 + 2 + 1 statements',
-    async (n) => {
-      const { body, statements } = await measure(platform, TOP_PRODUCTS, n);
-      expect(body.data!.topProducts).toHaveLength(n);
-      // products: topProducts. reviews: one LATERAL page query for all products, one
-      // GROUP BY for averageRating and reviewCount together. users: one _entities batch.
-      expect(statements).toEqual({ products: 1, reviews: 2, users: 1 });
-    },
-  );
+  it.each([1, 10, 100])('topProducts(first: %i) with reviews, authors and ratings: 1 + 2 + 1 statements', async (n) => {
+    const { body, statements } = await measure(platform, TOP_PRODUCTS, n);
+    expect(body.data!.topProducts).toHaveLength(n);
+    // products: topProducts. reviews: one LATERAL page query for all products, one
+    // GROUP BY for averageRating and reviewCount together. users: one _entities batch.
+    expect(statements).toEqual({ products: 1, reviews: 2, users: 1 });
+  });
 
   it.each([1, 10, 100])('users(first: %i) with reviews and their products: 1 + 1 + 1 statements', async (n) => {
     const { body, statements } = await measure(platform, USERS_REVIEWS, n);
@@ -117,9 +136,7 @@ describe('with batching switched off (DATALOADER_BATCHING=false)', () => {
 
   it('sends one statement per parent, so the count grows with the list', async () => {
     const { body, statements } = await measure(platform, TOP_PRODUCTS, 10);
-    const authors = new Set(
-      body.data!.topProducts.flatMap((p: any) => p.reviews.edges.map((e: any) => e.node.author.username)),
-    );
+    const authors = new Set(body.data!.topProducts.flatMap((p: any) => p.reviews.edges.map((e: any) => e.node.author.username)));
     expect(statements).toEqual({ products: 1, reviews: 20, users: authors.size });
   });
 });

@@ -47,7 +47,11 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [dev.stdout!, dev.stderr!]) stream.on('data', (chunk) => (output += String(chunk)));
-  await waitUntil(() => output.includes('More tokens:') || dev.exitCode !== null, { timeoutMs: 90_000, intervalMs: 200, what: 'pnpm dev to print its tokens' });
+  await waitUntil(() => output.includes('More tokens:') || dev.exitCode !== null, {
+    timeoutMs: 90_000,
+    intervalMs: 200,
+    what: 'pnpm dev to print its tokens',
+  });
   if (dev.exitCode !== null) throw new Error(`pnpm dev exited ${dev.exitCode}:\n${output}`);
 }, 120_000);
 
@@ -85,7 +89,10 @@ describe('pnpm dev', () => {
   it("writes a review as the token's user", async () => {
     const { id, token } = printedUser();
     const { data } = await post('{ topProducts(first: 1) { id } }');
-    const created = await post(`mutation { createReview(input: { productId: "${data.topProducts[0].id}", rating: 5, body: "From dev" }) { author { id } } }`, token);
+    const created = await post(
+      `mutation { createReview(input: { productId: "${data.topProducts[0].id}", rating: 5, body: "From dev" }) { author { id } } }`,
+      token,
+    );
     expect(created.errors).toBeUndefined();
     expect(created.data).toEqual({ createReview: { author: { id } } });
   });

@@ -25,7 +25,14 @@ beforeAll(async () => {
   dbs = await createSubgraphDatabases('fuzz');
   // With Redis: the caches (and the keys of their entries) are fuzzed too.
   platform = await startPlatform({
-    env: { ...dbs.env, SEED_USERS: '30', SEED_PRODUCTS: '20', SEED_REVIEWS: '100', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: `fuzz-${process.pid}-${Date.now()}:` },
+    env: {
+      ...dbs.env,
+      SEED_USERS: '30',
+      SEED_PRODUCTS: '20',
+      SEED_REVIEWS: '100',
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      REDIS_KEY_PREFIX: `fuzz-${process.pid}-${Date.now()}:`,
+    },
   });
 }, 120_000);
 afterAll(async () => {
@@ -33,7 +40,8 @@ afterAll(async () => {
   await dbs?.drop();
 });
 
-const rssOf = async (service: ServiceName) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${platform.pid(service)}/status`, 'utf8'))![1]) * 1024;
+const rssOf = async (service: ServiceName) =>
+  Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${platform.pid(service)}/status`, 'utf8'))![1]) * 1024;
 
 interface Outcome {
   request: FuzzRequest;
@@ -113,7 +121,7 @@ function rawProblem({ status, text }: Outcome): string | null {
     } catch {
       return 'a body that is not JSON';
     }
-    if (parsed.data === undefined && !parsed.errors?.length && !('status' in parsed)) return 'a body outside GraphQL\'s shape';
+    if (parsed.data === undefined && !parsed.errors?.length && !('status' in parsed)) return "a body outside GraphQL's shape";
     const found = errorsProblem(parsed);
     if (found) return found;
   }
@@ -146,7 +154,10 @@ describe('bad requests', () => {
     }
     const failures = outcomes.flatMap((outcome) => {
       const found = problem(outcome);
-      const sent = outcome.request.raw !== undefined ? JSON.stringify(outcome.request.raw.slice(0, 300)) : `${outcome.request.method} ${outcome.request.path.slice(0, 80)} ${JSON.stringify(outcome.request.headers)} ${(outcome.request.body ?? '').slice(0, 200)}`;
+      const sent =
+        outcome.request.raw !== undefined
+          ? JSON.stringify(outcome.request.raw.slice(0, 300))
+          : `${outcome.request.method} ${outcome.request.path.slice(0, 80)} ${JSON.stringify(outcome.request.headers)} ${(outcome.request.body ?? '').slice(0, 200)}`;
       return found ? [`${found}: ${outcome.request.target} ${sent} → ${outcome.status} ${outcome.text.slice(0, 300)}`] : [];
     });
 
@@ -156,9 +167,11 @@ describe('bad requests', () => {
     const growth = Object.fromEntries(SERVICES.map((s) => [s, Number((after[s]! / before[s]!).toFixed(2))]));
     const mib = (bytes: number) => Math.round(bytes / 1_048_576);
     console.log(`fuzz: RSS MiB after each 5,000 requests ${JSON.stringify(trend)}`);
-    console.log(`fuzz: ${outcomes.length} requests (seed ${SEED}), ${resentAfterReset} resent after a connection reset; statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort()))}; RSS after/before ${JSON.stringify(growth)} (MiB ${JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, `${mib(before[s]!)}→${mib(after[s]!)}`])))})`);
+    console.log(
+      `fuzz: ${outcomes.length} requests (seed ${SEED}), ${resentAfterReset} resent after a connection reset; statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort()))}; RSS after/before ${JSON.stringify(growth)} (MiB ${JSON.stringify(Object.fromEntries(SERVICES.map((s) => [s, `${mib(before[s]!)}→${mib(after[s]!)}`])))})`,
+    );
 
-    if (failures.length) console.log(failures.slice(0, 20).join("\n"));
+    if (failures.length) console.log(failures.slice(0, 20).join('\n'));
     expect(failures.slice(0, 10), `${failures.length} bad answers`).toEqual([]);
     expect(outcomes).toHaveLength(REQUESTS);
     for (const service of SERVICES) {

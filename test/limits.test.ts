@@ -3,7 +3,14 @@
  * and no subgraph call; realistic client queries pass. Real stack on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphDatabases, GRAPHQL_RESPONSE_ACCEPT, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  GRAPHQL_RESPONSE_ACCEPT,
+  startPlatform,
+  testToken,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 
 let platform: Platform;
 let dbs: SubgraphDatabases;
@@ -35,7 +42,11 @@ const subgraphRequests = () =>
   (['users', 'products', 'reviews'] as const).reduce((n, s) => n + (platform.logs(s).match(/"msg":"graphql request"/g)?.length ?? 0), 0);
 
 async function post(body: string) {
-  const response = await fetch(platform.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT }, body });
+  const response = await fetch(platform.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT },
+    body,
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -55,18 +66,43 @@ function deepQuery(hops: number): string {
 }
 
 const abusive: Array<[string, number, string, string]> = [
-  ['nested list bomb', 400, 'COST_ESTIMATED_TOO_EXPENSIVE', JSON.stringify({
+  [
+    'nested list bomb',
+    400,
+    'COST_ESTIMATED_TOO_EXPENSIVE',
+    JSON.stringify({
       query: `{ users(first: 100) { edges { node { reviews(first: 100) { edges { node { product { reviews(first: 100) { edges { node { id } } } } } } } } } } }`,
-    })],
-  ['alias flood', 400, 'MAX_ALIASES_LIMIT', JSON.stringify({ query: `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: __typename`).join(' ')} }` })],
+    }),
+  ],
+  [
+    'alias flood',
+    400,
+    'MAX_ALIASES_LIMIT',
+    JSON.stringify({ query: `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: __typename`).join(' ')} }` }),
+  ],
   ['fragment explosion', 400, 'MAX_NODES_LIMIT', JSON.stringify({ query: fragmentBomb })],
   ['deep nesting', 400, 'MAX_DEPTH_LIMIT', JSON.stringify({ query: deepQuery(4) })],
   ['directive flood', 400, 'GRAPHQL_VALIDATION_FAILED', JSON.stringify({ query: `{ __typename ${'@include(if: true) '.repeat(500)}}` })],
   ['huge token count', 400, 'GRAPHQL_PARSE_FAILED', JSON.stringify({ query: `{ ${'__typename '.repeat(20_000)}}` })],
   ['oversized body', 413, 'REQUEST_TOO_LARGE', JSON.stringify({ query: `{ __typename }`, padding: 'x'.repeat(2 * 1_048_576) })],
-  ['batch flood', 400, 'BAD_REQUEST', JSON.stringify(Array.from({ length: 50 }, () => ({ query: '{ topProducts(first: 100) { name } }' })))],
-  ['deep introspection', 400, 'INTROSPECTION_LIMIT', JSON.stringify({ query: `{ __type(name: "Query") { ${'ofType { '.repeat(20)}name${' }'.repeat(20)} } }` })],
-  ['repeated __schema', 400, 'INTROSPECTION_LIMIT', JSON.stringify({ query: `{ ${Array.from({ length: 5 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }` })],
+  [
+    'batch flood',
+    400,
+    'BAD_REQUEST',
+    JSON.stringify(Array.from({ length: 50 }, () => ({ query: '{ topProducts(first: 100) { name } }' }))),
+  ],
+  [
+    'deep introspection',
+    400,
+    'INTROSPECTION_LIMIT',
+    JSON.stringify({ query: `{ __type(name: "Query") { ${'ofType { '.repeat(20)}name${' }'.repeat(20)} } }` }),
+  ],
+  [
+    'repeated __schema',
+    400,
+    'INTROSPECTION_LIMIT',
+    JSON.stringify({ query: `{ ${Array.from({ length: 5 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }` }),
+  ],
 ];
 
 describe('abusive documents', () => {
@@ -98,10 +134,24 @@ describe('realistic client queries', () => {
       'README example',
       `{ topProducts(first: 5) { name price { amount currency } averageRating reviews(first: 3) { edges { node { rating author { username } } } } } }`,
     ],
-    ['a page of 100 users with their latest reviews', `query ($after: String) { users(first: 100, after: $after) { edges { cursor node { id username reviews(first: 5) { edges { node { rating product { name } } } } } } pageInfo { hasNextPage endCursor } } }`, { after: null }],
-    ['a page of 100 products with ratings', `{ products(first: 100) { edges { node { id sku name price { amount currency } inStock reviewCount averageRating } } pageInfo { hasNextPage endCursor } } }`],
-    ['a product page', `query ($id: ID!) { product(id: $id) { name description reviews(first: 20) { edges { node { rating body createdAt author { name } } } pageInfo { hasNextPage } } } }`, { id: '00000000-0000-7000-8000-000000000000' }],
-    ['a mutation', `mutation { createProduct(input: { sku: "LIMITS-1", name: "Realistic", price: { amount: 100, currency: "USD" } }) { id name } }`],
+    [
+      'a page of 100 users with their latest reviews',
+      `query ($after: String) { users(first: 100, after: $after) { edges { cursor node { id username reviews(first: 5) { edges { node { rating product { name } } } } } } pageInfo { hasNextPage endCursor } } }`,
+      { after: null },
+    ],
+    [
+      'a page of 100 products with ratings',
+      `{ products(first: 100) { edges { node { id sku name price { amount currency } inStock reviewCount averageRating } } pageInfo { hasNextPage endCursor } } }`,
+    ],
+    [
+      'a product page',
+      `query ($id: ID!) { product(id: $id) { name description reviews(first: 20) { edges { node { rating body createdAt author { name } } } pageInfo { hasNextPage } } } }`,
+      { id: '00000000-0000-7000-8000-000000000000' },
+    ],
+    [
+      'a mutation',
+      `mutation { createProduct(input: { sku: "LIMITS-1", name: "Realistic", price: { amount: 100, currency: "USD" } }) { id name } }`,
+    ],
   ];
 
   it.each(realistic)('%s passes, with its cost in extensions', async (_name, query, variables) => {

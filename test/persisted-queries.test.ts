@@ -50,16 +50,22 @@ afterAll(async () => {
 });
 
 /** One APQ request: hash always, query text when given; POST, or GET with URL parameters. */
-async function apq(url: string, query: string, { sendText = false, method = 'POST', hash = sha256(query), headers = {} as Record<string, string> } = {}) {
+async function apq(
+  url: string,
+  query: string,
+  { sendText = false, method = 'POST', hash = sha256(query), headers = {} as Record<string, string> } = {},
+) {
   const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
   const init =
     method === 'GET'
       ? { headers: { 'apollo-require-preflight': 'true', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers } }
-      : { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers }, body: JSON.stringify({ ...(sendText && { query }), extensions }) };
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+          body: JSON.stringify({ ...(sendText && { query }), extensions }),
+        };
   const target =
-    method === 'GET'
-      ? `${url}?${new URLSearchParams({ ...(sendText && { query }), extensions: JSON.stringify(extensions) })}`
-      : url;
+    method === 'GET' ? `${url}?${new URLSearchParams({ ...(sendText && { query }), extensions: JSON.stringify(extensions) })}` : url;
   const response = await fetch(target, init);
   return { status: response.status, headers: response.headers, body: (await response.json()) as any };
 }
@@ -115,7 +121,9 @@ describe('automatic persisted queries', () => {
       const query = `${TOP} # ttl`;
       await apq(replica.url, query, { sendText: true });
       expect((await apq(replica.url, query)).body.data).toBeDefined();
-      await expect.poll(async () => code(await apq(replica.url, query)), { timeout: 10_000, interval: 250 }).toBe('PERSISTED_QUERY_NOT_FOUND');
+      await expect
+        .poll(async () => code(await apq(replica.url, query)), { timeout: 10_000, interval: 250 })
+        .toBe('PERSISTED_QUERY_NOT_FOUND');
     } finally {
       await replica.stop();
     }
@@ -166,10 +174,14 @@ describe('trusted documents', () => {
       }),
     );
     const root = resolve(import.meta.dirname, '..');
-    const { stdout } = await promisify(execFile)(resolve(root, 'node_modules/.bin/tsx'), ['gateway/src/cli/publish-manifest.ts', manifest], {
-      cwd: root,
-      env: { ...process.env, ...redisEnv },
-    });
+    const { stdout } = await promisify(execFile)(
+      resolve(root, 'node_modules/.bin/tsx'),
+      ['gateway/src/cli/publish-manifest.ts', manifest],
+      {
+        cwd: root,
+        env: { ...process.env, ...redisEnv },
+      },
+    );
     expect(stdout).toContain('published 2 operations');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -183,7 +195,11 @@ describe('trusted documents', () => {
     try {
       expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data.topProducts).toHaveLength(3);
       expect((await apq(gateway.url, USERS, { hash: listedByHash.id })).body.data.users.edges).toHaveLength(2);
-      const free = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT }, body: JSON.stringify({ query: '{ products(first: 1) { edges { node { id } } } }' }) });
+      const free = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT },
+        body: JSON.stringify({ query: '{ products(first: 1) { edges { node { id } } } }' }),
+      });
       expect(((await free.json()) as any).data.products.edges).toHaveLength(1);
     } finally {
       await gateway.stop();
@@ -193,9 +209,11 @@ describe('trusted documents', () => {
   it('enforce: only listed operations run, unless a developer key is presented', async () => {
     const gateway = await platform.spawnGateway({ PERSISTED_QUERIES_MODE: 'enforce', DEVELOPER_KEYS: 'sandbox-secret' });
     const post = (query: string, headers: Record<string, string> = {}) =>
-      fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers }, body: JSON.stringify({ query }) }).then(
-        async (r) => ({ status: r.status, body: (await r.json()) as any }),
-      );
+      fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+        body: JSON.stringify({ query }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     try {
       expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data.topProducts).toHaveLength(3);
       expect((await post(listed.body)).body.data.topProducts).toHaveLength(3);

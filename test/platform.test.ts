@@ -3,7 +3,14 @@
  * PostgreSQL database of a real server, queried through the gateway over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphDatabases, sqlRows as sql, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  sqlRows as sql,
+  startPlatform,
+  testToken,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 
 const SEED = { SEED_USERS: '30', SEED_PRODUCTS: '12', SEED_REVIEWS: '150' };
 let platform: Platform;
@@ -31,9 +38,7 @@ describe('reads across subgraphs', () => {
     expect(body.errors).toBeUndefined();
     const products = body.data!.topProducts as any[];
     expect(products).toHaveLength(5);
-    const usernames = new Set(
-      (await sql<{ username: string }>(dbs.byName.users.url, 'SELECT username FROM users')).map((r) => r.username),
-    );
+    const usernames = new Set((await sql<{ username: string }>(dbs.byName.users.url, 'SELECT username FROM users')).map((r) => r.username));
     let authors = 0;
     for (const product of products) {
       expect(product.price.currency).toBe('USD');
@@ -141,22 +146,50 @@ describe('mutations through the gateway', () => {
       reviews: { edges: [{ node: { body: 'Boils fast.', author: { name: 'E2E Writer' } } }] },
     });
 
-    const removed = await platform.graphql(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, { id: review.body.data!.createReview.id }, { token: writer });
+    const removed = await platform.graphql(
+      `mutation ($id: ID!) { deleteReview(id: $id) { id } }`,
+      { id: review.body.data!.createReview.id },
+      { token: writer },
+    );
     expect(removed.body.errors).toBeUndefined();
-    const again = await platform.graphql(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, { id: review.body.data!.createReview.id }, { token: writer });
+    const again = await platform.graphql(
+      `mutation ($id: ID!) { deleteReview(id: $id) { id } }`,
+      { id: review.body.data!.createReview.id },
+      { token: writer },
+    );
     expect(again.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it.each([
     ['createUser', `mutation { createUser(input: { username: "!!", name: "x", email: "x@example.com" }) { id } }`, 'input.username'],
-    ['createUser', `mutation { createUser(input: { username: "e2e.writer", name: "Dup", email: "dup@example.com" }) { id } }`, 'input.username'],
-    ['createProduct', `mutation { createProduct(input: { sku: "E2E-1", name: "Dup", price: { amount: 1, currency: "USD" } }) { id } }`, 'input.sku'],
-    ['createProduct', `mutation { createProduct(input: { sku: "E2E-2", name: "x", price: { amount: 1, currency: "usd" } }) { id } }`, 'input.price.currency'],
-    ['createReview', `mutation { createReview(input: { productId: "00000000-0000-7000-8000-000000000001", authorId: "00000000-0000-7000-8000-000000000002", rating: 9, body: "x" }) { id } }`, 'input.rating'],
+    [
+      'createUser',
+      `mutation { createUser(input: { username: "e2e.writer", name: "Dup", email: "dup@example.com" }) { id } }`,
+      'input.username',
+    ],
+    [
+      'createProduct',
+      `mutation { createProduct(input: { sku: "E2E-1", name: "Dup", price: { amount: 1, currency: "USD" } }) { id } }`,
+      'input.sku',
+    ],
+    [
+      'createProduct',
+      `mutation { createProduct(input: { sku: "E2E-2", name: "x", price: { amount: 1, currency: "usd" } }) { id } }`,
+      'input.price.currency',
+    ],
+    [
+      'createReview',
+      `mutation { createReview(input: { productId: "00000000-0000-7000-8000-000000000001", authorId: "00000000-0000-7000-8000-000000000002", rating: 9, body: "x" }) { id } }`,
+      'input.rating',
+    ],
   ])('%s with bad input answers BAD_USER_INPUT on %s and writes nothing', async (_name, mutation, field) => {
     const counts = async () =>
       Promise.all(
-        [['users', 0], ['products', 1], ['reviews', 2]].map(async ([table, i]) =>
+        [
+          ['users', 0],
+          ['products', 1],
+          ['reviews', 2],
+        ].map(async ([table, i]) =>
           Number((await sql<{ n: string }>(Object.values(dbs.byName)[i as number]!.url, `SELECT count(*) AS n FROM ${table}`))[0]!.n),
         ),
       );

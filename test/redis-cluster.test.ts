@@ -9,7 +9,15 @@ import { generationKey, writeTags } from '@tessera/service-kit';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishManifest } from '@tessera/gateway';
-import { createSubgraphDatabases, GRAPHQL_RESPONSE_ACCEPT, sqlRows, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  GRAPHQL_RESPONSE_ACCEPT,
+  sqlRows,
+  startPlatform,
+  testToken,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 
 const clusterUrl = process.env.TEST_REDIS_CLUSTER_URL;
 if (!clusterUrl) throw new Error('TEST_REDIS_CLUSTER_URL is not set: run the tests with `pnpm test`, which starts a Redis Cluster.');
@@ -24,7 +32,17 @@ let admin: string;
 
 beforeAll(async () => {
   dbs = await createSubgraphDatabases('cluster');
-  platform = await startPlatform({ env: { ...dbs.env, ...REDIS, SEED_USERS: '6', SEED_PRODUCTS: '12', SEED_REVIEWS: '20', PERSISTED_QUERIES_MODE: 'allow', PQ_MANIFEST_REFRESH_MS: '200' } });
+  platform = await startPlatform({
+    env: {
+      ...dbs.env,
+      ...REDIS,
+      SEED_USERS: '6',
+      SEED_PRODUCTS: '12',
+      SEED_REVIEWS: '20',
+      PERSISTED_QUERIES_MODE: 'allow',
+      PQ_MANIFEST_REFRESH_MS: '200',
+    },
+  });
   cluster = new Cluster([clusterUrl]);
   products = (await sqlRows<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id')).map((row) => row.id);
   const [user] = await sqlRows<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1');
@@ -37,7 +55,11 @@ afterAll(async () => {
 });
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
 };
 const PRODUCT = 'query ($p: ID!) { product(id: $p) { id name averageRating } }';
@@ -54,7 +76,11 @@ describe('on a Redis Cluster', () => {
     expect(nodes.size).toBeGreaterThan(1);
     for (const p of products) {
       const renamed = `Renamed ${p.slice(-6)}`;
-      const write = await post(platform.gatewayUrl, { query: 'mutation ($p: ID!, $n: String!) { updateProduct(id: $p, input: { name: $n }) { id } }', variables: { p, n: renamed } }, { authorization: `Bearer ${admin}` });
+      const write = await post(
+        platform.gatewayUrl,
+        { query: 'mutation ($p: ID!, $n: String!) { updateProduct(id: $p, input: { name: $n }) { id } }', variables: { p, n: renamed } },
+        { authorization: `Bearer ${admin}` },
+      );
       expect(write.body.errors).toBeUndefined();
       expect((await post(platform.gatewayUrl, { query: PRODUCT, variables: { p } })).body.data!.product.name).toBe(renamed);
     }
@@ -71,25 +97,55 @@ describe('on a Redis Cluster', () => {
       const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
       expect((await post(platform.gatewayUrl, { query, extensions })).body.data?.topProducts).toHaveLength(2);
       expect((await post(other.url, { extensions })).body.data?.topProducts).toHaveLength(2);
-      await publishManifest(cluster, { format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'cluster-top', body: '{ topProducts(first: 1) { name } }' } as never] }, REDIS_KEY_PREFIX);
-      await expect.poll(async () => (await post(other.url, { extensions: { persistedQuery: { version: 1, sha256Hash: 'cluster-top' } } })).body.data?.topProducts?.length, { timeout: 10_000 }).toBe(1);
+      await publishManifest(
+        cluster,
+        {
+          format: 'apollo-persisted-query-manifest',
+          version: 1,
+          operations: [{ id: 'cluster-top', body: '{ topProducts(first: 1) { name } }' } as never],
+        },
+        REDIS_KEY_PREFIX,
+      );
+      await expect
+        .poll(
+          async () =>
+            (await post(other.url, { extensions: { persistedQuery: { version: 1, sha256Hash: 'cluster-top' } } })).body.data?.topProducts
+              ?.length,
+          { timeout: 10_000 },
+        )
+        .toBe(1);
     } finally {
       await other.stop();
     }
   });
 
   it('counts one rate-limit budget across gateways, and binds an idempotency key across them', async () => {
-    const limited = { ...REDIS, RATE_LIMIT_POINTS: '4', RATE_LIMIT_WINDOW_SECONDS: '60', RATE_LIMIT_COST_WEIGHTED: 'false', RATE_LIMIT_BYTES_PER_POINT: '0' };
+    const limited = {
+      ...REDIS,
+      RATE_LIMIT_POINTS: '4',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+      RATE_LIMIT_COST_WEIGHTED: 'false',
+      RATE_LIMIT_BYTES_PER_POINT: '0',
+    };
     const [a, b] = [await platform.spawnGateway(limited), await platform.spawnGateway(limited)];
     try {
       const token = await testToken({ sub: randomUUID() });
       const statuses = [];
-      for (const gateway of [a, b, a, b, a]) statuses.push((await post(gateway.url, { query: '{ __typename }' }, { authorization: `Bearer ${token}` })).status);
+      for (const gateway of [a, b, a, b, a])
+        statuses.push((await post(gateway.url, { query: '{ __typename }' }, { authorization: `Bearer ${token}` })).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429]);
       const key = randomUUID();
-      const first = await post(platform.gatewayUrl, { query: 'mutation ($p: ID!) { updateProduct(id: $p, input: { inStock: false }) { id inStock } }', variables: { p: products[0] } }, { authorization: `Bearer ${admin}`, 'idempotency-key': key });
+      const first = await post(
+        platform.gatewayUrl,
+        { query: 'mutation ($p: ID!) { updateProduct(id: $p, input: { inStock: false }) { id inStock } }', variables: { p: products[0] } },
+        { authorization: `Bearer ${admin}`, 'idempotency-key': key },
+      );
       expect(first.body.errors).toBeUndefined();
-      const reused = await post(a.url, { query: 'mutation ($p: ID!) { updateProduct(id: $p, input: { inStock: true }) { id inStock } }', variables: { p: products[0] } }, { authorization: `Bearer ${admin}`, 'idempotency-key': key });
+      const reused = await post(
+        a.url,
+        { query: 'mutation ($p: ID!) { updateProduct(id: $p, input: { inStock: true }) { id inStock } }', variables: { p: products[0] } },
+        { authorization: `Bearer ${admin}`, 'idempotency-key': key },
+      );
       expect([reused.status, reused.body.errors?.[0]?.extensions?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
     } finally {
       await Promise.all([a.stop(), b.stop()]);

@@ -64,7 +64,8 @@ const post = async (body: unknown, headers: Record<string, string> = {}, url = p
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
 };
-const scrape = async (service: keyof Platform['metricsPorts']) => (await fetch(`http://127.0.0.1:${platform.metricsPorts[service]}/metrics`)).text();
+const scrape = async (service: keyof Platform['metricsPorts']) =>
+  (await fetch(`http://127.0.0.1:${platform.metricsPorts[service]}/metrics`)).text();
 const codes = (errors: any[] | undefined) => (errors ?? []).map((error) => error.extensions?.code);
 
 describe('request ids and metrics', () => {
@@ -75,7 +76,9 @@ describe('request ids and metrics', () => {
     expect(body.errors).toBeUndefined();
     expect(headers.get('x-request-id')).toBe(id);
     await expect
-      .poll(() => (['gateway', 'users', 'products', 'reviews'] as const).filter((service) => !platform.logs(service).includes(`"requestId":"${id}"`)))
+      .poll(() =>
+        (['gateway', 'users', 'products', 'reviews'] as const).filter((service) => !platform.logs(service).includes(`"requestId":"${id}"`)),
+      )
       .toEqual([]);
     // A malformed id is replaced by one of the gateway's own.
     const bad = await post({ query: '{ __typename }' }, { 'x-request-id': 'no spaces or "quotes" allowed' });
@@ -108,7 +111,9 @@ describe('request ids and metrics', () => {
 
   it('has every series the shipped dashboard and alert rules query', async () => {
     const scraped = (await Promise.all((['gateway', 'users', 'products', 'reviews'] as const).map(scrape))).join('\n');
-    const shipped = ['grafana-dashboard.json', 'alerts.yaml'].map((file) => readFileSync(new URL(`../deploy/observability/${file}`, import.meta.url), 'utf8')).join('\n');
+    const shipped = ['grafana-dashboard.json', 'alerts.yaml']
+      .map((file) => readFileSync(new URL(`../deploy/observability/${file}`, import.meta.url), 'utf8'))
+      .join('\n');
     const queried = new Set(shipped.match(/\b(?:graphql|subgraph|http|persisted|cache|dataloader|db|nodejs|process)_[a-z0-9_]+\b/g));
     expect(queried.size).toBeGreaterThan(15);
     // Exported by some service (a counter nothing has incremented yet has its TYPE line and no sample).
@@ -132,7 +137,9 @@ describe('a frozen subgraph (SIGSTOP)', () => {
 
       // Enough failures in the window to trip it; then calls fail at once, without waiting.
       await Promise.all(Array.from({ length: 6 }, () => post({ query: PARTIAL })));
-      await expect.poll(async () => codes((await post({ query: PARTIAL })).body.errors), { timeout: 10_000 }).toContain('SUBREQUEST_CIRCUIT_OPEN');
+      await expect
+        .poll(async () => codes((await post({ query: PARTIAL })).body.errors), { timeout: 10_000 })
+        .toContain('SUBREQUEST_CIRCUIT_OPEN');
       const fast = Date.now();
       const open = await post({ query: PARTIAL });
       expect(Date.now() - fast).toBeLessThan(500);
@@ -181,7 +188,10 @@ describe('exactly-once mutations', () => {
   });
   const createReview = (key: string, rating: number, productId = productIds[0]!) =>
     post(
-      { query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }', variables: { input: { productId, rating, body: 'Idempotent.' } } },
+      {
+        query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }',
+        variables: { input: { productId, rating, body: 'Idempotent.' } },
+      },
       { authorization: `Bearer ${token}`, 'idempotency-key': key },
       replica.url,
     );
@@ -189,7 +199,9 @@ describe('exactly-once mutations', () => {
   const createReviewRetrying = async (key: string, rating: number, productId: string) => {
     for (let attempt = 0; ; attempt++) {
       const result = await createReview(key, rating, productId);
-      const retryable = codes(result.body.errors).some((code) => ['DATABASE_UNAVAILABLE', 'SERVICE_OVERLOADED', 'UPSTREAM_UNAVAILABLE'].includes(code));
+      const retryable = codes(result.body.errors).some((code) =>
+        ['DATABASE_UNAVAILABLE', 'SERVICE_OVERLOADED', 'UPSTREAM_UNAVAILABLE'].includes(code),
+      );
       if (!retryable || attempt === 5) return result;
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
@@ -199,11 +211,15 @@ describe('exactly-once mutations', () => {
   it('1,000 concurrent createReview calls with 500 keys, each sent twice, write exactly 500 reviews', async () => {
     const before = await reviewCount();
     const keys = Array.from({ length: 500 }, () => randomUUID());
-    const calls = keys.flatMap((key, i) => [createReviewRetrying(key, (i % 5) + 1, productIds[i % 5]!), createReviewRetrying(key, (i % 5) + 1, productIds[i % 5]!)]);
+    const calls = keys.flatMap((key, i) => [
+      createReviewRetrying(key, (i % 5) + 1, productIds[i % 5]!),
+      createReviewRetrying(key, (i % 5) + 1, productIds[i % 5]!),
+    ]);
     const results = await Promise.all(calls);
     expect(results.filter((r) => r.status !== 200 || r.body.errors).map((r) => r.body.errors)).toEqual([]);
     expect(await reviewCount()).toBe(before + 500);
-    for (let i = 0; i < keys.length; i++) expect(results[2 * i]!.body.data.createReview.id).toBe(results[2 * i + 1]!.body.data.createReview.id);
+    for (let i = 0; i < keys.length; i++)
+      expect(results[2 * i]!.body.data.createReview.id).toBe(results[2 * i + 1]!.body.data.createReview.id);
   }, 120_000);
 
   it('refuses a key reused for different input with 422 IDEMPOTENCY_KEY_REUSED, and a malformed key with 400; nothing is written', async () => {
@@ -227,19 +243,40 @@ describe('one idempotency key, one operation', () => {
     const [user] = await sql<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1 OFFSET 1');
     // One caller, allowed to write products too: keys are the caller's, whichever subgraph a mutation goes to.
     headers = { authorization: `Bearer ${await testToken({ sub: user!.id, scopes: ['products:write'] })}` };
-    [{ id: productId }] = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 1')) as [{ id: string }];
+    [{ id: productId }] = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 1')) as [
+      { id: string },
+    ];
   });
-  const count = async (db: 'reviews' | 'products', table: string) => Number((await sql<{ n: string }>(dbs.byName[db].url, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
+  const count = async (db: 'reviews' | 'products', table: string) =>
+    Number((await sql<{ n: string }>(dbs.byName[db].url, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
   const counts = async () => ({ reviews: await count('reviews', 'reviews'), products: await count('products', 'products') });
 
   /** The mutations a client could send with one key: each a different operation or input, but `review` twice over. */
   const operations = {
-    review: () => ({ query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 4, body: 'One key.' } } }),
-    otherInput: () => ({ query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 5, body: 'One key.' } } }),
-    aliased: () => ({ query: 'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id rating } }', variables: { input: { productId, rating: 4, body: 'One key.' } } }),
-    deleteOne: () => ({ query: 'mutation ($id: ID!) { deleteReview(id: $id) { id } }', variables: { id: '00000000-0000-7000-8000-000000000000' } }),
-    product: () => ({ query: 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: `KEY-${randomUUID()}`.slice(0, 40), name: 'Keyed', price: { amount: 1, currency: 'USD' } } } }),
-    edit: () => ({ query: 'mutation ($id: ID!) { updateProduct(id: $id, input: { description: "Keyed edit" }) { id } }', variables: { id: productId } }),
+    review: () => ({
+      query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }',
+      variables: { input: { productId, rating: 4, body: 'One key.' } },
+    }),
+    otherInput: () => ({
+      query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }',
+      variables: { input: { productId, rating: 5, body: 'One key.' } },
+    }),
+    aliased: () => ({
+      query: 'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id rating } }',
+      variables: { input: { productId, rating: 4, body: 'One key.' } },
+    }),
+    deleteOne: () => ({
+      query: 'mutation ($id: ID!) { deleteReview(id: $id) { id } }',
+      variables: { id: '00000000-0000-7000-8000-000000000000' },
+    }),
+    product: () => ({
+      query: 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+      variables: { input: { sku: `KEY-${randomUUID()}`.slice(0, 40), name: 'Keyed', price: { amount: 1, currency: 'USD' } } },
+    }),
+    edit: () => ({
+      query: 'mutation ($id: ID!) { updateProduct(id: $id, input: { description: "Keyed edit" }) { id } }',
+      variables: { id: productId },
+    }),
   } as const;
   type Name = keyof typeof operations;
 
@@ -275,7 +312,14 @@ describe('one idempotency key, one operation', () => {
             expect([name, result.status, codes(result.body.errors)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
           }
         }
-        const wrote = (table: 'reviews' | 'products') => (['review', 'otherInput', 'aliased'].includes(sequence[0]!) ? table === 'reviews' : sequence[0] === 'product' && table === 'products') ? 1 : 0;
+        const wrote = (table: 'reviews' | 'products') =>
+          (
+            ['review', 'otherInput', 'aliased'].includes(sequence[0]!)
+              ? table === 'reviews'
+              : sequence[0] === 'product' && table === 'products'
+          )
+            ? 1
+            : 0;
         expect(await counts()).toEqual({ reviews: before.reviews + wrote('reviews'), products: before.products + wrote('products') });
       }),
       { numRuns: 25 },
@@ -289,48 +333,77 @@ describe('exactly-once edits', () => {
   beforeAll(async () => {
     const [user] = await sql<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1 OFFSET 2');
     caller = { id: user!.id, headers: { authorization: `Bearer ${await testToken({ sub: user!.id, scopes: ['products:write'] })}` } };
-    [{ id: productId }] = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 1 OFFSET 1')) as [{ id: string }];
+    [{ id: productId }] = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 1 OFFSET 1')) as [
+      { id: string },
+    ];
   });
   /** Each edit: the mutation setting a value, and the value as stored. */
   const EDITS = {
     updateProduct: {
       target: async () => productId,
       send: (id: string, value: string, key?: string) =>
-        post({ query: 'mutation ($id: ID!, $v: String!) { updateProduct(id: $id, input: { name: $v }) { name } }', variables: { id, v: value } }, { ...caller.headers, ...(key && { 'idempotency-key': key }) }),
-      stored: async (id: string) => (await sql<{ v: string }>(dbs.byName.products.url, 'SELECT name AS v FROM products WHERE id = $1', [id]))[0]!.v,
+        post(
+          {
+            query: 'mutation ($id: ID!, $v: String!) { updateProduct(id: $id, input: { name: $v }) { name } }',
+            variables: { id, v: value },
+          },
+          { ...caller.headers, ...(key && { 'idempotency-key': key }) },
+        ),
+      stored: async (id: string) =>
+        (await sql<{ v: string }>(dbs.byName.products.url, 'SELECT name AS v FROM products WHERE id = $1', [id]))[0]!.v,
     },
     updateReview: {
       target: async () => {
-        const created = await post({ query: 'mutation ($p: ID!) { createReview(input: { productId: $p, rating: 3, body: "To edit" }) { id } }', variables: { p: productId } }, caller.headers);
+        const created = await post(
+          {
+            query: 'mutation ($p: ID!) { createReview(input: { productId: $p, rating: 3, body: "To edit" }) { id } }',
+            variables: { p: productId },
+          },
+          caller.headers,
+        );
         return created.body.data.createReview.id as string;
       },
       send: (id: string, value: string, key?: string) =>
-        post({ query: 'mutation ($id: ID!, $v: String!) { updateReview(id: $id, input: { body: $v }) { body } }', variables: { id, v: value } }, { ...caller.headers, ...(key && { 'idempotency-key': key }) }),
-      stored: async (id: string) => (await sql<{ v: string }>(dbs.byName.reviews.url, 'SELECT body AS v FROM reviews WHERE id = $1', [id]))[0]!.v,
+        post(
+          {
+            query: 'mutation ($id: ID!, $v: String!) { updateReview(id: $id, input: { body: $v }) { body } }',
+            variables: { id, v: value },
+          },
+          { ...caller.headers, ...(key && { 'idempotency-key': key }) },
+        ),
+      stored: async (id: string) =>
+        (await sql<{ v: string }>(dbs.byName.reviews.url, 'SELECT body AS v FROM reviews WHERE id = $1', [id]))[0]!.v,
     },
     updateUser: {
       target: async () => caller.id,
       send: (id: string, value: string, key?: string) =>
-        post({ query: 'mutation ($id: ID!, $v: String!) { updateUser(id: $id, input: { name: $v }) { name } }', variables: { id, v: value } }, { ...caller.headers, ...(key && { 'idempotency-key': key }) }),
-      stored: async (id: string) => (await sql<{ v: string }>(dbs.byName.users.url, 'SELECT name AS v FROM users WHERE id = $1', [id]))[0]!.v,
+        post(
+          { query: 'mutation ($id: ID!, $v: String!) { updateUser(id: $id, input: { name: $v }) { name } }', variables: { id, v: value } },
+          { ...caller.headers, ...(key && { 'idempotency-key': key }) },
+        ),
+      stored: async (id: string) =>
+        (await sql<{ v: string }>(dbs.byName.users.url, 'SELECT name AS v FROM users WHERE id = $1', [id]))[0]!.v,
     },
   };
 
-  it.each(Object.entries(EDITS))('%s: a retry with its key replays the first answer and writes nothing, even after a later edit; the key with other input is 422', async (_name, edit) => {
-    const id = await edit.target();
-    const key = randomUUID();
-    const first = await edit.send(id, 'First', key);
-    expect([first.status, first.body.errors]).toEqual([200, undefined]);
-    // Someone edits it again (no key) …
-    expect((await edit.send(id, 'Later')).body.errors).toBeUndefined();
-    // … and the first request, retried over a flaky network, must not undo that.
-    const retried = await Promise.all([edit.send(id, 'First', key), edit.send(id, 'First', key)]);
-    for (const retry of retried) expect([retry.status, retry.body]).toEqual([first.status, first.body]);
-    expect(await edit.stored(id)).toBe('Later');
-    const reused = await edit.send(id, 'Other', key);
-    expect([reused.status, codes(reused.body.errors)]).toEqual([422, ['IDEMPOTENCY_KEY_REUSED']]);
-    expect(await edit.stored(id)).toBe('Later');
-  });
+  it.each(Object.entries(EDITS))(
+    '%s: a retry with its key replays the first answer and writes nothing, even after a later edit; the key with other input is 422',
+    async (_name, edit) => {
+      const id = await edit.target();
+      const key = randomUUID();
+      const first = await edit.send(id, 'First', key);
+      expect([first.status, first.body.errors]).toEqual([200, undefined]);
+      // Someone edits it again (no key) …
+      expect((await edit.send(id, 'Later')).body.errors).toBeUndefined();
+      // … and the first request, retried over a flaky network, must not undo that.
+      const retried = await Promise.all([edit.send(id, 'First', key), edit.send(id, 'First', key)]);
+      for (const retry of retried) expect([retry.status, retry.body]).toEqual([first.status, first.body]);
+      expect(await edit.stored(id)).toBe('Later');
+      const reused = await edit.send(id, 'Other', key);
+      expect([reused.status, codes(reused.body.errors)]).toEqual([422, ['IDEMPOTENCY_KEY_REUSED']]);
+      expect(await edit.stored(id)).toBe('Later');
+    },
+  );
 });
 
 describe('SIGTERM under load', () => {

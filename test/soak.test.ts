@@ -23,5 +23,6 @@ it('serves 60 s at a fixed rate with zero errors and RSS growth under 10 %', asy
   const result = await soak(platform, { rate: 50, seconds: 60 });
   expect(result.requests).toBeGreaterThan(2_500);
   expect(result.errors).toBe(0);
-  for (const [service, { growth }] of Object.entries(result.rss)) expect({ service, growth: growth < 0.1 }).toEqual({ service, growth: true });
+  for (const [service, { growth }] of Object.entries(result.rss))
+    expect({ service, growth: growth < 0.1 }).toEqual({ service, growth: true });
 }, 420_000);

@@ -91,7 +91,9 @@ describe('pnpm start', () => {
     const response = await fetch(`${gateway}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { rating author { username } } } } } }' }),
+      body: JSON.stringify({
+        query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { rating author { username } } } } } }',
+      }),
     });
     const body = (await response.json()) as { data?: { topProducts: Array<{ name: string; reviews: unknown[] }> }; errors?: unknown };
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();

@@ -6,7 +6,13 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSubgraphDatabases, GRAPHQL_RESPONSE_ACCEPT, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  GRAPHQL_RESPONSE_ACCEPT,
+  startPlatform,
+  type Platform,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 
 interface ExportedSpan {
   service: string;
@@ -32,7 +38,9 @@ beforeAll(async () => {
   await once(collector, 'listening');
   const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
   dbs = await createSubgraphDatabases('tracing');
-  platform = await startPlatform({ env: { ...dbs.env, SEED_USERS: '10', SEED_PRODUCTS: '5', SEED_REVIEWS: '30', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
+  platform = await startPlatform({
+    env: { ...dbs.env, SEED_USERS: '10', SEED_PRODUCTS: '5', SEED_REVIEWS: '30', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+  });
 }, 120_000);
 afterAll(async () => {
   await platform?.stop();
@@ -44,7 +52,9 @@ afterAll(async () => {
 function readSpans(body: any): ExportedSpan[] {
   return (body.resourceSpans ?? []).flatMap((resource: any) => {
     const service = resource.resource?.attributes?.find((a: any) => a.key === 'service.name')?.value?.stringValue ?? '?';
-    return (resource.scopeSpans ?? []).flatMap((scope: any) => (scope.spans ?? []).map((span: any) => ({ service, traceId: span.traceId, name: span.name })));
+    return (resource.scopeSpans ?? []).flatMap((scope: any) =>
+      (scope.spans ?? []).map((span: any) => ({ service, traceId: span.traceId, name: span.name })),
+    );
   });
 }
 
@@ -53,7 +63,9 @@ it("records one request as one trace across all four services, down to loaders a
   const response = await fetch(platform.gatewayUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
-    body: JSON.stringify({ query: 'query Top { topProducts(first: 3) { name reviews(first: 2) { edges { node { rating author { username } } } } } }' }),
+    body: JSON.stringify({
+      query: 'query Top { topProducts(first: 3) { name reviews(first: 2) { edges { node { rating author { username } } } } } }',
+    }),
   });
   expect(response.status).toBe(200);
   // The batch span processor exports every 5 s.

@@ -5,7 +5,8 @@ const profile = JSON.parse(readFileSync(file, 'utf8'));
 const self = new Map();
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const dt = new Map();
-for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+for (let i = 0; i < profile.samples.length; i++)
+  dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
 let total = 0;
 const byPkg = new Map();
 for (const [id, us] of dt) {
@@ -17,5 +18,10 @@ for (const [id, us] of dt) {
   byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
   total += us;
 }
-const show = (map) => [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(top)).map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+const show = (map) =>
+  [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(top))
+    .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+    .join('\n');
 console.log(`total ${(total / 1e6).toFixed(1)} s\n-- by package\n${show(byPkg)}\n-- by function\n${show(self)}`);

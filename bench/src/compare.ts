@@ -43,13 +43,16 @@ const dataOf = (body: string) => (JSON.parse(body) as { data?: unknown }).data;
 /** Every gateway must give the same data for every request; returns each one's exact answers. */
 async function checkedAnswers(gateways: RunningGateway[], options: WorkloadOptions): Promise<Map<RunningGateway, string[]>> {
   const answers = new Map<RunningGateway, string[]>();
-  for (const gateway of gateways) answers.set(gateway, await captureAnswers(gateway.url, options.requests, gateway.clientHeaders ?? options.headers));
+  for (const gateway of gateways)
+    answers.set(gateway, await captureAnswers(gateway.url, options.requests, gateway.clientHeaders ?? options.headers));
   const [reference, ...others] = gateways;
   const expected = answers.get(reference!)!.map(dataOf);
   for (const gateway of others) {
     answers.get(gateway)!.forEach((body, i) => {
       if (!isDeepStrictEqual(dataOf(body), expected[i])) {
-        throw new Error(`${options.title}: ${gateway.name} and ${reference!.name} disagree on request ${i} (${options.requests[i]!.body.slice(0, 200)})`);
+        throw new Error(
+          `${options.title}: ${gateway.name} and ${reference!.name} disagree on request ${i} (${options.requests[i]!.body.slice(0, 200)})`,
+        );
       }
     });
   }
@@ -78,9 +81,18 @@ export function overRuns(loads: LoadFigures[]): LoadFigures & { runs: number[] }
 export async function compareGateways(gateways: RunningGateway[], options: WorkloadOptions): Promise<GatewayFigures[]> {
   const answers = await checkedAnswers(gateways, options);
   const load = (gateway: RunningGateway, seconds: number, check: boolean) =>
-    runLoad({ url: gateway.url, requests: options.requests, answers: check ? answers.get(gateway) : undefined, connections: options.connections, seconds, headers: gateway.clientHeaders ?? options.headers });
+    runLoad({
+      url: gateway.url,
+      requests: options.requests,
+      answers: check ? answers.get(gateway) : undefined,
+      connections: options.connections,
+      seconds,
+      headers: gateway.clientHeaders ?? options.headers,
+    });
   for (const gateway of gateways) await load(gateway, options.warmupSeconds.first, false);
-  const runs = new Map<RunningGateway, Array<{ load: LoadFigures; cpu: number; rss: number; backendCpu: number; serverCpu: number }>>(gateways.map((g) => [g, []]));
+  const runs = new Map<RunningGateway, Array<{ load: LoadFigures; cpu: number; rss: number; backendCpu: number; serverCpu: number }>>(
+    gateways.map((g) => [g, []]),
+  );
   for (let round = 0; round < options.repeats; round++) {
     for (const gateway of gateways) {
       if (options.warmupSeconds.each) await load(gateway, options.warmupSeconds.each, false);
@@ -88,8 +100,12 @@ export async function compareGateways(gateways: RunningGateway[], options: Workl
       const { result, usage } = await measureUsage([gateway, ...backends, ...servers], () => load(gateway, options.seconds, true));
       const own = usage[gateway.name]!;
       const cpuOf = (processes: Measured[]) => processes.reduce((sum, p) => sum + usage[p.name]!.cpuCores, 0);
-      runs.get(gateway)!.push({ load: result, cpu: own.cpuCores, rss: own.peakRssMiB, backendCpu: cpuOf(backends), serverCpu: cpuOf(servers) });
-      console.error(`  ${options.title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p50 ${result.p50Ms} ms, CPU ${own.cpuCores.toFixed(2)}, RSS ${own.peakRssMiB.toFixed(0)} MiB`);
+      runs
+        .get(gateway)!
+        .push({ load: result, cpu: own.cpuCores, rss: own.peakRssMiB, backendCpu: cpuOf(backends), serverCpu: cpuOf(servers) });
+      console.error(
+        `  ${options.title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p50 ${result.p50Ms} ms, CPU ${own.cpuCores.toFixed(2)}, RSS ${own.peakRssMiB.toFixed(0)} MiB`,
+      );
     }
   }
   return gateways.map((gateway) => {
@@ -112,7 +128,19 @@ export async function compareGateways(gateways: RunningGateway[], options: Workl
 /** A Markdown table of one workload, with each gateway's ratios against the peers named in `against`. */
 export function table(title: string, rows: GatewayFigures[], against: string[], { backends = false } = {}): string {
   const peers = against.map((name) => rows.find((r) => r.gateway === name)).filter((r) => r !== undefined);
-  const head = ['gateway', 'RPS', 'runs', 'p50 ms', 'p95 ms', 'p99 ms', 'peak RSS MiB', 'gateway CPU', 'CPU ms/req', ...(backends ? ['subgraphs CPU', 'PostgreSQL CPU'] : []), ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`])];
+  const head = [
+    'gateway',
+    'RPS',
+    'runs',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'peak RSS MiB',
+    'gateway CPU',
+    'CPU ms/req',
+    ...(backends ? ['subgraphs CPU', 'PostgreSQL CPU'] : []),
+    ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`]),
+  ];
   const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   for (const r of rows) {
     const cells = [
@@ -126,7 +154,10 @@ export function table(title: string, rows: GatewayFigures[], against: string[], 
       r.cpuCores.toFixed(2),
       r.cpuMsPerRequest.toFixed(2),
       ...(backends ? [r.backendCpuCores.toFixed(2), r.serverCpuCores.toFixed(2)] : []),
-      ...peers.flatMap((p) => [`${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`, `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`]),
+      ...peers.flatMap((p) => [
+        `${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`,
+        `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`,
+      ]),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }

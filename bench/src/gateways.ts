@@ -46,7 +46,15 @@ export const COMPILED_NODE_ARGS = ['--conditions=tessera-dist', '--enable-source
 const baseEnv = (port: number) => ({ PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port) });
 
 /** Tessera's gateway, as `pnpm start` runs it. */
-export function tesseraGateway(name = 'Tessera', extra: Record<string, string> = {}, { compiled = true, clientHeaders, nodeArgs = GATEWAY_HEAP_ARGS }: { compiled?: boolean; clientHeaders?: Record<string, string>; nodeArgs?: string[] } = {}): GatewayKind {
+export function tesseraGateway(
+  name = 'Tessera',
+  extra: Record<string, string> = {},
+  {
+    compiled = true,
+    clientHeaders,
+    nodeArgs = GATEWAY_HEAP_ARGS,
+  }: { compiled?: boolean; clientHeaders?: Record<string, string>; nodeArgs?: string[] } = {},
+): GatewayKind {
   return {
     name,
     async start({ core, supergraphPath, env = {} }) {
@@ -55,7 +63,9 @@ export function tesseraGateway(name = 'Tessera', extra: Record<string, string> =
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of Tessera's gateway, written when it stops.
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF)] : [];
       // As `pnpm start` runs it: the compiled JavaScript (`pnpm build`), or the TypeScript through tsx.
-      const entry = compiled ? [...profile, ...nodeArgs, ...COMPILED_NODE_ARGS, 'gateway/dist/main.js'] : [...profile, ...nodeArgs, '--import', 'tsx', 'gateway/src/main.ts'];
+      const entry = compiled
+        ? [...profile, ...nodeArgs, ...COMPILED_NODE_ARGS, 'gateway/dist/main.js']
+        : [...profile, ...nodeArgs, '--import', 'tsx', 'gateway/src/main.ts'];
       const running = await spawnPinned(name, core, [node, ...entry], {
         cwd: repoRoot,
         env: {
@@ -109,7 +119,10 @@ export interface HiveOptions {
  * bench/src/peers/hive.config.mjs (request signing in front of Tessera's subgraphs; inbound request
  * deduplication, the response cache and the Rust runtime when asked).
  */
-export function hiveGateway(jit: boolean, { inboundDedup = false, responseCacheTtlMs, routerRuntime = false }: HiveOptions = {}): GatewayKind {
+export function hiveGateway(
+  jit: boolean,
+  { inboundDedup = false, responseCacheTtlMs, routerRuntime = false }: HiveOptions = {},
+): GatewayKind {
   const name = `Hive Gateway${routerRuntime ? ' + Rust runtime' : ''}${jit ? ' --jit' : ''}${inboundDedup ? ' + inbound dedup' : ''}${responseCacheTtlMs ? ' + response cache' : ''}`;
   return {
     name,
@@ -118,10 +131,28 @@ export function hiveGateway(jit: boolean, { inboundDedup = false, responseCacheT
       // Its own empty working directory: the CLI would load a gateway.config.* it found there.
       const cwd = mkdtempSync(join(tmpdir(), 'hive-'));
       const config = ['-c', resolve(repoRoot, 'bench/src/peers/hive.config.mjs')];
-      const args = [hiveBin, 'supergraph', supergraphPath, '--fork', '1', ...(jit ? ['--jit'] : []), '-h', '127.0.0.1', '-p', String(port), ...config];
+      const args = [
+        hiveBin,
+        'supergraph',
+        supergraphPath,
+        '--fork',
+        '1',
+        ...(jit ? ['--jit'] : []),
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        ...config,
+      ];
       const running = await spawnPinned(name, core, [node, ...args], {
         cwd,
-        env: { ...baseEnv(port), SUBGRAPH_SIGNING_KEYS: signingKeys, HIVE_INBOUND_DEDUP: String(inboundDedup), HIVE_RESPONSE_CACHE_TTL_MS: String(responseCacheTtlMs ?? ''), HIVE_ROUTER_RUNTIME: String(routerRuntime) },
+        env: {
+          ...baseEnv(port),
+          SUBGRAPH_SIGNING_KEYS: signingKeys,
+          HIVE_INBOUND_DEDUP: String(inboundDedup),
+          HIVE_RESPONSE_CACHE_TTL_MS: String(responseCacheTtlMs ?? ''),
+          HIVE_ROUTER_RUNTIME: String(routerRuntime),
+        },
         ready: answersOk(`http://127.0.0.1:${port}/readiness`),
       });
       return { ...running, url: `http://127.0.0.1:${port}/graphql` };

@@ -27,7 +27,8 @@ export async function captureAnswers(url: string, requests: WorkloadRequest[], h
       const i = next++;
       const response = await fetch(url, { method: 'POST', headers: { ...HEADERS, ...headers }, body: requests[i]!.body });
       const text = await response.text();
-      if (response.status !== 200 || text.includes('"errors"')) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 500)}`);
+      if (response.status !== 200 || text.includes('"errors"'))
+        throw new Error(`${url} answered ${response.status}: ${text.slice(0, 500)}`);
       answers[i] = text;
     }
   };
@@ -83,7 +84,11 @@ export async function runLoad({ url, requests, answers, verify, connections, sec
         },
         ...((answers || verify) && {
           onResponse: (status: number, body: string, context: Record<string, unknown>) => {
-            const problem = verify ? verify(context.request as WorkloadRequest, status, body) : status !== 200 || body !== answers![context.i as number] ? `${status} ${body.slice(0, 300)}` : undefined;
+            const problem = verify
+              ? verify(context.request as WorkloadRequest, status, body)
+              : status !== 200 || body !== answers![context.i as number]
+                ? `${status} ${body.slice(0, 300)}`
+                : undefined;
             if (problem !== undefined) {
               wrong++;
               firstWrong ||= problem;
@@ -100,7 +105,10 @@ export async function runLoad({ url, requests, answers, verify, connections, sec
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
   const result = await done;
   const failures = result.errors + result.timeouts + result.non2xx + wrong;
-  if (failures) throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${wrong} wrong answers (first: ${firstWrong})`);
+  if (failures)
+    throw new Error(
+      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${wrong} wrong answers (first: ${firstWrong})`,
+    );
   latencies.sort((a, b) => a - b);
   return {
     requestsPerSecond: result.requests.total / seconds,

@@ -23,13 +23,40 @@ const print = (text: string) => {
 };
 
 if (workloads.has('guild')) {
-  const kinds = process.env.BENCH_AB ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) => tesseraGateway(name, env, how)) : [tesseraGateway(), tesseraGateway('Tessera, V8 default heap', {}, { nodeArgs: [] }), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true }), hiveGateway(false, { inboundDedup: true, routerRuntime: true })];
+  const kinds = process.env.BENCH_AB
+    ? (JSON.parse(process.env.BENCH_AB) as Array<[string, Record<string, string>, { compiled?: boolean }?]>).map(([name, env, how]) =>
+        tesseraGateway(name, env, how),
+      )
+    : [
+        tesseraGateway(),
+        tesseraGateway('Tessera, V8 default heap', {}, { nodeArgs: [] }),
+        stockGateway,
+        hiveGateway(true),
+        hiveGateway(true, { inboundDedup: true }),
+        hiveGateway(false, { inboundDedup: true, routerRuntime: true }),
+      ];
   const rows = await runGuildWorkload(settings, kinds, "The Guild's gateway benchmark (TestQuery, 50 clients)");
-  print(table("The Guild's gateway benchmark", rows, ['Hive Gateway + Rust runtime + inbound dedup', 'Hive Gateway --jit + inbound dedup', 'stock @apollo/gateway']));
+  print(
+    table("The Guild's gateway benchmark", rows, [
+      'Hive Gateway + Rust runtime + inbound dedup',
+      'Hive Gateway --jit + inbound dedup',
+      'stock @apollo/gateway',
+    ]),
+  );
 }
 
 if (workloads.has('deep') || workloads.has('mix')) {
-  const { deep, mix } = await runStorefrontWorkloads(settings, [tesseraGateway(), stockGateway, hiveGateway(true), hiveGateway(true, { inboundDedup: true }), hiveGateway(false, { inboundDedup: true, routerRuntime: true })], { deep: workloads.has('deep'), mix: workloads.has('mix') });
+  const { deep, mix } = await runStorefrontWorkloads(
+    settings,
+    [
+      tesseraGateway(),
+      stockGateway,
+      hiveGateway(true),
+      hiveGateway(true, { inboundDedup: true }),
+      hiveGateway(false, { inboundDedup: true, routerRuntime: true }),
+    ],
+    { deep: workloads.has('deep'), mix: workloads.has('mix') },
+  );
   const peers = ['Hive Gateway + Rust runtime + inbound dedup', 'Hive Gateway --jit + inbound dedup', 'stock @apollo/gateway'];
   if (deep) print(table("Tessera's graph on PostgreSQL, every client the same deep storefront query", deep, peers, { backends: true }));
   if (mix) print(table("Tessera's graph on PostgreSQL, a storefront mix over varied ids", mix, peers, { backends: true }));
@@ -51,7 +78,12 @@ if (workloads.has('platform')) {
 
 if (workloads.has('zipf')) {
   const { readOnly, writes } = await runZipfWorkload(settings);
-  print(zipfTable("Zipf(1.0) storefront on Tessera's graph, read-only: caches on and off, Hive Gateway with its response cache", readOnly, ['Tessera, cache off', 'Hive Gateway']));
+  print(
+    zipfTable("Zipf(1.0) storefront on Tessera's graph, read-only: caches on and off, Hive Gateway with its response cache", readOnly, [
+      'Tessera, cache off',
+      'Hive Gateway',
+    ]),
+  );
   print(zipfTable('Zipf(1.0) storefront with 2 % writes (price changes, new reviews): caches on and off', writes, ['Tessera, cache off']));
 }
 
@@ -61,10 +93,20 @@ if (workloads.has('features')) {
   const off = { LIMITS_MODE: 'off', PERSISTED_QUERIES_MODE: 'off', LOG_LEVEL: 'warn' };
   const variants = [tesseraGateway('Tessera, features on'), tesseraGateway('Tessera, features off', off, { clientHeaders: {} })];
   const rows = await runGuildWorkload(settings, variants, 'Feature cost (Guild workload)');
-  print(table("Feature cost: Tessera with limits, persisted queries, authentication and request logs on, against off (The Guild's workload)", rows, ['Tessera, features off']));
+  print(
+    table(
+      "Feature cost: Tessera with limits, persisted queries, authentication and request logs on, against off (The Guild's workload)",
+      rows,
+      ['Tessera, features off'],
+    ),
+  );
 }
 
-console.log(`\n## pnpm bench:gateway — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}`);
-console.log(`${settings.load.connections} clients, ${settings.load.repeats} runs of ${settings.load.seconds} s per gateway in A-B-A-B order; gateways on core ${settings.gatewayCore}, everything else on core ${settings.backendCore}.\n`);
+console.log(
+  `\n## pnpm bench:gateway — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}`,
+);
+console.log(
+  `${settings.load.connections} clients, ${settings.load.repeats} runs of ${settings.load.seconds} s per gateway in A-B-A-B order; gateways on core ${settings.gatewayCore}, everything else on core ${settings.backendCore}.\n`,
+);
 console.log(tables.join('\n\n'));
 process.exit(0);

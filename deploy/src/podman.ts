@@ -17,7 +17,11 @@ export function podmanEnv(): NodeJS.ProcessEnv {
 
 /** Whether podman is installed and answers `podman info` with the project's settings (no engine: the callers fall back). */
 export function podmanWorks(): boolean {
-  const info = spawnSync('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { env: podmanEnv(), encoding: 'utf8', timeout: 60_000 });
+  const info = spawnSync('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], {
+    env: podmanEnv(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return info.status === 0;
 }
 
@@ -58,7 +62,14 @@ export interface InspectedImage extends ImageConfig {
 
 interface InspectJson {
   Size: number;
-  Config: { User?: string; Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string; ExposedPorts?: Record<string, unknown> };
+  Config: {
+    User?: string;
+    Entrypoint?: string[];
+    Cmd?: string[];
+    Env?: string[];
+    WorkingDir?: string;
+    ExposedPorts?: Record<string, unknown>;
+  };
   Healthcheck?: { Test: string[]; Interval: number; Timeout: number; StartPeriod: number; Retries: number };
 }
 
@@ -76,8 +87,17 @@ export async function inspectImage(name: string): Promise<InspectedImage> {
     entrypoint: config.Entrypoint ?? [],
     cmd: config.Cmd ?? [],
     healthcheck: test?.[0] === 'CMD' ? test.slice(1) : test?.[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test[1]!] : undefined,
-    exposed: Object.keys(config.ExposedPorts ?? {}).map((port) => Number.parseInt(port, 10)).sort((a, b) => a - b),
-    ...(health && { healthTimings: { intervalSeconds: health.Interval / 1e9, timeoutSeconds: health.Timeout / 1e9, startPeriodSeconds: health.StartPeriod / 1e9, retries: health.Retries } }),
+    exposed: Object.keys(config.ExposedPorts ?? {})
+      .map((port) => Number.parseInt(port, 10))
+      .sort((a, b) => a - b),
+    ...(health && {
+      healthTimings: {
+        intervalSeconds: health.Interval / 1e9,
+        timeoutSeconds: health.Timeout / 1e9,
+        startPeriodSeconds: health.StartPeriod / 1e9,
+        retries: health.Retries,
+      },
+    }),
   };
 }
 
@@ -99,7 +119,10 @@ export interface Container {
 }
 
 /** `podman run -d` of `image` with `env`, hardened, under a unique name; `command` after the image's entrypoint. */
-export async function startContainer(image: string, { name, env, command = [], extra = [] }: { name: string; env: Record<string, string>; command?: string[]; extra?: string[] }): Promise<Container> {
+export async function startContainer(
+  image: string,
+  { name, env, command = [], extra = [] }: { name: string; env: Record<string, string>; command?: string[]; extra?: string[] },
+): Promise<Container> {
   const envArgs = Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
   await podman(['run', '--detach', '--name', name, ...HARDENED, ...extra, ...envArgs, image, ...command]);
   const exitCode = async () => Number((await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim());

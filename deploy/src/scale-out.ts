@@ -99,7 +99,9 @@ export async function startPgBouncer({ dir, port, server, users, poolSize = 20 }
     await chmod(dir, 0o755);
     await chown(dir, ...postgresIds());
   }
-  const command = asRoot ? ['runuser', '-u', 'postgres', '--', 'pgbouncer', join(dir, 'pgbouncer.ini')] : ['pgbouncer', join(dir, 'pgbouncer.ini')];
+  const command = asRoot
+    ? ['runuser', '-u', 'postgres', '--', 'pgbouncer', join(dir, 'pgbouncer.ini')]
+    : ['pgbouncer', join(dir, 'pgbouncer.ini')];
   const started = track(spawn(command[0]!, command.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] }));
   await waitForPort(port, 'PgBouncer', started);
   return started;
@@ -153,7 +155,10 @@ export function haproxyConfig(frontends: Frontend[], statsSocket: string): strin
 }
 
 /** Starts HAProxy with {@link haproxyConfig} in `dir`, in the foreground. */
-export async function startHaproxy(dir: string, frontends: Frontend[]): Promise<Started & { serverStates(): Promise<Record<string, ServerState>> }> {
+export async function startHaproxy(
+  dir: string,
+  frontends: Frontend[],
+): Promise<Started & { serverStates(): Promise<Record<string, ServerState>> }> {
   await mkdir(dir, { recursive: true });
   const socket = join(dir, 'haproxy.sock');
   await writeFile(join(dir, 'haproxy.cfg'), haproxyConfig(frontends, socket));
@@ -186,12 +191,20 @@ async function serverStates(socket: string): Promise<Record<string, ServerState>
     rows
       .map((line) => line.split(','))
       .filter((row) => !['FRONTEND', 'BACKEND'].includes(at(row, 'svname')))
-      .map((row) => [`${at(row, 'pxname')}/${at(row, 'svname')}`, { status: at(row, 'status').split(' ')[0]!, sessions: Number(at(row, 'stot')) }]),
+      .map((row) => [
+        `${at(row, 'pxname')}/${at(row, 'svname')}`,
+        { status: at(row, 'status').split(' ')[0]!, sessions: Number(at(row, 'stot')) },
+      ]),
   );
 }
 
 /** Starts one replica of a service (as the e2e tests run it) with `env` on top of this process's environment; with `ready`, waits for `/ready` on `port`. */
-export async function startReplica(service: ServiceName, env: Record<string, string>, port: number, { ready = true } = {}): Promise<Started> {
+export async function startReplica(
+  service: ServiceName,
+  env: Record<string, string>,
+  port: number,
+  { ready = true } = {},
+): Promise<Started> {
   const started = track(spawnServiceProcess(service, env));
   if (ready) {
     try {

@@ -37,7 +37,11 @@ describe.runIf(podmanWorks())('compose.yaml under podman-compose', () => {
   };
 
   beforeAll(async () => {
-    const built = await run('bash', ['deploy/scripts/image-build.sh', 'gateway', 'users', 'products', 'reviews', 'postgres', 'pgbouncer', 'redis'], { timeoutMs: 25 * 60_000 });
+    const built = await run(
+      'bash',
+      ['deploy/scripts/image-build.sh', 'gateway', 'users', 'products', 'reviews', 'postgres', 'pgbouncer', 'redis'],
+      { timeoutMs: 25 * 60_000 },
+    );
     expect(built.code, built.stderr + built.stdout).toBe(0);
     port = await getFreePort();
   }, 25 * 60_000);

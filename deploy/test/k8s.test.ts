@@ -79,28 +79,45 @@ const urlVariable = (subgraph: string) => `SUBGRAPH_${subgraph.toUpperCase()}_UR
 /** Every variable a service must have a decision for: its schema's, and the subgraph URLs it calls. */
 function variablesOf(service: Service): string[] {
   if (service === 'gateway') return [...GATEWAY_VARIABLES, ...SUBGRAPHS.map((s) => urlVariable(s.name))];
-  return [...SUBGRAPH_VARIABLES.shared, ...SUBGRAPH_VARIABLES.own.map((name) => prefixOf(service) + name), ...CALLS[service].map(urlVariable)];
+  return [
+    ...SUBGRAPH_VARIABLES.shared,
+    ...SUBGRAPH_VARIABLES.own.map((name) => prefixOf(service) + name),
+    ...CALLS[service].map(urlVariable),
+  ];
 }
 
 /** Whether `service` reads `name` at all (its schema, or the SUBGRAPH_<NAME>_URL / _TIMEOUT_MS patterns). */
 function reads(service: Service, name: string): boolean {
   if (service === 'gateway') return GATEWAY_VARIABLES.includes(name) || /^SUBGRAPH_[A-Z0-9_]+_(URL|TIMEOUT_MS)$/.test(name);
-  return SUBGRAPH_VARIABLES.shared.includes(name) || SUBGRAPH_VARIABLES.own.some((own) => prefixOf(service) + own === name) || /^SUBGRAPH_[A-Z0-9_]+_URL$/.test(name);
+  return (
+    SUBGRAPH_VARIABLES.shared.includes(name) ||
+    SUBGRAPH_VARIABLES.own.some((own) => prefixOf(service) + own === name) ||
+    /^SUBGRAPH_[A-Z0-9_]+_URL$/.test(name)
+  );
 }
 
 /** Credentials and token settings: set only from Secrets. */
 function isSecretVariable(name: string): boolean {
-  return /^(JWT_(SECRET|PUBLIC_KEY|JWKS_URL|ISSUER|AUDIENCE)|SUBGRAPH_SIGNING_KEYS|REDIS_URL|DEVELOPER_KEYS|[A-Z]+_DATABASE_(MIGRATION_)?URL)$/.test(name);
+  return /^(JWT_(SECRET|PUBLIC_KEY|JWKS_URL|ISSUER|AUDIENCE)|SUBGRAPH_SIGNING_KEYS|REDIS_URL|DEVELOPER_KEYS|[A-Z]+_DATABASE_(MIGRATION_)?URL)$/.test(
+    name,
+  );
 }
 
 /** deploy/k8s/left-at-default.yaml: variable → why it is left at the service's default (<NAME> = each subgraph's prefix). */
-const leftAtDefault = parse(readFileSync(join(K8S, 'left-at-default.yaml'), 'utf8')) as { gateway: Record<string, string>; subgraphs: Record<string, string> };
+const leftAtDefault = parse(readFileSync(join(K8S, 'left-at-default.yaml'), 'utf8')) as {
+  gateway: Record<string, string>;
+  subgraphs: Record<string, string>;
+};
 
 /** The variables `service` leaves at their defaults, `<NAME>` expanded. */
 function defaultsOf(service: Service): Map<string, string> {
   const entries = Object.entries(service === 'gateway' ? leftAtDefault.gateway : leftAtDefault.subgraphs);
   const names = service === 'gateway' ? SUBGRAPHS.map((s) => s.name) : [service];
-  return new Map(entries.flatMap(([name, reason]) => (name.includes('<NAME>') ? names.map((n) => [name.replace('<NAME>', n.toUpperCase()), reason] as const) : [[name, reason] as const])));
+  return new Map(
+    entries.flatMap(([name, reason]) =>
+      name.includes('<NAME>') ? names.map((n) => [name.replace('<NAME>', n.toUpperCase()), reason] as const) : [[name, reason] as const],
+    ),
+  );
 }
 
 // --- Finding things among the rendered objects --------------------------------------------
@@ -110,7 +127,8 @@ function objectsOf(layout: Layout): K8sObject[] {
   if (objects instanceof Error) throw objects;
   return objects;
 }
-const ofKind = <T = K8sObject>(layout: Layout, kind: string) => objectsOf(layout).filter((o) => o.kind === kind) as unknown as Array<T & K8sObject>;
+const ofKind = <T = K8sObject>(layout: Layout, kind: string) =>
+  objectsOf(layout).filter((o) => o.kind === kind) as unknown as Array<T & K8sObject>;
 function deployment(layout: Layout, service: Service): IDeployment & K8sObject {
   const found = ofKind<IDeployment>(layout, 'Deployment').filter((d) => d.metadata.name === service);
   expect(found, `one Deployment named ${service}`).toHaveLength(1);
@@ -125,19 +143,27 @@ const environment = (layout: Layout, container: IContainer) => containerEnvironm
 const value = (env: Map<string, EnvEntry>, name: string) => (env.get(name)?.value ? env.get(name)!.value : undefined);
 /** An environment's values; `CHANGE-ME` in a Secret's value replaced by a stand-in of the right length (as a real secret would be). */
 const standIn = (env: Map<string, EnvEntry>) =>
-  Object.fromEntries([...env].map(([name, entry]) => [name, entry.from === 'Secret' ? entry.value.replaceAll('CHANGE-ME', 's'.repeat(40)) : entry.value]));
+  Object.fromEntries(
+    [...env].map(([name, entry]) => [name, entry.from === 'Secret' ? entry.value.replaceAll('CHANGE-ME', 's'.repeat(40)) : entry.value]),
+  );
 const migrationJobs = (layout: Layout) =>
-  workloads(objectsOf(layout)).filter((w) => w.object.kind === 'Job' && w.template.spec?.containers.some((c) => JSON.stringify(c.args) === '["migrate"]'));
+  workloads(objectsOf(layout)).filter(
+    (w) => w.object.kind === 'Job' && w.template.spec?.containers.some((c) => JSON.stringify(c.args) === '["migrate"]'),
+  );
 function migrationJob(layout: Layout, subgraph: Subgraph): Workload {
   const jobs = migrationJobs(layout).filter((w) => w.template.spec!.containers.some((c) => imageName(c.image) === `tessera/${subgraph}`));
-  expect(jobs.map((w) => describeObject(w.object)), `one migration Job on tessera/${subgraph}`).toHaveLength(1);
+  expect(
+    jobs.map((w) => describeObject(w.object)),
+    `one migration Job on tessera/${subgraph}`,
+  ).toHaveLength(1);
   return jobs[0]!;
 }
 const imageName = (image: string | undefined) => image?.replace(/[:@].*$/, '');
 const imageTag = (image: string | undefined) => /:([^:/@]+)$/.exec(image ?? '')?.[1];
 
 /** The container port a probe or a Service's targetPort names (by name or number). */
-const portOf = (container: IContainer, port: string | number | undefined) => container.ports?.find((p) => (typeof port === 'number' ? p.containerPort === port : p.name === port));
+const portOf = (container: IContainer, port: string | number | undefined) =>
+  container.ports?.find((p) => (typeof port === 'number' ? p.containerPort === port : p.name === port));
 
 /** What is wrong with a pod template's security settings (empty: nothing). */
 function securityProblems({ template, object }: Workload): string[] {
@@ -148,7 +174,8 @@ function securityProblems({ template, object }: Workload): string[] {
   if (pod.runAsNonRoot !== true) problems.push(`${where}: pod runAsNonRoot`);
   if (pod.runAsUser !== 1000) problems.push(`${where}: pod runAsUser 1000 (the image's node user)`);
   if (pod.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${where}: pod seccompProfile RuntimeDefault`);
-  if (spec.automountServiceAccountToken !== false) problems.push(`${where}: automountServiceAccountToken false (no service calls the API server)`);
+  if (spec.automountServiceAccountToken !== false)
+    problems.push(`${where}: automountServiceAccountToken false (no service calls the API server)`);
   // Service links would put USERS_PORT=tcp://…, GATEWAY_PORT=tcp://… (variables the services read) into every pod.
   if (spec.enableServiceLinks !== false) problems.push(`${where}: enableServiceLinks false`);
   for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
@@ -159,15 +186,18 @@ function securityProblems({ template, object }: Workload): string[] {
     if (c.readOnlyRootFilesystem !== true) problems.push(`${at}: readOnlyRootFilesystem`);
     if (c.allowPrivilegeEscalation !== false) problems.push(`${at}: allowPrivilegeEscalation false`);
     if (c.privileged === true) problems.push(`${at}: not privileged`);
-    if (JSON.stringify(c.capabilities?.drop) !== '["ALL"]' || (c.capabilities?.add ?? []).length > 0) problems.push(`${at}: capabilities drop [ALL], add none`);
+    if (JSON.stringify(c.capabilities?.drop) !== '["ALL"]' || (c.capabilities?.add ?? []).length > 0)
+      problems.push(`${at}: capabilities drop [ALL], add none`);
     if (c.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${at}: seccompProfile RuntimeDefault`);
     const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
-    if (!tmp || !spec.volumes?.some((v) => v.name === tmp.name && v.emptyDir)) problems.push(`${at}: a writable /tmp (emptyDir) on the read-only root filesystem`);
+    if (!tmp || !spec.volumes?.some((v) => v.name === tmp.name && v.emptyDir))
+      problems.push(`${at}: a writable /tmp (emptyDir) on the read-only root filesystem`);
     const limits = container.resources?.limits ?? {};
     const requests = container.resources?.requests ?? {};
     for (const resource of ['cpu', 'memory']) {
       if (requests[resource] === undefined || limits[resource] === undefined) problems.push(`${at}: requests and limits of ${resource}`);
-      else if (parseQuantity(requests[resource]) > parseQuantity(limits[resource])) problems.push(`${at}: ${resource} request above its limit`);
+      else if (parseQuantity(requests[resource]) > parseQuantity(limits[resource]))
+        problems.push(`${at}: ${resource} request above its limit`);
     }
   }
   return problems;
@@ -185,15 +215,20 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       }
     }
     expect(problems).toEqual([]);
-    const kinds = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name).sort();
+    const kinds = (kind: string) =>
+      objects
+        .filter((o) => o.kind === kind)
+        .map((o) => o.metadata.name)
+        .sort();
     expect(kinds('Deployment')).toEqual([...SERVICES].sort());
     expect(kinds('Service')).toEqual([...SERVICES].sort());
     const names = objects.map(describeObject);
     expect(names.length, 'no object rendered twice').toBe(new Set(names).size);
   });
 
-  it('labels every object app.kubernetes.io/part-of: tessera, and each service\'s objects app.kubernetes.io/name', () => {
-    for (const object of objectsOf(layout)) expect(object.metadata.labels?.['app.kubernetes.io/part-of'], describeObject(object)).toBe('tessera');
+  it("labels every object app.kubernetes.io/part-of: tessera, and each service's objects app.kubernetes.io/name", () => {
+    for (const object of objectsOf(layout))
+      expect(object.metadata.labels?.['app.kubernetes.io/part-of'], describeObject(object)).toBe('tessera');
     for (const service of SERVICES) {
       for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
         const object = objectsOf(layout).find((o) => o.kind === kind && o.metadata.name === service);
@@ -222,12 +257,17 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       ];
       for (const [kind, probe, path] of probes) {
         expect(probe?.httpGet?.path, `${service} ${kind}`).toBe(path);
-        expect(portOf(container, probe!.httpGet!.port), `${service} ${kind}'s port ${probe!.httpGet!.port} is one of the container's`).toBeDefined();
+        expect(
+          portOf(container, probe!.httpGet!.port),
+          `${service} ${kind}'s port ${probe!.httpGet!.port} is one of the container's`,
+        ).toBeDefined();
         expect(portOf(container, probe!.httpGet!.port)!.name, `${service} ${kind} asks the API port, not metrics`).toBe('http');
       }
       // Start-up: the subgraphs connect to PostgreSQL and check migrations before they listen.
       const startup = container.startupProbe!;
-      expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3), `${service} startupProbe window (s)`).toBeGreaterThanOrEqual(service === 'gateway' ? 30 : 120);
+      expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3), `${service} startupProbe window (s)`).toBeGreaterThanOrEqual(
+        service === 'gateway' ? 30 : 120,
+      );
     });
 
     it('is scraped by Prometheus on its metrics port; rolls without losing capacity; leaves the replica count to its HPA', () => {
@@ -246,12 +286,22 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
     it('has one autoscaling/v2 HPA on CPU utilisation and one PDB that allows a voluntary disruption while another pod serves', () => {
       const d = deployment(layout, service);
       const podLabels = d.spec!.template.metadata!.labels!;
-      const hpas = ofKind<IHorizontalPodAutoscaler>(layout, 'HorizontalPodAutoscaler').filter((h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === service);
+      const hpas = ofKind<IHorizontalPodAutoscaler>(layout, 'HorizontalPodAutoscaler').filter(
+        (h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === service,
+      );
       expect(hpas).toHaveLength(1);
       const hpa = hpas[0]!;
       expect(hpa.apiVersion).toBe('autoscaling/v2');
       expect(hpa.spec?.scaleTargetRef.apiVersion).toBe('apps/v1');
-      expect(hpa.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target.type === 'Utilization' && (m.resource.target.averageUtilization ?? 0) > 0)).toBe(true);
+      expect(
+        hpa.spec?.metrics?.some(
+          (m) =>
+            m.type === 'Resource' &&
+            m.resource?.name === 'cpu' &&
+            m.resource.target.type === 'Utilization' &&
+            (m.resource.target.averageUtilization ?? 0) > 0,
+        ),
+      ).toBe(true);
       const min = hpa.spec!.minReplicas ?? 1;
       expect(min).toBeGreaterThanOrEqual(2);
       expect(hpa.spec!.maxReplicas).toBeGreaterThanOrEqual(min);
@@ -261,12 +311,17 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       const spec = pdbs[0]!.spec!;
       // At minReplicas: at least one pod may be evicted (a node drain proceeds), at least one stays.
       const maxUnavailable = spec.maxUnavailable !== undefined ? Number(spec.maxUnavailable) : min - Number(spec.minAvailable ?? 0);
-      expect(typeof spec.maxUnavailable === 'string' || typeof spec.minAvailable === 'string', 'whole numbers, not percentages').toBe(false);
+      expect(typeof spec.maxUnavailable === 'string' || typeof spec.minAvailable === 'string', 'whole numbers, not percentages').toBe(
+        false,
+      );
       expect(maxUnavailable).toBeGreaterThanOrEqual(1);
       expect(min - maxUnavailable).toBeGreaterThanOrEqual(1);
       // The PDB counts this Deployment's pods only (not a migration Job's).
       for (const other of workloads(objectsOf(layout)).filter((w) => w.object !== d)) {
-        expect(selectorMatches(pdbs[0]!.spec!.selector, other.template.metadata?.labels), `${describeObject(pdbs[0]!)} selects ${describeObject(other.object)}`).toBe(false);
+        expect(
+          selectorMatches(pdbs[0]!.spec!.selector, other.template.metadata?.labels),
+          `${describeObject(pdbs[0]!)} selects ${describeObject(other.object)}`,
+        ).toBe(false);
       }
     });
 
@@ -274,27 +329,42 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       const d = deployment(layout, service);
       const svc = ofKind<IService>(layout, 'Service').find((s) => s.metadata.name === service)!;
       const selects = (w: Workload) => Object.entries(svc.spec?.selector ?? {}).every(([k, v]) => w.template.metadata?.labels?.[k] === v);
-      expect(workloads(objectsOf(layout)).filter(selects).map((w) => describeObject(w.object))).toEqual([describeObject(d)]);
-      for (const port of svc.spec?.ports ?? []) expect(portOf(mainContainer(d), port.targetPort ?? port.port)?.name, `Service ${service} port ${port.port}`).toBe('http');
+      expect(
+        workloads(objectsOf(layout))
+          .filter(selects)
+          .map((w) => describeObject(w.object)),
+      ).toEqual([describeObject(d)]);
+      for (const port of svc.spec?.ports ?? [])
+        expect(portOf(mainContainer(d), port.targetPort ?? port.port)?.name, `Service ${service} port ${port.port}`).toBe('http');
     });
 
     it('sets or deliberately leaves at its default every variable the service reads, and sets none it does not read', () => {
       const env = environment(layout, mainContainer(deployment(layout, service)));
       const defaults = defaultsOf(service);
       const undecided = variablesOf(service).filter((name) => value(env, name) === undefined && !defaults.has(name));
-      expect(undecided, `set these in the ${service} container's environment, or list them with a reason in deploy/k8s/left-at-default.yaml`).toEqual([]);
+      expect(
+        undecided,
+        `set these in the ${service} container's environment, or list them with a reason in deploy/k8s/left-at-default.yaml`,
+      ).toEqual([]);
       const setAnyway = [...defaults.keys()].filter((name) => value(env, name) !== undefined);
       expect(setAnyway, 'listed as left at default in deploy/k8s/left-at-default.yaml, but set').toEqual([]);
-      expect([...env.keys()].filter((name) => !reads(service, name)), `set, but not read by ${service} (misspelt?)`).toEqual([]);
+      expect(
+        [...env.keys()].filter((name) => !reads(service, name)),
+        `set, but not read by ${service} (misspelt?)`,
+      ).toEqual([]);
     });
 
     it('takes credentials and token settings from Secrets only; the same signing keys as every other service', () => {
       const env = environment(layout, mainContainer(deployment(layout, service)));
       const required =
-        service === 'gateway' ? ['SUBGRAPH_SIGNING_KEYS', 'JWT_ISSUER', 'JWT_AUDIENCE', 'REDIS_URL'] : ['SUBGRAPH_SIGNING_KEYS', `${prefixOf(service)}DATABASE_URL`, `${prefixOf(service)}DATABASE_MIGRATION_URL`];
+        service === 'gateway'
+          ? ['SUBGRAPH_SIGNING_KEYS', 'JWT_ISSUER', 'JWT_AUDIENCE', 'REDIS_URL']
+          : ['SUBGRAPH_SIGNING_KEYS', `${prefixOf(service)}DATABASE_URL`, `${prefixOf(service)}DATABASE_MIGRATION_URL`];
       for (const name of required) expect(env.get(name)?.from, `${service}: ${name} from a Secret`).toBe('Secret');
-      if (service === 'gateway') expect(['JWT_SECRET', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY'].filter((name) => env.get(name)?.from === 'Secret')).toHaveLength(1);
-      for (const [name, entry] of env) if (isSecretVariable(name)) expect(entry.from, `${service}: ${name} from a Secret, not a ${entry.from}`).toBe('Secret');
+      if (service === 'gateway')
+        expect(['JWT_SECRET', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY'].filter((name) => env.get(name)?.from === 'Secret')).toHaveLength(1);
+      for (const [name, entry] of env)
+        if (isSecretVariable(name)) expect(entry.from, `${service}: ${name} from a Secret, not a ${entry.from}`).toBe('Secret');
       const keys = SERVICES.map((s) => value(environment(layout, mainContainer(deployment(layout, s))), 'SUBGRAPH_SIGNING_KEYS'));
       expect(new Set(keys).size).toBe(1);
     });
@@ -323,7 +393,10 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
         const svc = ofKind<IService>(layout, 'Service').find((s) => s.metadata.name === url.hostname);
         expect(svc?.metadata.name, `${service} calls ${target} at ${url.href}: a Service of that name`).toBe(target);
         const port = svc!.spec?.ports?.find((p) => p.port === Number(url.port));
-        expect(portOf(mainContainer(deployment(layout, target)), port?.targetPort ?? port?.port)?.name, `${url.href} reaches the API port of ${target}`).toBe('http');
+        expect(
+          portOf(mainContainer(deployment(layout, target)), port?.targetPort ?? port?.port)?.name,
+          `${url.href} reaches the API port of ${target}`,
+        ).toBe('http');
       }
       if ('database' in config) {
         expect(config.database.migrations, 'replicas verify; the migration Job applies').toBe('verify');
@@ -337,13 +410,13 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
   });
 
   describe.each(SUBGRAPHS)('$name migration Job', ({ name, port }) => {
-    it('runs `migrate` on the subgraph\'s own image, with retries and a TTL, while the Deployment waits for it (DATABASE_MIGRATIONS=verify)', () => {
+    it("runs `migrate` on the subgraph's own image, with retries and a TTL, while the Deployment waits for it (DATABASE_MIGRATIONS=verify)", () => {
       const { object, template } = migrationJob(layout, name);
       const job = object as IJob & K8sObject;
       const [container] = template.spec!.containers;
       expect(template.spec!.containers).toHaveLength(1);
       expect(container!.args).toEqual(['migrate']);
-      expect(container!.command, 'the image\'s ENTRYPOINT, node … dist/main.js').toBeUndefined();
+      expect(container!.command, "the image's ENTRYPOINT, node … dist/main.js").toBeUndefined();
       expect(container!.image).toBe(mainContainer(deployment(layout, name)).image);
       expect(job.spec?.backoffLimit).toBeGreaterThanOrEqual(1);
       expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
@@ -353,7 +426,10 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
 
       expect(value(environment(layout, mainContainer(deployment(layout, name))), 'DATABASE_MIGRATIONS')).toBe('verify');
       const env = environment(layout, container!);
-      expect([...env.keys()].filter((variable) => !reads(name, variable)), 'set, but not read (misspelt?)').toEqual([]);
+      expect(
+        [...env.keys()].filter((variable) => !reads(name, variable)),
+        'set, but not read (misspelt?)',
+      ).toEqual([]);
       const config = loadSubgraphConfig({ name, defaultPort: port }, standIn(env));
       expect(config.database.url).toBeDefined();
       // The owner's credentials: only the Job has them.
@@ -362,7 +438,10 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       for (const service of SERVICES) {
         const d = deployment(layout, service);
         const referenced = JSON.stringify(d.spec?.template.spec);
-        expect(referenced.includes(`"${migrationUrl!.source}"`), `${describeObject(d)} references the migration owner's Secret ${migrationUrl!.source}`).toBe(false);
+        expect(
+          referenced.includes(`"${migrationUrl!.source}"`),
+          `${describeObject(d)} references the migration owner's Secret ${migrationUrl!.source}`,
+        ).toBe(false);
       }
     });
   });
@@ -370,7 +449,10 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
   it("keeps each subgraph's depth limit above the gateway's + 1 (an _entities fetch adds a level)", () => {
     const gateway = loadGatewayConfig(standIn(environment(layout, mainContainer(deployment(layout, 'gateway')))));
     for (const { name, port } of SUBGRAPHS) {
-      const subgraph = loadSubgraphConfig({ name, defaultPort: port }, standIn(environment(layout, mainContainer(deployment(layout, name)))));
+      const subgraph = loadSubgraphConfig(
+        { name, defaultPort: port },
+        standIn(environment(layout, mainContainer(deployment(layout, name)))),
+      );
       expect(subgraph.limits.maxDepth, name).toBeGreaterThan(gateway.limits.maxDepth + 1);
     }
   });
@@ -387,7 +469,7 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
     }
   });
 
-  it('NetworkPolicies: only the gateway (and reviews, for users and products) reach a subgraph\'s API; metrics only from monitoring; the gateway open on 4000; nothing else', () => {
+  it("NetworkPolicies: only the gateway (and reviews, for users and products) reach a subgraph's API; metrics only from monitoring; the gateway open on 4000; nothing else", () => {
     const policies = ofKind<INetworkPolicy>(layout, 'NetworkPolicy');
     const pods = workloadPeers(workloads(objectsOf(layout)), layout.podNamespace);
     const outside = (namespace: string, labels: Record<string, string>): NetworkPeer => ({
@@ -413,7 +495,9 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
         .map((s) => s.name)
         .sort();
     for (const { name, port } of SUBGRAPHS) {
-      expect(allowedFrom(podOf(`Deployment/${name}`), port), `${name}:${port}`).toEqual(CALLED_BY[name].map((caller) => `Deployment/${caller}`).sort());
+      expect(allowedFrom(podOf(`Deployment/${name}`), port), `${name}:${port}`).toEqual(
+        CALLED_BY[name].map((caller) => `Deployment/${caller}`).sort(),
+      );
     }
     for (const service of SERVICES) {
       const metrics = service === 'gateway' ? 9400 : SUBGRAPHS.find((s) => s.name === service)!.port + 5400;
@@ -423,7 +507,8 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
     }
     expect(allowedFrom(podOf('Deployment/gateway'), 4000)).toEqual(expect.arrayContaining(['internet', 'ingress-nginx/ingress-nginx']));
     for (const job of pods.filter((p) => p.name.startsWith('Job/'))) {
-      for (const port of [4000, 4001, 4002, 4003, 9401]) expect(allowedFrom(job as NetworkPeer & { kind: 'pod' }, port), `${job.name}:${port}`).toEqual([]);
+      for (const port of [4000, 4001, 4002, 4003, 9401])
+        expect(allowedFrom(job as NetworkPeer & { kind: 'pod' }, port), `${job.name}:${port}`).toEqual([]);
     }
   });
 });
@@ -435,7 +520,6 @@ describe('deploy/k8s/left-at-default.yaml', () => {
       expect(typeof reason === 'string' && reason.length >= 20, `${name} needs a reason`).toBe(true);
     }
   });
-
 });
 
 describe('deploy/k8s: production overlay, against the base', () => {
@@ -452,19 +536,24 @@ describe('deploy/k8s: production overlay, against the base', () => {
     expect([...tags][0]).not.toMatch(/^(latest|main|master|edge|dev)?$/);
   });
 
-  it.each(SUBGRAPHS)('$name: queries through PgBouncer (6432) without named statements or a statement_timeout parameter; migrations straight to PostgreSQL', ({ name, port }) => {
-    const env = standIn(environment(production, mainContainer(deployment(production, name))));
-    const config = loadSubgraphConfig({ name, defaultPort: port }, env);
-    const url = new URL(config.database.url!);
-    expect(url.host).toBe('pgbouncer:6432');
-    expect(url.pathname).toBe(`/${name}`);
-    expect(config.database).toMatchObject({ preparedStatements: false, statementTimeoutMs: 0, migrations: 'verify' });
-    expect(new URL(config.database.migrationUrl!).host, 'the replicas read the migration history from PostgreSQL itself').not.toBe(url.host);
-    const job = migrationJob(production, name).template.spec!.containers[0]!;
-    const jobConfig = loadSubgraphConfig({ name, defaultPort: port }, standIn(environment(production, job)));
-    expect(new URL(jobConfig.database.migrationUrl!).host).toBe('postgres:5432');
-    expect(new URL(jobConfig.database.migrationUrl!).pathname).toBe(`/${name}`);
-  });
+  it.each(SUBGRAPHS)(
+    '$name: queries through PgBouncer (6432) without named statements or a statement_timeout parameter; migrations straight to PostgreSQL',
+    ({ name, port }) => {
+      const env = standIn(environment(production, mainContainer(deployment(production, name))));
+      const config = loadSubgraphConfig({ name, defaultPort: port }, env);
+      const url = new URL(config.database.url!);
+      expect(url.host).toBe('pgbouncer:6432');
+      expect(url.pathname).toBe(`/${name}`);
+      expect(config.database).toMatchObject({ preparedStatements: false, statementTimeoutMs: 0, migrations: 'verify' });
+      expect(new URL(config.database.migrationUrl!).host, 'the replicas read the migration history from PostgreSQL itself').not.toBe(
+        url.host,
+      );
+      const job = migrationJob(production, name).template.spec!.containers[0]!;
+      const jobConfig = loadSubgraphConfig({ name, defaultPort: port }, standIn(environment(production, job)));
+      expect(new URL(jobConfig.database.migrationUrl!).host).toBe('postgres:5432');
+      expect(new URL(jobConfig.database.migrationUrl!).pathname).toBe(`/${name}`);
+    },
+  );
 
   it('gives the gateway Redis', () => {
     const env = environment(production, mainContainer(deployment(production, 'gateway')));
@@ -473,14 +562,17 @@ describe('deploy/k8s: production overlay, against the base', () => {
   });
 
   it.each(SERVICES)('%s: more replicas and more resources than the base', (service) => {
-    const hpa = (layout: Layout) => ofKind<IHorizontalPodAutoscaler>(layout, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef.name === service)!.spec!;
+    const hpa = (layout: Layout) =>
+      ofKind<IHorizontalPodAutoscaler>(layout, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef.name === service)!.spec!;
     expect(hpa(production).minReplicas).toBeGreaterThanOrEqual(3);
     expect(hpa(production).minReplicas).toBeGreaterThan(hpa(base).minReplicas!);
     expect(hpa(production).maxReplicas).toBeGreaterThan(hpa(base).maxReplicas);
     const resources = (layout: Layout) => mainContainer(deployment(layout, service)).resources!;
     for (const kind of ['requests', 'limits'] as const) {
       for (const resource of ['cpu', 'memory']) {
-        expect(parseQuantity(resources(production)[kind]![resource]!), `${kind}.${resource}`).toBeGreaterThan(parseQuantity(resources(base)[kind]![resource]!));
+        expect(parseQuantity(resources(production)[kind]![resource]!), `${kind}.${resource}`).toBeGreaterThan(
+          parseQuantity(resources(base)[kind]![resource]!),
+        );
       }
     }
   });
@@ -495,13 +587,22 @@ describe('the checks themselves', () => {
     labels,
     ports: [{ name: 'http', containerPort: 4001 }],
   });
-  const policy = (spec: INetworkPolicy['spec']): INetworkPolicy => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p', namespace: 'ns' }, spec });
+  const policy = (spec: INetworkPolicy['spec']): INetworkPolicy => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'p', namespace: 'ns' },
+    spec,
+  });
   const target = pod('target', { app: 'users' });
   const gateway = pod('gateway', { app: 'gateway' });
 
   it('NetworkPolicy evaluation: a pod no policy selects is open; selected, only what a rule allows; named ports; egress too', () => {
     expect(connectionAllowed([], gateway, target, 4001, 'ns')).toBe(true);
-    const ingress = policy({ podSelector: { matchLabels: { app: 'users' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'gateway' } } }], ports: [{ port: 'http' }] }] });
+    const ingress = policy({
+      podSelector: { matchLabels: { app: 'users' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'gateway' } } }], ports: [{ port: 'http' }] }],
+    });
     expect(connectionAllowed([ingress], gateway, target, 4001, 'ns')).toBe(true);
     expect(connectionAllowed([ingress], gateway, target, 4002, 'ns')).toBe(false);
     expect(connectionAllowed([ingress], pod('other', { app: 'other' }), target, 4001, 'ns')).toBe(false);
@@ -519,14 +620,24 @@ describe('the checks themselves', () => {
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { X: '1', Y: '1' } },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { Y: Buffer.from('2').toString('base64') } },
     ] as K8sObject[];
-    const env = containerEnvironment({ name: 'c', envFrom: [{ configMapRef: { name: 'a' } }, { secretRef: { name: 's' } }], env: [{ name: 'X', value: '3' }] }, objects, undefined);
+    const env = containerEnvironment(
+      { name: 'c', envFrom: [{ configMapRef: { name: 'a' } }, { secretRef: { name: 's' } }], env: [{ name: 'X', value: '3' }] },
+      objects,
+      undefined,
+    );
     expect(Object.fromEntries(env)).toEqual({ X: { value: '3', from: 'value' }, Y: { value: '2', from: 'Secret', source: 's' } });
-    expect(() => containerEnvironment({ name: 'c', envFrom: [{ configMapRef: { name: 'missing' } }] }, objects, undefined)).toThrow(/missing/);
+    expect(() => containerEnvironment({ name: 'c', envFrom: [{ configMapRef: { name: 'missing' } }] }, objects, undefined)).toThrow(
+      /missing/,
+    );
   });
 
   it('schema validation refuses a wrong type, and a kind without a schema', () => {
-    expect(() => validateObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { A: 1 } } as unknown as K8sObject)).toThrow(/must be string/);
-    expect(() => validateObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' } })).toThrow(/no Kubernetes schema/);
+    expect(() =>
+      validateObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { A: 1 } } as unknown as K8sObject),
+    ).toThrow(/must be string/);
+    expect(() => validateObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' } })).toThrow(
+      /no Kubernetes schema/,
+    );
     expect(() => validateObject({ apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } })).toThrow(/no Kubernetes schema/);
     expect(parseQuantity('250m')).toBe(0.25);
     expect(parseQuantity('1Gi')).toBe(2 ** 30);

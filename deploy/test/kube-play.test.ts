@@ -16,7 +16,6 @@ import { renderKustomization } from '../src/k8s-manifests.js';
 import { kubePlayOverlay, toYaml, type KubePlayOverlay } from '../src/kube-play.js';
 import { podman, podmanWorks, repoRoot, run } from '../src/podman.js';
 
-
 describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
   const ports = {} as Record<Service, { http: number; metrics: number }>;
   let dbs: SubgraphDatabases;
@@ -34,7 +33,13 @@ describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
     const overrides = (name: string): Record<string, string> => {
       const service = name.replace(/-migrate$/, '') as Service;
       const upper = service.toUpperCase();
-      const database = service === 'gateway' ? {} : { [`${upper}_DATABASE_URL`]: dbs.env[`${upper}_DATABASE_URL`]!, [`${upper}_DATABASE_MIGRATION_URL`]: dbs.env[`${upper}_DATABASE_URL`]! };
+      const database =
+        service === 'gateway'
+          ? {}
+          : {
+              [`${upper}_DATABASE_URL`]: dbs.env[`${upper}_DATABASE_URL`]!,
+              [`${upper}_DATABASE_MIGRATION_URL`]: dbs.env[`${upper}_DATABASE_URL`]!,
+            };
       return {
         ...TEST_AUTH_ENV,
         REDIS_URL: requireEnv('TEST_REDIS_URL'),
@@ -81,14 +86,19 @@ describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
     await podman(['kube', 'play', '--replace', files.services], { timeoutMs: 120_000 });
     await waitUntil(
       async () => {
-        const statuses = await Promise.all(SERVICES.map(async (service) => (await fetch(`http://127.0.0.1:${ports[service].http}/ready`).catch(() => undefined))?.status));
+        const statuses = await Promise.all(
+          SERVICES.map(async (service) => (await fetch(`http://127.0.0.1:${ports[service].http}/ready`).catch(() => undefined))?.status),
+        );
         return statuses.every((status) => status === 200);
       },
       { timeoutMs: 180_000, intervalMs: 500, what: 'the four pods to be ready' },
     );
     for (const service of SERVICES) {
       const container = `${service}-${service}`;
-      const [config] = JSON.parse(await podman(['inspect', container])) as Array<{ Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Memory: number; SecurityOpt: string[] } }>;
+      const [config] = JSON.parse(await podman(['inspect', container])) as Array<{
+        Config: { User: string };
+        HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Memory: number; SecurityOpt: string[] };
+      }>;
       expect(config!.Config.User).toBe('1000:1000');
       expect(config!.HostConfig.ReadonlyRootfs).toBe(true);
       expect(config!.HostConfig.Memory).toBeGreaterThan(0);
@@ -100,6 +110,7 @@ describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
 
   it('stops every pod gracefully: each service exits 0 on SIGTERM', async () => {
     await podman(['pod', 'stop', '--time', '30', ...SERVICES], { timeoutMs: 120_000 });
-    for (const service of SERVICES) expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', `${service}-${service}`])).trim(), service).toBe('0');
+    for (const service of SERVICES)
+      expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', `${service}-${service}`])).trim(), service).toBe('0');
   }, 150_000);
 });

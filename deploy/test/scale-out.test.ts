@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSubgraphDatabases, getFreePort, requireEnv, TEST_AUTH_ENV, testToken, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  getFreePort,
+  requireEnv,
+  TEST_AUTH_ENV,
+  testToken,
+  waitUntil,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaproxy, startPgBouncer, startReplica, type Started } from '../src/scale-out.js';
@@ -37,7 +45,11 @@ let refusedBeforeMigrations: Array<{ code: number | null; logs: string }>;
 
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
 const post = async (port: number, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(url(port), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url(port), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> } };
 };
 
@@ -53,7 +65,16 @@ function replicaEnv(tier: Tier, replica: Replica): Record<string, string> {
   };
   if (tier === 'gateway') {
     // The cache off: every storefront request must reach every tier, or a restarted replica has nothing to serve.
-    return { ...common, GATEWAY_PORT: String(ports.gateway[replica]), GATEWAY_METRICS_PORT: '0', CACHE_MODE: 'off', REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: redisPrefix, PERSISTED_QUERIES_MODE: 'allow', PQ_MANIFEST_REFRESH_MS: '500' };
+    return {
+      ...common,
+      GATEWAY_PORT: String(ports.gateway[replica]),
+      GATEWAY_METRICS_PORT: '0',
+      CACHE_MODE: 'off',
+      REDIS_URL: requireEnv('TEST_REDIS_URL'),
+      REDIS_KEY_PREFIX: redisPrefix,
+      PERSISTED_QUERIES_MODE: 'allow',
+      PQ_MANIFEST_REFRESH_MS: '500',
+    };
   }
   const name = tier.toUpperCase();
   const database = new URL(dbs.byName[tier].url);
@@ -86,16 +107,40 @@ beforeAll(async () => {
   await chmod(dir, 0o755);
   dbs = await createSubgraphDatabases('scaleout');
   const admin = requireEnv('TEST_POSTGRES_URL');
-  const psql = (target: string, file: string) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `app_role=${appRole}`, '-v', 'app_password=unused-with-trust', '-d', target, '-f', join(root, 'deploy/postgres', file)]);
+  const psql = (target: string, file: string) =>
+    execFileSync('psql', [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-v',
+      `app_role=${appRole}`,
+      '-v',
+      'app_password=unused-with-trust',
+      '-d',
+      target,
+      '-f',
+      join(root, 'deploy/postgres', file),
+    ]);
   psql(admin, 'app-role.sql');
   for (const name of SUBGRAPHS) psql(dbs.byName[name].url, 'app-grants.sql');
-  for (const tier of [...TIERS, 'pgbouncer' as const]) ports[tier] = { front: await getFreePort(), a: await getFreePort(), b: await getFreePort() };
+  for (const tier of [...TIERS, 'pgbouncer' as const])
+    ports[tier] = { front: await getFreePort(), a: await getFreePort(), b: await getFreePort() };
   for (const tier of TIERS) env[tier] = { a: replicaEnv(tier, 'a'), b: replicaEnv(tier, 'b') };
   const server = new URL(admin);
-  pgbouncer = await startPgBouncer({ dir: join(dir, 'pgbouncer'), port: ports.pgbouncer.front, server: { host: server.hostname, port: Number(server.port) }, users: [appRole] });
+  pgbouncer = await startPgBouncer({
+    dir: join(dir, 'pgbouncer'),
+    port: ports.pgbouncer.front,
+    server: { host: server.hostname, port: Number(server.port) },
+    users: [appRole],
+  });
   haproxy = await startHaproxy(
     join(dir, 'haproxy'),
-    TIERS.map((tier) => ({ name: tier, port: ports[tier].front, servers: REPLICAS.map((replica) => ({ name: replica, port: ports[tier][replica] })) })),
+    TIERS.map((tier) => ({
+      name: tier,
+      port: ports[tier].front,
+      servers: REPLICAS.map((replica) => ({ name: replica, port: ports[tier][replica] })),
+    })),
   );
   // Before any migration: a replica that only verifies refuses to start.
   refusedBeforeMigrations = await Promise.all(
@@ -126,7 +171,11 @@ afterAll(async () => {
 
 /** Waits until HAProxy sees every replica of every tier up. */
 async function allUp() {
-  await waitUntil(async () => Object.values(await haproxy.serverStates()).every((state) => state.status === 'UP'), { timeoutMs: 30_000, intervalMs: 100, what: 'every replica UP in HAProxy' });
+  await waitUntil(async () => Object.values(await haproxy.serverStates()).every((state) => state.status === 'UP'), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    what: 'every replica UP in HAProxy',
+  });
 }
 
 /** Storefront queries from `clients` loops through HAProxy while `work` runs; every answer that is not a full 200 is a failure. */
@@ -171,7 +220,10 @@ describe('PgBouncer in transaction mode', () => {
     const author = read.body.data.users.edges[0].node.id as string;
     const product = read.body.data.topProducts[0].id as string;
     const token = await testToken({ sub: author });
-    const create = { query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { rating author { id } } }', variables: { input: { productId: product, rating: 4, body: 'Through PgBouncer' } } };
+    const create = {
+      query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { rating author { id } } }',
+      variables: { input: { productId: product, rating: 4, body: 'Through PgBouncer' } },
+    };
     const headers = { authorization: `Bearer ${token}`, 'idempotency-key': `scale-out-${randomBytes(4).toString('hex')}` };
     const first = await post(ports.gateway.front, create, headers);
     expect(first.body).toEqual({ data: { createReview: { rating: 4, author: { id: author } } } });
@@ -205,11 +257,25 @@ describe('shared state in Redis', () => {
   it('a trusted-documents manifest published once is served by every gateway', async () => {
     const id = `scale-out-${randomBytes(4).toString('hex')}`;
     const manifest = join(dir, 'manifest.json');
-    await writeFile(manifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id, name: 'Top', type: 'query', body: '{ topProducts(first: 1) { name } }' }] }));
-    await promisify(execFile)(resolve(root, 'node_modules/.bin/tsx'), ['gateway/src/cli/publish-manifest.ts', manifest], { cwd: root, env: { ...process.env, REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: redisPrefix } });
+    await writeFile(
+      manifest,
+      JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: [{ id, name: 'Top', type: 'query', body: '{ topProducts(first: 1) { name } }' }],
+      }),
+    );
+    await promisify(execFile)(resolve(root, 'node_modules/.bin/tsx'), ['gateway/src/cli/publish-manifest.ts', manifest], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: redisPrefix },
+    });
     const extensions = { persistedQuery: { version: 1, sha256Hash: id } };
     for (const replica of REPLICAS) {
-      await waitUntil(async () => (await post(ports.gateway[replica], { extensions })).body.data?.topProducts?.length === 1, { timeoutMs: 10_000, intervalMs: 200, what: `gateway ${replica} to serve the manifest` });
+      await waitUntil(async () => (await post(ports.gateway[replica], { extensions })).body.data?.topProducts?.length === 1, {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+        what: `gateway ${replica} to serve the manifest`,
+      });
     }
   });
 });
@@ -231,7 +297,8 @@ describe('replicas come and go under load', () => {
     expect(ok).toBeGreaterThan(50);
     // Back in rotation: each restarted replica was given requests after it came back.
     const served = await haproxy.serverStates();
-    for (const tier of TIERS) expect(served[`${tier}/b`]!.sessions, `${tier} b served again`).toBeGreaterThan(rejoined[`${tier}/b`]!.sessions);
+    for (const tier of TIERS)
+      expect(served[`${tier}/b`]!.sessions, `${tier} b served again`).toBeGreaterThan(rejoined[`${tier}/b`]!.sessions);
   }, 180_000);
 
   it('a rolling restart of the gateways fails no request', async () => {

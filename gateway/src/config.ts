@@ -215,7 +215,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
         : { kind: 'compose', configPath: resolve(c.SUPERGRAPH_CONFIG) },
     metricsPort: c.GATEWAY_METRICS_PORT,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
-    subgraphs: { urls, connections: c.SUBGRAPH_CONNECTIONS, deduplicate: c.SUBGRAPH_DEDUPLICATION, healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS, resilience: resilienceSettings(c, timeouts) },
+    subgraphs: {
+      urls,
+      connections: c.SUBGRAPH_CONNECTIONS,
+      deduplicate: c.SUBGRAPH_DEDUPLICATION,
+      healthIntervalMs: c.SUBGRAPH_HEALTH_INTERVAL_MS,
+      resilience: resilienceSettings(c, timeouts),
+    },
     deduplicateOperations: c.OPERATION_DEDUPLICATION,
     rateLimit: c.RATE_LIMIT_POINTS
       ? {
@@ -236,7 +242,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     persistedQueries: persistedQueriesSettings(c),
     cache: {
       mode: c.CACHE_MODE ?? (c.REDIS_URL ? 'on' : 'off'),
-      ttlOverrides: new Map(c.CACHE_TTL_OVERRIDES.map((entry) => [entry.slice(0, entry.indexOf('=')), Number(entry.slice(entry.indexOf('=') + 1))])),
+      ttlOverrides: new Map(
+        c.CACHE_TTL_OVERRIDES.map((entry) => [entry.slice(0, entry.indexOf('=')), Number(entry.slice(entry.indexOf('=') + 1))]),
+      ),
       maxEntryBytes: c.CACHE_MAX_ENTRY_BYTES,
       maxEntitiesPerFetch: c.CACHE_MAX_ENTITIES_PER_FETCH,
       httpMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
@@ -249,8 +257,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
 /** `CACHE_TTL_OVERRIDES`: `Type=seconds` pairs, comma-separated; `CACHE_MODE=on` needs a Redis. */
 function ttlOverridesCheck(v: { CACHE_TTL_OVERRIDES: string[]; CACHE_MODE?: string; REDIS_URL?: string }, ctx: z.RefinementCtx) {
   const bad = v.CACHE_TTL_OVERRIDES.find((entry) => !/^[_A-Za-z][_0-9A-Za-z]*=\d{1,6}$/.test(entry));
-  if (bad !== undefined) ctx.addIssue({ code: 'custom', path: ['CACHE_TTL_OVERRIDES'], message: `expected Type=seconds pairs, comma-separated (such as Product=30,Review=10); got "${bad}"` });
-  if (v.CACHE_MODE === 'on' && !v.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['CACHE_MODE'], message: 'on keeps entries in Redis: set REDIS_URL too' });
+  if (bad !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CACHE_TTL_OVERRIDES'],
+      message: `expected Type=seconds pairs, comma-separated (such as Product=30,Review=10); got "${bad}"`,
+    });
+  if (v.CACHE_MODE === 'on' && !v.REDIS_URL)
+    ctx.addIssue({ code: 'custom', path: ['CACHE_MODE'], message: 'on keeps entries in Redis: set REDIS_URL too' });
 }
 
 /** Only the limits and the cost model, for tools that estimate costs (`pnpm schema:check`). */
@@ -314,11 +328,21 @@ function persistedQueriesSettings(c: z.infer<z.ZodObject<typeof persistedQueries
 /** One source of token keys: exactly one in production, at most one in development. */
 function jwtKeysCheck(v: { NODE_ENV: string; JWT_JWKS_URL?: string; JWT_PUBLIC_KEY?: string; JWT_SECRET?: string }, ctx: z.RefinementCtx) {
   const given = (['JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_SECRET'] as const).filter((name) => v[name] !== undefined);
-  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `set only one of JWT_JWKS_URL, JWT_PUBLIC_KEY, JWT_SECRET (${given.join(' and ')} are set)` });
+  if (given.length > 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: [given[1]!],
+      message: `set only one of JWT_JWKS_URL, JWT_PUBLIC_KEY, JWT_SECRET (${given.join(' and ')} are set)`,
+    });
   if (given.length === 0 && v.NODE_ENV !== 'development') {
-    ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'required outside development: JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_JWKS_URL'],
+      message: 'required outside development: JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET',
+    });
   }
-  if (v.JWT_SECRET !== undefined && v.JWT_SECRET.length < 32) ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'expected at least 32 characters' });
+  if (v.JWT_SECRET !== undefined && v.JWT_SECRET.length < 32)
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'expected at least 32 characters' });
   if (v.JWT_PUBLIC_KEY !== undefined && !v.JWT_PUBLIC_KEY.includes('-----BEGIN PUBLIC KEY-----')) {
     ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)' });
   }
@@ -342,5 +366,11 @@ function tokenVerifierOptions(c: {
         ? { secret: c.JWT_SECRET }
         : undefined;
   if (!keys) return undefined;
-  return { keys, issuer: c.JWT_ISSUER ?? DEVELOPMENT_TOKENS.issuer, audience: c.JWT_AUDIENCE ?? DEVELOPMENT_TOKENS.audience, clockToleranceSeconds: c.JWT_CLOCK_SKEW_SECONDS, maxTokenAgeSeconds: c.JWT_MAX_TOKEN_AGE_SECONDS };
+  return {
+    keys,
+    issuer: c.JWT_ISSUER ?? DEVELOPMENT_TOKENS.issuer,
+    audience: c.JWT_AUDIENCE ?? DEVELOPMENT_TOKENS.audience,
+    clockToleranceSeconds: c.JWT_CLOCK_SKEW_SECONDS,
+    maxTokenAgeSeconds: c.JWT_MAX_TOKEN_AGE_SECONDS,
+  };
 }

@@ -72,10 +72,13 @@ export type SubrequestFailure =
 /** The error a failed subgraph call gives the client: a code per cause, the subgraph named, no URL. */
 export function subrequestFailure(service: string, failure: SubrequestFailure | undefined): GraphQLError {
   const error = (code: GatewayErrorCode, message: string) => new GraphQLError(message, { extensions: { code, service } });
-  if (failure?.kind === 'circuit-open') return error(GatewayErrorCode.SubrequestCircuitOpen, `'${service}' is failing; not called while its circuit is open.`);
-  if (failure?.kind === 'overloaded') return error(GatewayErrorCode.SubrequestOverloaded, `Too many calls to '${service}' are waiting; not called.`);
+  if (failure?.kind === 'circuit-open')
+    return error(GatewayErrorCode.SubrequestCircuitOpen, `'${service}' is failing; not called while its circuit is open.`);
+  if (failure?.kind === 'overloaded')
+    return error(GatewayErrorCode.SubrequestOverloaded, `Too many calls to '${service}' are waiting; not called.`);
   const attempt = failure?.kind === 'failed' ? failure.failure : undefined;
-  if (failure?.kind === 'deadline' || attempt?.kind === 'timeout') return error(GatewayErrorCode.SubrequestTimeout, `'${service}' did not answer in time.`);
+  if (failure?.kind === 'deadline' || attempt?.kind === 'timeout')
+    return error(GatewayErrorCode.SubrequestTimeout, `'${service}' did not answer in time.`);
   return subrequestHttpError(service, attempt?.reason ?? 'request failed', attempt?.status);
 }
 
@@ -84,6 +87,10 @@ export function subrequestFailure(service: string, failure: SubrequestFailure | 
  * GraphQL-over-HTTP spec gives for requests that cannot be executed; `details` carries the
  * numbers (e.g. `cost`).
  */
-export function operationRejected(code: GatewayErrorCode | ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
+export function operationRejected(
+  code: GatewayErrorCode | ErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): GraphQLError {
   return new GraphQLError(message, { extensions: { code, http: { status: 400 }, ...details } });
 }

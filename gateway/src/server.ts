@@ -37,7 +37,14 @@ import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/ind
 import { createSupergraph } from './supergraph/index.js';
 
 /** Who a request acts for, its deadline and ids, and what the gateway's plugins note about it. */
-type GatewayContext = AuthorizationContext & CostContext & PersistedQueryContext & RateLimitContext & IdempotencyContext & SubgraphCallContext & ResponseCacheContext & SharedAnswerContext;
+type GatewayContext = AuthorizationContext &
+  CostContext &
+  PersistedQueryContext &
+  RateLimitContext &
+  IdempotencyContext &
+  SubgraphCallContext &
+  ResponseCacheContext &
+  SharedAnswerContext;
 
 /**
  * The gateway: Apollo Gateway on Apollo Server, assembled from its parts — authentication,
@@ -50,12 +57,22 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const { persistedQueries: pq } = config;
   const tracing = startTracing({ service: 'gateway', endpoint: config.otlpEndpoint });
   const registry = createMetricsRegistry('gateway');
-  const redis = pq.redisUrl ? connectRedis({ url: pq.redisUrl, timeoutMs: pq.redisTimeoutMs, cluster: pq.redisCluster, logger }) : undefined;
+  const redis = pq.redisUrl
+    ? connectRedis({ url: pq.redisUrl, timeoutMs: pq.redisTimeoutMs, cluster: pq.redisCluster, logger })
+    : undefined;
   const authentication = createAuthenticationGuard(config.auth && createTokenVerifier(config.auth));
   // Request headers that change an answer: the media type negotiated (and so the status), the caller, a developer key.
   const varyHeaders = ['accept', 'authorization', DEVELOPER_KEY_HEADER];
   // The caches read the supergraph, created below around the data sources they wrap; only requests call `model`.
-  const cache = createCache<GatewayContext>({ settings: config.cache, redis, keyPrefix: pq.keyPrefix, model: () => supergraph.current()?.cacheModel, varyHeaders, logger, registry });
+  const cache = createCache<GatewayContext>({
+    settings: config.cache,
+    redis,
+    keyPrefix: pq.keyPrefix,
+    model: () => supergraph.current()?.cacheModel,
+    varyHeaders,
+    logger,
+    registry,
+  });
   const subgraphs = createSubgraphClients({ ...config.subgraphs, signingKeys: config.signingKeys, wrap: cache.wrap, registry, logger });
   const supergraph = createSupergraph({ source: config.supergraph, buildService: subgraphs.buildService, logger });
   const health = subgraphs.watch(() => supergraph.current()?.subgraphs);
@@ -65,13 +82,36 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const limits =
     config.limits.mode === 'off'
       ? undefined
-      : createOperationLimits({ ...config.limits, mode: config.limits.mode, maxTokens: config.maxTokens, costDirectives: supergraph.costDirectives, logger, registry });
+      : createOperationLimits({
+          ...config.limits,
+          mode: config.limits.mode,
+          maxTokens: config.maxTokens,
+          costDirectives: supergraph.costDirectives,
+          logger,
+          registry,
+        });
   const rateLimit =
-    config.rateLimit && createRateLimit<GatewayContext>({ settings: config.rateLimit, redis, keyPrefix: pq.keyPrefix, identityOf: authentication.identityOf, logger });
+    config.rateLimit &&
+    createRateLimit<GatewayContext>({
+      settings: config.rateLimit,
+      redis,
+      keyPrefix: pq.keyPrefix,
+      identityOf: authentication.identityOf,
+      logger,
+    });
   const idempotency = createIdempotency<GatewayContext>({ claims: createKeyClaims({ redis, keyPrefix: pq.keyPrefix, logger }) });
-  const requestLog = createRequestLog<GatewayContext>(logger.child({ component: 'graphql' }), { fields: (context) => ({ cost: context.cost?.estimated }), registry, onLine: keepAnswerLine });
+  const requestLog = createRequestLog<GatewayContext>(logger.child({ component: 'graphql' }), {
+    fields: (context) => ({ cost: context.cost?.estimated }),
+    registry,
+    onLine: keepAnswerLine,
+  });
   const sharing = config.deduplicateOperations
-    ? createSharedAnswers<GatewayContext>({ identityOf: authentication.identityOf, chargeShared: rateLimit ? rateLimit.chargeShared : undefined, log: requestLog, registry })
+    ? createSharedAnswers<GatewayContext>({
+        identityOf: authentication.identityOf,
+        chargeShared: rateLimit ? rateLimit.chargeShared : undefined,
+        log: requestLog,
+        registry,
+      })
     : undefined;
 
   const apollo = createApollo(config, logger, {
@@ -98,12 +138,16 @@ export function createGatewayServer(config: GatewayConfig, logger: Logger): Http
   const readiness = allReady({ supergraph: supergraph.ready, 'persisted queries': persistedQueries.ready });
   const server = createGatewayHttp(config, logger, { apollo, authentication, rateLimit, limits, sharing, readiness, registry });
   const views = { '/health/details': () => ({ subgraphs: health.details() }) };
-  return withMetricsListener(server, { registry, port: config.metricsPort, host: config.host, logger, views, actions: cache.actions }, async () => {
-    await subgraphs.close();
-    persistedQueries.close();
-    await redis?.quit().catch(() => redis.disconnect());
-    await tracing.shutdown();
-  });
+  return withMetricsListener(
+    server,
+    { registry, port: config.metricsPort, host: config.host, logger, views, actions: cache.actions },
+    async () => {
+      await subgraphs.close();
+      persistedQueries.close();
+      await redis?.quit().catch(() => redis.disconnect());
+      await tracing.shutdown();
+    },
+  );
 }
 
 /** The HTTP server in front of Apollo: the request context, the guards in their order, the limits of the configuration. */
@@ -220,5 +264,7 @@ function serverSettings(config: GatewayConfig, logger: Logger) {
 
 /** Apollo Sandbox in development; nothing in production. */
 function landingPage(enabled: boolean): ApolloServerPlugin<GatewayContext> {
-  return enabled ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled();
+  return enabled
+    ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+    : ApolloServerPluginLandingPageDisabled();
 }

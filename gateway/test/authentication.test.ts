@@ -12,8 +12,15 @@ const issuer = 'https://id.example.test/';
 const audience = 'tessera';
 const secret = 'a-shared-secret-for-hs256-0123456789abcdef';
 
-function token(key: Parameters<SignJWT['sign']>[0], alg: string, claims: { sub?: string; aud?: string; iss?: string; exp?: number | string; scope?: string; scp?: unknown; kid?: string } = {}) {
-  const jwt = new SignJWT({ ...(claims.scope !== undefined && { scope: claims.scope }), ...(claims.scp !== undefined && { scp: claims.scp }) })
+function token(
+  key: Parameters<SignJWT['sign']>[0],
+  alg: string,
+  claims: { sub?: string; aud?: string; iss?: string; exp?: number | string; scope?: string; scp?: unknown; kid?: string } = {},
+) {
+  const jwt = new SignJWT({
+    ...(claims.scope !== undefined && { scope: claims.scope }),
+    ...(claims.scp !== undefined && { scp: claims.scp }),
+  })
     .setProtectedHeader({ alg, ...(claims.kid && { kid: claims.kid }) })
     .setIssuer(claims.iss ?? issuer)
     .setAudience(claims.aud ?? audience)
@@ -23,7 +30,11 @@ function token(key: Parameters<SignJWT['sign']>[0], alg: string, claims: { sub?:
   return jwt.sign(key);
 }
 const hs = new TextEncoder().encode(secret);
-const refusal = (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: Error) => (error instanceof InvalidTokenError ? error.message : `other: ${error}`));
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'accepted',
+    (error: Error) => (error instanceof InvalidTokenError ? error.message : `other: ${error}`),
+  );
 
 describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
   const verify = createTokenVerifier({ keys: { secret }, issuer, audience });
@@ -37,22 +48,38 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
 
   it('refuses an expired token, one signed with another key, for another audience or issuer, or without a subject', async () => {
     expect(await refusal(verify(await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) - 120 })))).toBe('The token has expired.');
-    expect(await refusal(verify(await token(new TextEncoder().encode('another-secret-0123456789abcdefghijklmn'), 'HS256')))).toBe('The token is not signed by a trusted key.');
+    expect(await refusal(verify(await token(new TextEncoder().encode('another-secret-0123456789abcdefghijklmn'), 'HS256')))).toBe(
+      'The token is not signed by a trusted key.',
+    );
     expect(await refusal(verify(await token(hs, 'HS256', { aud: 'another-service' })))).toBe("The token's aud claim is not accepted here.");
-    expect(await refusal(verify(await token(hs, 'HS256', { iss: 'https://evil.example/' })))).toBe("The token's iss claim is not accepted here.");
+    expect(await refusal(verify(await token(hs, 'HS256', { iss: 'https://evil.example/' })))).toBe(
+      "The token's iss claim is not accepted here.",
+    );
     expect(await refusal(verify(await token(hs, 'HS256', { sub: '' })))).toBe('The token has no subject.');
   });
 
   it('refuses a token without exp, or one that claims to live longer than maxTokenAgeSeconds', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setIssuedAt().sign(hs);
+    const forever = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('u')
+      .setIssuedAt()
+      .sign(hs);
     expect(await refusal(verify(forever))).toBe('The token has no expiry (exp); tokens must expire.');
     expect(await refusal(verify(await token(hs, 'HS256', { exp: now + 2 * 86_400 })))).toMatch(/lives longer than 86400 s/);
     expect((await verify(await token(hs, 'HS256', { exp: now + 86_400 }))).sub).toBe('user-1');
     const short = createTokenVerifier({ keys: { secret }, issuer, audience, maxTokenAgeSeconds: 600 });
     expect(await refusal(short(await token(hs, 'HS256', { exp: '1h' })))).toMatch(/lives longer than 600 s/);
     // Without iat, the lifetime counts from now.
-    const noIat = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setExpirationTime(now + 2 * 86_400).sign(hs);
+    const noIat = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('u')
+      .setExpirationTime(now + 2 * 86_400)
+      .sign(hs);
     expect(await refusal(verify(noIat))).toMatch(/lives longer/);
   });
 
@@ -64,8 +91,17 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
       fc.asyncProperty(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 1, max: 3 * max }), async (age, lifetime) => {
         const iat = now - age;
         fc.pre(iat + lifetime > now + 1);
-        const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setIssuedAt(iat).setExpirationTime(iat + lifetime).sign(hs);
-        expect(await refusal(bounded(jwt))).toBe(lifetime <= max ? 'accepted' : `The token lives longer than ${max} s; this gateway accepts no longer-lived ones.`);
+        const jwt = await new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setSubject('u')
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + lifetime)
+          .sign(hs);
+        expect(await refusal(bounded(jwt))).toBe(
+          lifetime <= max ? 'accepted' : `The token lives longer than ${max} s; this gateway accepts no longer-lived ones.`,
+        );
       }),
       { numRuns: 150 },
     );
@@ -88,7 +124,7 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
     expect(await refusal(verify(await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) - 40 })))).toBe('The token has expired.');
   });
 
-  it("refuses alg none, and an algorithm that does not fit the key, and what is not a JWT", async () => {
+  it('refuses alg none, and an algorithm that does not fit the key, and what is not a JWT', async () => {
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'admin', iss: issuer, aud: audience })).toString('base64url')}.`;
     expect(await refusal(verify(unsigned))).toBe("The token's algorithm is not accepted here.");
     const { privateKey } = await generateKeyPair('RS256');
@@ -119,7 +155,13 @@ describe('createTokenVerifier: verified tokens remembered', () => {
 
   it('never remembers a refusal, and forgets a verified token after verifiedTtlMs', async () => {
     const verify = createTokenVerifier({ keys: { secret }, issuer, audience, verifiedTtlMs: 50 });
-    const notYet = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setSubject('u').setNotBefore(Math.floor(Date.now() / 1000) + 60).sign(hs);
+    const notYet = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('u')
+      .setNotBefore(Math.floor(Date.now() / 1000) + 60)
+      .sign(hs);
     expect(await refusal(verify(notYet))).not.toBe('accepted');
     expect(await refusal(verify(notYet))).not.toBe('accepted');
     // A key that stops being trusted (here: a verifier with another secret sees the same token) is not consulted from another verifier's memory.
@@ -169,7 +211,9 @@ describe('createTokenVerifier (JWT_JWKS_URL)', () => {
     expect(fetches).toBe(2);
 
     const stranger = await generateKeyPair('RS256');
-    expect(await refusal(verify(await token(stranger.privateKey, 'RS256', { kid: 'k3' })))).toBe('The token is not signed by a trusted key.');
+    expect(await refusal(verify(await token(stranger.privateKey, 'RS256', { kid: 'k3' })))).toBe(
+      'The token is not signed by a trusted key.',
+    );
   });
 });
 
@@ -191,10 +235,26 @@ describe('the gateway with tokens', () => {
   });
 
   it('answers a bad token with 401 UNAUTHENTICATED and no data, whatever the client accepts, never as anonymous', async () => {
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setIssuer(TEST_AUTH.issuer).setAudience(TEST_AUTH.audience).setExpirationTime(Math.floor(Date.now() / 1000) - 300).sign(new TextEncoder().encode(TEST_AUTH.jwtSecret));
-    for (const authorization of [`Bearer ${expired}`, 'Bearer garbage', `Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer', `Bearer ${await testToken('u')} extra`]) {
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u')
+      .setIssuer(TEST_AUTH.issuer)
+      .setAudience(TEST_AUTH.audience)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 300)
+      .sign(new TextEncoder().encode(TEST_AUTH.jwtSecret));
+    for (const authorization of [
+      `Bearer ${expired}`,
+      'Bearer garbage',
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+      'Bearer',
+      `Bearer ${await testToken('u')} extra`,
+    ]) {
       for (const accept of ['application/json', 'application/graphql-response+json']) {
-        const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept, authorization }, body: '{"query":"{ __typename }"}' });
+        const response = await fetch(`${gateway.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept, authorization },
+          body: '{"query":"{ __typename }"}',
+        });
         expect(response.status, authorization).toBe(401);
         expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
         const body = await response.json();

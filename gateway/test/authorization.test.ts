@@ -6,12 +6,40 @@ import { dataOfNothing, filterOperation, insertNulls, readAuthorizationRequireme
 const SDL = /* GraphQL */ `
   directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
   directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
-  type Query { me: User, users: [User!]!, maybeUsers: [User], node(id: ID!): Node, search: [Result!]!, secret: Secret!, post: Post }
-  type Mutation { publish: Post @requiresScopes(scopes: [["editor"]]), ping: Boolean }
-  interface Node { id: ID!, label: String }
-  type User implements Node { id: ID!, label: String, name: String!, email: String @authenticated, ssn: String! @requiresScopes(scopes: [["pii"]]), posts: [Post!]! }
-  type Post implements Node { id: ID!, label: String @authenticated, title: String!, draft: String @requiresScopes(scopes: [["editor"], ["admin", "pii"]]) }
-  type Secret @authenticated { code: String! }
+  type Query {
+    me: User
+    users: [User!]!
+    maybeUsers: [User]
+    node(id: ID!): Node
+    search: [Result!]!
+    secret: Secret!
+    post: Post
+  }
+  type Mutation {
+    publish: Post @requiresScopes(scopes: [["editor"]])
+    ping: Boolean
+  }
+  interface Node {
+    id: ID!
+    label: String
+  }
+  type User implements Node {
+    id: ID!
+    label: String
+    name: String!
+    email: String @authenticated
+    ssn: String! @requiresScopes(scopes: [["pii"]])
+    posts: [Post!]!
+  }
+  type Post implements Node {
+    id: ID!
+    label: String @authenticated
+    title: String!
+    draft: String @requiresScopes(scopes: [["editor"], ["admin", "pii"]])
+  }
+  type Secret @authenticated {
+    code: String!
+  }
   union Result = User | Post
 `;
 const schema = buildSchema(SDL);
@@ -50,7 +78,11 @@ describe('filterOperation', () => {
   });
 
   it('writes @ for the items of a list', () => {
-    expect(filter('{ users { name email } }', anonymous)).toMatchObject({ printed: '{ users { name } }', unauthorized: [['users', '@', 'email']], nulls: [['users', '@', 'email']] });
+    expect(filter('{ users { name email } }', anonymous)).toMatchObject({
+      printed: '{ users { name } }',
+      unauthorized: [['users', '@', 'email']],
+      nulls: [['users', '@', 'email']],
+    });
   });
 
   it('keeps an object whose every field was taken out, with __typename, so its nulls have a place', () => {
@@ -58,8 +90,16 @@ describe('filterOperation', () => {
   });
 
   it('bubbles a removed non-null field up to the nearest nullable place: the field, a list item, or all of data', () => {
-    expect(filter('{ me { id ssn } post { id } }', anonymous)).toMatchObject({ printed: '{ post { id } }', unauthorized: [['me', 'ssn']], nulls: [['me']], dataIsNull: false });
-    expect(filter('{ maybeUsers { id ssn } }', anonymous)).toMatchObject({ printed: '{ maybeUsers { __typename } }', nulls: [['maybeUsers', '@']] });
+    expect(filter('{ me { id ssn } post { id } }', anonymous)).toMatchObject({
+      printed: '{ post { id } }',
+      unauthorized: [['me', 'ssn']],
+      nulls: [['me']],
+      dataIsNull: false,
+    });
+    expect(filter('{ maybeUsers { id ssn } }', anonymous)).toMatchObject({
+      printed: '{ maybeUsers { __typename } }',
+      nulls: [['maybeUsers', '@']],
+    });
     expect(filter('{ users { id ssn } post { id } }', anonymous)).toMatchObject({ document: undefined, dataIsNull: true });
     expect(filter('{ secret { code } }', signedIn())).toMatchObject({ unauthorized: [] });
     expect(filter('{ secret { code } }', anonymous)).toMatchObject({ document: undefined, unauthorized: [['secret']], dataIsNull: true });
@@ -68,17 +108,26 @@ describe('filterOperation', () => {
   it('applies a fragment wherever it is spread, inlining it', () => {
     const result = filter('{ me { ...U } users { ...U } } fragment U on User { name email }', anonymous);
     expect(result.printed).toBe('{ me { ... on User { name } } users { ... on User { name } } }');
-    expect(result.unauthorized).toEqual([['me', 'email'], ['users', '@', 'email']]);
+    expect(result.unauthorized).toEqual([
+      ['me', 'email'],
+      ['users', '@', 'email'],
+    ]);
   });
 
   it('checks fields on an interface against every implementation, and type conditions on each', () => {
-    expect(filter('{ node(id: "1") { id label } }', anonymous)).toMatchObject({ printed: '{ node(id: "1") { id } }', unauthorized: [['node', 'label']] });
+    expect(filter('{ node(id: "1") { id label } }', anonymous)).toMatchObject({
+      printed: '{ node(id: "1") { id } }',
+      unauthorized: [['node', 'label']],
+    });
     expect(filter('{ node(id: "1") { id label } }', signedIn()).unauthorized).toEqual([]);
     const inline = filter('{ node(id: "1") { id ... on User { email } ... on Post { draft } } }', signedIn('editor'));
     expect(inline.unauthorized).toEqual([]);
     expect(filter('{ node(id: "1") { id ... on User { email } ... on Post { draft } } }', anonymous)).toMatchObject({
       printed: '{ node(id: "1") { id } }',
-      unauthorized: [['node', 'email'], ['node', 'draft']],
+      unauthorized: [
+        ['node', 'email'],
+        ['node', 'draft'],
+      ],
     });
   });
 
@@ -102,9 +151,27 @@ describe('filterOperation', () => {
 
 describe('the response of a filtered operation', () => {
   it('gets nulls where fields were taken out, for each list item, and not under a null object', () => {
-    const data = { me: { id: '1' }, users: [{ name: 'a' }, { name: 'b' }], none: null, maybeUsers: [{ __typename: 'User' }, { __typename: 'User' }] };
-    insertNulls(data, [['me', 'email'], ['users', '@', 'email'], ['none', 'email'], ['maybeUsers', '@']]);
-    expect(data).toEqual({ me: { id: '1', email: null }, users: [{ name: 'a', email: null }, { name: 'b', email: null }], none: null, maybeUsers: [null, null] });
+    const data = {
+      me: { id: '1' },
+      users: [{ name: 'a' }, { name: 'b' }],
+      none: null,
+      maybeUsers: [{ __typename: 'User' }, { __typename: 'User' }],
+    };
+    insertNulls(data, [
+      ['me', 'email'],
+      ['users', '@', 'email'],
+      ['none', 'email'],
+      ['maybeUsers', '@'],
+    ]);
+    expect(data).toEqual({
+      me: { id: '1', email: null },
+      users: [
+        { name: 'a', email: null },
+        { name: 'b', email: null },
+      ],
+      none: null,
+      maybeUsers: [null, null],
+    });
   });
 
   it('is all nulls, or null, when nothing of the operation remains', () => {

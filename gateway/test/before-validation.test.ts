@@ -16,7 +16,8 @@ const LIMITS = { maxDepth: 15, maxAliases: 30, maxNodes: 10_000, maxSchemaFields
 /** The pairs validation compares, by brute force over a document without fragments: same-key fields merged, their children merged. */
 function bruteForcePairs(query: string): number {
   type Node = { key: string; children: Node[] };
-  const read = (selections: readonly any[]): Node[] => selections.map((s) => ({ key: s.alias?.value ?? s.name.value, children: s.selectionSet ? read(s.selectionSet.selections) : [] }));
+  const read = (selections: readonly any[]): Node[] =>
+    selections.map((s) => ({ key: s.alias?.value ?? s.name.value, children: s.selectionSet ? read(s.selectionSet.selections) : [] }));
   const count = (nodes: Node[]): number => {
     const groups = new Map<string, Node[]>();
     for (const node of nodes) groups.set(node.key, [...(groups.get(node.key) ?? []), node]);
@@ -32,7 +33,9 @@ function bruteForcePairs(query: string): number {
 
 /** A selection of up to three levels of fields, each level a few keys repeated a few times. */
 const selection: fc.Arbitrary<string> = fc.letrec((tie) => ({
-  field: fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.option(tie('set'), { nil: undefined, depthSize: 'small' })).map(([name, inner]) => (inner ? `${name} { ${inner} }` : name)),
+  field: fc
+    .tuple(fc.constantFrom('a', 'b', 'c'), fc.option(tie('set'), { nil: undefined, depthSize: 'small' }))
+    .map(([name, inner]) => (inner ? `${name} { ${inner} }` : name)),
   set: fc.array(tie('field'), { minLength: 1, maxLength: 6 }).map((fields) => fields.join(' ')),
 })).set as fc.Arbitrary<string>;
 
@@ -60,7 +63,10 @@ describe('countOverlappingFieldPairs', () => {
     const bomb = `{ ...F0 } ${Array.from({ length: 40 }, (_, i) => (i === 39 ? `fragment F${i} on Query { a { b } c { b } }` : `fragment F${i} on Query { a { ...F${i + 1} } c { ...F${i + 1} } }`)).join(' ')}`;
     expect(checkBeforeValidation(parse(bomb), undefined, { ...LIMITS, maxDepth: 1_000 })?.extensions.code).toBe('MAX_NODES_LIMIT');
     expect(checkBeforeValidation(parse('{ ...A } fragment A on Query { a { ...A } }'), undefined, LIMITS)).toBeNull();
-    expect(checkBeforeValidation(parse(`{ ${'topProducts { id } '.repeat(100)}}`), undefined, LIMITS)?.extensions).toMatchObject({ code: 'MAX_OVERLAPPING_FIELDS_LIMIT', overlappingFieldPairs: { max: 1_000 } });
+    expect(checkBeforeValidation(parse(`{ ${'topProducts { id } '.repeat(100)}}`), undefined, LIMITS)?.extensions).toMatchObject({
+      code: 'MAX_OVERLAPPING_FIELDS_LIMIT',
+      overlappingFieldPairs: { max: 1_000 },
+    });
   });
 });
 
@@ -72,35 +78,48 @@ describe('the gateway, before validation', () => {
   afterAll(() => gateway?.close());
 
   /** Whether Apollo saw the request: its request log writes a line for each one it handled. */
-  const handledByApollo = (operationName: string) => gateway.logs().some((line) => line.msg === 'graphql request' && line.operationName === operationName);
+  const handledByApollo = (operationName: string) =>
+    gateway.logs().some((line) => line.msg === 'graphql request' && line.operationName === operationName);
 
   it('refuses the 23 KB document of one repeated field without validating it', async () => {
-    const { status, body } = await gateway.post({ query: `query Repeats { ${'topProducts { id } '.repeat(1_200)}}`, operationName: 'Repeats' });
+    const { status, body } = await gateway.post({
+      query: `query Repeats { ${'topProducts { id } '.repeat(1_200)}}`,
+      operationName: 'Repeats',
+    });
     expect([status, body.errors[0].extensions.code]).toEqual([400, 'MAX_OVERLAPPING_FIELDS_LIMIT']);
     expect(handledByApollo('Repeats')).toBe(false);
-    expect(gateway.logs().some((line) => line.msg === 'graphql request refused before validation' && line.code === 'MAX_OVERLAPPING_FIELDS_LIMIT')).toBe(true);
+    expect(
+      gateway
+        .logs()
+        .some((line) => line.msg === 'graphql request refused before validation' && line.code === 'MAX_OVERLAPPING_FIELDS_LIMIT'),
+    ).toBe(true);
   });
 
   it('answers generated documents of repeated fields: refused unvalidated exactly when over the limit, validated otherwise', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 6 }), fc.boolean(), async (copies, inner, viaFragment) => {
-        const name = `Probe${n++}`;
-        const field = `topProducts { ${'id '.repeat(inner)}}`;
-        const query = viaFragment
-          ? `query ${name} { ${Array.from({ length: copies }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: copies }, (_, i) => `fragment F${i} on Query { ${field} }`).join(' ')}`
-          : `query ${name} { ${Array.from({ length: copies }, () => field).join(' ')} }`;
-        const over = countOverlappingFieldPairs(parse(query), name, 1_000) > 1_000;
-        const { status, body } = await gateway.post({ query, operationName: name });
-        expect(status).toBeLessThan(500);
-        if (over) {
-          expect(body.errors[0].extensions.code).toBe('MAX_OVERLAPPING_FIELDS_LIMIT');
-          expect(handledByApollo(name)).toBe(false);
-        } else {
-          expect(body.errors?.some((e: any) => e.extensions.code === 'MAX_OVERLAPPING_FIELDS_LIMIT') ?? false).toBe(false);
-          expect(handledByApollo(name)).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.boolean(),
+        async (copies, inner, viaFragment) => {
+          const name = `Probe${n++}`;
+          const field = `topProducts { ${'id '.repeat(inner)}}`;
+          const query = viaFragment
+            ? `query ${name} { ${Array.from({ length: copies }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: copies }, (_, i) => `fragment F${i} on Query { ${field} }`).join(' ')}`
+            : `query ${name} { ${Array.from({ length: copies }, () => field).join(' ')} }`;
+          const over = countOverlappingFieldPairs(parse(query), name, 1_000) > 1_000;
+          const { status, body } = await gateway.post({ query, operationName: name });
+          expect(status).toBeLessThan(500);
+          if (over) {
+            expect(body.errors[0].extensions.code).toBe('MAX_OVERLAPPING_FIELDS_LIMIT');
+            expect(handledByApollo(name)).toBe(false);
+          } else {
+            expect(body.errors?.some((e: any) => e.extensions.code === 'MAX_OVERLAPPING_FIELDS_LIMIT') ?? false).toBe(false);
+            expect(handledByApollo(name)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -120,7 +139,8 @@ describe('the rate limit, charged before parsing', () => {
   const kinds = {
     parseError: (pad: number) => JSON.stringify({ query: `{ ${'x'.repeat(pad)}` }),
     validationError: (pad: number) => JSON.stringify({ query: `{ nope${'x'.repeat(pad)} }` }),
-    apqMiss: (pad: number) => JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } }, padding: 'x'.repeat(pad) }),
+    apqMiss: (pad: number) =>
+      JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } }, padding: 'x'.repeat(pad) }),
     overLimit: () => JSON.stringify({ query: `{ ${'topProducts { id } '.repeat(300)}}` }),
     ok: (pad: number) => JSON.stringify({ query: `{ __typename }${' '.repeat(pad)}` }),
   };
@@ -135,7 +155,11 @@ describe('the rate limit, charged before parsing', () => {
         for (const [kind, pad] of requests) {
           const body = kinds[kind](pad);
           spent += sizeCharge(body);
-          const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` }, body });
+          const response = await fetch(`${gateway.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
+            body,
+          });
           const answer = (await response.json()) as { errors?: Array<{ extensions: { code: string } }> };
           const limited = answer.errors?.[0]?.extensions.code === 'RATE_LIMITED';
           expect([kind, pad, limited]).toEqual([kind, pad, spent > POINTS]);

@@ -1,20 +1,42 @@
 /** The caches' pure parts: whose entry is whose, and an _entities fetch split and put back together. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { entityEntry, mergeEntities, responseEntry, rootEntry, splitEntities, type CachePolicy, type FetchResult } from '../src/cache/index.js';
+import {
+  entityEntry,
+  mergeEntities,
+  responseEntry,
+  rootEntry,
+  splitEntities,
+  type CachePolicy,
+  type FetchResult,
+} from '../src/cache/index.js';
 
 const PUBLIC: CachePolicy = { maxAge: 60, scope: 'PUBLIC', types: new Set(['Product']), nestedTypes: new Set() };
 const PRIVATE: CachePolicy = { maxAge: 60, scope: 'PRIVATE', types: new Set(['User']), nestedTypes: new Set() };
 const text = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('a b', 'a', 'b', ' '));
-const identity = fc.record({ sub: fc.option(text, { nil: undefined }), scopes: fc.array(text, { maxLength: 3 }).map((scopes) => new Set(scopes)) });
-const sameCaller = (a: { sub?: string; scopes: Set<string> }, b: { sub?: string; scopes: Set<string> }) => a.sub === b.sub && a.scopes.size === b.scopes.size && [...a.scopes].every((s) => b.scopes.has(s));
+const identity = fc.record({
+  sub: fc.option(text, { nil: undefined }),
+  scopes: fc.array(text, { maxLength: 3 }).map((scopes) => new Set(scopes)),
+});
+const sameCaller = (a: { sub?: string; scopes: Set<string> }, b: { sub?: string; scopes: Set<string> }) =>
+  a.sub === b.sub && a.scopes.size === b.scopes.size && [...a.scopes].every((s) => b.scopes.has(s));
 
 describe('entity entries', () => {
   it('hang on the entity and on every type nested beneath it', () => {
     const nestedPolicy: CachePolicy = { ...PUBLIC, nestedTypes: new Set(['Review', 'User']) };
     const entry = entityEntry('t:', 'reviews', 'h', { __typename: 'Product', id: 'p1' }, nestedPolicy, { scopes: new Set() });
-    expect(entry!.tags).toEqual(expect.arrayContaining([{ kind: 'entity', type: 'Product', id: 'p1' }, { kind: 'type', type: 'Review' }, { kind: 'type', type: 'User' }, { kind: 'flush', type: 'User' }]));
-    expect(entityEntry('t:', 'reviews', 'h', { __typename: 'Product', id: 'p1' }, PUBLIC, { scopes: new Set() })!.tags).not.toContainEqual({ kind: 'type', type: 'Review' });
+    expect(entry!.tags).toEqual(
+      expect.arrayContaining([
+        { kind: 'entity', type: 'Product', id: 'p1' },
+        { kind: 'type', type: 'Review' },
+        { kind: 'type', type: 'User' },
+        { kind: 'flush', type: 'User' },
+      ]),
+    );
+    expect(entityEntry('t:', 'reviews', 'h', { __typename: 'Product', id: 'p1' }, PUBLIC, { scopes: new Set() })!.tags).not.toContainEqual({
+      kind: 'type',
+      type: 'Review',
+    });
   });
 });
 
@@ -90,8 +112,14 @@ describe('splitEntities and mergeEntities', () => {
         if (!fetched.errors!.length) delete fetched.errors;
         const { result, keepable } = mergeEntities(found, split, fetched);
         // What the subgraph would have answered for the whole fetch.
-        expect((result.data as { _entities: unknown[] })._entities).toEqual(items.map((item) => (item.found || item.answer === 'entity' ? entity(item.i) : null)));
-        expect(result.errors ?? []).toEqual(items.filter((item) => !item.found && item.answer === 'error').map((item) => ({ message: `e${item.i}`, path: ['_entities', item.i, 'n'] })));
+        expect((result.data as { _entities: unknown[] })._entities).toEqual(
+          items.map((item) => (item.found || item.answer === 'entity' ? entity(item.i) : null)),
+        );
+        expect(result.errors ?? []).toEqual(
+          items
+            .filter((item) => !item.found && item.answer === 'error')
+            .map((item) => ({ message: `e${item.i}`, path: ['_entities', item.i, 'n'] })),
+        );
         expect(keepable).toEqual(missing.filter((item) => item.answer === 'entity').map((item) => item.i));
       }),
       { numRuns: 1_000 },

@@ -44,21 +44,31 @@ describe('operationPolicy', () => {
   });
 
   it('reads an _entities fetch under each entity type', () => {
-    const fetch = 'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { reviewCount reviews(first: 2) { edges { node { rating } } } } } }';
+    const fetch =
+      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { reviewCount reviews(first: 2) { edges { node { rating } } } } } }';
     expect(policy(fetch)).toEqual({ maxAge: 30, scope: 'PUBLIC', types: ['Product', 'Review', 'ReviewConnection', 'ReviewEdge'] });
-    expect(policy('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { username email } } }')).toMatchObject({ maxAge: 60, scope: 'PRIVATE' });
+    expect(policy('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { username email } } }')).toMatchObject({
+      maxAge: 60,
+      scope: 'PRIVATE',
+    });
   });
 
   it('names the types nested beneath the entities, which the entity entries depend on too', () => {
     // The reviews subgraph answers a product's reviews, their authors and the authors' reviews in one fetch.
-    const nested = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviews(first: 5) { edges { node { author { reviews(first: 5) { edges { node { product { id } } } } } } } } } } }';
+    const nested =
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviews(first: 5) { edges { node { author { reviews(first: 5) { edges { node { product { id } } } } } } } } } } }';
     const { nestedTypes } = operationPolicy(api, hints, parse(nested), undefined);
     expect([...nestedTypes].sort()).toEqual(['Product', 'Review', 'ReviewConnection', 'ReviewEdge', 'User']);
-    const flat = operationPolicy(api, hints, parse('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating } } }'), undefined);
+    const flat = operationPolicy(
+      api,
+      hints,
+      parse('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating } } }'),
+      undefined,
+    );
     expect([...flat.nestedTypes]).toEqual([]);
   });
 
-  it('caps by a per-type override, never caches a mutation, and leaves an answer of nothing but __typename to the caller\'s cap', () => {
+  it("caps by a per-type override, never caches a mutation, and leaves an answer of nothing but __typename to the caller's cap", () => {
     expect(policy('{ topProducts { name } }', new Map([['Product', 5]]))).toMatchObject({ maxAge: 5 });
     expect(policy('{ topProducts { name } }', new Map([['Product', 0]]))).toMatchObject({ maxAge: 0 });
     expect(policy('mutation { createReview(input: { productId: "p", rating: 1, body: "x" }) { id } }')).toMatchObject({ maxAge: 0 });

@@ -40,7 +40,10 @@ function subgraph(failing: ReadonlySet<string>) {
   const asked: string[] = [];
   const answer = (representations: Representation[]): Answer => {
     const errors = representations.flatMap(({ id }, j) => (failing.has(id) ? [{ message: `no ${id}`, path: ['_entities', j] }] : []));
-    return { data: { _entities: representations.map(({ id }) => (failing.has(id) ? null : { reviewCount: Number(id.slice(1)) })) }, ...(errors.length && { errors }) };
+    return {
+      data: { _entities: representations.map(({ id }) => (failing.has(id) ? null : { reviewCount: Number(id.slice(1)) })) },
+      ...(errors.length && { errors }),
+    };
   };
   const source: GraphQLDataSource<CacheContext> = {
     async process({ request }) {
@@ -54,7 +57,12 @@ function subgraph(failing: ReadonlySet<string>) {
 }
 
 const fetchOf = (representations: Representation[]) =>
-  ({ kind: 'incoming operation', request: { query: FETCH, variables: { representations } }, context: {}, incomingRequestContext: {} }) as unknown as GraphQLDataSourceProcessOptions<CacheContext>;
+  ({
+    kind: 'incoming operation',
+    request: { query: FETCH, variables: { representations } },
+    context: {},
+    incomingRequestContext: {},
+  }) as unknown as GraphQLDataSourceProcessOptions<CacheContext>;
 
 describe('single flight of missed entities', () => {
   it('fetches each entity once across a burst of overlapping batches, and answers each batch as the subgraph would', async () => {
@@ -68,7 +76,14 @@ describe('single flight of missed entities', () => {
           const registry = new Registry();
           const metrics = createCacheMetrics(registry);
           const keyPrefix = `flight-${randomUUID()}:`;
-          const cached = new CachingDataSource('reviews', source, { store: createCacheStore({ redis, keyPrefix, logger, metrics }), model: () => model, keyPrefix, ttlOverrides: new Map(), metrics, invalidate: async () => {} });
+          const cached = new CachingDataSource('reviews', source, {
+            store: createCacheStore({ redis, keyPrefix, logger, metrics }),
+            model: () => model,
+            keyPrefix,
+            ttlOverrides: new Map(),
+            metrics,
+            invalidate: async () => {},
+          });
           const requests = batches.map((batch) => batch.map((id) => ({ __typename: 'Product' as const, id })));
           const answers = await Promise.all(requests.map((representations) => cached.process(fetchOf(representations))));
           answers.forEach((got, i) => expect(got, JSON.stringify(batches[i])).toEqual(answer(requests[i]!)));
@@ -88,9 +103,20 @@ describe('single flight of missed entities', () => {
     const registry = new Registry();
     const metrics = createCacheMetrics(registry);
     const keyPrefix = `flight-${randomUUID()}:`;
-    const cached = new CachingDataSource('reviews', source, { store: createCacheStore({ redis, keyPrefix, logger, metrics }), model: () => model, keyPrefix, ttlOverrides: new Map(), metrics, invalidate: async () => {} });
+    const cached = new CachingDataSource('reviews', source, {
+      store: createCacheStore({ redis, keyPrefix, logger, metrics }),
+      model: () => model,
+      keyPrefix,
+      ttlOverrides: new Map(),
+      metrics,
+      invalidate: async () => {},
+    });
     const batch = (...ids: string[]) => ids.map((id) => ({ __typename: 'Product' as const, id }));
-    await Promise.all([cached.process(fetchOf(batch('p1', 'p2'))), cached.process(fetchOf(batch('p2', 'p3'))), cached.process(fetchOf(batch('p1', 'p2', 'p3')))]);
+    await Promise.all([
+      cached.process(fetchOf(batch('p1', 'p2'))),
+      cached.process(fetchOf(batch('p2', 'p3'))),
+      cached.process(fetchOf(batch('p1', 'p2', 'p3'))),
+    ]);
     const joins = (await registry.getSingleMetric('cache_entity_joins_total')!.get()).values;
     expect(joins).toEqual([{ value: 4, labels: { subgraph: 'reviews' } }]);
   });

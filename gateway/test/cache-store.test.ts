@@ -22,7 +22,10 @@ beforeAll(async () => {
 afterAll(() => redis.quit());
 
 const prefix = () => `store-${randomUUID()}:`;
-const address = (keyPrefix: string, id: string): EntryAddress => ({ key: `${keyPrefix}entry:${id}`, tags: entityTags('Product', { __typename: 'Product', id }) });
+const address = (keyPrefix: string, id: string): EntryAddress => ({
+  key: `${keyPrefix}entry:${id}`,
+  tags: entityTags('Product', { __typename: 'Product', id }),
+});
 /** The real Redis, refusing INCR until `recover()` (a write's bump lost in a network blip). */
 function refusingIncr() {
   let refusing = true;
@@ -35,7 +38,15 @@ function refusingIncr() {
   });
   return { flaky, recover: () => (refusing = false) };
 }
-const fill = (a: EntryAddress, generations: ReadonlyArray<string | null>, value: unknown) => ({ address: a, generations, value, ttlSeconds: 60, cache: 'entity' as const, subgraph: 'products', type: 'Product' });
+const fill = (a: EntryAddress, generations: ReadonlyArray<string | null>, value: unknown) => ({
+  address: a,
+  generations,
+  value,
+  ttlSeconds: 60,
+  cache: 'entity' as const,
+  subgraph: 'products',
+  type: 'Product',
+});
 
 describe('createCacheStore', () => {
   it('serves an entry while its tags keep their generations, stale once a write bumps one', async () => {
@@ -131,25 +142,40 @@ describe('createCacheStore', () => {
     }
     recover();
     await waitUntil(async () => (await held()) === 0, { timeoutMs: 5_000, intervalMs: 20, what: 'the held invalidation to be bumped' });
-    await waitUntil(async () => (await store.lookup([a]))[0]!.generations[0] !== null, { timeoutMs: 5_000, intervalMs: 20, what: 'lookups to ask Redis again' });
+    await waitUntil(async () => (await store.lookup([a]))[0]!.generations[0] !== null, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'lookups to ask Redis again',
+    });
     expect((await store.lookup([a]))[0]).toMatchObject({ stale: true });
   });
 
   it('turns more held tags than it may keep into one invalidation of everything', async () => {
     const keyPrefix = prefix();
     const { flaky, recover } = refusingIncr();
-    const store = createCacheStore({ redis: flaky, keyPrefix, pauseMs: 50, maxHeldTags: 3, logger, metrics: createCacheMetrics(new Registry()) });
+    const store = createCacheStore({
+      redis: flaky,
+      keyPrefix,
+      pauseMs: 50,
+      maxHeldTags: 3,
+      logger,
+      metrics: createCacheMetrics(new Registry()),
+    });
     const other = address(keyPrefix, 'untouched');
     await store.fill([fill(other, (await store.lookup([other]))[0]!.generations, 'other')]);
     const tags = Array.from({ length: 5 }, (_, i) => ({ kind: 'entity' as const, type: 'Product', id: `w${i}` }));
     expect(await store.invalidate(tags)).toBe('held');
     recover();
     // No entity counter of the five was bumped, but everything was: the untouched entry is stale too.
-    await waitUntil(async () => (await store.lookup([other]))[0]!.stale, { timeoutMs: 5_000, intervalMs: 20, what: 'everything to be invalidated' });
+    await waitUntil(async () => (await store.lookup([other]))[0]!.stale, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'everything to be invalidated',
+    });
     expect(await redis.exists(generationKey(keyPrefix, tags[0]!))).toBe(0);
   });
 
-  it('remembers generation keys without ever giving one tag another\'s (generated tags, tiny memory)', () => {
+  it("remembers generation keys without ever giving one tag another's (generated tags, tiny memory)", () => {
     const part = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(':', '0:', 'a:b', ''));
     const tag = fc.oneof(
       fc.record({ kind: fc.constant('entity' as const), type: part, id: part }),

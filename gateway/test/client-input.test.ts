@@ -46,11 +46,36 @@ const mistakes: Array<[string, unknown, number, string]> = [
   ['an Int variable given 1.5', { query: PROBE, variables: { n: 1.5, id: 'x', flag: true } }, 400, 'BAD_USER_INPUT'],
   ['an Int variable given 1e300', { query: PROBE, variables: { n: 1e300, id: 'x', flag: true } }, 400, 'BAD_USER_INPUT'],
   ['a required variable left out', { query: PROBE, variables: { flag: true } }, 400, 'BAD_USER_INPUT'],
-  ['null for a non-null argument through a defaulted variable', { query: 'query ($id: ID = "x") { user(id: $id) { id } }', variables: { id: null } }, 400, 'BAD_USER_INPUT'],
-  ['null for @include(if:) through a defaulted variable', { query: 'query ($f: Boolean = true) { __typename @include(if: $f) }', variables: { f: null } }, 400, 'BAD_USER_INPUT'],
-  ['an unknown operationName', { query: PROBE, operationName: 'Nope', variables: { id: 'x', flag: true } }, 400, 'OPERATION_RESOLUTION_FAILURE'],
-  ['several operations and no operationName', { query: 'query A { __typename } query B { __typename }' }, 400, 'OPERATION_RESOLUTION_FAILURE'],
-  ['a variable nested 100,000 deep', `{"query":${JSON.stringify(PROBE)},"variables":{"id":"x","flag":true,"n":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`, 400, 'BAD_USER_INPUT'],
+  [
+    'null for a non-null argument through a defaulted variable',
+    { query: 'query ($id: ID = "x") { user(id: $id) { id } }', variables: { id: null } },
+    400,
+    'BAD_USER_INPUT',
+  ],
+  [
+    'null for @include(if:) through a defaulted variable',
+    { query: 'query ($f: Boolean = true) { __typename @include(if: $f) }', variables: { f: null } },
+    400,
+    'BAD_USER_INPUT',
+  ],
+  [
+    'an unknown operationName',
+    { query: PROBE, operationName: 'Nope', variables: { id: 'x', flag: true } },
+    400,
+    'OPERATION_RESOLUTION_FAILURE',
+  ],
+  [
+    'several operations and no operationName',
+    { query: 'query A { __typename } query B { __typename }' },
+    400,
+    'OPERATION_RESOLUTION_FAILURE',
+  ],
+  [
+    'a variable nested 100,000 deep',
+    `{"query":${JSON.stringify(PROBE)},"variables":{"id":"x","flag":true,"n":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`,
+    400,
+    'BAD_USER_INPUT',
+  ],
 ];
 
 describe.each(['enforce', 'measure', 'off'])('LIMITS_MODE=%s', (mode) => {
@@ -98,7 +123,9 @@ describe('fragment fan-outs around MAX_QUERY_NODES', () => {
   /** A fragment spread `spreads` times per level, `levels` deep, ending in `leaf`. */
   const fanOut = (levels: number, spreads: number, leaf: string) => {
     const fragments = Array.from({ length: levels }, (_, i) =>
-      i === levels - 1 ? `fragment F${i} on Query { ${leaf} }` : `fragment F${i} on Query { ${Array.from({ length: spreads }, () => `...F${i + 1}`).join(' ')} }`,
+      i === levels - 1
+        ? `fragment F${i} on Query { ${leaf} }`
+        : `fragment F${i} on Query { ${Array.from({ length: spreads }, () => `...F${i + 1}`).join(' ')} }`,
     );
     return `{ ...F0 } ${fragments.join(' ')}`;
   };
@@ -111,11 +138,17 @@ describe('fragment fan-outs around MAX_QUERY_NODES', () => {
 
   it('answers every generated fan-out near the limit as admitted or MAX_NODES_LIMIT, never a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('__typename', 'users(first: 1) { edges { node { id } } }', '... on Query { __typename }'), async (levels, spreads, leaf) => {
-        const { status, body } = await gateway.post({ query: fanOut(levels, spreads, leaf) });
-        expectClientAnswer(status, body);
-        for (const error of body.errors ?? []) expect(['MAX_NODES_LIMIT', 'SUBREQUEST_HTTP_ERROR', 'MAX_DEPTH_LIMIT']).toContain(error.extensions.code);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.constantFrom('__typename', 'users(first: 1) { edges { node { id } } }', '... on Query { __typename }'),
+        async (levels, spreads, leaf) => {
+          const { status, body } = await gateway.post({ query: fanOut(levels, spreads, leaf) });
+          expectClientAnswer(status, body);
+          for (const error of body.errors ?? [])
+            expect(['MAX_NODES_LIMIT', 'SUBREQUEST_HTTP_ERROR', 'MAX_DEPTH_LIMIT']).toContain(error.extensions.code);
+        },
+      ),
       { numRuns: 120 },
     );
   });
@@ -135,7 +168,11 @@ describe('GraphQL over HTTP status codes', () => {
       expect(status, accept).toBe(200);
       expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     }
-    const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(invalid) });
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(invalid),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   });
@@ -151,7 +188,11 @@ describe('GraphQL over HTTP status codes', () => {
   });
 
   it('keeps HTTP-level refusals as they are: malformed JSON 400, a media type it cannot answer in 406', async () => {
-    const malformed = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{"query":' });
+    const malformed = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: '{"query":',
+    });
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
     const { status } = await gateway.post({ query: '{ __typename }' }, { accept: 'text/csv' });
@@ -163,7 +204,9 @@ describe('introspection off', () => {
   it('answers generated misspellings of every name of the API schema with an error that suggests none', async () => {
     const gateway = await startTestGateway({ NODE_ENV: 'production' }, { subgraphUrl });
     try {
-      const schema = apiSchemaOf(await composeSupergraph(await loadSupergraphConfig(resolve(import.meta.dirname, '../../supergraph.yaml'))));
+      const schema = apiSchemaOf(
+        await composeSupergraph(await loadSupergraphConfig(resolve(import.meta.dirname, '../../supergraph.yaml'))),
+      );
       await fc.assert(
         fc.asyncProperty(misspeltNames(schema), async (probe) => {
           const { status, body } = await gateway.post(probe);

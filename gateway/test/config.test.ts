@@ -21,7 +21,14 @@ function problems(env: Record<string, string>): string {
 describe('loadConfig', () => {
   it('in development, runs without any key: Sandbox, introspection, loopback, the development token issuer', () => {
     const config = loadConfig({ NODE_ENV: 'development' });
-    expect(config).toMatchObject({ development: true, host: '127.0.0.1', introspection: true, landingPage: true, auth: undefined, signingKeys: undefined });
+    expect(config).toMatchObject({
+      development: true,
+      host: '127.0.0.1',
+      introspection: true,
+      landingPage: true,
+      auth: undefined,
+      signingKeys: undefined,
+    });
     expect(config.supergraph.kind).toBe('compose');
     const withSecret = loadConfig({ NODE_ENV: 'development', JWT_SECRET: SECRET });
     expect(withSecret.auth).toMatchObject({ keys: { secret: SECRET }, issuer: 'tessera-dev', audience: 'tessera' });
@@ -29,8 +36,20 @@ describe('loadConfig', () => {
 
   it('is production unless told otherwise: no Sandbox, no introspection, every interface, the committed supergraph', () => {
     const config = loadConfig(PRODUCTION);
-    expect(config).toMatchObject({ nodeEnv: 'production', development: false, host: '0.0.0.0', introspection: false, landingPage: false, corsOrigins: [] });
-    expect(config.auth).toMatchObject({ keys: { secret: SECRET }, issuer: 'https://id.example/', audience: 'tessera', clockToleranceSeconds: 30 });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      development: false,
+      host: '0.0.0.0',
+      introspection: false,
+      landingPage: false,
+      corsOrigins: [],
+    });
+    expect(config.auth).toMatchObject({
+      keys: { secret: SECRET },
+      issuer: 'https://id.example/',
+      audience: 'tessera',
+      clockToleranceSeconds: 30,
+    });
     expect(config.signingKeys?.map((k) => k.id)).toEqual(['k1']);
     expect(config.supergraph.kind).toBe('file');
   });
@@ -47,18 +66,33 @@ describe('loadConfig', () => {
     expect(problems({ ...PRODUCTION, JWT_SECRET: 'short' })).toMatch(/JWT_SECRET: expected at least 32 characters/);
     expect(problems({ ...noKeys, JWT_PUBLIC_KEY: 'not a key' })).toMatch(/JWT_PUBLIC_KEY: expected a PEM public key/);
     expect(problems({ ...PRODUCTION, SUBGRAPH_SIGNING_KEYS: 'k1:short' })).toMatch(/SUBGRAPH_SIGNING_KEYS: .*32/);
-    expect(loadConfig({ ...noKeys, JWT_JWKS_URL: 'https://id.example/jwks.json' }).auth?.keys).toEqual({ jwksUrl: 'https://id.example/jwks.json' });
+    expect(loadConfig({ ...noKeys, JWT_JWKS_URL: 'https://id.example/jwks.json' }).auth?.keys).toEqual({
+      jwksUrl: 'https://id.example/jwks.json',
+    });
   });
 
   it('reads per-subgraph URLs and timeouts by name, beside the shared timeout', () => {
-    const config = loadConfig({ ...PRODUCTION, SUBGRAPH_REVIEWS_URL: 'http://reviews.internal/graphql', SUBGRAPH_REVIEWS_TIMEOUT_MS: '1500' });
+    const config = loadConfig({
+      ...PRODUCTION,
+      SUBGRAPH_REVIEWS_URL: 'http://reviews.internal/graphql',
+      SUBGRAPH_REVIEWS_TIMEOUT_MS: '1500',
+    });
     expect(config.subgraphs.urls).toEqual({ reviews: 'http://reviews.internal/graphql' });
     expect(config.subgraphs.resilience).toMatchObject({ timeoutMs: 5_000, timeouts: { reviews: 1_500 } });
   });
 
   it('names every bad variable in one message, not one per start', () => {
     const message = problems({ GATEWAY_PORT: 'abc', SUBGRAPH_USERS_URL: 'not a url', SUBGRAPH_USERS_TIMEOUT_MS: '5', COST_MAX: '0' });
-    for (const name of ['GATEWAY_PORT', 'SUBGRAPH_USERS_URL', 'SUBGRAPH_USERS_TIMEOUT_MS', 'COST_MAX', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'SUBGRAPH_SIGNING_KEYS']) {
+    for (const name of [
+      'GATEWAY_PORT',
+      'SUBGRAPH_USERS_URL',
+      'SUBGRAPH_USERS_TIMEOUT_MS',
+      'COST_MAX',
+      'JWT_JWKS_URL',
+      'JWT_ISSUER',
+      'JWT_AUDIENCE',
+      'SUBGRAPH_SIGNING_KEYS',
+    ]) {
       expect(message).toContain(`  ${name}: `);
     }
   });

@@ -72,15 +72,21 @@ describe('cost model on the Tessera graph', () => {
 
   it('a mutation root field has a higher base', () => {
     expect(cost('mutation { createUser(input: { username: "a_b", name: "A", email: "a@b.co" }) { id } }')).toBe(10);
-    expect(
-      estimateCost(api, parse('mutation { deleteReview(id: "x") { id } }'), directives, { options: { mutationWeight: 25 } }),
-    ).toBe(25);
+    expect(estimateCost(api, parse('mutation { deleteReview(id: "x") { id } }'), directives, { options: { mutationWeight: 25 } })).toBe(25);
   });
 
   it('fragments and inline fragments cost what they select, skipped fields nothing', () => {
     const inline = cost('{ topProducts(first: 3) { name reviews(first: 2) { edges { node { id } } } } }');
-    expect(cost('{ topProducts(first: 3) { ...P } } fragment P on Product { name ... on Product { reviews(first: 2) { edges { node { id } } } } }')).toBe(inline);
-    expect(cost('query ($no: Boolean!) { topProducts(first: 3) { name reviews(first: 2) @include(if: $no) { edges { node { id } } } } }', { no: false })).toBe(3);
+    expect(
+      cost(
+        '{ topProducts(first: 3) { ...P } } fragment P on Product { name ... on Product { reviews(first: 2) { edges { node { id } } } } }',
+      ),
+    ).toBe(inline);
+    expect(
+      cost('query ($no: Boolean!) { topProducts(first: 3) { name reviews(first: 2) @include(if: $no) { edges { node { id } } } } }', {
+        no: false,
+      }),
+    ).toBe(3);
   });
 });
 
@@ -127,7 +133,9 @@ describe('cost model rules on interfaces, unions and type weights', () => {
 
 describe('operation shape', () => {
   it('measures depth without introspection subtrees, and aliases', () => {
-    const shape = measureOperation(parse('{ a: topProducts { b: reviews { edges { node { author { username } } } } } __schema { types { name } } }'));
+    const shape = measureOperation(
+      parse('{ a: topProducts { b: reviews { edges { node { author { username } } } } } __schema { types { name } } }'),
+    );
     expect(shape).toMatchObject({ depth: 6, aliases: 2, schemaFields: 1 });
   });
 
@@ -161,7 +169,9 @@ describe('operation shape', () => {
         fc.pre(nodes < 20_000);
         // The limits plugin lets the estimator walk MAX_QUERY_NODES + 1: never more than measured.
         expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes + 1 } })).not.toThrow();
-        expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes } })).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_NODES_LIMIT' }) }));
+        expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes } })).toThrow(
+          expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_NODES_LIMIT' }) }),
+        );
       }),
       { numRuns: 300 },
     );

@@ -23,7 +23,12 @@ function heldSubgraph({ fail = false } = {}) {
     fetches.push({ body, headers });
     await new Promise<void>((resolve) => waiting.push(resolve));
     const text = answer(body, headers['x-tessera-identity']!);
-    return { ok: !fail, status: fail ? 503 : 200, text: async () => text, json: async () => JSON.parse(text) } as unknown as FetcherResponse;
+    return {
+      ok: !fail,
+      status: fail ? 503 : 200,
+      text: async () => text,
+      json: async () => JSON.parse(text),
+    } as unknown as FetcherResponse;
   };
   return { fetcher, fetches, answer, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
 }
@@ -37,8 +42,17 @@ function dataSource(fetcher: Fetcher, { deduplicate = true, registry = new Regis
 
 const user = (sub: string): Identity => ({ sub, scopes: new Set() });
 
-function call(source: SubgraphDataSource, query: string, { variables, identity }: { variables?: Record<string, unknown>; identity?: Identity } = {}) {
-  const options = { kind: 'incoming operation', request: { query, variables }, context: { identity, deadline: Date.now() + 5_000 } as SubgraphCallContext, incomingRequestContext: {} };
+function call(
+  source: SubgraphDataSource,
+  query: string,
+  { variables, identity }: { variables?: Record<string, unknown>; identity?: Identity } = {},
+) {
+  const options = {
+    kind: 'incoming operation',
+    request: { query, variables },
+    context: { identity, deadline: Date.now() + 5_000 } as SubgraphCallContext,
+    incomingRequestContext: {},
+  };
   return source.process(options as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>);
 }
 
@@ -60,7 +74,9 @@ describe('deduplication of subgraph queries', () => {
     // Apollo Gateway merges into what it gets: one caller's change must not reach another.
     (results[0]!.data as { nested: { list: number[] } }).nested.list.push(3);
     expect((results[1]!.data as { nested: { list: number[] } }).nested.list).toEqual([1, 2]);
-    expect(await registry.getSingleMetricAsString('subgraph_fetches_deduplicated_total')).toContain('subgraph_fetches_deduplicated_total{subgraph="reviews"} 4');
+    expect(await registry.getSingleMetricAsString('subgraph_fetches_deduplicated_total')).toContain(
+      'subgraph_fetches_deduplicated_total{subgraph="reviews"} 4',
+    );
   });
 
   it('never shares across forwarded identities, variables or documents', async () => {
@@ -78,14 +94,21 @@ describe('deduplication of subgraph queries', () => {
     expect(subgraph.fetches).toHaveLength(6);
     subgraph.release();
     const results = await Promise.all(calls);
-    results.forEach((result, i) => expect(JSON.stringify(result)).toBe(subgraph.answer(subgraph.fetches[i]!.body, subgraph.fetches[i]!.headers['x-tessera-identity']!)));
+    results.forEach((result, i) =>
+      expect(JSON.stringify(result)).toBe(subgraph.answer(subgraph.fetches[i]!.body, subgraph.fetches[i]!.headers['x-tessera-identity']!)),
+    );
   });
 
   it('never shares mutations, nor anything when switched off', async () => {
     const subgraph = heldSubgraph();
     const on = dataSource(subgraph.fetcher);
     const off = dataSource(subgraph.fetcher, { deduplicate: false });
-    const calls = [call(on, 'mutation { createReview { id } }'), call(on, 'mutation { createReview { id } }'), call(off, '{ me { id } }'), call(off, '{ me { id } }')];
+    const calls = [
+      call(on, 'mutation { createReview { id } }'),
+      call(on, 'mutation { createReview { id } }'),
+      call(off, '{ me { id } }'),
+      call(off, '{ me { id } }'),
+    ];
     await settle();
     expect(subgraph.fetches).toHaveLength(4);
     subgraph.release();
@@ -130,7 +153,9 @@ describe('deduplication of subgraph queries', () => {
       fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 30 }), async (operations) => {
         const subgraph = heldSubgraph();
         const source = dataSource(subgraph.fetcher);
-        const calls = operations.map((op) => call(source, op.query, { variables: { n: op.n }, identity: op.sub ? user(op.sub) : undefined }));
+        const calls = operations.map((op) =>
+          call(source, op.query, { variables: { n: op.n }, identity: op.sub ? user(op.sub) : undefined }),
+        );
         await settle();
         const queries = operations.filter((op) => !op.query.startsWith('mutation'));
         const distinct = new Set(queries.map((op) => JSON.stringify([op.query, op.n, op.sub ?? null])));
@@ -188,7 +213,16 @@ describe('deduplicateExecution', () => {
     return { gateway: gateway as unknown as ExecutingGateway, executed, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
   }
 
-  const request = (query: string, { variables = {}, sub, scopes = [], operation = 'query', operationName = null as string | null } = {} as { variables?: Record<string, unknown>; sub?: string; scopes?: string[]; operation?: string; operationName?: string | null }) =>
+  const request = (
+    query: string,
+    { variables = {}, sub, scopes = [], operation = 'query', operationName = null as string | null } = {} as {
+      variables?: Record<string, unknown>;
+      sub?: string;
+      scopes?: string[];
+      operation?: string;
+      operationName?: string | null;
+    },
+  ) =>
     ({
       queryHash: query,
       operationName,
@@ -220,13 +254,18 @@ describe('deduplicateExecution', () => {
     // Each caller's response is its own to add errors or extensions to.
     expect(second).not.toBe(first);
     expect(second!.extensions).not.toBe(first!.extensions);
-    expect(await registry.getSingleMetricAsString('graphql_operations_deduplicated_total')).toContain('graphql_operations_deduplicated_total 1');
+    expect(await registry.getSingleMetricAsString('graphql_operations_deduplicated_total')).toContain(
+      'graphql_operations_deduplicated_total 1',
+    );
   });
 
   it('never shares between callers whose scopes a joined key would confuse', async () => {
     const held = heldGateway();
     const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} as never });
-    const results = [executor!(request('q1', { sub: 'a', scopes: ['users:read-email', 'x'] })), executor!(request('q1', { sub: 'a', scopes: ['users:read-email x'] }))];
+    const results = [
+      executor!(request('q1', { sub: 'a', scopes: ['users:read-email', 'x'] })),
+      executor!(request('q1', { sub: 'a', scopes: ['users:read-email x'] })),
+    ];
     await settle();
     expect(held.executed).toHaveLength(2);
     held.release();
@@ -234,7 +273,10 @@ describe('deduplicateExecution', () => {
   });
 
   it('for generated callers in flight at once, executes once per distinct caller (subject and set of scopes)', async () => {
-    const text = fc.oneof(fc.constantFrom('a', 'b', 'a b', ' ', '|', 'users:read-email', 'users:read-email x', 'x'), fc.string({ maxLength: 4 }));
+    const text = fc.oneof(
+      fc.constantFrom('a', 'b', 'a b', ' ', '|', 'users:read-email', 'users:read-email x', 'x'),
+      fc.string({ maxLength: 4 }),
+    );
     const caller = fc.record({ sub: fc.option(text, { nil: undefined }), scopes: fc.array(text, { maxLength: 3 }) });
     await fc.assert(
       fc.asyncProperty(fc.array(caller, { minLength: 1, maxLength: 12 }), async (callers) => {

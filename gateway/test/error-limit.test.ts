@@ -33,7 +33,9 @@ describe('a fragment spread thousands of times over a removed field', () => {
 
   /** `{ ...F0 }` where F(i) spreads F(i+1) twice, and the last selects `leaf`: 2^(levels-1) copies of it. */
   const fanOut = (levels: number, leaf: string) => {
-    const fragments = Array.from({ length: levels }, (_, i) => (i === levels - 1 ? `fragment F${i} on Query { ${leaf} }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`));
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { ${leaf} }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
     return `{ ...F0 } ${fragments.join(' ')}`;
   };
 
@@ -41,12 +43,22 @@ describe('a fragment spread thousands of times over a removed field', () => {
     const query = fanOut(11, 'users(first: 1) { edges { node { email } } }');
     const { body } = await gateway.post({ query });
     const unauthorized = body.errors.filter((e: any) => e.extensions.code === 'UNAUTHORIZED_FIELD_OR_TYPE');
-    expect(unauthorized).toEqual([{ message: 'Unauthorized field or type', path: ['users', 'edges', '@', 'node', 'email'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }]);
+    expect(unauthorized).toEqual([
+      {
+        message: 'Unauthorized field or type',
+        path: ['users', 'edges', '@', 'node', 'email'],
+        extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' },
+      },
+    ]);
     expect(JSON.stringify(body).length).toBeLessThan(2 * query.length);
   });
 
   it('answers generated fan-outs over removed fields with distinct errors only, never more than MAX_RESPONSE_ERRORS', async () => {
-    const leaf = fc.subarray(['a: me { email }', 'b: user(id: "x") { email }', 'c: users(first: 1) { edges { node { email } } }', 'd: __typename'], { minLength: 1 }).map((parts) => parts.join(' '));
+    const leaf = fc
+      .subarray(['a: me { email }', 'b: user(id: "x") { email }', 'c: users(first: 1) { edges { node { email } } }', 'd: __typename'], {
+        minLength: 1,
+      })
+      .map((parts) => parts.join(' '));
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 11 }), leaf, async (levels, selection) => {
         const { status, body } = await gateway.post({ query: fanOut(levels, selection) });

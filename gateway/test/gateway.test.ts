@@ -62,9 +62,11 @@ describe('production mode', () => {
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/ready`);
     expect(ready.status).toBe(200);
-    await expect.poll(async () => (await fetch(`${gateway.metricsUrl}/health/details`)).json()).toMatchObject({
-      subgraphs: { users: { up: false, reason: 'unreachable' }, products: { up: false }, reviews: { up: false } },
-    });
+    await expect
+      .poll(async () => (await fetch(`${gateway.metricsUrl}/health/details`)).json())
+      .toMatchObject({
+        subgraphs: { users: { up: false, reason: 'unreachable' }, products: { up: false }, reviews: { up: false } },
+      });
     expect(await (await fetch(`${gateway.metricsUrl}/metrics`)).text()).toContain('subgraph_up{subgraph="users",service="gateway"} 0');
   });
 });
@@ -80,9 +82,7 @@ describe('development mode', () => {
     const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).toMatch(/embeddable-sandbox|sandbox/i);
     const { body } = await gateway.post({ query: '{ __type(name: "Review") { fields { name } } }' });
-    expect(body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(
-      expect.arrayContaining(['rating', 'author', 'product']),
-    );
+    expect(body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['rating', 'author', 'product']));
   });
 
   it("lets Sandbox's full introspection query through the operation limits", async () => {
@@ -124,7 +124,11 @@ describe('live recomposition in development', () => {
       await cp(join(root, `subgraphs/${name}/schema.graphql`), join(dir, `subgraphs/${name}/schema.graphql`));
     }
     await cp(join(root, 'supergraph.yaml'), join(dir, 'supergraph.yaml'));
-    gateway = await startGateway({ NODE_ENV: 'development', SUPERGRAPH_SOURCE: 'compose', SUPERGRAPH_CONFIG: join(dir, 'supergraph.yaml') });
+    gateway = await startGateway({
+      NODE_ENV: 'development',
+      SUPERGRAPH_SOURCE: 'compose',
+      SUPERGRAPH_CONFIG: join(dir, 'supergraph.yaml'),
+    });
   });
   afterAll(async () => {
     await gateway.server.close();
@@ -140,11 +144,17 @@ describe('live recomposition in development', () => {
 
   it('keeps serving the last good supergraph when a change does not compose', async () => {
     const sdl = await readFile(productsSchema(), 'utf8');
-    await writeFile(productsSchema(), sdl.replace('hasNextPage: Boolean!', 'hasNextPage: String!').replace('  weightGrams: Int', '  weightKg: Int'));
+    await writeFile(
+      productsSchema(),
+      sdl.replace('hasNextPage: Boolean!', 'hasNextPage: String!').replace('  weightGrams: Int', '  weightKg: Int'),
+    );
     // Wait for the watcher to have tried: the failed recomposition is logged.
-    await vi.waitFor(() => expect(gateway.logs().map((l) => l.msg)).toContain('recomposition failed: still serving the previous supergraph'), {
-      timeout: 10_000,
-    });
+    await vi.waitFor(
+      () => expect(gateway.logs().map((l) => l.msg)).toContain('recomposition failed: still serving the previous supergraph'),
+      {
+        timeout: 10_000,
+      },
+    );
     const fields = await productFields();
     expect(fields).toContain('weightGrams');
     expect(fields).not.toContain('weightKg');

@@ -29,7 +29,11 @@ describe('createKeyClaims', () => {
   });
 
   it('for generated sequences of claims, answers as one map from (caller, key) to its first fingerprint', async () => {
-    const claim = fc.record({ subject: fc.constantFrom(undefined, 'u1', 'u2', 'u1 k'), key: fc.constantFrom('k', 'k2', 'u1 k'), fingerprint: fc.constantFrom('f1', 'f2') });
+    const claim = fc.record({
+      subject: fc.constantFrom(undefined, 'u1', 'u2', 'u1 k'),
+      key: fc.constantFrom('k', 'k2', 'u1 k'),
+      fingerprint: fc.constantFrom('f1', 'f2'),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(claim, { maxLength: 20 }), async (claims) => {
         const store = createKeyClaims({ redis, keyPrefix: `claims-${randomBytes(6).toString('hex')}:`, logger });
@@ -48,7 +52,11 @@ describe('createKeyClaims', () => {
 
   it('in memory without Redis; unknown (the subgraphs decide) when Redis does not answer', async () => {
     const memory = createKeyClaims({ keyPrefix: 'x:', logger });
-    expect([await memory.claim('u1', 'k', 'f1'), await memory.claim('u1', 'k', 'f1'), await memory.claim('u1', 'k', 'f2')]).toEqual(['new', 'same', 'other']);
+    expect([await memory.claim('u1', 'k', 'f1'), await memory.claim('u1', 'k', 'f1'), await memory.claim('u1', 'k', 'f2')]).toEqual([
+      'new',
+      'same',
+      'other',
+    ]);
     const down = new Redis('redis://127.0.0.1:9', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
     down.on('error', () => {});
     expect(await createKeyClaims({ redis: down, keyPrefix: 'x:', logger }).claim('u1', 'k', 'f1')).toBe('unknown');

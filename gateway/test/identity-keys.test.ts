@@ -18,7 +18,10 @@ afterEach(async () => {
 
 /** What the gateway decided for the caller: refused by authorization, or let through to the (closed) subgraph. */
 async function decision(scp: string[]): Promise<string> {
-  const { status, body } = await gateway!.post({ query: CREATE_PRODUCT, variables: { input } }, { authorization: `Bearer ${await testToken('u1', { scp })}` });
+  const { status, body } = await gateway!.post(
+    { query: CREATE_PRODUCT, variables: { input } },
+    { authorization: `Bearer ${await testToken('u1', { scp })}` },
+  );
   const code = body.errors?.[0]?.extensions?.code as string;
   return code === 'UNAUTHORIZED_FIELD_OR_TYPE' ? `refused ${status}` : `let through (${code})`;
 }

@@ -80,7 +80,8 @@ describe('limits plugin', () => {
     const query = `query ($n: Int) { users(first: $n) { edges { node { id } } } }`;
     // users 1 + 20 × (edge 1 + node 1): the resolver's page for first left out or null is 20.
     const estimates = [];
-    for (const variables of [{ n: null }, {}, { n: 5 }, { n: null }]) estimates.push((await gateway.post({ query, variables })).body.extensions.cost.estimated);
+    for (const variables of [{ n: null }, {}, { n: 5 }, { n: null }])
+      estimates.push((await gateway.post({ query, variables })).body.extensions.cost.estimated);
     expect(estimates).toEqual([41, 41, 11, 41]);
     const defaulted = `query ($n: Int = 7) { users(first: $n) { edges { node { id } } } }`;
     expect((await gateway.post({ query: defaulted, variables: {} })).body.extensions.cost.estimated).toBe(15);

@@ -38,7 +38,10 @@ describe('createApqCache', () => {
   });
 
   it('serves but does not register a query text longer than maxBytes, on Redis and in memory', async () => {
-    for (const cache of [createApqCache({ redis, prefix, maxBytes: 1_024, logger: silent }), createApqCache({ prefix, maxBytes: 1_024, logger: silent })]) {
+    for (const cache of [
+      createApqCache({ redis, prefix, maxBytes: 1_024, logger: silent }),
+      createApqCache({ prefix, maxBytes: 1_024, logger: silent }),
+    ]) {
       await cache.set('apq:small', 'x'.repeat(1_024));
       await cache.set('apq:large', 'x'.repeat(1_025));
       await cache.set('apq:wide', 'é'.repeat(513));
@@ -51,7 +54,12 @@ describe('createApqCache', () => {
   it('counts a lookup Redis cannot answer as a miss, and says so in the log', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
-    const down = new Redis('redis://127.0.0.1:9', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const down = new Redis('redis://127.0.0.1:9', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     down.on('error', () => {});
     try {
       expect(await createApqCache({ redis: down, prefix, logger }).get('apq:abc')).toBeUndefined();
@@ -66,7 +74,14 @@ describe('published manifest', () => {
   it('is read whole by every store, and replaced whole by the next publication', async () => {
     const store = createManifestStore({ redis, prefix, refreshMs: 60_000, logger: silent });
     try {
-      await publishManifest(redis, manifest([['top', '{ topProducts { name } }'], ['me', '{ user(id: "1") { id } }']]), prefix);
+      await publishManifest(
+        redis,
+        manifest([
+          ['top', '{ topProducts { name } }'],
+          ['me', '{ user(id: "1") { id } }'],
+        ]),
+        prefix,
+      );
       await store.refresh();
       expect(store.loaded()).toBe(true);
       expect(store.body('top')).toBe('{ topProducts { name } }');
@@ -148,7 +163,8 @@ describe('createDeveloperKeyCheck', () => {
 
 describe('trusted documents through the gateway (enforce)', () => {
   const listed = { id: 'typename-v1', body: '{ __typename }' };
-  const expensive = '{ users(first: 100) { edges { node { reviews(first: 100) { edges { node { product { reviews(first: 100) { edges { node { id } } } } } } } } } } }';
+  const expensive =
+    '{ users(first: 100) { edges { node { reviews(first: 100) { edges { node { product { reviews(first: 100) { edges { node { id } } } } } } } } } } }';
   let gateway: TestGateway;
   beforeAll(async () => {
     await publishManifest(redis, manifest([[listed.id, listed.body]]), `${prefix}gw:`);
@@ -179,15 +195,20 @@ describe('trusted documents through the gateway (enforce)', () => {
     expect(wrongKey.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
   });
 
-  it('gives a hash that is not the text\'s its own code', async () => {
-    const { status, body } = await gateway.post({ query: listed.body, extensions: { persistedQuery: { version: 1, sha256Hash: sha256('other') } } });
+  it("gives a hash that is not the text's its own code", async () => {
+    const { status, body } = await gateway.post({
+      query: listed.body,
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256('other') } },
+    });
     expect(status).toBe(400);
     expect(body.errors[0].extensions.code).toBe('PERSISTED_QUERY_HASH_MISMATCH');
   });
 
   it('lets a CDN cache a successful GET by hash', async () => {
     const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: listed.id } });
-    const response = await fetch(`${gateway.url}/graphql?extensions=${encodeURIComponent(extensions)}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const response = await fetch(`${gateway.url}/graphql?extensions=${encodeURIComponent(extensions)}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     expect(response.headers.get('cache-control')).toBe('public, max-age=120');
     // Each changes the answer: the media type (and so the status), the caller, and the developer key (in enforce mode).
@@ -196,5 +217,9 @@ describe('trusted documents through the gateway (enforce)', () => {
 });
 
 function manifest(operations: Array<[string, string]>) {
-  return { format: 'apollo-persisted-query-manifest' as const, version: 1 as const, operations: operations.map(([id, body]) => ({ id, body })) };
+  return {
+    format: 'apollo-persisted-query-manifest' as const,
+    version: 1 as const,
+    operations: operations.map(([id, body]) => ({ id, body })),
+  };
 }

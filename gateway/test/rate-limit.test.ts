@@ -10,7 +10,12 @@ import { startTestGateway, type TestGateway } from './support/gateway.js';
 const redisUrl = process.env.TEST_REDIS_URL;
 if (!redisUrl) throw new Error('TEST_REDIS_URL is not set: run the tests with `pnpm test`, which starts Redis.');
 // One point a request: bytes cost nothing here (RATE_LIMIT_BYTES_PER_POINT=0), and neither does cost.
-const LIMIT = { RATE_LIMIT_POINTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60', RATE_LIMIT_COST_WEIGHTED: 'false', RATE_LIMIT_BYTES_PER_POINT: '0' };
+const LIMIT = {
+  RATE_LIMIT_POINTS: '3',
+  RATE_LIMIT_WINDOW_SECONDS: '60',
+  RATE_LIMIT_COST_WEIGHTED: 'false',
+  RATE_LIMIT_BYTES_PER_POINT: '0',
+};
 
 describe('rate limit on Redis', () => {
   let first: TestGateway;
@@ -28,7 +33,11 @@ describe('rate limit on Redis', () => {
     const statuses = [];
     for (const gateway of [first, second, first]) statuses.push((await gateway.post(query)).status);
     expect(statuses).toEqual([200, 200, 200]);
-    const response = await fetch(`${second.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) });
+    const response = await fetch(`${second.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(query),
+    });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await response.json()) as { errors: Array<{ extensions: Record<string, any> }> };

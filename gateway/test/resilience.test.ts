@@ -34,7 +34,10 @@ beforeAll(async () => {
     request.on('end', () => {
       calls++;
       const status = script.shift() ?? 200;
-      setTimeout(() => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { ok: status === 200 } })), delayMs);
+      setTimeout(
+        () => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { ok: status === 200 } })),
+        delayMs,
+      );
     });
   });
   server.listen(0, '127.0.0.1');
@@ -57,7 +60,12 @@ function source(settings: Partial<ResilienceSettings> = {}) {
   const dataSource = new SubgraphDataSource('reviews', url, pool.fetcher, policy, metrics, silent);
   const run = (query: string, context: SubgraphCallContext = {}) =>
     dataSource
-      .process({ kind: 'incoming operation', request: { query }, context, incomingRequestContext: {} } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>)
+      .process({
+        kind: 'incoming operation',
+        request: { query },
+        context,
+        incomingRequestContext: {},
+      } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>)
       .then(
         (result) => ({ result, code: undefined as string | undefined }),
         (error: { extensions?: { code?: string } }) => ({ result: undefined, code: error.extensions?.code }),
@@ -81,7 +89,11 @@ describe('retries', () => {
   it('never retries a mutation, nor a 500 or a 4xx of a query', async () => {
     const { run, close } = source();
     try {
-      for (const [query, status] of [['mutation { go }', 503], ['{ ok }', 500], ['{ ok }', 401]] as const) {
+      for (const [query, status] of [
+        ['mutation { go }', 503],
+        ['{ ok }', 500],
+        ['{ ok }', 401],
+      ] as const) {
         calls = 0;
         script = [status];
         expect(await run(query)).toMatchObject({ code: 'SUBREQUEST_HTTP_ERROR' });
@@ -116,7 +128,14 @@ describe('the retry budget', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.array(fc.record({ advanceMs: fc.integer({ min: 0, max: 3_000 }), requests: fc.integer({ min: 0, max: 20 }), retries: fc.integer({ min: 0, max: 20 }) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            advanceMs: fc.integer({ min: 0, max: 3_000 }),
+            requests: fc.integer({ min: 0, max: 20 }),
+            retries: fc.integer({ min: 0, max: 20 }),
+          }),
+          { maxLength: 40 },
+        ),
         (ratio, steps) => {
           let now = 1_000_000;
           const budget = createRetryBudget({ ratio, minPerSecond: 1, windowSeconds: 10 }, () => now);

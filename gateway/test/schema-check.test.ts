@@ -16,7 +16,8 @@ beforeEach(async () => {
   for (const name of ['users', 'products', 'reviews']) {
     await cp(join(root, `subgraphs/${name}/schema.graphql`), join(dir, `subgraphs/${name}/schema.graphql`));
   }
-  for (const file of ['supergraph.yaml', 'supergraph.graphql', 'schema-checks']) await cp(join(root, file), join(dir, file), { recursive: true });
+  for (const file of ['supergraph.yaml', 'supergraph.graphql', 'schema-checks'])
+    await cp(join(root, file), join(dir, file), { recursive: true });
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -96,14 +97,19 @@ describe('pnpm schema:check', () => {
   });
 
   it('passes a new optional argument (not breaking; @graphql-inspector rates it dangerous)', async () => {
-    const proposal = await proposeUsers('    after: String\n  ): UserConnection!', '    after: String\n    "Only users whose name contains this."\n    nameContains: String\n  ): UserConnection!');
+    const proposal = await proposeUsers(
+      '    after: String\n  ): UserConnection!',
+      '    after: String\n    "Only users whose name contains this."\n    nameContains: String\n  ): UserConnection!',
+    );
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal, '--json');
     expect(code).toBe(0);
     const report = JSON.parse(output.slice(output.indexOf('{')));
     const changes = report.steps.find((s: { name: string }) => s.name === 'schema changes');
     expect(report.passed).toBe(true);
     expect(changes.status).toBe('passed');
-    expect(changes.findings).toEqual([expect.objectContaining({ level: 'dangerous', code: 'FIELD_ARGUMENT_ADDED', where: 'Query.users.nameContains' })]);
+    expect(changes.findings).toEqual([
+      expect.objectContaining({ level: 'dangerous', code: 'FIELD_ARGUMENT_ADDED', where: 'Query.users.nameContains' }),
+    ]);
   });
 
   it('fails when a change breaks a client operation', async () => {
@@ -123,7 +129,9 @@ describe('pnpm schema:check', () => {
     );
     const { code, output } = await check();
     expect(code).toBe(1);
-    expect(output).toMatch(/web\/everything\.graphql \(Everything\): \[COST_ESTIMATED_TOO_EXPENSIVE\] estimated cost \d+ is over the maximum of 10000/);
+    expect(output).toMatch(
+      /web\/everything\.graphql \(Everything\): \[COST_ESTIMATED_TOO_EXPENSIVE\] estimated cost \d+ is over the maximum of 10000/,
+    );
   });
 
   it.each([

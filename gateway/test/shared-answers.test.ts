@@ -25,14 +25,26 @@ async function heldSubgraph() {
       }
       bodies.push(body);
       waiting.push(() => {
-        const data = body.includes('updateProduct') ? { updateProduct: { id: 'p1', name: 'Renamed' } } : { topProducts: [{ id: 'p1', name: 'Lamp' }, { id: 'p2', name: 'Desk' }] };
+        const data = body.includes('updateProduct')
+          ? { updateProduct: { id: 'p1', name: 'Renamed' } }
+          : {
+              topProducts: [
+                { id: 'p1', name: 'Lamp' },
+                { id: 'p2', name: 'Desk' },
+              ],
+            };
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
       });
     });
   }).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/graphql`, bodies, release: () => waiting.splice(0).forEach((answer) => answer()), close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    bodies,
+    release: () => waiting.splice(0).forEach((answer) => answer()),
+    close: () => server.close(),
+  };
 }
 
 type Held = Awaited<ReturnType<typeof heldSubgraph>>;
@@ -44,7 +56,11 @@ const RENAME = { query: 'mutation { updateProduct(id: "p1", input: { name: "Rena
 /** Sends `body` `count` times at once, as raw requests (each with its own response headers). */
 function sendAll(gateway: TestGateway, count: number, body: unknown, headers: Record<string, string>) {
   return Array.from({ length: count }, () =>
-    fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers }, body: JSON.stringify(body) }).then(async (response) => ({
+    fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+      body: JSON.stringify(body),
+    }).then(async (response) => ({
       status: response.status,
       requestId: response.headers.get('x-request-id'),
       text: await response.text(),
@@ -94,11 +110,25 @@ describe('shared answers', () => {
     subgraph.release();
     const answers = await Promise.all(pending);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(new Set(answers.map((a) => a.text.trim()))).toEqual(new Set([JSON.stringify({ data: { topProducts: [{ id: 'p1', name: 'Lamp' }, { id: 'p2', name: 'Desk' }] } })]));
+    expect(new Set(answers.map((a) => a.text.trim()))).toEqual(
+      new Set([
+        JSON.stringify({
+          data: {
+            topProducts: [
+              { id: 'p1', name: 'Lamp' },
+              { id: 'p2', name: 'Desk' },
+            ],
+          },
+        }),
+      ]),
+    );
     expect(new Set(answers.map((a) => a.requestId)).size).toBe(5);
     expect(subgraph.bodies.length - fetches).toBe(1);
     expect((await metric(gateway, 'graphql_answers_shared_total')) - before).toBe(4);
-    const lines = gateway.logs().slice(logged).filter((line) => line.msg === 'graphql request');
+    const lines = gateway
+      .logs()
+      .slice(logged)
+      .filter((line) => line.msg === 'graphql request');
     expect(lines).toHaveLength(5);
     expect(lines.filter((line) => line.sharedWith !== undefined)).toHaveLength(4);
     for (const line of lines) expect(line).toMatchObject({ operationType: 'query', outcome: 'ok', status: 200 });
@@ -146,7 +176,10 @@ describe('shared answers and the rate limit', () => {
     await probe.close();
     expect(cost).toBeGreaterThanOrEqual(3);
 
-    gateway = await startTestGateway({ CACHE_MODE: 'off', RATE_LIMIT_POINTS: String(2 * cost + 3), RATE_LIMIT_BYTES_PER_POINT: '0' }, { subgraphUrl: subgraph.url });
+    gateway = await startTestGateway(
+      { CACHE_MODE: 'off', RATE_LIMIT_POINTS: String(2 * cost + 3), RATE_LIMIT_BYTES_PER_POINT: '0' },
+      { subgraphUrl: subgraph.url },
+    );
     const before = await metric(gateway, 'graphql_answers_shared_total');
     const pending = sendAll(gateway, 5, TOP_TEN, {});
     await untilInFlight(gateway, 5);
@@ -159,7 +192,16 @@ describe('shared answers and the rate limit', () => {
 });
 
 describe('requestKey', () => {
-  const header = fc.constantFrom('authorization', 'accept', 'content-type', 'x-tessera-developer-key', 'origin', 'cookie', 'apollo-require-preflight', 'x-anything');
+  const header = fc.constantFrom(
+    'authorization',
+    'accept',
+    'content-type',
+    'x-tessera-developer-key',
+    'origin',
+    'cookie',
+    'apollo-require-preflight',
+    'x-anything',
+  );
   const ignored = fc.constantFrom('user-agent', 'x-request-id', 'traceparent', 'connection', 'content-length', 'x-forwarded-for', 'host');
   const request = fc.record({
     method: fc.constantFrom('GET', 'POST'),
@@ -175,7 +217,8 @@ describe('requestKey', () => {
     rawBody: r.method === 'POST' ? r.rawBody : undefined,
     headers: { ...noise, ...r.headers },
   });
-  const meaning = (r: Generated) => JSON.stringify([r.method, r.url, r.method === 'POST' ? r.rawBody : null, Object.entries(r.headers).sort()]);
+  const meaning = (r: Generated) =>
+    JSON.stringify([r.method, r.url, r.method === 'POST' ? r.rawBody : null, Object.entries(r.headers).sort()]);
 
   it('gives two requests one key exactly when method, target, body and every header that may change the answer agree', () => {
     fc.assert(
@@ -188,7 +231,9 @@ describe('requestKey', () => {
   });
 
   it('shares no batch, no POST without a JSON body, no other method', () => {
-    expect(requestKey({ method: 'POST', url: '/graphql', headers: {}, rawBody: '[{"query":"{a}"}]', body: [{ query: '{a}' }] })).toBeUndefined();
+    expect(
+      requestKey({ method: 'POST', url: '/graphql', headers: {}, rawBody: '[{"query":"{a}"}]', body: [{ query: '{a}' }] }),
+    ).toBeUndefined();
     expect(requestKey({ method: 'POST', url: '/graphql', headers: {} })).toBeUndefined();
     expect(requestKey({ method: 'OPTIONS', url: '/graphql', headers: {} })).toBeUndefined();
   });

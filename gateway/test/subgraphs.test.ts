@@ -46,7 +46,11 @@ describe('createUndiciFetcher', () => {
   it('sends method, headers and body, and answers like fetch', async () => {
     const pool = createUndiciFetcher();
     try {
-      const response = await pool.fetcher(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-trace': 't1' }, body: '{"q":1}' });
+      const response = await pool.fetcher(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+        body: '{"q":1}',
+      });
       expect(response.status).toBe(200);
       expect(response.ok).toBe(true);
       expect(response.headers.get('x-answer')).toBe('42');
@@ -61,7 +65,9 @@ describe('createUndiciFetcher', () => {
   it('gives up on a subgraph slower than timeoutMs', async () => {
     const pool = createUndiciFetcher({ timeoutMs: 100 });
     try {
-      await expect(pool.fetcher(`${base}/slow/graphql`, { method: 'POST', body: '{}' })).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+      await expect(pool.fetcher(`${base}/slow/graphql`, { method: 'POST', body: '{}' })).rejects.toMatchObject({
+        code: 'UND_ERR_HEADERS_TIMEOUT',
+      });
     } finally {
       await pool.close();
     }
@@ -72,7 +78,14 @@ describe('SubgraphDataSource', () => {
   const fetchThrough = async (url: string, settings: Partial<ResilienceSettings> = {}, context: SubgraphCallContext = {}) => {
     const pool = createUndiciFetcher();
     const metrics = createSubgraphMetrics();
-    const source = new SubgraphDataSource('reviews', url, pool.fetcher, createSubgraphPolicy('reviews', { ...RESILIENCE, ...settings }, metrics, silent), metrics, silent);
+    const source = new SubgraphDataSource(
+      'reviews',
+      url,
+      pool.fetcher,
+      createSubgraphPolicy('reviews', { ...RESILIENCE, ...settings }, metrics, silent),
+      metrics,
+      silent,
+    );
     try {
       return await source.process(processOptions('{ echo }', context)).catch((e: unknown) => e);
     } finally {
@@ -91,22 +104,42 @@ describe('SubgraphDataSource', () => {
     expect(error.extensions).toEqual({ code: 'SUBREQUEST_HTTP_ERROR', service: 'reviews', reason: 'HTTP 503', status: 503 });
   });
 
-  it('gives SUBREQUEST_TIMEOUT for a subgraph slower than its timeout, or than the request\'s deadline', async () => {
+  it("gives SUBREQUEST_TIMEOUT for a subgraph slower than its timeout, or than the request's deadline", async () => {
     const started = Date.now();
-    expect(await fetchThrough(`${base}/slow/graphql`, { timeoutMs: 100 })).toMatchObject({ extensions: { code: 'SUBREQUEST_TIMEOUT', service: 'reviews' } });
-    expect(await fetchThrough(`${base}/slow/graphql`, {}, { deadline: Date.now() + 100 })).toMatchObject({ extensions: { code: 'SUBREQUEST_TIMEOUT' } });
+    expect(await fetchThrough(`${base}/slow/graphql`, { timeoutMs: 100 })).toMatchObject({
+      extensions: { code: 'SUBREQUEST_TIMEOUT', service: 'reviews' },
+    });
+    expect(await fetchThrough(`${base}/slow/graphql`, {}, { deadline: Date.now() + 100 })).toMatchObject({
+      extensions: { code: 'SUBREQUEST_TIMEOUT' },
+    });
     expect(Date.now() - started).toBeLessThan(900);
   });
 
-  it('sends the identity, the request id, the budget left and a mutation\'s idempotency key', async () => {
+  it("sends the identity, the request id, the budget left and a mutation's idempotency key", async () => {
     const pool = createUndiciFetcher();
     const metrics = createSubgraphMetrics();
-    const source = new SubgraphDataSource('reviews', `${base}/graphql`, pool.fetcher, createSubgraphPolicy('reviews', RESILIENCE, metrics, silent), metrics, silent);
+    const source = new SubgraphDataSource(
+      'reviews',
+      `${base}/graphql`,
+      pool.fetcher,
+      createSubgraphPolicy('reviews', RESILIENCE, metrics, silent),
+      metrics,
+      silent,
+    );
     try {
-      const context = { requestId: 'req-1', deadline: Date.now() + 5_000, idempotency: { key: 'k1', fingerprint: 'f1' }, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+      const context = {
+        requestId: 'req-1',
+        deadline: Date.now() + 5_000,
+        idempotency: { key: 'k1', fingerprint: 'f1' },
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      };
       await source.process(processOptions('mutation { go }', context));
       const mutation = seen.at(-1)!;
-      expect(mutation.headers).toMatchObject({ 'x-request-id': 'req-1', traceparent: context.traceparent, 'x-tessera-identity': expect.any(String) });
+      expect(mutation.headers).toMatchObject({
+        'x-request-id': 'req-1',
+        traceparent: context.traceparent,
+        'x-tessera-identity': expect.any(String),
+      });
       expect(Number(mutation.headers['x-tessera-budget-ms'])).toBeGreaterThan(4_000);
       expect(JSON.parse(mutation.body).extensions).toEqual({ idempotency: { key: 'k1', fingerprint: 'f1' } });
       await source.process(processOptions('query { go }', context));
@@ -129,11 +162,17 @@ describe('createSubgraphClients', () => {
     }
   });
 
-  it('watches each routed subgraph\'s /ready: its state in the details and in subgraph_up', async () => {
+  it("watches each routed subgraph's /ready: its state in the details and in subgraph_up", async () => {
     const registry = new Registry();
     const clients = createSubgraphClients({ urls: { users: `${base}/graphql` }, resilience: RESILIENCE, registry, logger: silent });
     try {
-      const health = clients.watch(() => new Map([['users', 'http://ignored/graphql'], ['products', CLOSED_URL]]));
+      const health = clients.watch(
+        () =>
+          new Map([
+            ['users', 'http://ignored/graphql'],
+            ['products', CLOSED_URL],
+          ]),
+      );
       await health.check();
       expect(health.details()).toMatchObject({ users: { up: true }, products: { up: false, reason: 'unreachable' } });
       const text = await registry.metrics();
@@ -151,5 +190,10 @@ describe('createSubgraphClients', () => {
 
 /** The options Apollo Gateway passes for one fetch of an incoming operation. */
 function processOptions(query: string, context: SubgraphCallContext): GraphQLDataSourceProcessOptions<SubgraphCallContext> {
-  return { kind: 'incoming operation', request: { query }, context, incomingRequestContext: {} } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>;
+  return {
+    kind: 'incoming operation',
+    request: { query },
+    context,
+    incomingRequestContext: {},
+  } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>;
 }

@@ -24,7 +24,11 @@ describe('readJoinGraphs', () => {
 describe('createSupergraph', () => {
   it('is not ready and has no cost directives before it loads; then has both, and tells its listeners', async () => {
     const clients = createSubgraphClients({ resilience: RESILIENCE, logger: silent });
-    const supergraph = createSupergraph({ source: { kind: 'file', path: supergraphPath }, buildService: clients.buildService, logger: silent });
+    const supergraph = createSupergraph({
+      source: { kind: 'file', path: supergraphPath },
+      buildService: clients.buildService,
+      logger: silent,
+    });
     const updates: SupergraphState[] = [];
     supergraph.onUpdate((state) => updates.push(state));
     await expect(supergraph.ready()).rejects.toThrow('supergraph not loaded');

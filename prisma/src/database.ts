@@ -22,7 +22,9 @@ export async function openDatabase({
   const direct = migrationUrl ?? url;
   for (const given of [url, direct]) {
     if (!/^postgres(ql)?:\/\//.test(given)) {
-      throw new TypeError(`Invalid url for database ${name}: expected postgres://user@host:port/database, got ${JSON.stringify(redact(given))}`);
+      throw new TypeError(
+        `Invalid url for database ${name}: expected postgres://user@host:port/database, got ${JSON.stringify(redact(given))}`,
+      );
     }
   }
   if (!Number.isInteger(poolSize) || poolSize < 1) {

@@ -22,7 +22,10 @@ export async function readMigrationsList(migrationsDir: string): Promise<Migrati
     if (error.code === 'ENOENT') return [];
     throw error;
   });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   const migrationDirectories = await Promise.all(names.map((name) => readMigrationDirectory(migrationsDir, name)));
   const lockfileContent = await readFile(join(migrationsDir, LOCKFILE_NAME), 'utf8').catch(() => null);
   return {

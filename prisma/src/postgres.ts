@@ -25,7 +25,11 @@ export interface PoolOptions {
 }
 
 /** A PostgreSQL server database on one `pg` pool, shared by the Prisma client and `ping()`. */
-export function openPostgres(name: DatabaseName, url: string, { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements, migrationUrl }: PoolOptions): Database {
+export function openPostgres(
+  name: DatabaseName,
+  url: string,
+  { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements, migrationUrl }: PoolOptions,
+): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -43,7 +47,8 @@ export function openPostgres(name: DatabaseName, url: string, { poolSize, acquir
     // Given a pool, PrismaPg leaves it open on `$disconnect()`: it is ours to end in close().
     adapter: new PrismaPg(pool, preparedStatements ? { statementNameGenerator: createStatementNames() } : {}),
     migrate: () => migrateWithLock(name, migrationUrl),
-    pendingMigrations: () => onOwnConnection(migrationUrl, (connection) => pendingMigrations(name, postgresMigrationAdapter(connection, migrationUrl))),
+    pendingMigrations: () =>
+      onOwnConnection(migrationUrl, (connection) => pendingMigrations(name, postgresMigrationAdapter(connection, migrationUrl))),
     async ping() {
       await pool.query('SELECT 1');
     },

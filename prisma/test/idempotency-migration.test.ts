@@ -17,7 +17,10 @@ describe.each(DATABASE_NAMES)('%s: idempotency_key_per_operation', (name) => {
   let db: PGlite;
   const migrations = committedMigrations(name);
   const fold = migrations.findIndex((migration) => migration.endsWith('_idempotency_key_per_operation'));
-  const copy = (folders: string[]) => Promise.all(folders.map((folder) => cp(new URL(`../${name}/migrations/${folder}`, import.meta.url), join(dir, folder), { recursive: true })));
+  const copy = (folders: string[]) =>
+    Promise.all(
+      folders.map((folder) => cp(new URL(`../${name}/migrations/${folder}`, import.meta.url), join(dir, folder), { recursive: true })),
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-fold-'));
@@ -43,7 +46,13 @@ describe.each(DATABASE_NAMES)('%s: idempotency_key_per_operation', (name) => {
     await applyMigrations(name, pgliteMigrationAdapter(db), dir);
     const rows = await db.query('SELECT caller, key, fingerprint, responses, created_at FROM idempotency_keys ORDER BY caller, key');
     expect(rows.rows).toEqual([
-      { caller: 'u1', key: 'k1', fingerprint: 'f1', responses: { a: { id: '1' }, b: { id: '2' } }, created_at: new Date('2026-12-01T10:00:00Z') },
+      {
+        caller: 'u1',
+        key: 'k1',
+        fingerprint: 'f1',
+        responses: { a: { id: '1' }, b: { id: '2' } },
+        created_at: new Date('2026-12-01T10:00:00Z'),
+      },
       { caller: 'u1', key: 'k2', fingerprint: 'f2', responses: { a: null }, created_at: new Date('2026-12-01T10:00:02Z') },
       { caller: 'u2', key: 'k1', fingerprint: 'f3', responses: {}, created_at: new Date('2026-12-01T10:00:03Z') },
     ]);

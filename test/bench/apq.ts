@@ -24,7 +24,16 @@ const DATA = {
   products: {
     edges: Array.from({ length: 10 }, (_, i) => ({
       cursor: `c${i}`,
-      node: { __typename: 'Product', id: `id-${i}`, sku: `SKU-${i}`, name: `Product ${i}`, description: 'A thing.', inStock: true, price: { __typename: 'Money', amount: 999, currency: 'USD' }, createdAt: '2026-01-01T00:00:00.000Z' },
+      node: {
+        __typename: 'Product',
+        id: `id-${i}`,
+        sku: `SKU-${i}`,
+        name: `Product ${i}`,
+        description: 'A thing.',
+        inStock: true,
+        price: { __typename: 'Money', amount: 999, currency: 'USD' },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
     })),
     pageInfo: { hasNextPage: true, endCursor: 'c9' },
   },
@@ -51,7 +60,11 @@ async function main() {
   try {
     for (const [cache, gateway] of Object.entries(gateways)) {
       // Register the query once, so that every hash-only request below is a hit.
-      await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables, extensions }) });
+      await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY, variables, extensions }),
+      });
       for (const [request, body] of Object.entries(bodies)) {
         const check = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         const answer = (await check.json()) as { errors?: unknown };
@@ -62,10 +75,12 @@ async function main() {
       for (let round = 0; round < 2; round++) {
         for (const [request, body] of Object.entries(bodies)) {
           const result = await runLoad({ url: gateway.url, body, connections, seconds });
-          if ((best.get(request)?.rps ?? 0) < result.requestsPerSecond) best.set(request, { rps: result.requestsPerSecond, p50: result.p50Ms });
+          if ((best.get(request)?.rps ?? 0) < result.requestsPerSecond)
+            best.set(request, { rps: result.requestsPerSecond, p50: result.p50Ms });
         }
       }
-      for (const [request, body] of Object.entries(bodies)) rows.push({ cache, request, bytes: Buffer.byteLength(body), ...best.get(request)! });
+      for (const [request, body] of Object.entries(bodies))
+        rows.push({ cache, request, bytes: Buffer.byteLength(body), ...best.get(request)! });
     }
 
     // Redis's own round trip for one lookup, as the gateway makes it (GET of the APQ key).
@@ -82,11 +97,16 @@ async function main() {
     console.log(`\nAPQ benchmark: ${seconds} s per run, ${connections} connections, best of 2 alternating runs, canned subgraph.\n`);
     console.log('| cache | request | request bytes | req/s | p50 ms |');
     console.log('| --- | --- | ---: | ---: | ---: |');
-    for (const r of rows) console.log(`| ${r.cache} | ${r.request === 'apq' ? 'APQ hit (hash only)' : 'full query'} | ${r.bytes} | ${r.rps.toFixed(0)} | ${r.p50} |`);
+    for (const r of rows)
+      console.log(
+        `| ${r.cache} | ${r.request === 'apq' ? 'APQ hit (hash only)' : 'full query'} | ${r.bytes} | ${r.rps.toFixed(0)} | ${r.p50} |`,
+      );
     console.log('\n| ratio | value |');
     console.log('| --- | ---: |');
     console.log(`| request bytes, APQ hit / full query | ${(bodies.apq.length / bodies.full.length).toFixed(2)} |`);
-    console.log(`| throughput, APQ hit / full query (in-memory) | ${(find('memory', 'apq').rps / find('memory', 'full').rps).toFixed(2)} |`);
+    console.log(
+      `| throughput, APQ hit / full query (in-memory) | ${(find('memory', 'apq').rps / find('memory', 'full').rps).toFixed(2)} |`,
+    );
     console.log(`| throughput, APQ hit / full query (Redis) | ${(find('redis', 'apq').rps / find('redis', 'full').rps).toFixed(2)} |`);
     console.log(`| throughput, APQ hit on Redis / in-memory | ${(find('redis', 'apq').rps / find('memory', 'apq').rps).toFixed(2)} |`);
     console.log(

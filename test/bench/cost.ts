@@ -22,9 +22,20 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const medianRun = <T extends { rps: number }>(runs: T[]): T => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
 
-const product = (i: number) => ({ __typename: 'Product', id: `id-${i}`, sku: `SKU-${i}`, name: `Product ${i}`, description: 'A thing.', inStock: true, price: { __typename: 'Money', amount: 100 * i, currency: 'USD' } });
+const product = (i: number) => ({
+  __typename: 'Product',
+  id: `id-${i}`,
+  sku: `SKU-${i}`,
+  name: `Product ${i}`,
+  description: 'A thing.',
+  inStock: true,
+  price: { __typename: 'Money', amount: 100 * i, currency: 'USD' },
+});
 const QUERIES = {
-  typical: { query: `{ topProducts(first: 5) { id name price { amount currency } } }`, data: { topProducts: Array.from({ length: 5 }, (_, i) => product(i)) } },
+  typical: {
+    query: `{ topProducts(first: 5) { id name price { amount currency } } }`,
+    data: { topProducts: Array.from({ length: 5 }, (_, i) => product(i)) },
+  },
   large: {
     query: `query Catalogue($first: Int = 100, $after: String) { products(first: $first, after: $after) { edges { cursor node { id sku name description inStock price { amount currency } } } pageInfo { hasNextPage endCursor } } }`,
     data: {
@@ -48,13 +59,25 @@ async function main() {
   const ratios: Record<string, number> = {};
   try {
     const cases = [
-      ...Object.entries(QUERIES).map(([name, q]) => ({ name, ...q, body: JSON.stringify({ query: q.query, variables: { after: null } }) as string | (() => string) })),
+      ...Object.entries(QUERIES).map(([name, q]) => ({
+        name,
+        ...q,
+        body: JSON.stringify({ query: q.query, variables: { after: null } }) as string | (() => string),
+      })),
       // A new cursor on every request, as a client paging through: the cursor cannot change
       // the estimate, so the cached one is used.
-      { name: 'large, new cursor each request', ...QUERIES.large, body: () => JSON.stringify({ query: QUERIES.large.query, variables: { after: Math.random().toString(36) } }) },
+      {
+        name: 'large, new cursor each request',
+        ...QUERIES.large,
+        body: () => JSON.stringify({ query: QUERIES.large.query, variables: { after: Math.random().toString(36) } }),
+      },
       // A new page size on every request (1–100): the estimate depends on it, so most
       // requests are estimated afresh (64 sizes are remembered per document).
-      { name: 'large, new page size each request', ...QUERIES.large, body: () => JSON.stringify({ query: QUERIES.large.query, variables: { first: 1 + Math.floor(Math.random() * 100), after: null } }) },
+      {
+        name: 'large, new page size each request',
+        ...QUERIES.large,
+        body: () => JSON.stringify({ query: QUERIES.large.query, variables: { first: 1 + Math.floor(Math.random() * 100), after: null } }),
+      },
     ];
     for (const { name, data, body } of cases) {
       subgraph.answer.body = JSON.stringify({ data });
@@ -90,7 +113,9 @@ async function main() {
     perCall[name] = Number(process.hrtime.bigint() - started) / iterations / 1_000;
   }
 
-  console.log(`\nCost analysis overhead: ${seconds} s per run, ${connections} connections, ${rounds} alternating on/off pairs (median), canned subgraph.\n`);
+  console.log(
+    `\nCost analysis overhead: ${seconds} s per run, ${connections} connections, ${rounds} alternating on/off pairs (median), canned subgraph.\n`,
+  );
   console.log('| query | limits | req/s | p50 ms | p99 ms |');
   console.log('| --- | --- | ---: | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.query} | ${r.mode} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} |`);

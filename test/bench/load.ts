@@ -30,9 +30,7 @@ export async function runLoad({ url, body, connections = 8, seconds = 5, warmupS
     url,
     method: 'POST' as const,
     headers: { 'content-type': 'application/json' },
-    ...(typeof body === 'string'
-      ? { body }
-      : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }] }),
+    ...(typeof body === 'string' ? { body } : { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }] }),
   };
   if (warmupSeconds > 0) await autocannon({ ...request, connections, duration: warmupSeconds });
   const result = await autocannon({ ...request, connections, duration: seconds });

@@ -53,7 +53,13 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
   }
   // Warm every process (JIT, connection pools, PostgreSQL's caches) before timing anything.
   for (const { text, n } of cells) {
-    await runLoad({ url: platform.gatewayUrl, body: JSON.stringify({ query: text, variables: { n } }), connections, seconds: 1, warmupSeconds: 0 });
+    await runLoad({
+      url: platform.gatewayUrl,
+      body: JSON.stringify({ query: text, variables: { n } }),
+      connections,
+      seconds: 1,
+      warmupSeconds: 0,
+    });
   }
   const rows: Row[] = [];
   for (const { query, text, n } of cells) {
@@ -61,16 +67,29 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
     // Latency from one connection (no queueing behind other requests); throughput from many.
     const latency = await runLoad({ url: platform.gatewayUrl, body, connections: 1, seconds });
     const throughput = await runLoad({ url: platform.gatewayUrl, body, connections, seconds });
-    const row = { query, n, batching, statements: statements.get(`${query}/${n}`)!, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, requestsPerSecond: throughput.requestsPerSecond };
+    const row = {
+      query,
+      n,
+      batching,
+      statements: statements.get(`${query}/${n}`)!,
+      p50Ms: latency.p50Ms,
+      p99Ms: latency.p99Ms,
+      requestsPerSecond: throughput.requestsPerSecond,
+    };
     rows.push(row);
-    console.error(`  ${query} N=${n} batching=${batching}: ${row.statements} statements, p50 ${row.p50Ms} ms, ${row.requestsPerSecond.toFixed(0)} req/s`);
+    console.error(
+      `  ${query} N=${n} batching=${batching}: ${row.statements} statements, p50 ${row.p50Ms} ms, ${row.requestsPerSecond.toFixed(0)} req/s`,
+    );
   }
   return rows;
 }
 
 async function main() {
   const dbs = await createSubgraphDatabases('bench');
-  const counter = await createStatementCounter(requireEnv('TEST_POSTGRES_URL'), Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, dbs.byName[n].name])));
+  const counter = await createStatementCounter(
+    requireEnv('TEST_POSTGRES_URL'),
+    Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, dbs.byName[n].name])),
+  );
   const env = (batching: boolean) => ({
     SEED_USERS: '10000',
     SEED_PRODUCTS: '5000',
@@ -98,13 +117,16 @@ async function main() {
 }
 
 function report(rows: Row[]) {
-  const find = (query: string, n: number, batching: boolean) => rows.find((r) => r.query === query && r.n === n && r.batching === batching)!;
+  const find = (query: string, n: number, batching: boolean) =>
+    rows.find((r) => r.query === query && r.n === n && r.batching === batching)!;
   console.log(`\nN+1 benchmark on PostgreSQL, 10k users / 5k products / 100k reviews; ${seconds} s per measurement.`);
   console.log(`Latency with 1 connection; throughput with ${connections} connections.\n`);
   console.log('| query | N | batching | statements/req | p50 ms | p99 ms | req/s |');
   console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.query} | ${r.n} | ${r.batching ? 'on' : 'off'} | ${r.statements} | ${r.p50Ms} | ${r.p99Ms} | ${r.requestsPerSecond.toFixed(0)} |`);
+    console.log(
+      `| ${r.query} | ${r.n} | ${r.batching ? 'on' : 'off'} | ${r.statements} | ${r.p50Ms} | ${r.p99Ms} | ${r.requestsPerSecond.toFixed(0)} |`,
+    );
   }
   console.log('\n| query | N | statements off/on | p50 off/on | req/s on/off |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -112,7 +134,9 @@ function report(rows: Row[]) {
     for (const n of SIZES) {
       const on = find(query, n, true);
       const off = find(query, n, false);
-      console.log(`| ${query} | ${n} | ${(off.statements / on.statements).toFixed(1)}× | ${(off.p50Ms / on.p50Ms).toFixed(2)}× | ${(on.requestsPerSecond / off.requestsPerSecond).toFixed(2)}× |`);
+      console.log(
+        `| ${query} | ${n} | ${(off.statements / on.statements).toFixed(1)}× | ${(off.p50Ms / on.p50Ms).toFixed(2)}× | ${(on.requestsPerSecond / off.requestsPerSecond).toFixed(2)}× |`,
+      );
     }
   }
   console.log('\nWith batching on, N = 100 against N = 1 (target: statements equal, p50 within 3×):');

@@ -11,7 +11,9 @@ export interface SoakResult {
   rss: Record<ServiceName, { startMiB: number; endMiB: number; growth: number }>;
 }
 
-const QUERY = JSON.stringify({ query: '{ topProducts(first: 5) { name averageRating reviews(first: 3) { edges { node { rating author { username } } } } } }' });
+const QUERY = JSON.stringify({
+  query: '{ topProducts(first: 5) { name averageRating reviews(first: 3) { edges { node { rating author { username } } } } } }',
+});
 
 function rssMiB(pid: number): number {
   const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
@@ -32,12 +34,23 @@ function rssMiB(pid: number): number {
  */
 export async function soak(platform: Platform, { rate = 100, seconds = 60, warmupRequests = 20_000 } = {}): Promise<SoakResult> {
   const services: ServiceName[] = ['gateway', 'users', 'products', 'reviews'];
-  const request = { url: platform.gatewayUrl, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: QUERY, connections: 10 };
+  const request = {
+    url: platform.gatewayUrl,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    body: QUERY,
+    connections: 10,
+  };
   await autocannon({ ...request, amount: warmupRequests });
   const samples: Array<Record<string, number>> = [];
   const sampler = setInterval(() => samples.push(Object.fromEntries(services.map((s) => [s, rssMiB(platform.pid(s))]))), 1_000);
   // An answer carrying GraphQL errors counts as a mismatch.
-  const result = await autocannon({ ...request, overallRate: rate, duration: seconds, verifyBody: (body: string) => !body.includes('"errors"') } as autocannon.Options);
+  const result = await autocannon({
+    ...request,
+    overallRate: rate,
+    duration: seconds,
+    verifyBody: (body: string) => !body.includes('"errors"'),
+  } as autocannon.Options);
   clearInterval(sampler);
   const half = Math.floor(samples.length / 2);
   const peak = (service: string, from: number, to: number) => Math.max(...samples.slice(from, to).map((sample) => sample[service]!));

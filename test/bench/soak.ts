@@ -14,7 +14,9 @@ try {
   const result = await soak(platform, { rate, seconds });
   console.log(`soak: ${result.requests} requests at ${rate}/s for ${seconds} s, ${result.errors} errors`);
   for (const [service, { startMiB, endMiB, growth }] of Object.entries(result.rss)) {
-    console.log(`  ${service.padEnd(8)} RSS peak, first half ${startMiB.toFixed(1)} MiB → second half ${endMiB.toFixed(1)} MiB (${(growth * 100).toFixed(1)} %)`);
+    console.log(
+      `  ${service.padEnd(8)} RSS peak, first half ${startMiB.toFixed(1)} MiB → second half ${endMiB.toFixed(1)} MiB (${(growth * 100).toFixed(1)} %)`,
+    );
   }
 } finally {
   await platform.stop();

@@ -5,7 +5,16 @@
  * Driven by fast-check's `fc.gen()`, so a failure shrinks and replays from its seed.
  */
 import fc from 'fast-check';
-import { getNamedType, isCompositeType, isListType, getNullableType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  isCompositeType,
+  isListType,
+  getNullableType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
 
 /** One generated operation, ready to send. */
 export interface GeneratedOperation {
@@ -98,7 +107,9 @@ class OperationBuilder {
     }
     if (name !== 'first') return undefined;
     const size = this.int(1, 12);
-    switch (this.pick(['omitted', 'literal', 'literal null', 'variable', 'variable null', 'variable default', 'variable default given'] as const)) {
+    switch (
+      this.pick(['omitted', 'literal', 'literal null', 'variable', 'variable null', 'variable default', 'variable default given'] as const)
+    ) {
       case 'omitted':
         return undefined;
       case 'literal':

@@ -28,7 +28,16 @@ const target = fc.constantFrom(
   '/graphql/../health',
   `/graphql?${'a'.repeat(9_000)}`,
 );
-const host = fc.constantFrom<string[]>([], ['Host: x'], ['Host: x', 'Host: y'], ['Host: [::1'], ['Host: a b'], ['Host:'], ['Host: 127.0.0.1:1'], ['host: X'.repeat(1)]);
+const host = fc.constantFrom<string[]>(
+  [],
+  ['Host: x'],
+  ['Host: x', 'Host: y'],
+  ['Host: [::1'],
+  ['Host: a b'],
+  ['Host:'],
+  ['Host: 127.0.0.1:1'],
+  ['host: X'.repeat(1)],
+);
 const framing = fc.constantFrom(
   (body: string) => [`Content-Length: ${Buffer.byteLength(body)}`, '', body],
   (body: string) => [`Content-Length: ${Buffer.byteLength(body) + 10}`, '', body],
@@ -44,7 +53,15 @@ const framing = fc.constantFrom(
   (body: string) => ['Transfer-Encoding: identity', '', body],
   () => ['', ''],
 );
-const extraHeader = fc.constantFrom<string[]>([], ['Content-Type: application/json'], ['content-type: application/json', 'Accept: application/graphql-response+json'], ['broken header line'], [' folded: continuation'], ['X-Big: ' + 'b'.repeat(20_000)], ['apollo-require-preflight: 1']);
+const extraHeader = fc.constantFrom<string[]>(
+  [],
+  ['Content-Type: application/json'],
+  ['content-type: application/json', 'Accept: application/graphql-response+json'],
+  ['broken header line'],
+  [' folded: continuation'],
+  ['X-Big: ' + 'b'.repeat(20_000)],
+  ['apollo-require-preflight: 1'],
+);
 
 /** One raw request: its bytes as sent. */
 export const rawRequest: fc.Arbitrary<string> = fc
@@ -56,7 +73,14 @@ export const rawRequest: fc.Arbitrary<string> = fc
       return [lines.slice(0, at).join('\r\n'), ...lines.slice(at + 1)];
     })();
     // Connection: close, so an answer is known complete when the server hangs up (keep-alive is what fetch requests test).
-    const head = [`${method} ${target}${version ? ` ${version}` : ''}`, ...host, 'Content-Type: application/json', 'Connection: close', ...extraHeader, ...(separator ? [separator] : [])].join('\r\n');
+    const head = [
+      `${method} ${target}${version ? ` ${version}` : ''}`,
+      ...host,
+      'Content-Type: application/json',
+      'Connection: close',
+      ...extraHeader,
+      ...(separator ? [separator] : []),
+    ].join('\r\n');
     return `${head}\r\n\r\n${rest.join('\r\n')}`;
   });
 

@@ -9,14 +9,21 @@ import { GUILD_SUBGRAPHS, guildSchema, type GuildSubgraph } from './subgraphs.js
  * request body is executed once and its answer replayed: the subgraphs then cost about what the
  * Rust ones cost, and the benchmark measures the gateway in front of them.
  */
-export async function startGuildSubgraphs(port: number, host = '127.0.0.1'): Promise<{ url: (name: GuildSubgraph) => string; server: Server }> {
+export async function startGuildSubgraphs(
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ url: (name: GuildSubgraph) => string; server: Server }> {
   const schemas = new Map(GUILD_SUBGRAPHS.map((name) => [`/${name}`, guildSchema(name)]));
   const documents = new Map<string, DocumentNode>();
   const answers = new Map<string, string>();
   const answer = async (path: string, body: string): Promise<string | undefined> => {
     const schema = schemas.get(path);
     if (!schema) return undefined;
-    const { query, variables, operationName } = JSON.parse(body) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+    const { query, variables, operationName } = JSON.parse(body) as {
+      query: string;
+      variables?: Record<string, unknown>;
+      operationName?: string;
+    };
     let document = documents.get(query);
     if (!document) {
       document = parse(query);

@@ -11,7 +11,8 @@ import { IN_STOCK, PRODUCTS, REVIEWS, USERS, type GuildReview } from './data.js'
  * inventory's entity resolver ignores the `price` and `weight` it is sent, so
  * `shippingEstimate` is always null (the benchmark's expected answer says so).
  */
-const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
+const LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
 const sdl: Record<GuildSubgraph, string> = {
   accounts: `${LINK}

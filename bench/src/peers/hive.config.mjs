@@ -17,7 +17,9 @@ const signing = {
   onFetch({ url, options, setOptions }) {
     const { pathname, search } = new URL(url);
     // The headers Tessera's subgraphs check the signature over, as this fetch sends them (Hive forwards no identity: signed as absent).
-    const headers = Object.fromEntries(SIGNED_HEADERS.flatMap((name) => (options.headers?.[name] === undefined ? [] : [[name, options.headers[name]]])));
+    const headers = Object.fromEntries(
+      SIGNED_HEADERS.flatMap((name) => (options.headers?.[name] === undefined ? [] : [[name, options.headers[name]]])),
+    );
     const signature = signRequest({ method: options.method ?? 'GET', path: pathname + search, body: options.body, headers }, key);
     setOptions({ ...options, headers: { ...options.headers, [SIGNATURE_HEADER]: signature } });
   },
@@ -25,7 +27,9 @@ const signing = {
 
 export const gatewayConfig = defineConfig({
   ...(process.env.HIVE_INBOUND_DEDUP === 'true' && { inboundInflightRequestDeduplication: true }),
-  ...(Number(process.env.HIVE_RESPONSE_CACHE_TTL_MS) > 0 && { responseCaching: { ttl: Number(process.env.HIVE_RESPONSE_CACHE_TTL_MS), session: () => null } }),
+  ...(Number(process.env.HIVE_RESPONSE_CACHE_TTL_MS) > 0 && {
+    responseCaching: { ttl: Number(process.env.HIVE_RESPONSE_CACHE_TTL_MS), session: () => null },
+  }),
   ...(unifiedGraphHandler && { unifiedGraphHandler }),
   plugins: () => (key ? [signing] : []),
 });

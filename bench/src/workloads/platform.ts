@@ -28,9 +28,19 @@ export async function runPlatformWorkload(settings: BenchSettings, dataSet: Reco
     const graphql = async (query: string, variables: Record<string, unknown>) => (await platform.graphql(query, variables)).body.data;
     const requests = storefrontMix(await discoverCatalog(graphql));
     const answers = await captureAnswers(platform.gatewayUrl, requests, settings.clientHeaders);
-    const load = (seconds: number, check: boolean) => runLoad({ url: platform.gatewayUrl, requests, answers: check ? answers : undefined, connections: settings.load.connections, seconds, headers: settings.clientHeaders });
+    const load = (seconds: number, check: boolean) =>
+      runLoad({
+        url: platform.gatewayUrl,
+        requests,
+        answers: check ? answers : undefined,
+        connections: settings.load.connections,
+        seconds,
+        headers: settings.clientHeaders,
+      });
     await load(settings.load.warmupSeconds.first, false);
-    const { result, usage } = await measureUsage([...services, { name: 'postgres', pid: postmaster }], () => load(settings.load.seconds * settings.load.repeats, true));
+    const { result, usage } = await measureUsage([...services, { name: 'postgres', pid: postmaster }], () =>
+      load(settings.load.seconds * settings.load.repeats, true),
+    );
     const perRequest = (cores: number) => (cores * 1_000) / result.requestsPerSecond;
     return {
       ...result,

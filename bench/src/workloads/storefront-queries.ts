@@ -74,12 +74,21 @@ export function storefrontMix(catalog: Catalog, count = 600, seed = 13): Workloa
 const PAGE = 100;
 
 /** Pages through products and users (`pages` pages of 100 each) to collect ids and cursors. */
-export async function discoverCatalog(graphql: (query: string, variables: Record<string, unknown>) => Promise<any>, pages = 20): Promise<Catalog> {
+export async function discoverCatalog(
+  graphql: (query: string, variables: Record<string, unknown>) => Promise<any>,
+  pages = 20,
+): Promise<Catalog> {
   const catalog: Catalog = { productIds: [], userIds: [], productCursors: [] };
-  for (const [field, ids] of [['products', catalog.productIds], ['users', catalog.userIds]] as const) {
+  for (const [field, ids] of [
+    ['products', catalog.productIds],
+    ['users', catalog.userIds],
+  ] as const) {
     let after: string | null = null;
     for (let page = 0; page < pages; page++) {
-      const data = await graphql(`query ($after: String) { ${field}(first: ${PAGE}, after: $after) { edges { cursor node { id } } pageInfo { endCursor hasNextPage } } }`, { after });
+      const data = await graphql(
+        `query ($after: String) { ${field}(first: ${PAGE}, after: $after) { edges { cursor node { id } } pageInfo { endCursor hasNextPage } } }`,
+        { after },
+      );
       const connection = data[field];
       for (const edge of connection.edges) {
         ids.push(edge.node.id);

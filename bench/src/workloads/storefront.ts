@@ -1,6 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSubgraphDatabases, processTree, requireEnv, startPlatform, SUBGRAPH_NAMES, TEST_AUTH, type Platform } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  processTree,
+  requireEnv,
+  startPlatform,
+  SUBGRAPH_NAMES,
+  TEST_AUTH,
+  type Platform,
+} from '@tessera/test-helpers';
 import { compareGateways, type GatewayFigures, type WorkloadOptions } from '../compare.js';
 import { repoRoot, type GatewayKind, type RunningGateway } from '../gateways.js';
 import { pin, type Measured } from '../processes.js';
@@ -60,12 +68,21 @@ export interface StorefrontBench {
  * with PostgreSQL and Redis) and every gateway of `kinds` in front of them, pinned; `use` runs
  * the workloads, and everything is stopped and dropped after. `platformEnv` goes to the subgraphs.
  */
-export async function onStorefrontPlatform<T>(settings: BenchSettings, kinds: GatewayKind[], use: (bench: StorefrontBench) => Promise<T>, platformEnv: Record<string, string> = {}): Promise<T> {
+export async function onStorefrontPlatform<T>(
+  settings: BenchSettings,
+  kinds: GatewayKind[],
+  use: (bench: StorefrontBench) => Promise<T>,
+  platformEnv: Record<string, string> = {},
+): Promise<T> {
   const dbs = await createSubgraphDatabases('bench');
   const started = Date.now();
   // BENCH_SUBGRAPH_CPU_PROF=<dir>: V8 CPU profiles of the three subgraphs, written when they stop.
-  const profile: Record<string, string> = process.env.BENCH_SUBGRAPH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_SUBGRAPH_CPU_PROF}` } : {};
-  const databaseEnv = process.env.BENCH_PG_SOCKET ? Object.fromEntries(Object.entries(dbs.env).map(([k, v]) => [k, overSocket(v)])) : dbs.env;
+  const profile: Record<string, string> = process.env.BENCH_SUBGRAPH_CPU_PROF
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_SUBGRAPH_CPU_PROF}` }
+    : {};
+  const databaseEnv = process.env.BENCH_PG_SOCKET
+    ? Object.fromEntries(Object.entries(dbs.env).map(([k, v]) => [k, overSocket(v)]))
+    : dbs.env;
   const platform = await startPlatform({ env: { ...DATA_SET, ...databaseEnv, ...profile, ...platformEnv }, readyTimeoutMs: 600_000 });
   console.error(`  platform seeded and up in ${((Date.now() - started) / 1_000).toFixed(0)} s`);
   const gateways: RunningGateway[] = [];
@@ -76,12 +93,25 @@ export async function onStorefrontPlatform<T>(settings: BenchSettings, kinds: Ga
     const [postgres, redis] = serverPids();
     for (const pid of [...subgraphs.map((s) => s.pid), ...processTree(postgres), redis]) await pin(pid, settings.backendCore);
     const supergraphPath = routedSupergraph(platform, join(settings.workDir, 'tessera-supergraph.graphql'));
-    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${platform.ports[name]}/graphql`]));
+    const urls = Object.fromEntries(
+      SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${platform.ports[name]}/graphql`]),
+    );
     for (const kind of kinds) {
-      gateways.push(await kind.start({ core: settings.gatewayCore, supergraphPath, env: { ...settings.tesseraEnv, ...urls, SUPERGRAPH_PATH: join(repoRoot, 'supergraph.graphql') }, signingKeys: TEST_AUTH.signingKeys }));
+      gateways.push(
+        await kind.start({
+          core: settings.gatewayCore,
+          supergraphPath,
+          env: { ...settings.tesseraEnv, ...urls, SUPERGRAPH_PATH: join(repoRoot, 'supergraph.graphql') },
+          signingKeys: TEST_AUTH.signingKeys,
+        }),
+      );
     }
     const graphql = async (query: string, variables: Record<string, unknown>) => {
-      const response = await fetch(gateways[0]!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...settings.clientHeaders }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(gateways[0]!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...settings.clientHeaders },
+        body: JSON.stringify({ query, variables }),
+      });
       return ((await response.json()) as { data: unknown }).data;
     };
     const catalog = await discoverCatalog(graphql);
@@ -97,11 +127,26 @@ export async function onStorefrontPlatform<T>(settings: BenchSettings, kinds: Ga
  * Every gateway in front of Tessera's graph — once with every client sending the same deep
  * storefront query, once with a storefront mix over varied ids.
  */
-export async function runStorefrontWorkloads(settings: BenchSettings, kinds: GatewayKind[], which: { deep: boolean; mix: boolean }): Promise<Partial<StorefrontFigures>> {
+export async function runStorefrontWorkloads(
+  settings: BenchSettings,
+  kinds: GatewayKind[],
+  which: { deep: boolean; mix: boolean },
+): Promise<Partial<StorefrontFigures>> {
   return onStorefrontPlatform(settings, kinds, async ({ gateways, catalog, subgraphs, servers }) => {
-    const base: Omit<WorkloadOptions, 'title' | 'requests'> = { ...settings.load, headers: settings.clientHeaders, backends: subgraphs, servers: [{ name: 'PostgreSQL', pid: servers.postgres }] };
+    const base: Omit<WorkloadOptions, 'title' | 'requests'> = {
+      ...settings.load,
+      headers: settings.clientHeaders,
+      backends: subgraphs,
+      servers: [{ name: 'PostgreSQL', pid: servers.postgres }],
+    };
     return {
-      deep: which.deep ? await compareGateways(gateways, { ...base, title: 'Storefront, one deep query', requests: [{ body: JSON.stringify({ query: STOREFRONT_DEEP }) }] }) : undefined,
+      deep: which.deep
+        ? await compareGateways(gateways, {
+            ...base,
+            title: 'Storefront, one deep query',
+            requests: [{ body: JSON.stringify({ query: STOREFRONT_DEEP }) }],
+          })
+        : undefined,
       mix: which.mix ? await compareGateways(gateways, { ...base, title: 'Storefront mix', requests: storefrontMix(catalog) }) : undefined,
     };
   });

@@ -28,7 +28,8 @@ export function zipf<T>(items: readonly T[], s: number, next: () => number): () 
   };
 }
 
-const UPDATE_PRICE = 'mutation ZipfPrice($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id price { amount currency } } }';
+const UPDATE_PRICE =
+  'mutation ZipfPrice($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id price { amount currency } } }';
 const CREATE_REVIEW = 'mutation ZipfReview($input: CreateReviewInput!) { createReview(input: $input) { id rating } }';
 
 /** What the stream of a Zipf run is made of. */
@@ -57,10 +58,19 @@ export function zipfStream({ catalog, writeShare = 0, writerHeaders, s = 1, seed
   const product = zipf(catalog.productIds, s, next);
   const user = zipf(catalog.userIds, s, next);
   const cursor = zipf(catalog.productCursors, s, next);
-  const body = (query: string, variables?: Record<string, unknown>, write = false): ZipfRequest => ({ body: JSON.stringify({ query, variables }), write, ...(write && { headers: writerHeaders }) });
+  const body = (query: string, variables?: Record<string, unknown>, write = false): ZipfRequest => ({
+    body: JSON.stringify({ query, variables }),
+    write,
+    ...(write && { headers: writerHeaders }),
+  });
   return () => {
     if (next() < writeShare) {
-      if (next() < 0.5) return body(UPDATE_PRICE, { id: product(), input: { price: { amount: 100 + Math.floor(next() * 100_000), currency: 'EUR' } } }, true);
+      if (next() < 0.5)
+        return body(
+          UPDATE_PRICE,
+          { id: product(), input: { price: { amount: 100 + Math.floor(next() * 100_000), currency: 'EUR' } } },
+          true,
+        );
       return body(CREATE_REVIEW, { input: { productId: product(), rating: 1 + Math.floor(next() * 5), body: 'Zipf run' } }, true);
     }
     const roll = next();

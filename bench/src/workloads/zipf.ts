@@ -40,7 +40,12 @@ function hitRates(before: Map<string, number>, after: Map<string, number>): Reco
   const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
   const caches = new Set([...after.keys()].map((key) => key.split('/')[0]!));
   if (caches.size === 0) return undefined;
-  return Object.fromEntries([...caches].map((cache) => [cache, delta(`${cache}/hit`) / Math.max(1, delta(`${cache}/hit`) + delta(`${cache}/miss`) + delta(`${cache}/stale`))]));
+  return Object.fromEntries(
+    [...caches].map((cache) => [
+      cache,
+      delta(`${cache}/hit`) / Math.max(1, delta(`${cache}/hit`) + delta(`${cache}/miss`) + delta(`${cache}/stale`)),
+    ]),
+  );
 }
 
 const dataOf = (body: string) => (JSON.parse(body) as { data?: unknown }).data;
@@ -71,9 +76,14 @@ class Answers {
 }
 
 /** Each body POSTed to both gateways at the same moment (8 at a time): the data of each pair of answers. */
-async function dataFromBoth(urls: [string, string], bodies: string[], headers: [Record<string, string>, Record<string, string>]): Promise<Array<[unknown, unknown]>> {
+async function dataFromBoth(
+  urls: [string, string],
+  bodies: string[],
+  headers: [Record<string, string>, Record<string, string>],
+): Promise<Array<[unknown, unknown]>> {
   const data: Array<[unknown, unknown]> = new Array(bodies.length);
-  const ask = async (url: string, body: string, own: Record<string, string>) => dataOf(await (await fetch(url, { method: 'POST', headers: { ...HEADERS, ...own }, body })).text());
+  const ask = async (url: string, body: string, own: Record<string, string>) =>
+    dataOf(await (await fetch(url, { method: 'POST', headers: { ...HEADERS, ...own }, body })).text());
   let next = 0;
   const worker = async () => {
     while (next < bodies.length) {
@@ -100,8 +110,19 @@ interface Phase {
  * again of it and of the uncached reference, and must agree (a write whose invalidation was lost
  * would leave a stale entry here).
  */
-async function runPhase(settings: BenchSettings, phase: Phase, writerHeaders: Record<string, string>, catalog: Parameters<typeof zipfStream>[0]['catalog'], redisPid: number): Promise<ZipfFigures[]> {
-  const streams = new Map(phase.gateways.map((g) => [g, { next: zipfStream({ catalog, writeShare: phase.writeShare, writerHeaders }), answers: new Answers(phase.writeShare === 0) }]));
+async function runPhase(
+  settings: BenchSettings,
+  phase: Phase,
+  writerHeaders: Record<string, string>,
+  catalog: Parameters<typeof zipfStream>[0]['catalog'],
+  redisPid: number,
+): Promise<ZipfFigures[]> {
+  const streams = new Map(
+    phase.gateways.map((g) => [
+      g,
+      { next: zipfStream({ catalog, writeShare: phase.writeShare, writerHeaders }), answers: new Answers(phase.writeShare === 0) },
+    ]),
+  );
   const load = (gateway: RunningGateway, seconds: number) => {
     const stream = streams.get(gateway)!;
     return runLoad({
@@ -113,7 +134,12 @@ async function runPhase(settings: BenchSettings, phase: Phase, writerHeaders: Re
       headers: gateway.clientHeaders ?? settings.clientHeaders,
     });
   };
-  const runs = new Map(phase.gateways.map((g) => [g, [] as Array<{ load: LoadFigures; cpu: number; rss: number; redis: number; hits?: Record<string, number> }>]));
+  const runs = new Map(
+    phase.gateways.map((g) => [
+      g,
+      [] as Array<{ load: LoadFigures; cpu: number; rss: number; redis: number; hits?: Record<string, number> }>,
+    ]),
+  );
   for (const gateway of phase.gateways) await load(gateway, settings.load.warmupSeconds.first);
   for (let round = 0; round < settings.load.repeats; round++) {
     for (const gateway of phase.gateways) {
@@ -121,17 +147,32 @@ async function runPhase(settings: BenchSettings, phase: Phase, writerHeaders: Re
       const before = await lookups(gateway);
       const { result, usage } = await measureUsage([gateway, { name: 'redis', pid: redisPid }], () => load(gateway, settings.load.seconds));
       const hits = hitRates(before, await lookups(gateway));
-      runs.get(gateway)!.push({ load: result, cpu: usage[gateway.name]!.cpuCores, rss: usage[gateway.name]!.peakRssMiB, redis: usage.redis!.cpuCores, hits });
-      console.error(`  ${phase.title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p99 ${result.p99Ms} ms, CPU ${usage[gateway.name]!.cpuCores.toFixed(2)}, RSS ${usage[gateway.name]!.peakRssMiB.toFixed(0)} MiB${hits ? `, hits ${JSON.stringify(hits)}` : ''}`);
+      runs
+        .get(gateway)!
+        .push({
+          load: result,
+          cpu: usage[gateway.name]!.cpuCores,
+          rss: usage[gateway.name]!.peakRssMiB,
+          redis: usage.redis!.cpuCores,
+          hits,
+        });
+      console.error(
+        `  ${phase.title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p99 ${result.p99Ms} ms, CPU ${usage[gateway.name]!.cpuCores.toFixed(2)}, RSS ${usage[gateway.name]!.peakRssMiB.toFixed(0)} MiB${hits ? `, hits ${JSON.stringify(hits)}` : ''}`,
+      );
     }
   }
   const checked = new Map<RunningGateway, number>();
-  for (const gateway of phase.gateways) checked.set(gateway, gateway === phase.reference ? 0 : await agreeWithReference(gateway, phase.reference, streams.get(gateway)!.answers, settings));
+  for (const gateway of phase.gateways)
+    checked.set(
+      gateway,
+      gateway === phase.reference ? 0 : await agreeWithReference(gateway, phase.reference, streams.get(gateway)!.answers, settings),
+    );
   return phase.gateways.map((gateway) => {
     const own = runs.get(gateway)!;
     const load = overRuns(own.map((r) => r.load));
     const { requestsPerSecond } = load;
-    const rates = own[0]!.hits && Object.fromEntries(Object.keys(own[0]!.hits).map((cache) => [cache, mean(own.map((r) => r.hits?.[cache] ?? 0))]));
+    const rates =
+      own[0]!.hits && Object.fromEntries(Object.keys(own[0]!.hits).map((cache) => [cache, mean(own.map((r) => r.hits?.[cache] ?? 0))]));
     return {
       gateway: gateway.name,
       ...load,
@@ -145,18 +186,28 @@ async function runPhase(settings: BenchSettings, phase: Phase, writerHeaders: Re
 }
 
 /** Every distinct read `gateway` answered, asked again of it and of `reference` at once: the data must agree (and, read-only, agree with what it answered under load). */
-async function agreeWithReference(gateway: RunningGateway, reference: RunningGateway, answers: Answers, settings: BenchSettings): Promise<number> {
+async function agreeWithReference(
+  gateway: RunningGateway,
+  reference: RunningGateway,
+  answers: Answers,
+  settings: BenchSettings,
+): Promise<number> {
   // Writes the load generator gave up on at the end of a run may still be finishing.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const bodies = answers.requests;
   const headers = settings.clientHeaders;
-  const pairs = await dataFromBoth([gateway.url, reference.url], bodies, [gateway.clientHeaders ?? headers, reference.clientHeaders ?? headers]);
+  const pairs = await dataFromBoth([gateway.url, reference.url], bodies, [
+    gateway.clientHeaders ?? headers,
+    reference.clientHeaders ?? headers,
+  ]);
   bodies.forEach((body, i) => {
     const [now, expected] = pairs[i]!;
     const underLoad = answers.answerOf(body);
     if (!isDeepStrictEqual(now, expected) || (underLoad !== undefined && !isDeepStrictEqual(dataOf(underLoad), expected))) {
       const shown = (value: unknown) => JSON.stringify(value).slice(0, 1_500);
-      throw new Error(`${gateway.name} disagrees with ${reference.name} on ${body.slice(0, 200)}\n${gateway.name}: ${shown(underLoad === undefined ? now : dataOf(underLoad))}\n${reference.name}: ${shown(expected)}`);
+      throw new Error(
+        `${gateway.name} disagrees with ${reference.name} on ${body.slice(0, 200)}\n${gateway.name}: ${shown(underLoad === undefined ? now : dataOf(underLoad))}\n${reference.name}: ${shown(expected)}`,
+      );
     }
   });
   return bodies.length;
@@ -174,7 +225,12 @@ export async function runZipfWorkload(settings: BenchSettings): Promise<{ readOn
   const cacheOn = tesseraGateway('Tessera, cache on', { CACHE_MODE: 'on', REDIS_KEY_PREFIX: prefix });
   const cacheOff = tesseraGateway('Tessera, cache off', { CACHE_MODE: 'off', REDIS_KEY_PREFIX: prefix });
   // Hive with its response cache, with and without --jit (its cache warns that --jit's executor bypasses it).
-  const kinds: GatewayKind[] = [cacheOn, cacheOff, hiveGateway(true, { responseCacheTtlMs: 30_000 }), hiveGateway(false, { responseCacheTtlMs: 30_000 })];
+  const kinds: GatewayKind[] = [
+    cacheOn,
+    cacheOff,
+    hiveGateway(true, { responseCacheTtlMs: 30_000 }),
+    hiveGateway(false, { responseCacheTtlMs: 30_000 }),
+  ];
   // The subgraphs bump their writes' cache tags in the same Redis, under the same prefix.
   return onStorefrontPlatform(
     settings,
@@ -183,8 +239,20 @@ export async function runZipfWorkload(settings: BenchSettings): Promise<{ readOn
       const [on, off, ...hives] = gateways as [RunningGateway, RunningGateway, ...RunningGateway[]];
       const writer = await testToken({ sub: catalog.userIds[0]!, scopes: ['products:write'], expires: '1d' });
       const writerHeaders = { authorization: `Bearer ${writer}` };
-      const readOnly = await runPhase(settings, { title: 'Zipf, read-only', writeShare: 0, gateways: [on, off, ...hives], reference: off }, writerHeaders, catalog, servers.redis);
-      const writes = await runPhase(settings, { title: 'Zipf, 2 % writes', writeShare: 0.02, gateways: [on, off], reference: off }, writerHeaders, catalog, servers.redis);
+      const readOnly = await runPhase(
+        settings,
+        { title: 'Zipf, read-only', writeShare: 0, gateways: [on, off, ...hives], reference: off },
+        writerHeaders,
+        catalog,
+        servers.redis,
+      );
+      const writes = await runPhase(
+        settings,
+        { title: 'Zipf, 2 % writes', writeShare: 0.02, gateways: [on, off], reference: off },
+        writerHeaders,
+        catalog,
+        servers.redis,
+      );
       return { readOnly, writes };
     },
     { REDIS_URL: settings.tesseraEnv.REDIS_URL!, REDIS_KEY_PREFIX: prefix },
@@ -194,12 +262,44 @@ export async function runZipfWorkload(settings: BenchSettings): Promise<{ readOn
 /** A Markdown table of one Zipf phase, with ratios against the peers named in `against`. */
 export function zipfTable(title: string, rows: ZipfFigures[], against: string[]): string {
   const peers = against.map((name) => rows.find((r) => r.gateway.startsWith(name))).filter((r) => r !== undefined);
-  const head = ['gateway', 'RPS', 'runs', 'p50 ms', 'p99 ms', 'CPU ms/req', 'peak RSS MiB', 'Redis CPU ms/req', 'hit rate', 'reads checked', ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`])];
+  const head = [
+    'gateway',
+    'RPS',
+    'runs',
+    'p50 ms',
+    'p99 ms',
+    'CPU ms/req',
+    'peak RSS MiB',
+    'Redis CPU ms/req',
+    'hit rate',
+    'reads checked',
+    ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`]),
+  ];
   const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   for (const r of rows) {
-    const hits = r.hitRates ? Object.entries(r.hitRates).map(([cache, rate]) => `${cache} ${(rate * 100).toFixed(0)} %`).join(', ') : '—';
-    const cells = [r.gateway, r.requestsPerSecond.toFixed(0), r.runs.map((x) => x.toFixed(0)).join(' / '), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.cpuMsPerRequest.toFixed(2), r.peakRssMiB.toFixed(0), r.redisMsPerRequest.toFixed(3), hits, String(r.checked || '—')];
-    cells.push(...peers.flatMap((p) => [`${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`, `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`]));
+    const hits = r.hitRates
+      ? Object.entries(r.hitRates)
+          .map(([cache, rate]) => `${cache} ${(rate * 100).toFixed(0)} %`)
+          .join(', ')
+      : '—';
+    const cells = [
+      r.gateway,
+      r.requestsPerSecond.toFixed(0),
+      r.runs.map((x) => x.toFixed(0)).join(' / '),
+      r.p50Ms.toFixed(1),
+      r.p99Ms.toFixed(1),
+      r.cpuMsPerRequest.toFixed(2),
+      r.peakRssMiB.toFixed(0),
+      r.redisMsPerRequest.toFixed(3),
+      hits,
+      String(r.checked || '—'),
+    ];
+    cells.push(
+      ...peers.flatMap((p) => [
+        `${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`,
+        `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`,
+      ]),
+    );
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

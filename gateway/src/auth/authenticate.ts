@@ -14,7 +14,8 @@ export function createAuthenticationGuard(verify: ((token: string) => Promise<Id
     if (header === undefined) return;
     try {
       const [scheme, token, ...rest] = header.trim().split(/\s+/);
-      if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length) throw new InvalidTokenError('Send the token as "Authorization: Bearer <token>".');
+      if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length)
+        throw new InvalidTokenError('Send the token as "Authorization: Bearer <token>".');
       if (!verify) throw new InvalidTokenError('This gateway verifies no tokens (no JWT keys are configured).');
       identities.set(request, await verify(token));
     } catch (error) {

@@ -77,14 +77,21 @@ export function createTokenVerifier({
     if (known && Date.now() < known.expiresAt) return known.identity;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, { issuer, audience, algorithms, clockTolerance: clockToleranceSeconds, requiredClaims: ['exp'] }));
+      ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        issuer,
+        audience,
+        algorithms,
+        clockTolerance: clockToleranceSeconds,
+        requiredClaims: ['exp'],
+      }));
     } catch (error) {
       throw new InvalidTokenError(describe(error), { cause: error });
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new InvalidTokenError('The token has no subject.');
     const exp = payload.exp!;
     const issuedAt = typeof payload.iat === 'number' ? payload.iat : Date.now() / 1_000;
-    if (exp - issuedAt > maxTokenAgeSeconds + clockToleranceSeconds) throw new InvalidTokenError(`The token lives longer than ${maxTokenAgeSeconds} s; this gateway accepts no longer-lived ones.`);
+    if (exp - issuedAt > maxTokenAgeSeconds + clockToleranceSeconds)
+      throw new InvalidTokenError(`The token lives longer than ${maxTokenAgeSeconds} s; this gateway accepts no longer-lived ones.`);
     // A user id in another letter case is the same user: every key, check and subgraph sees one form.
     const identity = { sub: canonicalId(payload.sub), scopes: scopesOf(payload) };
     verified.set(token, { identity, expiresAt: (exp + clockToleranceSeconds) * 1_000 });
@@ -93,7 +100,8 @@ export function createTokenVerifier({
 }
 
 function keyMaterial(keys: TokenKeys, cooldownDuration: number): { key: KeyObject | Uint8Array | JWTVerifyGetKey; algorithms: string[] } {
-  if ('jwksUrl' in keys) return { key: createRemoteJWKSet(new URL(keys.jwksUrl), { cooldownDuration, cacheMaxAge: 600_000 }), algorithms: JWKS_ALGORITHMS };
+  if ('jwksUrl' in keys)
+    return { key: createRemoteJWKSet(new URL(keys.jwksUrl), { cooldownDuration, cacheMaxAge: 600_000 }), algorithms: JWKS_ALGORITHMS };
   if ('publicKey' in keys) {
     const key = createPublicKey(keys.publicKey);
     return { key, algorithms: ALGORITHMS[key.asymmetricKeyType ?? ''] ?? [] };
@@ -110,11 +118,13 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
 /** What went wrong, in words a client may read (no key material, no internals). */
 function describe(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The token has expired.';
-  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') return 'The token has no expiry (exp); tokens must expire.';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing')
+    return 'The token has no expiry (exp); tokens must expire.';
   if (error instanceof errors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted here.`;
-  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) return 'The token is not signed by a trusted key.';
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey)
+    return 'The token is not signed by a trusted key.';
   if (error instanceof errors.JOSEAlgNotAllowed) return "The token's algorithm is not accepted here.";
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID') return 'The keys to check the token are not available.';
+  if (error instanceof errors.JWKSTimeout || (error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID'))
+    return 'The keys to check the token are not available.';
   return 'The token is malformed.';
 }
-

@@ -71,7 +71,8 @@ export function filterOperation(
   const root = schema.getRootType(operation.operation)!;
   const { selections, ownerIsNull } = filterSelectionSet(walk, root, operation.selectionSet, []);
   if (walk.unauthorized.length === 0) return { document, unauthorized: [], nulls: [], dataIsNull: false };
-  const remaining = ownerIsNull || selections.length === 0 ? undefined : { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections } };
+  const remaining =
+    ownerIsNull || selections.length === 0 ? undefined : { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections } };
   return {
     document: remaining && { kind: Kind.DOCUMENT, definitions: [remaining as OperationDefinitionNode] },
     // A fragment spread a thousand times reaches one removed place a thousand times: once each.
@@ -116,7 +117,12 @@ function filterSelectionSet(walk: Walk, parent: GraphQLCompositeType, selectionS
 }
 
 /** One field: kept (its selection filtered), dropped and nulled, or dropped with its owner nulled. */
-function filterField(walk: Walk, parent: GraphQLCompositeType, node: FieldNode, path: ResponsePath): { node?: FieldNode; ownerIsNull: boolean } {
+function filterField(
+  walk: Walk,
+  parent: GraphQLCompositeType,
+  node: FieldNode,
+  path: ResponsePath,
+): { node?: FieldNode; ownerIsNull: boolean } {
   const name = node.name.value;
   if (name.startsWith('__') || !('getFields' in parent)) return { node, ownerIsNull: false };
   const definition = (parent as { getFields(): Record<string, { type: GraphQLOutputType }> }).getFields()[name];
@@ -143,7 +149,8 @@ function filterField(walk: Walk, parent: GraphQLCompositeType, node: FieldNode, 
 function fieldRequirement(walk: Walk, parent: GraphQLCompositeType, name: string): Requirement | undefined {
   let requirement = walk.requirements.fields.get(`${parent.name}.${name}`);
   if (isAbstractType(parent)) {
-    for (const type of walk.schema.getPossibleTypes(parent)) requirement = combine(requirement, walk.requirements.fields.get(`${type.name}.${name}`));
+    for (const type of walk.schema.getPossibleTypes(parent))
+      requirement = combine(requirement, walk.requirements.fields.get(`${type.name}.${name}`));
   }
   return requirement;
 }
@@ -200,4 +207,3 @@ function inlineFragment(fragment: InlineFragmentNode | FragmentDefinitionNode, s
 function typenameField(): FieldNode {
   return { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
 }
-

@@ -2,6 +2,13 @@
  * Authorization declared in the subgraph schemas (`@authenticated`, `@requiresScopes`), read
  * from the supergraph and applied to an operation before it is planned. Pure: no server.
  */
-export { readAuthorizationRequirements, satisfies, combine, NO_REQUIREMENTS, type AuthorizationRequirements, type Requirement } from './requirements.js';
+export {
+  readAuthorizationRequirements,
+  satisfies,
+  combine,
+  NO_REQUIREMENTS,
+  type AuthorizationRequirements,
+  type Requirement,
+} from './requirements.js';
 export { filterOperation, type Caller, type FilteredOperation, type ResponsePath } from './filter.js';
 export { insertNulls, dataOfNothing, unauthorizedError } from './response.js';

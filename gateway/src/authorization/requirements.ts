@@ -65,4 +65,3 @@ export function satisfies(requirement: Requirement | undefined, caller: { authen
   if (requirement.authenticated && !caller.authenticated) return false;
   return !requirement.scopes || requirement.scopes.some((all) => all.every((scope) => caller.scopes.has(scope)));
 }
-

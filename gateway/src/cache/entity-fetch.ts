@@ -46,6 +46,8 @@ export function mergeEntities(
   // whole fetch would have failed.
   if (!Array.isArray(answered) || answered.length !== split.missing.length) return { result: fetched, keepable: [] };
   split.missing.forEach((original, j) => (entities[original] = answered[j]));
-  const keepable = split.missing.filter((original) => !failed.has(original) && entities[original] !== null && typeof entities[original] === 'object');
+  const keepable = split.missing.filter(
+    (original) => !failed.has(original) && entities[original] !== null && typeof entities[original] === 'object',
+  );
   return { result: { ...fetched, data: { ...fetched.data, _entities: entities }, ...(errors.length && { errors }) }, keepable };
 }

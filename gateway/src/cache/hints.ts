@@ -39,8 +39,14 @@ export function readCacheHints(supergraphSdl: string): CacheHints {
   return hints;
 }
 
-function isTypeDefinition(definition: DefinitionNode): definition is Extract<DefinitionNode, { name: { value: string }; directives?: readonly ConstDirectiveNode[] }> {
-  return 'name' in definition && definition.name !== undefined && (definition.kind.endsWith('TypeDefinition') || definition.kind.endsWith('TypeExtension'));
+function isTypeDefinition(
+  definition: DefinitionNode,
+): definition is Extract<DefinitionNode, { name: { value: string }; directives?: readonly ConstDirectiveNode[] }> {
+  return (
+    'name' in definition &&
+    definition.name !== undefined &&
+    (definition.kind.endsWith('TypeDefinition') || definition.kind.endsWith('TypeExtension'))
+  );
 }
 
 function hintOf(directives: readonly ConstDirectiveNode[] | undefined): CacheHint | undefined {

@@ -43,24 +43,36 @@ export interface PolicyOptions {
 }
 
 /** The operation to run (the named one, else the first) and the document's fragments by name. */
-function operationOf(document: DocumentNode, operationName: string | null | undefined): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
+function operationOf(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName))
+      operation ??= definition;
   }
   return { operation, fragments };
 }
 
 /** A field's policy: its own hint, else its type's, else (a leaf, or `inheritMaxAge`) its parent's; capped per type. Undefined: none decided. */
-function policyOfField(hints: CacheHints, cap: (type: string, maxAge: number) => number, parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType): FieldPolicy | undefined {
+function policyOfField(
+  hints: CacheHints,
+  cap: (type: string, maxAge: number) => number,
+  parent: string,
+  parentPolicy: FieldPolicy | undefined,
+  name: string,
+  returned: GraphQLNamedType,
+): FieldPolicy | undefined {
   const own = hints.fields.get(`${parent}.${name}`);
   const typeHint = isCompositeType(returned) ? hints.types.get(returned.name) : undefined;
   const inherits = own?.inheritMaxAge || typeHint?.inheritMaxAge || !isCompositeType(returned);
   const maxAge = own?.maxAge ?? typeHint?.maxAge ?? (inherits ? parentPolicy?.maxAge : undefined);
   if (maxAge === undefined) return undefined;
-  const scope = own?.scope === 'PRIVATE' || typeHint?.scope === 'PRIVATE' || (inherits && parentPolicy?.scope === 'PRIVATE') ? 'PRIVATE' : 'PUBLIC';
+  const scope =
+    own?.scope === 'PRIVATE' || typeHint?.scope === 'PRIVATE' || (inherits && parentPolicy?.scope === 'PRIVATE') ? 'PRIVATE' : 'PUBLIC';
   return { maxAge: cap(returned.name, cap(parent, maxAge)), scope };
 }
 
@@ -72,15 +84,32 @@ function policyOfField(hints: CacheHints, cap: (type: string, maxAge: number) =>
  * the hints test forbids) makes the whole answer uncacheable. An `_entities` fetch reads each
  * entity type's fields under that type's own hint. Pure; callers memoize per document.
  */
-export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, document: DocumentNode, operationName?: string | null, { ttlOverrides }: PolicyOptions = {}): CachePolicy {
+export function operationPolicy(
+  schema: GraphQLSchema,
+  hints: CacheHints,
+  document: DocumentNode,
+  operationName?: string | null,
+  { ttlOverrides }: PolicyOptions = {},
+): CachePolicy {
   const { operation, fragments } = operationOf(document, operationName);
-  const result = { maxAge: Number.POSITIVE_INFINITY, scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE', types: new Set<string>(), nestedTypes: new Set<string>() };
+  const result = {
+    maxAge: Number.POSITIVE_INFINITY,
+    scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE',
+    types: new Set<string>(),
+    nestedTypes: new Set<string>(),
+  };
   const read = (type: string) => [result.types, result.nestedTypes].forEach((set) => set.add(type));
   if (!operation || operation.operation !== 'query') return { ...result, maxAge: 0 };
   const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
-  const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) => policyOfField(hints, cap, parent, parentPolicy, name, returned);
+  const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) =>
+    policyOfField(hints, cap, parent, parentPolicy, name, returned);
 
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType, parentPolicy: FieldPolicy | undefined, spread: ReadonlySet<string>) => {
+  const walk = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType,
+    parentPolicy: FieldPolicy | undefined,
+    spread: ReadonlySet<string>,
+  ) => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
@@ -122,7 +151,12 @@ export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, docume
       if (!type || selection.kind !== Kind.INLINE_FRAGMENT) continue;
       const hint = hints.types.get(type.name);
       result.types.add(type.name);
-      walk(selection.selectionSet, type, hint?.maxAge === undefined ? undefined : { maxAge: cap(type.name, hint.maxAge), scope: hint.scope ?? 'PUBLIC' }, spread);
+      walk(
+        selection.selectionSet,
+        type,
+        hint?.maxAge === undefined ? undefined : { maxAge: cap(type.name, hint.maxAge), scope: hint.scope ?? 'PUBLIC' },
+        spread,
+      );
     }
   };
 
@@ -139,7 +173,9 @@ export function operationPolicy(schema: GraphQLSchema, hints: CacheHints, docume
  */
 export function undecidedFields(schema: GraphQLSchema, hints: CacheHints): string[] {
   const mutation = schema.getMutationType();
-  const types = Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && type !== mutation && !type.name.startsWith('_'));
+  const types = Object.values(schema.getTypeMap()).filter(
+    (type): type is GraphQLObjectType => isObjectType(type) && type !== mutation && !type.name.startsWith('_'),
+  );
   // Fields returning each type: an `inheritMaxAge` type is decided where every field returning it is.
   const returning = new Map<string, Array<[GraphQLObjectType, string]>>();
   for (const type of types) {
@@ -156,7 +192,8 @@ export function undecidedFields(schema: GraphQLSchema, hints: CacheHints): strin
     if (known !== undefined) return known;
     decidedAsParent.set(type, false); // a cycle of types returning each other decides nothing
     const fields = returning.get(type) ?? [];
-    const decided = hints.types.get(type)?.maxAge !== undefined || (fields.length > 0 && fields.every(([parent, field]) => fieldDecided(parent, field)));
+    const decided =
+      hints.types.get(type)?.maxAge !== undefined || (fields.length > 0 && fields.every(([parent, field]) => fieldDecided(parent, field)));
     decidedAsParent.set(type, decided);
     return decided;
   };
@@ -169,5 +206,9 @@ export function undecidedFields(schema: GraphQLSchema, hints: CacheHints): strin
     const inherits = own?.inheritMaxAge || typeHint?.inheritMaxAge || !isCompositeType(returned);
     return inherits === true && parentDecided(parent.name);
   };
-  return types.flatMap((type) => Object.keys(type.getFields()).filter((field) => !fieldDecided(type, field)).map((field) => `${type.name}.${field}`));
+  return types.flatMap((type) =>
+    Object.keys(type.getFields())
+      .filter((field) => !fieldDecided(type, field))
+      .map((field) => `${type.name}.${field}`),
+  );
 }

@@ -30,7 +30,9 @@ if (!redisUrl) {
   process.exit(2);
 }
 
-const redis = redisCluster ? new Cluster([redisUrl], { redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5_000 } }) : new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+const redis = redisCluster
+  ? new Cluster([redisUrl], { redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5_000 } })
+  : new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
 try {
   const manifest = parseManifest(JSON.parse(await readFile(path, 'utf8')));
   const count = await publishManifest(redis, manifest, keyPrefix);

@@ -17,16 +17,24 @@ export interface DocumentLimits extends OperationLimits {
  * field repeated cost 100+ ms to validate). A document with a fragment cycle, which validation
  * refuses at once, is left to it; so is one naming an operation it does not have. Pure.
  */
-export function checkBeforeValidation(document: DocumentNode, operationName: string | null | undefined, limits: DocumentLimits): GraphQLError | null {
+export function checkBeforeValidation(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  limits: DocumentLimits,
+): GraphQLError | null {
   if (hasFragmentCycle(document)) return null;
   const shapeError = checkShape(measureOperation(document, operationName), limits);
   if (shapeError) return shapeError;
   const pairs = countOverlappingFieldPairs(document, operationName, limits.maxOverlappingFieldPairs);
   if (pairs <= limits.maxOverlappingFieldPairs) return null;
-  return operationRejected(GatewayErrorCode.MaxOverlappingFields, `Operation repeats fields under one response key in more than ${limits.maxOverlappingFieldPairs} pairs.`, {
-    // Counting stopped once past the limit: `measured` is at least that many.
-    overlappingFieldPairs: { measured: pairs, max: limits.maxOverlappingFieldPairs },
-  });
+  return operationRejected(
+    GatewayErrorCode.MaxOverlappingFields,
+    `Operation repeats fields under one response key in more than ${limits.maxOverlappingFieldPairs} pairs.`,
+    {
+      // Counting stopped once past the limit: `measured` is at least that many.
+      overlappingFieldPairs: { measured: pairs, max: limits.maxOverlappingFieldPairs },
+    },
+  );
 }
 
 /** Whether some fragment spreads itself, directly or through others. */

@@ -44,7 +44,10 @@ export function readCostDirectives(supergraphSdl: string): CostDirectives {
   return result;
 }
 
-type WithFields = Extract<DefinitionNode, { kind: Kind.OBJECT_TYPE_DEFINITION | Kind.INTERFACE_TYPE_DEFINITION | Kind.OBJECT_TYPE_EXTENSION | Kind.INTERFACE_TYPE_EXTENSION }>;
+type WithFields = Extract<
+  DefinitionNode,
+  { kind: Kind.OBJECT_TYPE_DEFINITION | Kind.INTERFACE_TYPE_DEFINITION | Kind.OBJECT_TYPE_EXTENSION | Kind.INTERFACE_TYPE_EXTENSION }
+>;
 
 function hasFields(definition: DefinitionNode): definition is WithFields {
   return (

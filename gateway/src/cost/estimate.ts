@@ -53,7 +53,11 @@ export function estimateCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   directives: CostDirectives,
-  { variables = {}, operationName, options = {} }: { variables?: Record<string, unknown>; operationName?: string | null; options?: CostModelOptions },
+  {
+    variables = {},
+    operationName,
+    options = {},
+  }: { variables?: Record<string, unknown>; operationName?: string | null; options?: CostModelOptions },
 ): number {
   const { defaultListSize = 10, mutationWeight = 10, maxNodes = 10_000 } = options;
   const sized = sizedFieldMultipliers(sizedFieldPlan(schema, document, directives), variables);
@@ -86,7 +90,9 @@ export function estimateCost(
     // 500). The shape check counts the same nodes first, so this is only reached by a caller
     // that skipped it; it is still the client's operation that is too big.
     if (error instanceof Error && error.message.includes('maximum allowed number of nodes')) {
-      throw operationRejected(GatewayErrorCode.MaxNodes, `Operation expands to more than ${maxNodes - 1} selections.`, { nodes: { max: maxNodes - 1 } });
+      throw operationRejected(GatewayErrorCode.MaxNodes, `Operation expands to more than ${maxNodes - 1} selections.`, {
+        nodes: { max: maxNodes - 1 },
+      });
     }
     throw error;
   }
@@ -96,7 +102,12 @@ export function estimateCost(
  * A list's size: its largest slicing argument, one left out or null counting as the
  * argument's schema default; with none of them, its assumed size.
  */
-function listSize(field: GraphQLField<unknown, unknown>, directive: ListSize | undefined, args: Record<string, unknown>, defaultListSize: number): number {
+function listSize(
+  field: GraphQLField<unknown, unknown>,
+  directive: ListSize | undefined,
+  args: Record<string, unknown>,
+  defaultListSize: number,
+): number {
   const slicing = directive?.slicingArguments ?? DEFAULT_SLICING_ARGUMENTS;
   const given = slicing
     .map((name) => args[name] ?? field.args.find((arg) => arg.name === name)?.defaultValue)
@@ -158,7 +169,11 @@ function sizedFieldMultipliers(plan: SizingField[], variables: Record<string, un
   return sized;
 }
 
-function* childFields(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): Generator<FieldNode> {
+function* childFields(
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  seen: Set<string>,
+): Generator<FieldNode> {
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) yield selection;
     else if (selection.kind === Kind.INLINE_FRAGMENT) yield* childFields(selection.selectionSet, fragments, seen);

@@ -24,9 +24,13 @@ export function checkShape(shape: OperationShape, limits: OperationLimits): Grap
     });
   }
   if (shape.ofTypeDepth > limits.maxOfTypeDepth) {
-    return operationRejected(GatewayErrorCode.IntrospectionLimit, `Introspection nests ofType ${shape.ofTypeDepth} deep; at most ${limits.maxOfTypeDepth}.`, {
-      introspection: { ofTypeDepth: shape.ofTypeDepth, max: limits.maxOfTypeDepth },
-    });
+    return operationRejected(
+      GatewayErrorCode.IntrospectionLimit,
+      `Introspection nests ofType ${shape.ofTypeDepth} deep; at most ${limits.maxOfTypeDepth}.`,
+      {
+        introspection: { ofTypeDepth: shape.ofTypeDepth, max: limits.maxOfTypeDepth },
+      },
+    );
   }
   if (shape.depth > limits.maxDepth) {
     return operationRejected(ErrorCode.MaxDepth, `Operation is ${shape.depth} fields deep; at most ${limits.maxDepth}.`, {

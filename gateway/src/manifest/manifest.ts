@@ -20,7 +20,9 @@ export type PersistedQueryManifest = z.infer<typeof manifestSchema>;
 export function parseManifest(json: unknown): PersistedQueryManifest {
   const result = manifestSchema.safeParse(json);
   if (!result.success) {
-    throw new Error(`not an apollo-persisted-query-manifest v1: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `not an apollo-persisted-query-manifest v1: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return result.data;
 }

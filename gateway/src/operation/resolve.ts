@@ -52,7 +52,9 @@ export function resolveOperation(
 ): ResolvedOperation {
   const operation = getOperationAST(document, operationName);
   if (!operation) {
-    const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    const message = operationName
+      ? `Unknown operation named "${operationName}".`
+      : 'Must provide operation name if query contains multiple operations.';
     throw operationRejected(GatewayErrorCode.OperationResolutionFailure, message);
   }
   const { coerced, errors } = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
@@ -71,7 +73,11 @@ export function resolveOperation(
 function inputError(error: GraphQLError, site: FieldNode | DirectiveNode | null): GraphQLError {
   const node = error.nodes?.[0];
   const field =
-    node?.kind === Kind.VARIABLE_DEFINITION ? `$${node.variable.name.value}` : node?.kind === Kind.VARIABLE ? `$${node.name.value}` : (site?.name.value ?? 'variables');
+    node?.kind === Kind.VARIABLE_DEFINITION
+      ? `$${node.variable.name.value}`
+      : node?.kind === Kind.VARIABLE
+        ? `$${node.name.value}`
+        : (site?.name.value ?? 'variables');
   return badUserInput(error.message, field, { http: { status: 400 } });
 }
 
@@ -104,7 +110,7 @@ function argumentSites(schema: GraphQLSchema, document: DocumentNode, operation:
 /** The fragment definitions an operation spreads, directly or through other fragments. */
 function fragmentsUsedBy(document: DocumentNode, operation: OperationDefinitionNode) {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-  const used = new Map<string, (typeof fragments extends Map<string, infer F> ? F : never)>();
+  const used = new Map<string, typeof fragments extends Map<string, infer F> ? F : never>();
   const pending: Array<{ selectionSet?: { selections: readonly unknown[] } }> = [operation];
   while (pending.length) {
     visit(pending.pop() as never, {

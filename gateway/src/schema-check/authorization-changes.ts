@@ -20,13 +20,30 @@ export function authorizationChanges(baseSupergraphSdl: string, newSupergraphSdl
   const changes: AuthorizationChange[] = [];
   for (const [path, requirement] of after) {
     const previous = before.get(path);
-    if (!previous) changes.push({ path, type: 'AUTHORIZATION_ADDED', criticality: 'breaking', message: `'${path}' now requires ${describe(requirement)}` });
+    if (!previous)
+      changes.push({
+        path,
+        type: 'AUTHORIZATION_ADDED',
+        criticality: 'breaking',
+        message: `'${path}' now requires ${describe(requirement)}`,
+      });
     else if (describe(previous) !== describe(requirement)) {
-      changes.push({ path, type: 'AUTHORIZATION_CHANGED', criticality: 'breaking', message: `'${path}' requires ${describe(requirement)} instead of ${describe(previous)}` });
+      changes.push({
+        path,
+        type: 'AUTHORIZATION_CHANGED',
+        criticality: 'breaking',
+        message: `'${path}' requires ${describe(requirement)} instead of ${describe(previous)}`,
+      });
     }
   }
   for (const [path, requirement] of before) {
-    if (!after.has(path)) changes.push({ path, type: 'AUTHORIZATION_REMOVED', criticality: 'dangerous', message: `'${path}' no longer requires ${describe(requirement)}` });
+    if (!after.has(path))
+      changes.push({
+        path,
+        type: 'AUTHORIZATION_REMOVED',
+        criticality: 'dangerous',
+        message: `'${path}' no longer requires ${describe(requirement)}`,
+      });
   }
   return changes;
 }

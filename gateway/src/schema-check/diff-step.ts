@@ -40,13 +40,23 @@ export async function diffStep(baseSupergraphSdl: string, newSupergraphSdl: stri
     path: change.path ?? '',
     type: String(change.type),
     message: change.message,
-    level: change.criticality.level === CriticalityLevel.Breaking ? 'breaking' : change.criticality.level === CriticalityLevel.Dangerous ? 'dangerous' : 'safe',
+    level:
+      change.criticality.level === CriticalityLevel.Breaking
+        ? 'breaking'
+        : change.criticality.level === CriticalityLevel.Dangerous
+          ? 'dangerous'
+          : 'safe',
   }));
-  const accessChanges = authorizationChanges(baseSupergraphSdl, newSupergraphSdl).map((change) => ({ ...change, level: change.criticality }));
+  const accessChanges = authorizationChanges(baseSupergraphSdl, newSupergraphSdl).map((change) => ({
+    ...change,
+    level: change.criticality,
+  }));
   const findings: Finding[] = [...schemaChanges, ...accessChanges].map(({ path: where, type, message, level }) => {
     if (level !== 'breaking') return { level: level as Finding['level'], where, code: type, message };
     const allowed = allowlist.find((a) => a.path === where && a.type === type);
-    return allowed ? { level: 'allowed', where, code: type, message, reason: allowed.reason } : { level: 'breaking', where, code: type, message };
+    return allowed
+      ? { level: 'allowed', where, code: type, message, reason: allowed.reason }
+      : { level: 'breaking', where, code: type, message };
   });
   const failed = findings.some((f) => f.level === 'breaking');
   return {

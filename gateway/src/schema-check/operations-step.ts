@@ -76,7 +76,8 @@ export function operationsStep(
     }
     const errors = validate(schema, document);
     if (errors.length) {
-      for (const error of errors) findings.push({ level: 'error', where, code: GatewayErrorCode.GraphqlValidationFailed, message: error.message });
+      for (const error of errors)
+        findings.push({ level: 'error', where, code: GatewayErrorCode.GraphqlValidationFailed, message: error.message });
       continue;
     }
     for (const definition of document.definitions) {

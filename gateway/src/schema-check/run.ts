@@ -34,7 +34,10 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<StepR
   const subgraphs = await loadConfig(options.configPath);
   if (options.proposal) {
     const target = subgraphs.find((s) => s.name === options.proposal!.subgraph);
-    if (!target) throw new UsageError(`no subgraph "${options.proposal.subgraph}" in ${options.configPath} (has: ${subgraphs.map((s) => s.name).join(', ')})`);
+    if (!target)
+      throw new UsageError(
+        `no subgraph "${options.proposal.subgraph}" in ${options.configPath} (has: ${subgraphs.map((s) => s.name).join(', ')})`,
+      );
     target.schemaPath = resolve(options.proposal.schemaPath);
   }
   const committed = await readFile(options.supergraphPath, 'utf8').catch(() => {

@@ -41,13 +41,24 @@ export interface SubgraphClients {
 }
 
 /** The subgraph side of the gateway: URL overrides, the pooled and signing fetcher, a policy and a data source per subgraph, health. */
-export function createSubgraphClients({ urls = {}, connections, deduplicate = true, resilience, signingKeys, healthIntervalMs = 5_000, wrap = (_service, source) => source, registry, logger }: SubgraphClientsOptions): SubgraphClients {
+export function createSubgraphClients({
+  urls = {},
+  connections,
+  deduplicate = true,
+  resilience,
+  signingKeys,
+  healthIntervalMs = 5_000,
+  wrap = (_service, source) => source,
+  registry,
+  logger,
+}: SubgraphClientsOptions): SubgraphClients {
   const pool = createUndiciFetcher({ connections, timeoutMs: resilience.timeoutMs });
   const fetcher = signingKeys?.[0] ? createSigningFetcher(pool.fetcher, signingKeys[0]) : pool.fetcher;
   const metrics = createSubgraphMetrics(registry);
   // One policy per subgraph for the process's life: a new supergraph keeps each circuit's state.
   const policies = new Map<string, SubgraphPolicy>();
-  const policyOf = (name: string) => policies.get(name) ?? policies.set(name, createSubgraphPolicy(name, resilience, metrics, logger)).get(name)!;
+  const policyOf = (name: string) =>
+    policies.get(name) ?? policies.set(name, createSubgraphPolicy(name, resilience, metrics, logger)).get(name)!;
   const routingUrl = (name: string, supergraphUrl: string | undefined) => {
     const url = urls[name] ?? supergraphUrl;
     if (!url) throw new Error(`subgraph "${name}" has no routing URL`);
@@ -55,7 +66,8 @@ export function createSubgraphClients({ urls = {}, connections, deduplicate = tr
   };
   let monitor: SubgraphHealthMonitor | undefined;
   return {
-    buildService: ({ name, url }) => wrap(name, new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger, deduplicate)),
+    buildService: ({ name, url }) =>
+      wrap(name, new SubgraphDataSource(name, routingUrl(name, url), fetcher, policyOf(name), metrics, logger, deduplicate)),
     routingUrl,
     watch(subgraphs) {
       monitor?.stop();

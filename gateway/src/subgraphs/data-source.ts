@@ -1,6 +1,16 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { ANONYMOUS, BUDGET_HEADER, composeKey, encodeIdentity, IDENTITY_HEADER, propagateTrace, REQUEST_ID_HEADER, type Identity, type Logger } from '@tessera/service-kit';
+import {
+  ANONYMOUS,
+  BUDGET_HEADER,
+  composeKey,
+  encodeIdentity,
+  IDENTITY_HEADER,
+  propagateTrace,
+  REQUEST_ID_HEADER,
+  type Identity,
+  type Logger,
+} from '@tessera/service-kit';
 import { subrequestFailure } from '../errors.js';
 import { createInflightShare } from '../inflight.js';
 import type { SubgraphMetrics } from './metrics.js';
@@ -83,7 +93,10 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext
   private async fetchText(body: string, headers: Record<string, string>, deadline: number, mutation: boolean): Promise<string> {
     const started = performance.now();
     try {
-      const response = await this.policy.call((signal) => this.attempt(body, headers, deadline, signal), { idempotent: !mutation, deadline });
+      const response = await this.policy.call((signal) => this.attempt(body, headers, deadline, signal), {
+        idempotent: !mutation,
+        deadline,
+      });
       const text = await response.text();
       this.observe(started, 'ok');
       return text;
@@ -96,9 +109,17 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext
   private async attempt(body: string, headers: Record<string, string>, deadline: number, signal: AbortSignal): Promise<FetcherResponse> {
     let response: FetcherResponse;
     try {
-      response = await this.fetcher(this.url, { method: 'POST', headers: { ...headers, [BUDGET_HEADER]: String(Math.max(1, deadline - Date.now())) }, body, signal });
+      response = await this.fetcher(this.url, {
+        method: 'POST',
+        headers: { ...headers, [BUDGET_HEADER]: String(Math.max(1, deadline - Date.now())) },
+        body,
+        signal,
+      });
     } catch (error) {
-      if (signal.aborted) throw new AttemptFailure('timeout', `timed out after ${this.policy.timeoutMs} ms or at the request's deadline`, undefined, { cause: error });
+      if (signal.aborted)
+        throw new AttemptFailure('timeout', `timed out after ${this.policy.timeoutMs} ms or at the request's deadline`, undefined, {
+          cause: error,
+        });
       throw new AttemptFailure('connection', describeNetworkError(error as Error), undefined, { cause: error });
     }
     if (!response.ok) throw new AttemptFailure('status', `HTTP ${response.status}`, response.status);
@@ -107,9 +128,17 @@ export class SubgraphDataSource implements GraphQLDataSource<SubgraphCallContext
 
   private failure(error: unknown, started: number) {
     const failure = error instanceof CallError ? error.failure : undefined;
-    const outcome = failure?.kind === 'failed' ? (failure.failure.kind === 'timeout' ? 'timeout' : 'error') : (failure?.kind.replace('-', '_') ?? 'error');
+    const outcome =
+      failure?.kind === 'failed'
+        ? failure.failure.kind === 'timeout'
+          ? 'timeout'
+          : 'error'
+        : (failure?.kind.replace('-', '_') ?? 'error');
     this.observe(started, outcome);
-    this.logger.warn({ subgraph: this.service, url: this.url, outcome, err: failure?.kind === 'failed' ? failure.failure : error }, 'subgraph request failed');
+    this.logger.warn(
+      { subgraph: this.service, url: this.url, outcome, err: failure?.kind === 'failed' ? failure.failure : error },
+      'subgraph request failed',
+    );
     return subrequestFailure(this.service, failure);
   }
 

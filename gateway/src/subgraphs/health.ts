@@ -18,7 +18,10 @@ export async function probeSubgraphs(urls: ReadonlyMap<string, string>, timeoutM
       try {
         const response = await request(new URL('/ready', url), { signal: AbortSignal.timeout(timeoutMs) });
         await response.body.dump();
-        return [name, response.statusCode < 300 ? { up: true, checkedAt } : { up: false, reason: `HTTP ${response.statusCode}`, checkedAt }];
+        return [
+          name,
+          response.statusCode < 300 ? { up: true, checkedAt } : { up: false, reason: `HTTP ${response.statusCode}`, checkedAt },
+        ];
       } catch {
         return [name, { up: false, reason: 'unreachable', checkedAt }];
       }

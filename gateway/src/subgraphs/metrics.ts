@@ -20,8 +20,23 @@ export function createSubgraphMetrics(registry?: Registry) {
       labelNames: ['subgraph'],
       registers,
     }),
-    retries: new Counter({ name: 'subgraph_retries_total', help: 'Subgraph fetch attempts that were retries.', labelNames: ['subgraph'], registers }),
-    circuitState: new Gauge({ name: 'subgraph_circuit_state', help: 'Circuit breaker per subgraph: 0 closed, 1 half-open, 2 open.', labelNames: ['subgraph'], registers }),
-    up: new Gauge({ name: 'subgraph_up', help: "Whether the subgraph's /ready answered 2xx at the last health check.", labelNames: ['subgraph'], registers }),
+    retries: new Counter({
+      name: 'subgraph_retries_total',
+      help: 'Subgraph fetch attempts that were retries.',
+      labelNames: ['subgraph'],
+      registers,
+    }),
+    circuitState: new Gauge({
+      name: 'subgraph_circuit_state',
+      help: 'Circuit breaker per subgraph: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['subgraph'],
+      registers,
+    }),
+    up: new Gauge({
+      name: 'subgraph_up',
+      help: "Whether the subgraph's /ready answered 2xx at the last health check.",
+      labelNames: ['subgraph'],
+      registers,
+    }),
   };
 }

@@ -54,10 +54,7 @@ export class AttemptFailure extends Error {
 
 /** What stopped a call for good: the last attempt's failure, or the policy refusing to call at all. */
 export type CallFailure =
-  | { kind: 'failed'; failure: AttemptFailure }
-  | { kind: 'circuit-open' }
-  | { kind: 'overloaded' }
-  | { kind: 'deadline' };
+  { kind: 'failed'; failure: AttemptFailure } | { kind: 'circuit-open' } | { kind: 'overloaded' } | { kind: 'deadline' };
 
 /** One subgraph's policy. */
 export interface SubgraphPolicy {
@@ -77,7 +74,10 @@ const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
 /** Whether a failed attempt may be tried again: it never reached the subgraph's logic, or a proxy said so. */
 function isRetryable(error: unknown): boolean {
-  return error instanceof AttemptFailure && (error.kind === 'connection' || (error.kind === 'status' && RETRYABLE_STATUSES.has(error.status ?? 0)));
+  return (
+    error instanceof AttemptFailure &&
+    (error.kind === 'connection' || (error.kind === 'status' && RETRYABLE_STATUSES.has(error.status ?? 0)))
+  );
 }
 
 /** What counts against the breaker: the subgraph failing to answer, not its GraphQL errors. */
@@ -90,14 +90,23 @@ export function createSubgraphPolicy(name: string, settings: ResilienceSettings,
   const timeoutMs = settings.timeouts[name] ?? settings.timeoutMs;
   const breaker = circuitBreaker(handleWhen(isBreakerFailure), {
     halfOpenAfter: settings.breaker.halfOpenAfterMs,
-    breaker: new SamplingBreaker({ threshold: settings.breaker.failureRatio, duration: settings.breaker.windowMs, minimumRps: settings.breaker.minimumRps }),
+    breaker: new SamplingBreaker({
+      threshold: settings.breaker.failureRatio,
+      duration: settings.breaker.windowMs,
+      minimumRps: settings.breaker.minimumRps,
+    }),
   });
-  const stateOf = () => ({ [CircuitState.Closed]: 0, [CircuitState.HalfOpen]: 1, [CircuitState.Open]: 2, [CircuitState.Isolated]: 2 })[breaker.state];
+  const stateOf = () =>
+    ({ [CircuitState.Closed]: 0, [CircuitState.HalfOpen]: 1, [CircuitState.Open]: 2, [CircuitState.Isolated]: 2 })[breaker.state];
   breaker.onStateChange((state) => {
     metrics.circuitState.set({ subgraph: name }, stateOf());
     const label = CircuitState[state];
     if (state === CircuitState.Open) logger.warn({ subgraph: name, circuit: label }, 'circuit opened: calls to this subgraph fail fast');
-    else logger.info({ subgraph: name, circuit: label }, state === CircuitState.Closed ? 'circuit closed: subgraph recovered' : 'circuit half-open: probing');
+    else
+      logger.info(
+        { subgraph: name, circuit: label },
+        state === CircuitState.Closed ? 'circuit closed: subgraph recovered' : 'circuit half-open: probing',
+      );
   });
   metrics.circuitState.set({ subgraph: name }, 0);
   const limit = bulkhead(settings.maxInFlight, settings.maxQueued);

@@ -20,7 +20,10 @@ export interface RetryBudget {
  * (plus a small floor), so when a subgraph fails wholesale, retries stop instead of multiplying
  * its load by the attempt count.
  */
-export function createRetryBudget({ ratio, minPerSecond = 5, windowSeconds = 10 }: RetryBudgetOptions, now: () => number = Date.now): RetryBudget {
+export function createRetryBudget(
+  { ratio, minPerSecond = 5, windowSeconds = 10 }: RetryBudgetOptions,
+  now: () => number = Date.now,
+): RetryBudget {
   const requests = new Array<number>(windowSeconds).fill(0);
   const retries = new Array<number>(windowSeconds).fill(0);
   let current = Math.floor(now() / 1_000);

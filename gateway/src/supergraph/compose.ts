@@ -23,7 +23,8 @@ export interface CompositionProblem {
 }
 
 /** A supergraph SDL, or why there is none. */
-export type CompositionOutcome = { supergraphSdl: string; problems?: undefined } | { supergraphSdl?: undefined; problems: CompositionProblem[] };
+export type CompositionOutcome =
+  { supergraphSdl: string; problems?: undefined } | { supergraphSdl?: undefined; problems: CompositionProblem[] };
 
 /**
  * Composes subgraph schemas in memory with `@apollo/composition`, as `rover supergraph

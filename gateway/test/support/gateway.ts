@@ -90,7 +90,9 @@ export async function untilOwnPartsReady({ url }: { url: string }, timeoutMs = 1
 
 function notReadyParts(body: any): string[] {
   if (Array.isArray(body?.parts)) return body.parts;
-  return String(body?.reason ?? 'unknown').split('; ').map((failure) => failure.split(':')[0]!);
+  return String(body?.reason ?? 'unknown')
+    .split('; ')
+    .map((failure) => failure.split(':')[0]!);
 }
 
 /** A port free on loopback right now. */

@@ -24,13 +24,23 @@ describe('seededId', () => {
 describe('insertSeedRows', () => {
   it('writes every index once, in bulk statements of at most 5,000 rows, and counts what was new', async () => {
     const batches: number[][] = [];
-    const inserted = await insertSeedRows(12_001, (index) => index, async (rows) => {
-      batches.push(rows);
-      return { count: rows.filter((row) => row % 2 === 0).length };
-    });
+    const inserted = await insertSeedRows(
+      12_001,
+      (index) => index,
+      async (rows) => {
+        batches.push(rows);
+        return { count: rows.filter((row) => row % 2 === 0).length };
+      },
+    );
     expect(batches.map((rows) => rows.length)).toEqual([5_000, 5_000, 2_001]);
     expect(batches.flat()).toEqual(Array.from({ length: 12_001 }, (_, i) => i));
     expect(inserted).toBe(6_001);
-    expect(await insertSeedRows(0, (i) => i, async () => ({ count: 1 }))).toBe(0);
+    expect(
+      await insertSeedRows(
+        0,
+        (i) => i,
+        async () => ({ count: 1 }),
+      ),
+    ).toBe(0);
   });
 });

@@ -25,7 +25,8 @@ export function apolloFastifyHandler<C extends BaseContext>(
   execute: ExecuteAround = (_request, _reply, run) => run(),
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   return async (request, reply) => {
-    const run = () => apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequestOf(request), context: () => context(request, reply) });
+    const run = () =>
+      apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: graphqlRequestOf(request), context: () => context(request, reply) });
     const response = await execute(request, reply, run);
     if (response === null) return reply;
     const { headers, body, status } = response;

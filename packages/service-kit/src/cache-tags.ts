@@ -18,7 +18,8 @@ import { composeKey } from './keys.js';
  * - `flush`: an operator's invalidation of a whole type, entity entries included;
  * - `all`: an operator's invalidation of everything.
  */
-export type CacheTag = { kind: 'entity'; type: string; id: string } | { kind: 'type'; type: string } | { kind: 'flush'; type: string } | { kind: 'all' };
+export type CacheTag =
+  { kind: 'entity'; type: string; id: string } | { kind: 'type'; type: string } | { kind: 'flush'; type: string } | { kind: 'all' };
 
 /** Where a subgraph's answer reports the cache tags its writes changed, for the gateway to bump too. */
 export const INVALIDATIONS_EXTENSION = 'cacheInvalidations';
@@ -67,7 +68,13 @@ function freshGeneration(): string {
  */
 export async function bumpGenerations(redis: RedisClient, prefix: string, tags: readonly CacheTag[]): Promise<void> {
   const keys = [...new Set(tags.map((tag) => generationKey(prefix, tag)))];
-  await Promise.all(keys.flatMap((key) => [redis.set(key, freshGeneration(), 'EX', GENERATION_TTL_SECONDS, 'NX'), redis.incr(key), redis.expire(key, GENERATION_TTL_SECONDS)]));
+  await Promise.all(
+    keys.flatMap((key) => [
+      redis.set(key, freshGeneration(), 'EX', GENERATION_TTL_SECONDS, 'NX'),
+      redis.incr(key),
+      redis.expire(key, GENERATION_TTL_SECONDS),
+    ]),
+  );
 }
 
 /**

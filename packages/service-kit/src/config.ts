@@ -14,9 +14,7 @@ export function parseConfig<S extends z.ZodType>(
   const scoped = prefix ? unprefixed(env, prefix) : env;
   const result = schema.safeParse(scoped);
   if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => `${prefix + (issue.path.join('.') || '(environment)')}: ${issue.message}`),
-  );
+  throw new ConfigError(result.error.issues.map((issue) => `${prefix + (issue.path.join('.') || '(environment)')}: ${issue.message}`));
 }
 
 /**
@@ -119,11 +117,13 @@ export const env = {
   optionalChoice: <const T extends readonly [string, ...string[]]>(values: T) => z.preprocess(unsetIfEmpty, z.enum(values).optional()),
   /** `true` or `false`, or undefined when unset (the caller derives the default). */
   optionalBool: () =>
-    z.preprocess(unsetIfEmpty, z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive', error: 'expected true or false' }).optional()),
+    z.preprocess(
+      unsetIfEmpty,
+      z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive', error: 'expected true or false' }).optional(),
+    ),
   /** `development` only when said so: anything else runs with production's safe defaults. */
   nodeEnv: () => z.preprocess(unsetIfEmpty, z.enum(['development', 'production', 'test']).default('production')),
-  logLevel: () =>
-    z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  logLevel: () => z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   /** Text that must be given (outside development, checked by {@link requiredOutsideDevelopment}). */
   optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
   /** `kid:secret` pairs (see `parseSigningKeys`), or undefined when unset. */
@@ -149,7 +149,14 @@ export const env = {
       z
         .string()
         .optional()
-        .transform((v) => (v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter(Boolean))),
+        .transform((v) =>
+          v === undefined
+            ? fallback
+            : v
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+        ),
     ),
 };
 
@@ -212,14 +219,20 @@ export type RuntimeSettings = Pick<ServiceSettings, 'concurrency' | 'shutdownDel
 function trustProxy(value: string | undefined): boolean | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 /**
  * A zod check for a service's variables: outside development, each of `names` must be set
  * (production refuses to start on a silent default). Use with `.superRefine(…, CHECK_ALWAYS)`.
  */
-export function requiredOutsideDevelopment(names: string[], hint: (name: string) => string = () => 'required outside development (NODE_ENV=development)') {
+export function requiredOutsideDevelopment(
+  names: string[],
+  hint: (name: string) => string = () => 'required outside development (NODE_ENV=development)',
+) {
   return (values: Record<string, unknown>, ctx: z.RefinementCtx) => {
     if (values.NODE_ENV === 'development') return;
     for (const name of names) if (values[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: hint(name) });

@@ -120,7 +120,8 @@ function formatWith(logger: Logger, classify: NonNullable<FormatErrorOptions['cl
     // CommonJS dependencies can hand over errors from another copy of graphql-js.
     const code = formatted.extensions?.code;
     // The client is told a dependency failed; the operator needs what failed.
-    if (code === ErrorCode.UpstreamUnavailable) logger.warn({ err: unwrapResolverError(error), path: formatted.path }, 'a service this one depends on did not answer');
+    if (code === ErrorCode.UpstreamUnavailable)
+      logger.warn({ err: unwrapResolverError(error), path: formatted.path }, 'a service this one depends on did not answer');
     if (code !== undefined && code !== ErrorCode.InternalServerError) return withoutStacktrace(formatted);
     const original = unwrapResolverError(error);
     const known = classify(original);

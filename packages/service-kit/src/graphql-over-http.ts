@@ -100,7 +100,8 @@ function postProblem(body: unknown): string | null {
 function operationProblem(body: unknown): string | null {
   if (!isObject(body)) return 'The body must be a JSON object of GraphQL request parameters.';
   if (body.query !== undefined && body.query !== null && typeof body.query !== 'string') return '`query` must be a string.';
-  if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') return '`operationName` must be a string.';
+  if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string')
+    return '`operationName` must be a string.';
   if (body.variables !== undefined && body.variables !== null && !isObject(body.variables)) return '`variables` must be an object.';
   return extensionsProblem(body.extensions, typeof body.query === 'string' && body.query !== '');
 }
@@ -133,7 +134,9 @@ function extensionsProblem(extensions: unknown, hasQuery: boolean): string | nul
 }
 
 /** The GraphQL operations a request carries as text: the POST body's (each of a batch's), or a GET's query string. */
-export function operationTexts(request: Pick<FastifyRequest, 'method' | 'body' | 'query'>): Array<{ query: string; operationName: string | undefined }> {
+export function operationTexts(
+  request: Pick<FastifyRequest, 'method' | 'body' | 'query'>,
+): Array<{ query: string; operationName: string | undefined }> {
   const params = request.method === 'GET' ? [request.query] : Array.isArray(request.body) ? request.body : [request.body];
   return params.flatMap((param) => {
     if (!isObject(param) || typeof param.query !== 'string' || param.query === '') return [];

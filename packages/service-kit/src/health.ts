@@ -26,8 +26,14 @@ export function allReady(checks: Record<string, ReadinessCheck | undefined>): Re
   const parts = Object.entries(checks).filter((entry): entry is [string, ReadinessCheck] => entry[1] !== undefined);
   return async () => {
     const results = await Promise.allSettled(parts.map(([, check]) => check()));
-    const failing = results.flatMap((result, i) => (result.status === 'rejected' ? [[parts[i]![0], (result.reason as Error).message] as const] : []));
-    if (failing.length) throw new NotReadyError(failing.map(([name]) => name), failing.map(([name, reason]) => `${name}: ${reason}`).join('; '));
+    const failing = results.flatMap((result, i) =>
+      result.status === 'rejected' ? [[parts[i]![0], (result.reason as Error).message] as const] : [],
+    );
+    if (failing.length)
+      throw new NotReadyError(
+        failing.map(([name]) => name),
+        failing.map(([name, reason]) => `${name}: ${reason}`).join('; '),
+      );
   };
 }
 

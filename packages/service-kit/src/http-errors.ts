@@ -115,6 +115,12 @@ export async function checkHost(request: FastifyRequest, reply: FastifyReply) {
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'host') hosts += 1;
   const host = request.headers.host;
   const problem =
-    hosts > 1 ? 'A request may carry one Host header.' : host !== undefined && !HOST.test(host) ? 'The Host header is not a host.' : httpVersion !== '1.0' && host === undefined ? 'An HTTP/1.1 request needs a Host header.' : undefined;
+    hosts > 1
+      ? 'A request may carry one Host header.'
+      : host !== undefined && !HOST.test(host)
+        ? 'The Host header is not a host.'
+        : httpVersion !== '1.0' && host === undefined
+          ? 'An HTTP/1.1 request needs a Host header.'
+          : undefined;
   if (problem) return reply.code(400).type('application/json; charset=utf-8').send(errorBody(problem, ErrorCode.BadRequest));
 }

@@ -8,7 +8,14 @@ import { ErrorCode, errorBody } from './errors.js';
 import { PROBE_PATHS, registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { apolloFastifyHandler, type ExecuteAround } from './apollo-handler.js';
 import { createRequestShapeHook } from './graphql-over-http.js';
-import { clientErrorHandler, createBatchLimitHook, createHttpErrorHandler, frameworkErrorHandler, notFoundHandler, checkHost } from './http-errors.js';
+import {
+  clientErrorHandler,
+  createBatchLimitHook,
+  createHttpErrorHandler,
+  frameworkErrorHandler,
+  notFoundHandler,
+  checkHost,
+} from './http-errors.js';
 import { generateRequestId, registerRequestContext } from './request-context.js';
 import { inIncomingTrace, withSpan } from './tracing.js';
 
@@ -119,7 +126,12 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
         strictPreflight: false,
       });
       const handler = apolloFastifyHandler(apollo, options.context, options.execute);
-      app.route({ url: path, method: ['GET', 'POST', 'OPTIONS'], preHandler: createRequestShapeHook(), handler: withConcurrencyLimit(traced(handler, path), options) });
+      app.route({
+        url: path,
+        method: ['GET', 'POST', 'OPTIONS'],
+        preHandler: createRequestShapeHook(),
+        handler: withConcurrencyLimit(traced(handler, path), options),
+      });
       await app.listen({ port, host });
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
@@ -151,7 +163,10 @@ function registerGuards(app: FastifyInstance, given: Array<Guard | undefined>): 
  * The handler behind a bulkhead (cockatiel): at most `maxInFlight` requests run, `maxQueued`
  * wait; any more is answered 503 at once. Counts what runs, waits and is refused.
  */
-function withConcurrencyLimit(handler: Handler, { concurrency, registry }: Pick<HttpServerOptions<BaseContext>, 'concurrency' | 'registry'>): Handler {
+function withConcurrencyLimit(
+  handler: Handler,
+  { concurrency, registry }: Pick<HttpServerOptions<BaseContext>, 'concurrency' | 'registry'>,
+): Handler {
   const limit = bulkhead(concurrency?.maxInFlight ?? Number.MAX_SAFE_INTEGER, concurrency?.maxQueued ?? 0);
   const capacity = { running: concurrency?.maxInFlight ?? Number.MAX_SAFE_INTEGER, queued: concurrency?.maxQueued ?? 0 };
   const registers = registry ? [registry] : [];
@@ -171,7 +186,12 @@ function withConcurrencyLimit(handler: Handler, { concurrency, registry }: Pick<
       this.set(capacity.queued - limit.queueSlots);
     },
   });
-  const rejected = new Counter({ name: 'http_requests_rejected_total', help: 'Requests refused before any work, by reason.', labelNames: ['reason'], registers });
+  const rejected = new Counter({
+    name: 'http_requests_rejected_total',
+    help: 'Requests refused before any work, by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
   return async (request, reply) => {
     try {
       return await limit.execute(() => handler(request, reply));
@@ -190,7 +210,11 @@ function withConcurrencyLimit(handler: Handler, { concurrency, registry }: Pick<
 /** Each request in a span of the trace its caller sent (`traceparent`), named after the operation once known; as is when tracing is off. */
 function traced(handler: Handler, path: string): Handler {
   return (request, reply) =>
-    inIncomingTrace(request.headers, () => withSpan(`${request.method} ${path}`, { 'http.request.method': request.method, 'tessera.request_id': request.id }, () => handler(request, reply)));
+    inIncomingTrace(request.headers, () =>
+      withSpan(`${request.method} ${path}`, { 'http.request.method': request.method, 'tessera.request_id': request.id }, () =>
+        handler(request, reply),
+      ),
+    );
 }
 
 /** Fastify's own JSON parser (with its prototype-poisoning protection), keeping the raw text too. */

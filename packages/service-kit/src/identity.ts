@@ -27,7 +27,11 @@ export function encodeIdentity(identity: Identity): string {
 export function decodeIdentity(value: string | undefined): Identity {
   if (!value) return ANONYMOUS;
   const decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { sub?: unknown; scopes?: unknown };
-  if ((decoded.sub !== undefined && typeof decoded.sub !== 'string') || !Array.isArray(decoded.scopes) || !decoded.scopes.every((s) => typeof s === 'string')) {
+  if (
+    (decoded.sub !== undefined && typeof decoded.sub !== 'string') ||
+    !Array.isArray(decoded.scopes) ||
+    !decoded.scopes.every((s) => typeof s === 'string')
+  ) {
     throw new Error('malformed identity header');
   }
   // The gateway sends the canonical form; a request that reached the subgraph otherwise gets it here.

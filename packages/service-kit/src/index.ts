@@ -4,17 +4,66 @@
  * request log, metrics, tracing, graceful shutdown, and the shape of an operation (both gateway and subgraphs
  * limit its depth).
  */
-export { parseConfig, parseAll, ConfigError, CHECK_ALWAYS, env, requiredOutsideDevelopment, serviceEnv, serviceSettings, subgraphTimeouts, subgraphUrls, type RuntimeSettings, type ServiceSettings } from './config.js';
-export { ErrorCode, badUserInput, deadlineExceeded, notFound, forbidden, unauthenticated, errorBody, createFormatError, withoutSuggestions, type FormatErrorOptions, type InfrastructureCode } from './errors.js';
+export {
+  parseConfig,
+  parseAll,
+  ConfigError,
+  CHECK_ALWAYS,
+  env,
+  requiredOutsideDevelopment,
+  serviceEnv,
+  serviceSettings,
+  subgraphTimeouts,
+  subgraphUrls,
+  type RuntimeSettings,
+  type ServiceSettings,
+} from './config.js';
+export {
+  ErrorCode,
+  badUserInput,
+  deadlineExceeded,
+  notFound,
+  forbidden,
+  unauthenticated,
+  errorBody,
+  createFormatError,
+  withoutSuggestions,
+  type FormatErrorOptions,
+  type InfrastructureCode,
+} from './errors.js';
 export { BUDGET_HEADER, parseBudget } from './deadline.js';
 export { createGraphQLOverHttpPlugin, operationTexts, replyWithGraphQLError, responseMediaType } from './graphql-over-http.js';
 export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
-export { ActionUnavailableError, boundedLabel, createMetricsRegistry, startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics.js';
+export {
+  ActionUnavailableError,
+  boundedLabel,
+  createMetricsRegistry,
+  startMetricsServer,
+  type MetricsServer,
+  type MetricsServerOptions,
+} from './metrics.js';
 export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
-export { createHttpServer, type Guard, type HttpServer, type HttpServerOptions, type RawBodyRequest, type HttpReply } from './http-server.js';
+export {
+  createHttpServer,
+  type Guard,
+  type HttpServer,
+  type HttpServerOptions,
+  type RawBodyRequest,
+  type HttpReply,
+} from './http-server.js';
 export type { ExecuteAround } from './apollo-handler.js';
 export { canonicalId, isUuid } from './ids.js';
-export { bumpGenerations, generationKey, readGeneration, INVALIDATIONS_EXTENSION, isCacheTag, writeTags, GENERATION_TTL_SECONDS, MAX_ENTRY_TTL_SECONDS, type CacheTag } from './cache-tags.js';
+export {
+  bumpGenerations,
+  generationKey,
+  readGeneration,
+  INVALIDATIONS_EXTENSION,
+  isCacheTag,
+  writeTags,
+  GENERATION_TTL_SECONDS,
+  MAX_ENTRY_TTL_SECONDS,
+  type CacheTag,
+} from './cache-tags.js';
 export { callerPart, composeKey, visibilityPart } from './keys.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
@@ -37,6 +86,22 @@ export {
 export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
 export { connectRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
-export { createRequestLog, createRequestLogPlugin, type RequestLine, type RequestLog, type RequestLogOptions } from './request-log-plugin.js';
+export {
+  createRequestLog,
+  createRequestLogPlugin,
+  type RequestLine,
+  type RequestLog,
+  type RequestLogOptions,
+} from './request-log-plugin.js';
 export { onShutdownSignal } from './shutdown.js';
-export { inIncomingTrace, nameActiveSpan, nameOperationSpan, propagateTrace, startTracing, tracingEnabled, TRACEPARENT_HEADER, withSpan, type Tracing } from './tracing.js';
+export {
+  inIncomingTrace,
+  nameActiveSpan,
+  nameOperationSpan,
+  propagateTrace,
+  startTracing,
+  tracingEnabled,
+  TRACEPARENT_HEADER,
+  withSpan,
+  type Tracing,
+} from './tracing.js';

@@ -29,7 +29,10 @@ export function createLogger({ service, level = 'info', pretty = false, destinat
     },
     timestamp: pino.stdTimeFunctions.isoTime,
     transport: pretty
-      ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } }
+      ? {
+          target: 'pino-pretty',
+          options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' },
+        }
       : undefined,
   };
   return destination ? pino(options, destination) : pino(options);

@@ -6,9 +6,11 @@ import { ConfigError } from './config.js';
  */
 export function runMain(main: () => Promise<void>): void {
   // Through a promise so that a synchronous throw (e.g. while reading config) lands here too.
-  Promise.resolve().then(main).catch((error: unknown) => {
-    if (error instanceof ConfigError) console.error(error.message);
-    else console.error(error);
-    process.exit(1);
-  });
+  Promise.resolve()
+    .then(main)
+    .catch((error: unknown) => {
+      if (error instanceof ConfigError) console.error(error.message);
+      else console.error(error);
+      process.exit(1);
+    });
 }

@@ -41,12 +41,22 @@ export interface MetricsServer {
  * Serves `GET /metrics` on its own port, apart from the public API: scrapers and operators
  * reach it inside the network, clients never do (a load balancer forwards only the API port).
  */
-export async function startMetricsServer({ registry, port, host, logger, views = {}, actions = {} }: MetricsServerOptions): Promise<MetricsServer> {
+export async function startMetricsServer({
+  registry,
+  port,
+  host,
+  logger,
+  views = {},
+  actions = {},
+}: MetricsServerOptions): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
     const answer = async () => {
       const action = actions[path];
-      if (action) return request.method === 'POST' ? runAction(action, request) : ([405, 'text/plain', 'method not allowed: POST\n', 'POST'] as const);
+      if (action)
+        return request.method === 'POST'
+          ? runAction(action, request)
+          : ([405, 'text/plain', 'method not allowed: POST\n', 'POST'] as const);
       if (request.method !== 'GET') return [405, 'text/plain', 'method not allowed: GET\n', 'GET'] as const;
       if (path === '/metrics') return [200, registry.contentType, await registry.metrics()] as const;
       const view = views[path];
@@ -54,7 +64,8 @@ export async function startMetricsServer({ registry, port, host, logger, views =
       return [404, 'text/plain', 'not found\n'] as const;
     };
     answer().then(
-      ([status, type, body, allow]: readonly [number, string, string, string?]) => response.writeHead(status, { 'content-type': type, ...(allow && { allow }) }).end(body),
+      ([status, type, body, allow]: readonly [number, string, string, string?]) =>
+        response.writeHead(status, { 'content-type': type, ...(allow && { allow }) }).end(body),
       (error: unknown) => {
         logger.error({ err: error, path }, 'metrics request failed');
         response.writeHead(500, { 'content-type': 'text/plain' }).end('error\n');
@@ -75,12 +86,16 @@ const MAX_ACTION_BODY_BYTES = 65_536;
 /** What an action throws when what it needs is down (503: try again), as opposed to a bad body (`RangeError`, 400). */
 export class ActionUnavailableError extends Error {}
 
-async function runAction(action: (body: unknown) => Promise<unknown>, request: IncomingMessage): Promise<readonly [number, string, string]> {
+async function runAction(
+  action: (body: unknown) => Promise<unknown>,
+  request: IncomingMessage,
+): Promise<readonly [number, string, string]> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_ACTION_BODY_BYTES) return [413, 'application/json', JSON.stringify({ error: `body over ${MAX_ACTION_BODY_BYTES} bytes` })];
+    if (size > MAX_ACTION_BODY_BYTES)
+      return [413, 'application/json', JSON.stringify({ error: `body over ${MAX_ACTION_BODY_BYTES} bytes` })];
     chunks.push(chunk as Buffer);
   }
   let body: unknown;

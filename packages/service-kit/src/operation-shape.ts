@@ -69,7 +69,9 @@ export function measureOperation(document: DocumentNode, operationName?: string 
       let own = { depth: 0, ofType: 0 };
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
-        inner = selection.selectionSet ? measureSelections(selection.selectionSet) : { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
+        inner = selection.selectionSet
+          ? measureSelections(selection.selectionSet)
+          : { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
         const introspection = name.startsWith('__');
         shape.aliases += selection.alias ? 1 : 0;
         shape.nodes += 1;
@@ -113,7 +115,8 @@ export function countOverlappingFieldPairs(document: DocumentNode, operationName
   let operation: OperationDefinitionNode | undefined;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName))
+      operation ??= definition;
   }
   if (!operation) return 0;
   let pairs = 0;

@@ -35,7 +35,12 @@ export function connectRedis({ url, timeoutMs, cluster = false, logger }: RedisC
         clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
         redisOptions: { ...options, ...credentials(url) },
       })
-    : new Redis(url, { ...options, enableOfflineQueue: false, enableAutoPipelining: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2_000) });
+    : new Redis(url, {
+        ...options,
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      });
   let down = false;
   redis.on('error', (error) => {
     if (!down) logger.warn({ err: error }, 'redis connection error: what uses it degrades until it returns');

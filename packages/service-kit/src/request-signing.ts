@@ -43,14 +43,19 @@ export const SIGNATURE_MAX_AGE_MS = 60_000;
  * characters: a shorter one could be guessed offline from one signed request.
  */
 export function parseSigningKeys(value: string): SigningKey[] {
-  const keys = value.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-    const at = pair.indexOf(':');
-    const id = pair.slice(0, at);
-    const secret = pair.slice(at + 1);
-    if (at < 1 || !/^[\w.-]+$/.test(id)) throw new Error(`expected kid:secret pairs, the kid of letters, digits, "_", "." or "-"; got "${pair.slice(0, 12)}…"`);
-    if (secret.length < 32) throw new Error(`the secret of key "${id}" is shorter than 32 characters`);
-    return { id, secret: Buffer.from(secret) };
-  });
+  const keys = value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf(':');
+      const id = pair.slice(0, at);
+      const secret = pair.slice(at + 1);
+      if (at < 1 || !/^[\w.-]+$/.test(id))
+        throw new Error(`expected kid:secret pairs, the kid of letters, digits, "_", "." or "-"; got "${pair.slice(0, 12)}…"`);
+      if (secret.length < 32) throw new Error(`the secret of key "${id}" is shorter than 32 characters`);
+      return { id, secret: Buffer.from(secret) };
+    });
   if (keys.length === 0) throw new Error('expected at least one kid:secret pair');
   return keys;
 }
@@ -60,7 +65,9 @@ export function parseSigningKeys(value: string): SigningKey[] {
  * values cannot, the body is a digest); an absent header is told apart from an empty one.
  */
 function canonical(request: SignedRequest, timestamp: number, nonce: string): string {
-  const digest = createHash('sha256').update(request.body ?? '').digest('hex');
+  const digest = createHash('sha256')
+    .update(request.body ?? '')
+    .digest('hex');
   const headers = SIGNED_HEADERS.map((name) => (request.headers[name] === undefined ? `${name}!` : `${name}:${request.headers[name]}`));
   return ['v2', timestamp, nonce, request.method.toUpperCase(), request.path, digest, ...headers].join('\n');
 }
@@ -127,11 +134,18 @@ export interface SignatureVerifierOptions {
  * request — its method, path, body and {@link SIGNED_HEADERS} — and a nonce not seen before in
  * that window (`nonces`), so a captured request cannot be sent again.
  */
-export function createSignatureVerifier({ keys, maxAgeMs = SIGNATURE_MAX_AGE_MS, now = Date.now, nonces = createMemoryNonceStore() }: SignatureVerifierOptions) {
+export function createSignatureVerifier({
+  keys,
+  maxAgeMs = SIGNATURE_MAX_AGE_MS,
+  now = Date.now,
+  nonces = createMemoryNonceStore(),
+}: SignatureVerifierOptions) {
   const byId = new Map(keys.map((key) => [key.id, key]));
   return async (request: SignedRequest, header: string | undefined): Promise<SignatureProblem | null> => {
     if (!header) return 'missing';
-    const fields = Object.fromEntries(header.split(';').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]));
+    const fields = Object.fromEntries(
+      header.split(';').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)]),
+    );
     const timestamp = Number(fields.ts);
     if (!fields.kid || !fields.nonce || !fields.sig || !Number.isSafeInteger(timestamp)) return 'malformed';
     const key = byId.get(fields.kid);

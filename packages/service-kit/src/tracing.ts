@@ -87,5 +87,8 @@ export function nameActiveSpan(name: string, attributes: Attributes = {}): void 
 /** Names the active span after a GraphQL operation: `query TopProducts`, with its type and name as attributes. */
 export function nameOperationSpan(type: string | null | undefined, name: string | null | undefined): void {
   const operationType = type ?? 'unknown';
-  nameActiveSpan(`${operationType} ${name ?? 'anonymous'}`, { 'graphql.operation.type': operationType, 'graphql.operation.name': name ?? '' });
+  nameActiveSpan(`${operationType} ${name ?? 'anonymous'}`, {
+    'graphql.operation.type': operationType,
+    'graphql.operation.name': name ?? '',
+  });
 }

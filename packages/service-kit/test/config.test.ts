@@ -29,7 +29,11 @@ describe('parseConfig', () => {
   });
 
   it('treats an empty value as unset (FOO= in an .env file means the default)', () => {
-    expect(parse(z.object({ A: env.int(7), B: env.string('b'), C: env.list(['c']) }), { A: '', B: '', C: '' })).toEqual({ A: 7, B: 'b', C: ['c'] });
+    expect(parse(z.object({ A: env.int(7), B: env.string('b'), C: env.list(['c']) }), { A: '', B: '', C: '' })).toEqual({
+      A: 7,
+      B: 'b',
+      C: ['c'],
+    });
   });
 });
 
@@ -88,16 +92,35 @@ describe('serviceSettings', () => {
       trustProxy: false,
       otlpEndpoint: undefined,
     });
-    expect(serviceSettings(parse(z.object(serviceEnv), { TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(serviceSettings(parse(z.object(serviceEnv), { TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
     expect(serviceSettings(parse(z.object(serviceEnv), { TRUST_PROXY: 'true' })).trustProxy).toBe(true);
-    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'development' }))).toMatchObject({ development: true, prettyLogs: true, host: '127.0.0.1' });
-    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'production', LOG_PRETTY: 'true', HOST: '10.0.0.1' }))).toMatchObject({ prettyLogs: true, host: '10.0.0.1' });
+    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'development' }))).toMatchObject({
+      development: true,
+      prettyLogs: true,
+      host: '127.0.0.1',
+    });
+    expect(serviceSettings(parse(z.object(serviceEnv), { NODE_ENV: 'production', LOG_PRETTY: 'true', HOST: '10.0.0.1' }))).toMatchObject({
+      prettyLogs: true,
+      host: '10.0.0.1',
+    });
   });
 
   it('reads signing keys as kid:secret pairs, refusing short secrets and naming the variable', () => {
-    const keys = serviceSettings(parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: `new:${'n'.repeat(32)}, old:${'o'.repeat(40)}` })).signingKeys;
-    expect(keys?.map((key) => [key.id, key.secret.toString()])).toEqual([['new', 'n'.repeat(32)], ['old', 'o'.repeat(40)]]);
-    expect(failure(() => parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: 'k1:short' }))).toContain('SUBGRAPH_SIGNING_KEYS: the secret of key "k1" is shorter than 32 characters');
-    expect(failure(() => parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: 'no-colon' }))).toContain('SUBGRAPH_SIGNING_KEYS: expected kid:secret pairs');
+    const keys = serviceSettings(
+      parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: `new:${'n'.repeat(32)}, old:${'o'.repeat(40)}` }),
+    ).signingKeys;
+    expect(keys?.map((key) => [key.id, key.secret.toString()])).toEqual([
+      ['new', 'n'.repeat(32)],
+      ['old', 'o'.repeat(40)],
+    ]);
+    expect(failure(() => parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: 'k1:short' }))).toContain(
+      'SUBGRAPH_SIGNING_KEYS: the secret of key "k1" is shorter than 32 characters',
+    );
+    expect(failure(() => parse(z.object(serviceEnv), { SUBGRAPH_SIGNING_KEYS: 'no-colon' }))).toContain(
+      'SUBGRAPH_SIGNING_KEYS: expected kid:secret pairs',
+    );
   });
 });

@@ -13,8 +13,16 @@ import { createHttpServer, createLogger, type HttpServer } from '../src/index.js
 let server: HttpServer;
 let port: number;
 beforeAll(async () => {
-  const apollo = new ApolloServer({ typeDefs: 'type Query { hello(name: String): String }', resolvers: { Query: { hello: (_: unknown, { name }: { name?: string }) => `hi ${name ?? ''}` } } });
-  server = createHttpServer({ apollo, context: async () => ({}), logger: createLogger({ service: 'test', level: 'silent' }), readiness: async () => {} });
+  const apollo = new ApolloServer({
+    typeDefs: 'type Query { hello(name: String): String }',
+    resolvers: { Query: { hello: (_: unknown, { name }: { name?: string }) => `hi ${name ?? ''}` } },
+  });
+  server = createHttpServer({
+    apollo,
+    context: async () => ({}),
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    readiness: async () => {},
+  });
   port = await server.listen(0, '127.0.0.1');
 });
 afterAll(() => server.close());
@@ -29,7 +37,13 @@ function raw(text: string): Promise<{ status: number; body: any; text: string }>
       const [head = '', ...rest] = received.split('\r\n\r\n');
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       const chunked = /transfer-encoding: chunked/i.test(head);
-      const payload = chunked ? rest.join('\r\n\r\n').split('\r\n').filter((_, i) => i % 2 === 1).join('') : rest.join('\r\n\r\n');
+      const payload = chunked
+        ? rest
+            .join('\r\n\r\n')
+            .split('\r\n')
+            .filter((_, i) => i % 2 === 1)
+            .join('')
+        : rest.join('\r\n\r\n');
       let body: unknown;
       try {
         body = JSON.parse(payload);
@@ -64,16 +78,27 @@ describe('requests Node and Fastify refuse before GraphQL', () => {
   it('serves HTTP/1.0 without Host (the integration answered it 500)', async () => {
     const answer = await raw(`POST /graphql HTTP/1.0\r\n${json(QUERY)}`);
     expect([answer.status, answer.body]).toEqual([200, { data: { hello: 'hi x' } }]);
-    expect((await raw('GET /graphql?query=%7Bhello%7D HTTP/1.0\r\napollo-require-preflight: 1\r\n\r\n')).body).toEqual({ data: { hello: 'hi ' } });
+    expect((await raw('GET /graphql?query=%7Bhello%7D HTTP/1.0\r\napollo-require-preflight: 1\r\n\r\n')).body).toEqual({
+      data: { hello: 'hi ' },
+    });
   });
 
   it.each([
     ['HTTP/1.1 without Host', `POST /graphql HTTP/1.1\r\n${json(QUERY)}`],
     ['two Host headers', `POST /graphql HTTP/1.1\r\nHost: a\r\nHost: b\r\n${json(QUERY)}`],
     ['a Host that is not a host', `POST /graphql HTTP/1.1\r\nHost: [::1\r\n${json(QUERY)}`],
-    ['Transfer-Encoding with Content-Length', 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-    ['a chunk size that is not hex', 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'],
-    ['two Content-Lengths', `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3\r\nContent-Length: ${QUERY.length}\r\n\r\n${QUERY}`],
+    [
+      'Transfer-Encoding with Content-Length',
+      'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    [
+      'a chunk size that is not hex',
+      'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+    ],
+    [
+      'two Content-Lengths',
+      `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3\r\nContent-Length: ${QUERY.length}\r\n\r\n${QUERY}`,
+    ],
     ['a header line without a colon', 'GET /graphql HTTP/1.1\r\nHost: x\r\nbroken\r\n\r\n'],
     ['an unknown HTTP version', 'GET /graphql HTTP/2.7\r\nHost: x\r\n\r\n'],
     ['a request target that is not a path', 'GET graphql HTTP/1.1\r\nHost: x\r\n\r\n'],
@@ -95,7 +120,11 @@ describe('requests Node and Fastify refuse before GraphQL', () => {
 describe('GraphQL request parameters of the wrong type', () => {
   const ACCEPTS = [undefined, 'application/json', 'application/graphql-response+json', '*/*'];
   const post = async (body: unknown, accept?: string) => {
-    const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(accept && { accept }) }, body: JSON.stringify(body) });
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(accept && { accept }) },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: await response.json(), text: '' };
   };
 
@@ -120,28 +149,52 @@ describe('GraphQL request parameters of the wrong type', () => {
   });
 
   it('answers a body of lists nested 100,000 deep with 400, not a stack overflow', async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${'['.repeat(100_000)}${']'.repeat(100_000)}` });
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+    });
     expectCodedRefusal({ status: response.status, body: await response.json(), text: '' }, 400);
   });
 
   /** Whether the parameters are well formed, as GraphQL over HTTP defines them. */
   const wellFormed = (body: Record<string, unknown>) => {
     const object = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v));
-    const pq = (body.extensions as { persistedQuery?: unknown } | null | undefined)?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
+    const pq = (body.extensions as { persistedQuery?: unknown } | null | undefined)?.persistedQuery as
+      { version?: unknown; sha256Hash?: unknown } | undefined;
     const hasQuery = typeof body.query === 'string' && body.query !== '';
     return (
       (body.query === undefined || body.query === null || typeof body.query === 'string') &&
       (body.operationName === undefined || body.operationName === null || typeof body.operationName === 'string') &&
       object(body.variables) &&
       object(body.extensions) &&
-      (pq === undefined ? hasQuery : typeof pq === 'object' && pq !== null && !Array.isArray(pq) && pq.version === 1 && typeof pq.sha256Hash === 'string' && pq.sha256Hash !== '' && pq.sha256Hash.length <= 256)
+      (pq === undefined
+        ? hasQuery
+        : typeof pq === 'object' &&
+          pq !== null &&
+          !Array.isArray(pq) &&
+          pq.version === 1 &&
+          typeof pq.sha256Hash === 'string' &&
+          pq.sha256Hash !== '' &&
+          pq.sha256Hash.length <= 256)
     );
   };
 
   it('answers generated parameters of every JSON type: 400 BAD_REQUEST when malformed, never a 5xx', async () => {
     const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant('{ hello }'), fc.constant(undefined));
-    const persistedQuery = fc.oneof(value, fc.record({ version: value, sha256Hash: fc.oneof(value, fc.constant('a'.repeat(64))) }, { requiredKeys: [] }));
-    const body = fc.record({ query: value, operationName: value, variables: value, extensions: fc.oneof(value, fc.record({ persistedQuery }, { requiredKeys: [] })) }, { requiredKeys: [] });
+    const persistedQuery = fc.oneof(
+      value,
+      fc.record({ version: value, sha256Hash: fc.oneof(value, fc.constant('a'.repeat(64))) }, { requiredKeys: [] }),
+    );
+    const body = fc.record(
+      {
+        query: value,
+        operationName: value,
+        variables: value,
+        extensions: fc.oneof(value, fc.record({ persistedQuery }, { requiredKeys: [] })),
+      },
+      { requiredKeys: [] },
+    );
     await fc.assert(
       fc.asyncProperty(body, fc.constantFrom(...ACCEPTS), async (params, accept) => {
         const answer = await post(params, accept);

@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allReady, createHttpServer, createLogger, createMetricsRegistry, type HttpServer } from '../src/index.js';
 
 const lines: Array<Record<string, any>> = [];
-const logger = createLogger({ service: 'test', destination: new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }) });
+const logger = createLogger({
+  service: 'test',
+  destination: new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }),
+});
 let ready = true;
 let server: HttpServer;
 let url: string;
@@ -14,7 +17,11 @@ beforeAll(async () => {
     logger.info({ name }, 'saying hello');
     return `hi ${name ?? ''}`;
   };
-  const apollo = new ApolloServer({ typeDefs: 'type Query { hello(name: String): String }', resolvers: { Query: { hello } }, allowBatchedHttpRequests: true });
+  const apollo = new ApolloServer({
+    typeDefs: 'type Query { hello(name: String): String }',
+    resolvers: { Query: { hello } },
+    allowBatchedHttpRequests: true,
+  });
   server = createHttpServer({
     apollo,
     context: async () => ({}),
@@ -39,7 +46,9 @@ describe('createHttpServer', () => {
   it('answers a body over the limit with 413 REQUEST_TOO_LARGE, in GraphQL shape', async () => {
     const response = await post(JSON.stringify({ query: `{ hello(name: "${'x'.repeat(3_000)}") }` }));
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ errors: [{ message: 'Request body is larger than 2048 bytes.', extensions: { code: 'REQUEST_TOO_LARGE', maxBytes: 2048 } }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Request body is larger than 2048 bytes.', extensions: { code: 'REQUEST_TOO_LARGE', maxBytes: 2048 } }],
+    });
   });
 
   it('reads the rest of a too-large body first, so a client still sending gets its 413, not a broken pipe', async () => {
@@ -53,7 +62,12 @@ describe('createHttpServer', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       },
     });
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     expect(response.status).toBe(413);
     expect((await response.json()).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
   });
@@ -98,9 +112,13 @@ describe('createHttpServer', () => {
     expect(JSON.stringify(changes)).not.toContain('stack');
   });
 
-  it('gives every request an id: the caller\'s if well formed, else a new one; returned, and on every log line of it', async () => {
+  it("gives every request an id: the caller's if well formed, else a new one; returned, and on every log line of it", async () => {
     const send = (id?: string) =>
-      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(id !== undefined && { 'x-request-id': id }) }, body: JSON.stringify({ query: '{ hello(name: "id") }' }) });
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(id !== undefined && { 'x-request-id': id }) },
+        body: JSON.stringify({ query: '{ hello(name: "id") }' }),
+      });
     lines.length = 0;
     expect((await send('client-42.a:b_c')).headers.get('x-request-id')).toBe('client-42.a:b_c');
     const generated = (await send()).headers.get('x-request-id');
@@ -117,7 +135,10 @@ describe('createHttpServer', () => {
 
   it('allows the configured browser origins only', async () => {
     const preflight = (origin: string) =>
-      fetch(`${url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      fetch(`${url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
     expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -129,21 +150,33 @@ describe('backpressure and draining', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const apollo = new ApolloServer({ typeDefs: 'type Query { slow: Int }', resolvers: { Query: { slow: async () => (await gate, 1) } } });
-    const limited = createHttpServer({ apollo, context: async () => ({}), logger, readiness: async () => {}, concurrency: { maxInFlight: 1, maxQueued: 1 }, registry });
+    const limited = createHttpServer({
+      apollo,
+      context: async () => ({}),
+      logger,
+      readiness: async () => {},
+      concurrency: { maxInFlight: 1, maxQueued: 1 },
+      registry,
+    });
     const base = `http://127.0.0.1:${await limited.listen(0, '127.0.0.1')}`;
     try {
-      const send = () => fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ slow }"}' });
+      const send = () =>
+        fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ slow }"}' });
       const first = send();
       const second = send();
       await expect.poll(async () => (await registry.getSingleMetric('http_requests_queued')!.get()).values[0]?.value).toBe(1);
       const third = await send();
       expect(third.status).toBe(503);
       expect(third.headers.get('retry-after')).toBe('1');
-      expect(await third.json()).toEqual({ errors: [{ message: 'The service is at capacity; retry shortly.', extensions: { code: 'SERVICE_OVERLOADED' } }] });
+      expect(await third.json()).toEqual({
+        errors: [{ message: 'The service is at capacity; retry shortly.', extensions: { code: 'SERVICE_OVERLOADED' } }],
+      });
       expect((await registry.getSingleMetric('http_requests_in_flight')!.get()).values[0]?.value).toBe(1);
       release();
       expect(await Promise.all([first, second].map(async (r) => (await r).status))).toEqual([200, 200]);
-      expect((await registry.getSingleMetric('http_requests_rejected_total')!.get()).values).toMatchObject([{ labels: { reason: 'overloaded' }, value: 1 }]);
+      expect((await registry.getSingleMetric('http_requests_rejected_total')!.get()).values).toMatchObject([
+        { labels: { reason: 'overloaded' }, value: 1 },
+      ]);
     } finally {
       release();
       await limited.close();
@@ -159,7 +192,11 @@ describe('backpressure and draining', () => {
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'draining' });
-    const served = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' });
+    const served = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ ok }"}',
+    });
     expect(await served.json()).toEqual({ data: { ok: 1 } });
     // Each answer while draining ends its connection: no keep-alive connection is left to hold up the close.
     expect(served.headers.get('connection')).toBe('close');

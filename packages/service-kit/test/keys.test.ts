@@ -38,7 +38,9 @@ describe('composeKey', () => {
     fc.assert(
       fc.property(fc.option(trickyText, { nil: undefined }), fc.array(trickyText, { maxLength: 6 }), fc.nat(), (sub, scopes, seed) => {
         const shuffled = [...scopes, ...scopes.slice(0, 2)].sort((x, y) => ((x.length * 31 + seed) % 7) - ((y.length * 31 + seed) % 7));
-        expect(composeKey([callerPart({ sub, scopes: new Set(scopes) })])).toBe(composeKey([callerPart({ sub, scopes: new Set(shuffled) })]));
+        expect(composeKey([callerPart({ sub, scopes: new Set(scopes) })])).toBe(
+          composeKey([callerPart({ sub, scopes: new Set(shuffled) })]),
+        );
       }),
     );
   });

@@ -7,7 +7,13 @@ describe('startMetricsServer', () => {
   it('serves Prometheus text at /metrics, the JSON views beside it, and nothing else', async () => {
     const registry = createMetricsRegistry('users');
     new Counter({ name: 'things_total', help: 'Things.', registers: [registry] }).inc(3);
-    const server = await startMetricsServer({ registry, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), views: { '/health/details': () => ({ database: 'ok' }) } });
+    const server = await startMetricsServer({
+      registry,
+      port: 0,
+      host: '127.0.0.1',
+      logger: pino({ level: 'silent' }),
+      views: { '/health/details': () => ({ database: 'ok' }) },
+    });
     const base = `http://127.0.0.1:${server.port}`;
     try {
       const metrics = await fetch(`${base}/metrics`);
@@ -36,7 +42,13 @@ describe('actions', () => {
         return { reset: (body as { what: string }).what };
       },
     };
-    const server = await startMetricsServer({ registry: createMetricsRegistry('users'), port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), actions });
+    const server = await startMetricsServer({
+      registry: createMetricsRegistry('users'),
+      port: 0,
+      host: '127.0.0.1',
+      logger: pino({ level: 'silent' }),
+      actions,
+    });
     const post = (body: string) => fetch(`http://127.0.0.1:${server.port}/things/reset`, { method: 'POST', body });
     try {
       const ok = await post('{"what":"x"}');
@@ -56,6 +68,15 @@ describe('actions', () => {
 describe('boundedLabel', () => {
   it('keeps the first max distinct values, then says other; no value is anonymous', () => {
     const label = boundedLabel(2);
-    expect(['a', 'b', 'a', 'c', 'b', null, undefined, ''].map(label)).toEqual(['a', 'b', 'a', 'other', 'b', 'anonymous', 'anonymous', 'anonymous']);
+    expect(['a', 'b', 'a', 'c', 'b', null, undefined, ''].map(label)).toEqual([
+      'a',
+      'b',
+      'a',
+      'other',
+      'b',
+      'anonymous',
+      'anonymous',
+      'anonymous',
+    ]);
   });
 });

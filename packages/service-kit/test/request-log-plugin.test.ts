@@ -27,7 +27,13 @@ describe('createRequestLogPlugin', () => {
     expect(lines[0].errorCodes).toBeUndefined();
     expect(lines[0].durationMs).toBeGreaterThanOrEqual(0);
     expect(lines[1]).toMatchObject({ operationName: 'Bad', outcome: 'error', errorCodes: ['NOT_FOUND'], tenant: 't2' });
-    expect(lines[2]).toMatchObject({ operationName: null, operationType: null, outcome: 'error', errorCodes: ['GRAPHQL_PARSE_FAILED'], status: 400 });
+    expect(lines[2]).toMatchObject({
+      operationName: null,
+      operationType: null,
+      outcome: 'error',
+      errorCodes: ['GRAPHQL_PARSE_FAILED'],
+      status: 400,
+    });
   });
 });
 
@@ -46,13 +52,19 @@ describe('RED metrics', () => {
     await apollo.executeOperation({ query: 'query Bad { fails }' }, { contextValue: { tenant: 't' } });
     expect(await value('graphql_requests_total', { operation_name: 'Counted', operation_type: 'query', outcome: 'ok' })).toBe(2);
     expect(await value('graphql_errors_total', { code: 'NOT_FOUND' })).toBeGreaterThanOrEqual(1);
-    expect(await value('graphql_request_duration_seconds', { operation_name: 'Counted' }, 'graphql_request_duration_seconds_count')).toBe(2);
-    expect(await value('graphql_requests_total', { operation_name: 'anonymous', operation_type: 'unknown', outcome: 'error' })).toBeGreaterThanOrEqual(1);
+    expect(await value('graphql_request_duration_seconds', { operation_name: 'Counted' }, 'graphql_request_duration_seconds_count')).toBe(
+      2,
+    );
+    expect(
+      await value('graphql_requests_total', { operation_name: 'anonymous', operation_type: 'unknown', outcome: 'error' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps at most 200 operation names as labels; a client sending more grows no series', async () => {
     for (let i = 0; i < 260; i++) await apollo.executeOperation({ query: `query Op${i} { ok }` }, { contextValue: { tenant: 't' } });
-    const names = new Set([...(await registry.metrics()).matchAll(/graphql_requests_total\{[^}]*operation_name="([^"]+)"/g)].map((m) => m[1]));
+    const names = new Set(
+      [...(await registry.metrics()).matchAll(/graphql_requests_total\{[^}]*operation_name="([^"]+)"/g)].map((m) => m[1]),
+    );
     // 200 kept, plus `other` and `anonymous` (no name).
     expect(names.size).toBeLessThanOrEqual(202);
     expect(names.has('other')).toBe(true);

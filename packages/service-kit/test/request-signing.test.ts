@@ -1,10 +1,22 @@
 /** Gateway → subgraph signatures cover what a subgraph acts on, and are accepted once. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSignatureVerifier, signRequest, SIGNED_HEADERS, type NonceStore, type SignedRequest, type SigningKey } from '../src/index.js';
+import {
+  createSignatureVerifier,
+  signRequest,
+  SIGNED_HEADERS,
+  type NonceStore,
+  type SignedRequest,
+  type SigningKey,
+} from '../src/index.js';
 
 const key: SigningKey = { id: 'k1', secret: Buffer.from('signing-secret-0123456789abcdefghijklmn') };
-const request: SignedRequest = { method: 'POST', path: '/graphql', body: '{"query":"{ me { id } }"}', headers: { 'x-tessera-identity': 'eyJzdWIiOiJ1MSJ9', 'x-tessera-budget-ms': '9000' } };
+const request: SignedRequest = {
+  method: 'POST',
+  path: '/graphql',
+  body: '{"query":"{ me { id } }"}',
+  headers: { 'x-tessera-identity': 'eyJzdWIiOiJ1MSJ9', 'x-tessera-budget-ms': '9000' },
+};
 
 describe('request signatures', () => {
   it('cover every signed header: any change to the identity or the time budget, or leaving one out, is a bad signature', async () => {

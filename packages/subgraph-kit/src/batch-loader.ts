@@ -45,7 +45,16 @@ export interface BatchLoaderOptions<K, V, C> extends BatchOptions {
  */
 export function createBatchLoader<K, V, C = K>(
   fetch: (keys: K[]) => Promise<ReadonlyArray<V | undefined>>,
-  { name, missing, isValidKey = () => true, canonicalKey = (key) => key, cacheKeyFn, maxBatchSize = DEFAULT_MAX_BATCH_SIZE, batch = true, observer }: BatchLoaderOptions<K, V, C>,
+  {
+    name,
+    missing,
+    isValidKey = () => true,
+    canonicalKey = (key) => key,
+    cacheKeyFn,
+    maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
+    batch = true,
+    observer,
+  }: BatchLoaderOptions<K, V, C>,
 ): BatchLoader<K, V, C> {
   const cacheKey = (key: K) => (cacheKeyFn ? cacheKeyFn(canonicalKey(key)) : (canonicalKey(key) as unknown as C));
   return new DataLoader<K, V, C>(

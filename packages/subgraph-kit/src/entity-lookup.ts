@@ -1,5 +1,13 @@
 import { GraphQLError } from 'graphql';
-import { ErrorCode, currentRequestId, propagateTrace, REQUEST_ID_HEADER, SIGNATURE_HEADER, signRequest, type SigningKey } from '@tessera/service-kit';
+import {
+  ErrorCode,
+  currentRequestId,
+  propagateTrace,
+  REQUEST_ID_HEADER,
+  SIGNATURE_HEADER,
+  signRequest,
+  type SigningKey,
+} from '@tessera/service-kit';
 
 /** Options of {@link createEntityLookup}. */
 export interface EntityLookupOptions {
@@ -42,7 +50,12 @@ export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: Ent
       if (requestId) headers[REQUEST_ID_HEADER] = requestId;
       propagateTrace(headers);
       const timeout = AbortSignal.timeout(timeoutMs);
-      const answer = await fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).then(
+      const answer = await fetch(url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      }).then(
         async (response) => ({ response, result: (await response.json()) as LookupResult }),
         (error: unknown) => {
           throw upstreamUnavailable(typename, url, error);
@@ -53,7 +66,11 @@ export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: Ent
       // Only the owner's "no such entity" means missing; any other failure is not an answer.
       const failure = result.errors?.find((error) => error.extensions?.code !== 'NOT_FOUND');
       if (!response.ok || failure || !Array.isArray(found) || found.length !== ids.length) {
-        throw upstreamUnavailable(typename, url, new Error(`HTTP ${response.status}${failure ? `, ${String(failure.extensions?.code)}` : ''}`));
+        throw upstreamUnavailable(
+          typename,
+          url,
+          new Error(`HTTP ${response.status}${failure ? `, ${String(failure.extensions?.code)}` : ''}`),
+        );
       }
       return ids.filter((_, i) => found[i] === null);
     },

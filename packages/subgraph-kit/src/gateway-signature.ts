@@ -35,7 +35,10 @@ export function createGatewayGuard({ keys, nonces, logger }: GatewayGuardOptions
   return async (request: RawBodyRequest, reply: HttpReply) => {
     const identity = header(request, IDENTITY_HEADER);
     const problem = verify
-      ? await verify({ method: request.method, path: request.url, body: request.rawBody, headers: signedHeaders(request) }, header(request, SIGNATURE_HEADER))
+      ? await verify(
+          { method: request.method, path: request.url, body: request.rawBody, headers: signedHeaders(request) },
+          header(request, SIGNATURE_HEADER),
+        )
       : decodes(identity)
         ? null
         : 'malformed identity';

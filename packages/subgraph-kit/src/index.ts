@@ -49,4 +49,10 @@ export {
   type TransactionalClient,
 } from './idempotency.js';
 export { createRequestScopes, type RequestInput, type RequestScopes, type SubgraphRequest } from './request-scope.js';
-export { createInvalidator, createInvalidationReportPlugin, type CacheInvalidations, type InvalidationsContext, type InvalidatorOptions } from './cache-invalidation.js';
+export {
+  createInvalidator,
+  createInvalidationReportPlugin,
+  type CacheInvalidations,
+  type InvalidationsContext,
+  type InvalidatorOptions,
+} from './cache-invalidation.js';

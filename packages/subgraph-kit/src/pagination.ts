@@ -49,10 +49,7 @@ export function decodeCursor(cursor: string, field = 'after'): string {
  * an error the client can see and fix, not a silently shorter page. Left out or null, it is
  * {@link DEFAULT_PAGE_SIZE}.
  */
-export function parsePageArgs(
-  args: PageArgs,
-  { max = 100 }: PageSizeLimits = {},
-): PageRequest {
+export function parsePageArgs(args: PageArgs, { max = 100 }: PageSizeLimits = {}): PageRequest {
   const first = parseFirst(args.first ?? DEFAULT_PAGE_SIZE, { max });
   return { first, afterId: args.after == null ? undefined : decodeCursor(args.after) };
 }
@@ -119,7 +116,10 @@ export interface FindPageOptions<T> {
 }
 
 /** One page of a whole table, oldest first: validated arguments, one statement, a connection. */
-export async function findPage<T extends { id: string }>(args: PageArgs, { max, findMany, loader }: FindPageOptions<T>): Promise<Connection<T>> {
+export async function findPage<T extends { id: string }>(
+  args: PageArgs,
+  { max, findMany, loader }: FindPageOptions<T>,
+): Promise<Connection<T>> {
   const page = parsePageArgs(args, { max });
   const rows = await findMany(pageQuery(page, 'asc'));
   for (const row of rows) loader.prime(row.id, row);

@@ -40,11 +40,18 @@ export function isRecordNotFound(error: unknown): boolean {
 /** Prisma's codes for a database it cannot reach or cannot get a connection to in time. */
 const UNREACHABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 /** What the driver adapter reports for the same. */
-const UNREACHABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist']);
+const UNREACHABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'DatabaseDoesNotExist',
+]);
 /** SQLSTATEs of a server going away or refusing connections (class 08, admin shutdown, starting up). */
 const UNREACHABLE_SQLSTATES = /^(08...|57P01|57P02|57P03|53300)$/;
 /** pg's own errors when the pool cannot hand out a connection or the socket breaks. */
-const UNREACHABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|Client has encountered a connection error/;
+const UNREACHABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|Client has encountered a connection error/;
 
 /**
  * What a database failure means to a client: `DATABASE_UNAVAILABLE` (refused, unreachable, no
@@ -54,11 +61,15 @@ const UNREACHABLE_MESSAGES = /timeout exceeded when trying to connect|Connection
  */
 export function databaseFailureCode(error: unknown): 'DATABASE_UNAVAILABLE' | 'DEADLINE_EXCEEDED' | undefined {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    const known = current as KnownRequestError & { message?: string; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; code?: string } } } };
+    const known = current as KnownRequestError & {
+      message?: string;
+      meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; code?: string } } };
+    };
     const cause = known.meta?.driverAdapterError?.cause;
     const sqlstate = cause?.originalCode ?? cause?.code;
     if (sqlstate === '57014') return 'DEADLINE_EXCEEDED';
-    if (UNREACHABLE_CODES.has(known.code) || UNREACHABLE_KINDS.has(cause?.kind ?? '') || UNREACHABLE_SQLSTATES.test(sqlstate ?? '')) return 'DATABASE_UNAVAILABLE';
+    if (UNREACHABLE_CODES.has(known.code) || UNREACHABLE_KINDS.has(cause?.kind ?? '') || UNREACHABLE_SQLSTATES.test(sqlstate ?? ''))
+      return 'DATABASE_UNAVAILABLE';
     if (UNREACHABLE_MESSAGES.test(known.message ?? '')) return 'DATABASE_UNAVAILABLE';
   }
   return undefined;

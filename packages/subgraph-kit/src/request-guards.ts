@@ -1,6 +1,15 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { badUserInput, createShapeMemo, ErrorCode } from '@tessera/service-kit';
-import { GraphQLError, isUnionType, Kind, valueFromASTUntyped, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from 'graphql';
+import {
+  GraphQLError,
+  isUnionType,
+  Kind,
+  valueFromASTUntyped,
+  visit,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValueNode,
+} from 'graphql';
 
 /** What one subgraph request may ask for, whoever sends it. */
 export interface RequestLimits {
@@ -38,7 +47,9 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
           const variables = request.variables ?? {};
           const depth = shapeOf(document, operationName).depth;
           if (depth > limits.maxDepth) {
-            throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, { depth: { measured: depth, max: limits.maxDepth } });
+            throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, {
+              depth: { measured: depth, max: limits.maxDepth },
+            });
           }
           const representations = representationsOf(entityArguments(document), variables);
           if (representations.length > limits.maxEntities) {
@@ -47,7 +58,10 @@ export function createRequestGuardsPlugin<C extends BaseContext>(limits: Request
             });
           }
           const field = argumentWithUnstorableText(document, variables, literalTextPath);
-          if (field !== undefined) throw badUserInput('Text may not contain U+0000 or an unpaired surrogate: it cannot be stored as sent.', field, { http: { status: 400 } });
+          if (field !== undefined)
+            throw badUserInput('Text may not contain U+0000 or an unpaired surrogate: it cannot be stored as sent.', field, {
+              http: { status: 400 },
+            });
           const representation = invalidRepresentation(representations, entityTypes(schema));
           if (representation !== undefined) {
             throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
@@ -120,7 +134,11 @@ function invalidRepresentation(representations: unknown[], entityTypes: Readonly
  * `\udXXX` (in keys too), so variables whose JSON has neither hold none; then the answer depends
  * on the document's literals alone, and is remembered per document.
  */
-function argumentWithUnstorableText(document: DocumentNode, variables: Record<string, unknown>, literalTextPath: (document: DocumentNode) => { path: string | undefined }): string | undefined {
+function argumentWithUnstorableText(
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  literalTextPath: (document: DocumentNode) => { path: string | undefined },
+): string | undefined {
   return jsonMayHoldUnstorable(variables) ? walkArguments(document, variables) : literalTextPath(document).path;
 }
 

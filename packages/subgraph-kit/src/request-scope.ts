@@ -1,4 +1,12 @@
-import { BUDGET_HEADER, deadlineExceeded, parseBudget, withSpan, type HttpReply, type Identity, type RawBodyRequest } from '@tessera/service-kit';
+import {
+  BUDGET_HEADER,
+  deadlineExceeded,
+  parseBudget,
+  withSpan,
+  type HttpReply,
+  type Identity,
+  type RawBodyRequest,
+} from '@tessera/service-kit';
 import { Histogram, type Registry } from 'prom-client';
 import type { BatchObserver, BatchOptions } from './batch-loader.js';
 import type { CacheInvalidations } from './cache-invalidation.js';
@@ -37,7 +45,15 @@ const NEVER = new AbortController().signal;
  * batch once the signal fired (`DEADLINE_EXCEEDED`: the database is not asked for what no one
  * will read), records the batch's size, and traces it.
  */
-export function createRequestScopes({ loaders, registry, invalidations }: { loaders: BatchOptions; registry?: Registry; invalidations: () => CacheInvalidations }) {
+export function createRequestScopes({
+  loaders,
+  registry,
+  invalidations,
+}: {
+  loaders: BatchOptions;
+  registry?: Registry;
+  invalidations: () => CacheInvalidations;
+}) {
   const batchSize = new Histogram({
     name: 'dataloader_batch_size',
     help: 'Keys per DataLoader batch (one database statement each), by loader.',

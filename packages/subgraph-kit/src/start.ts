@@ -57,8 +57,14 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     await database.close();
     throw error;
   });
-  const redis = config.redis.url ? connectRedis({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, cluster: config.redis.cluster, logger }) : undefined;
-  const scopes = createRequestScopes({ loaders: config.loaders, registry, invalidations: createInvalidator({ redis, keyPrefix: config.redis.keyPrefix, logger, registry }) });
+  const redis = config.redis.url
+    ? connectRedis({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, cluster: config.redis.cluster, logger })
+    : undefined;
+  const scopes = createRequestScopes({
+    loaders: config.loaders,
+    registry,
+    invalidations: createInvalidator({ redis, keyPrefix: config.redis.keyPrefix, logger, registry }),
+  });
   // One namespace for every subgraph: a request signed for one is refused by the others too.
   const nonces = redis && createRedisNonceStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
   const server = createHttpServer({
@@ -72,7 +78,10 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     trustProxy: config.trustProxy,
     shutdownDelayMs: config.shutdownDelayMs,
   });
-  const sweep = setInterval(() => sweepIdempotencyKeys(client).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed')), SWEEP_INTERVAL_MS);
+  const sweep = setInterval(
+    () => sweepIdempotencyKeys(client).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed')),
+    SWEEP_INTERVAL_MS,
+  );
   sweep.unref();
   const metrics = await startMetricsServer({ registry, port: config.metricsPort, host: config.host, logger });
   const close = async () => {
@@ -103,7 +112,8 @@ export async function runSubgraph<Client extends ClosableClient, Context extends
   args: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
   if (args.length === 1 && args[0] === 'migrate') return migrateSubgraph(definition, config);
-  if (args.length > 0) throw new ConfigError([`unknown command ${JSON.stringify(args.join(' '))}: run with no argument to serve, or with "migrate"`]);
+  if (args.length > 0)
+    throw new ConfigError([`unknown command ${JSON.stringify(args.join(' '))}: run with no argument to serve, or with "migrate"`]);
   const running = await startSubgraph(definition, config);
   onShutdownSignal(running.logger, running.close);
 }
@@ -123,7 +133,10 @@ export async function migrateSubgraph<Client extends ClosableClient, Context ext
 }
 
 /** The subgraph's database as its configuration describes it (nothing migrated yet). */
-export function openSubgraphDatabase<Client extends ClosableClient, Context extends BaseContext>(definition: SubgraphDefinition<Client, Context>, config: SubgraphConfig): Promise<Database> {
+export function openSubgraphDatabase<Client extends ClosableClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  config: SubgraphConfig,
+): Promise<Database> {
   const { migrations: _mode, ...options } = config.database;
   return openDatabase({ name: definition.name, ...options });
 }

@@ -8,7 +8,10 @@ function table(ids: string[]) {
   const fetchRows = async (keys: string[]) => {
     calls.push(keys);
     // Rows come back in no particular order, as from `WHERE id IN (...)`.
-    return ids.filter((id) => keys.includes(id)).reverse().map((id) => ({ id, name: `row ${id}` }));
+    return ids
+      .filter((id) => keys.includes(id))
+      .reverse()
+      .map((id) => ({ id, name: `row ${id}` }));
   };
   return { calls, fetchRows };
 }
@@ -61,7 +64,9 @@ describe('createBatchLoader', () => {
     const loader = createBatchLoader(
       async (keys: Array<{ parent: string; limit: number }>) => {
         seen.push(keys);
-        return keys.map((key) => (key.parent === 'k-empty' ? undefined : Array.from({ length: key.limit }, (_, i) => `${key.parent}#${i}`)));
+        return keys.map((key) =>
+          key.parent === 'k-empty' ? undefined : Array.from({ length: key.limit }, (_, i) => `${key.parent}#${i}`),
+        );
       },
       { name: 'pages', missing: [] as string[], isValidKey: (key) => valid(key.parent), cacheKeyFn: (key) => `${key.parent}|${key.limit}` },
     );
@@ -73,12 +78,22 @@ describe('createBatchLoader', () => {
       loader.load({ parent: 'k-empty', limit: 3 }),
     ]);
     expect(results).toEqual([['k1#0', 'k1#1'], ['k1#0', 'k1#1'], ['k1#0'], [], []]);
-    expect(seen).toEqual([[{ parent: 'k1', limit: 2 }, { parent: 'k1', limit: 1 }, { parent: 'k-empty', limit: 3 }]]);
+    expect(seen).toEqual([
+      [
+        { parent: 'k1', limit: 2 },
+        { parent: 'k1', limit: 1 },
+        { parent: 'k-empty', limit: 3 },
+      ],
+    ]);
   });
 
   it('calls nothing when every key is invalid', async () => {
     let calls = 0;
-    const loader = createBatchLoader(async (keys: string[]) => (calls++, keys.map(() => 1)), { name: 'numbers', missing: 0, isValidKey: valid });
+    const loader = createBatchLoader(async (keys: string[]) => (calls++, keys.map(() => 1)), {
+      name: 'numbers',
+      missing: 0,
+      isValidKey: valid,
+    });
     expect(await loader.loadMany(['x', 'y'])).toEqual([0, 0]);
     expect(calls).toBe(0);
   });

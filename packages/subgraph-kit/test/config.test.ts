@@ -22,7 +22,16 @@ describe('loadSubgraphConfig', () => {
       shutdownDelayMs: 0,
       trustProxy: false,
       otlpEndpoint: undefined,
-      database: { url: undefined, migrationUrl: undefined, migrations: 'apply', poolSize: 10, acquireTimeoutMs: 2_000, statementTimeoutMs: 5_000, preparedStatements: true, dataDir: '.data/users' },
+      database: {
+        url: undefined,
+        migrationUrl: undefined,
+        migrations: 'apply',
+        poolSize: 10,
+        acquireTimeoutMs: 2_000,
+        statementTimeoutMs: 5_000,
+        preparedStatements: true,
+        dataDir: '.data/users',
+      },
       redis: { url: undefined, keyPrefix: 'tessera:', timeoutMs: 250, cluster: false },
       subgraphUrls: {},
       maxPageSize: 100,
@@ -36,35 +45,70 @@ describe('loadSubgraphConfig', () => {
   it("reads the subgraph's own variables under its prefix and the shared ones bare", () => {
     const config = loadSubgraphConfig(
       { name: 'reviews', defaultPort: 4003 },
-      { ...PRODUCTION, REVIEWS_PORT: '5003', USERS_PORT: '9999', REVIEWS_DATABASE_POOL_SIZE: '3', DATALOADER_BATCHING: 'false', MAX_PAGE_SIZE: '50', SUBGRAPH_USERS_URL: 'http://users:4001/graphql' },
+      {
+        ...PRODUCTION,
+        REVIEWS_PORT: '5003',
+        USERS_PORT: '9999',
+        REVIEWS_DATABASE_POOL_SIZE: '3',
+        DATALOADER_BATCHING: 'false',
+        MAX_PAGE_SIZE: '50',
+        SUBGRAPH_USERS_URL: 'http://users:4001/graphql',
+      },
     );
-    expect(config).toMatchObject({ port: 5003, database: { url: 'postgres://db/reviews', poolSize: 3 }, loaders: { batch: false }, maxPageSize: 50, subgraphUrls: { users: 'http://users:4001/graphql' } });
+    expect(config).toMatchObject({
+      port: 5003,
+      database: { url: 'postgres://db/reviews', poolSize: 3 },
+      loaders: { batch: false },
+      maxPageSize: 50,
+      subgraphUrls: { users: 'http://users:4001/graphql' },
+    });
   });
 
   it('is production unless told otherwise: no introspection, no seeding unless asked, the subgraph limits', () => {
-    const config = loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { ...PRODUCTION, SUBGRAPH_MAX_DEPTH: '8', SUBGRAPH_MAX_ENTITIES: '50' });
-    expect(config).toMatchObject({ nodeEnv: 'production', introspection: false, host: '0.0.0.0', seed: { onEmpty: false }, limits: { maxDepth: 8, maxEntities: 50 } });
+    const config = loadSubgraphConfig(
+      { name: 'reviews', defaultPort: 4003 },
+      { ...PRODUCTION, SUBGRAPH_MAX_DEPTH: '8', SUBGRAPH_MAX_ENTITIES: '50' },
+    );
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      introspection: false,
+      host: '0.0.0.0',
+      seed: { onEmpty: false },
+      limits: { maxDepth: 8, maxEntities: 50 },
+    });
     expect(config.signingKeys?.[0]?.id).toBe('k1');
     expect(loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { ...PRODUCTION, SEED_ON_EMPTY: 'true' }).seed.onEmpty).toBe(true);
   });
 
   it('refuses to start in production without signing keys or a database, naming the variable', () => {
-    expect(() => loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { REVIEWS_DATABASE_URL: 'postgres://db/reviews' })).toThrow(/SUBGRAPH_SIGNING_KEYS: required outside development/);
-    expect(() => loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS })).toThrow(/REVIEWS_DATABASE_URL: required outside development .*EMBEDDED_DATABASE=true/);
-    expect(loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS, EMBEDDED_DATABASE: 'true' }).database.url).toBeUndefined();
+    expect(() => loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { REVIEWS_DATABASE_URL: 'postgres://db/reviews' })).toThrow(
+      /SUBGRAPH_SIGNING_KEYS: required outside development/,
+    );
+    expect(() => loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS })).toThrow(
+      /REVIEWS_DATABASE_URL: required outside development .*EMBEDDED_DATABASE=true/,
+    );
+    expect(
+      loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS, EMBEDDED_DATABASE: 'true' }).database.url,
+    ).toBeUndefined();
   });
 
   it('names every bad variable in one message, shared and prefixed', () => {
-    expect(() => loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, { USERS_PORT: 'abc', SUBGRAPH_PRODUCTS_URL: 'nope', MAX_PAGE_SIZE: '0' })).toThrow(
+    expect(() =>
+      loadSubgraphConfig({ name: 'users', defaultPort: 4001 }, { USERS_PORT: 'abc', SUBGRAPH_PRODUCTS_URL: 'nope', MAX_PAGE_SIZE: '0' }),
+    ).toThrow(
       /(?=[\s\S]*USERS_PORT: )(?=[\s\S]*SUBGRAPH_PRODUCTS_URL: )(?=[\s\S]*MAX_PAGE_SIZE: )(?=[\s\S]*SUBGRAPH_SIGNING_KEYS: required)/,
     );
   });
 
   it('stops with a message naming the prefixed variable', () => {
-    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', PRODUCTS_DATABASE_URL: 'mysql://x' })).toThrow(ConfigError);
-    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', PRODUCTS_DATABASE_URL: 'mysql://x' })).toThrow(
-      /PRODUCTS_DATABASE_URL: expected a URL starting with postgres:\/\//,
-    );
-    expect(() => loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', DATALOADER_MAX_BATCH_SIZE: '0' })).toThrow(/DATALOADER_MAX_BATCH_SIZE/);
+    expect(() =>
+      loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', PRODUCTS_DATABASE_URL: 'mysql://x' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', PRODUCTS_DATABASE_URL: 'mysql://x' }),
+    ).toThrow(/PRODUCTS_DATABASE_URL: expected a URL starting with postgres:\/\//);
+    expect(() =>
+      loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', DATALOADER_MAX_BATCH_SIZE: '0' }),
+    ).toThrow(/DATALOADER_MAX_BATCH_SIZE/);
   });
 });

@@ -9,6 +9,7 @@ describe('isUuid', () => {
 
   it('rejects anything else', () => {
     fc.assert(fc.property(fc.string(), (value) => isUuid(value) === /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(value)));
-    for (const value of ['', 'not-a-uuid', '0190f000-0000-7000-8000-00000000000', ' 0190f000-0000-7000-8000-000000000000']) expect(isUuid(value)).toBe(false);
+    for (const value of ['', 'not-a-uuid', '0190f000-0000-7000-8000-00000000000', ' 0190f000-0000-7000-8000-000000000000'])
+      expect(isUuid(value)).toBe(false);
   });
 });

@@ -3,10 +3,12 @@ import { isRecordNotFound, uniqueViolationFields, violates } from '../src/index.
 
 describe('Prisma error mapping', () => {
   it('reads the violated unique constraint from a driver adapter error, a native one, or the index name', () => {
-    expect(uniqueViolationFields({ code: 'P2002', meta: { driverAdapterError: { cause: { constraint: { fields: ['email'] } } } } })).toEqual(['email']);
-    expect(uniqueViolationFields({ code: 'P2002', meta: { driverAdapterError: { cause: { constraint: { index: 'users_email_key' } } } } })).toEqual([
-      'users_email_key',
-    ]);
+    expect(
+      uniqueViolationFields({ code: 'P2002', meta: { driverAdapterError: { cause: { constraint: { fields: ['email'] } } } } }),
+    ).toEqual(['email']);
+    expect(
+      uniqueViolationFields({ code: 'P2002', meta: { driverAdapterError: { cause: { constraint: { index: 'users_email_key' } } } } }),
+    ).toEqual(['users_email_key']);
     expect(uniqueViolationFields({ code: 'P2002', meta: { target: ['sku'] } })).toEqual(['sku']);
     expect(uniqueViolationFields({ code: 'P2002', meta: { target: 'sku' } })).toEqual(['sku']);
     expect(uniqueViolationFields({ code: 'P2025' })).toBeNull();

@@ -7,12 +7,26 @@ import { setTimeout } from 'node:timers/promises';
 import { PrismaClient } from '@tessera/prisma/users';
 import { ANONYMOUS, encodeIdentity, signRequest, type Identity, type SigningKey } from '@tessera/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRowLoader, isUuid, loadReference, loadSubgraphConfig, readTypeDefs, startSubgraph, type RunningSubgraph, type SubgraphDefinition, type SubgraphRequest } from '../src/index.js';
+import {
+  createRowLoader,
+  isUuid,
+  loadReference,
+  loadSubgraphConfig,
+  readTypeDefs,
+  startSubgraph,
+  type RunningSubgraph,
+  type SubgraphDefinition,
+  type SubgraphRequest,
+} from '../src/index.js';
 
 const createContext = (db: PrismaClient, _config: unknown, { identity, loaders }: SubgraphRequest) => ({
   db,
   identity,
-  userById: createRowLoader((ids) => db.user.findMany({ where: { id: { in: ids } } }), (user) => user.id, { ...loaders, name: 'userById', isValidKey: isUuid }),
+  userById: createRowLoader(
+    (ids) => db.user.findMany({ where: { id: { in: ids } } }),
+    (user) => user.id,
+    { ...loaders, name: 'userById', isValidKey: isUuid },
+  ),
 });
 type Context = ReturnType<typeof createContext>;
 
@@ -32,7 +46,10 @@ const tinyUsers: SubgraphDefinition<PrismaClient, Context> = {
         return userById.load(id);
       },
     },
-    User: { __resolveReference: ({ id }: { id: unknown }, { userById }: Context) => loadReference(userById, 'User', 'id', id), next: () => null },
+    User: {
+      __resolveReference: ({ id }: { id: unknown }, { userById }: Context) => loadReference(userById, 'User', 'id', id),
+      next: () => null,
+    },
   } as never,
   createClient: (adapter) => new PrismaClient({ adapter }),
   createContext,
@@ -53,14 +70,27 @@ const startTinyUsers = (env: Record<string, string>) =>
     tinyUsers,
     loadSubgraphConfig(
       { name: 'users', defaultPort: 0 },
-      { USERS_DATA_DIR: 'memory://', EMBEDDED_DATABASE: 'true', SEED_ON_EMPTY: 'true', LOG_LEVEL: 'silent', NODE_ENV: 'production', HOST: '127.0.0.1', ...env },
+      {
+        USERS_DATA_DIR: 'memory://',
+        EMBEDDED_DATABASE: 'true',
+        SEED_ON_EMPTY: 'true',
+        LOG_LEVEL: 'silent',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        ...env,
+      },
     ),
   );
 
 let running: RunningSubgraph;
 let url: string;
 beforeAll(async () => {
-  running = await startTinyUsers({ SEED_USERS: '3', SUBGRAPH_MAX_DEPTH: '3', SUBGRAPH_MAX_ENTITIES: '5', SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}, old:${OLD_KEY.secret}` });
+  running = await startTinyUsers({
+    SEED_USERS: '3',
+    SUBGRAPH_MAX_DEPTH: '3',
+    SUBGRAPH_MAX_ENTITIES: '5',
+    SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}, old:${OLD_KEY.secret}`,
+  });
   url = `http://127.0.0.1:${running.port}`;
 }, 60_000);
 afterAll(() => running?.close());
@@ -70,13 +100,32 @@ const graphql = async (query: string, variables?: Record<string, unknown>) => (a
 const post = async (
   query: string,
   variables?: Record<string, unknown>,
-  { key = NEW_KEY, identity = ANONYMOUS as Identity, signature, budgetMs }: { key?: SigningKey; identity?: Identity; signature?: string; budgetMs?: number } = {},
+  {
+    key = NEW_KEY,
+    identity = ANONYMOUS as Identity,
+    signature,
+    budgetMs,
+  }: { key?: SigningKey; identity?: Identity; signature?: string; budgetMs?: number } = {},
 ) => {
   const body = JSON.stringify({ query, variables });
   const forwarded = encodeIdentity(identity);
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json',
+    'x-tessera-identity': forwarded,
+  };
   if (budgetMs !== undefined) headers['x-tessera-budget-ms'] = String(budgetMs);
-  headers['x-tessera-signature'] = signature ?? signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded, ...(budgetMs !== undefined && { 'x-tessera-budget-ms': String(budgetMs) }) } }, key);
+  headers['x-tessera-signature'] =
+    signature ??
+    signRequest(
+      {
+        method: 'POST',
+        path: '/graphql',
+        body,
+        headers: { 'x-tessera-identity': forwarded, ...(budgetMs !== undefined && { 'x-tessera-budget-ms': String(budgetMs) }) },
+      },
+      key,
+    );
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
 };
@@ -93,12 +142,21 @@ describe('startSubgraph', () => {
   it('resolves entity references through the loader, NOT_FOUND on the path of an unknown one', async () => {
     const body = await graphql('{ _entities(representations: [{ __typename: "User", id: "nope" }]) { ... on User { username } } }');
     expect(body.data).toEqual({ _entities: [null] });
-    expect(body.errors).toMatchObject([{ message: 'No User has id "nope".', path: ['_entities', 0], extensions: { code: 'NOT_FOUND', typename: 'User' } }]);
+    expect(body.errors).toMatchObject([
+      { message: 'No User has id "nope".', path: ['_entities', 0], extensions: { code: 'NOT_FOUND', typename: 'User' } },
+    ]);
   });
 
   it('masks an unexpected error: no message, no stack, a stable code', async () => {
     const body = await graphql('{ broken }');
-    expect(body.errors).toEqual([{ message: 'Internal server error', path: ['broken'], locations: [{ line: 1, column: 3 }], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(body.errors).toEqual([
+      {
+        message: 'Internal server error',
+        path: ['broken'],
+        locations: [{ line: 1, column: 3 }],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
     expect(JSON.stringify(body)).not.toContain('hunter2');
   });
 
@@ -108,7 +166,7 @@ describe('startSubgraph', () => {
   });
 });
 
-describe("the time budget the gateway sends (x-tessera-budget-ms)", () => {
+describe('the time budget the gateway sends (x-tessera-budget-ms)', () => {
   const LATE = 'query ($id: ID!, $waitMs: Int!) { lateUser(id: $id, waitMs: $waitMs) { id } }';
   const id = '00000000-0000-4000-8000-00000000beef';
 
@@ -127,8 +185,16 @@ describe("the time budget the gateway sends (x-tessera-budget-ms)", () => {
     for (const header of ['0', '-5', '1e3', '600001', 'soon']) {
       const body = JSON.stringify({ query: LATE, variables: { id, waitMs: 30 } });
       const forwarded = encodeIdentity(ANONYMOUS);
-      const signature = signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header } }, NEW_KEY);
-      const headers = { 'content-type': 'application/json', 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header, 'x-tessera-signature': signature };
+      const signature = signRequest(
+        { method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded, 'x-tessera-budget-ms': header } },
+        NEW_KEY,
+      );
+      const headers = {
+        'content-type': 'application/json',
+        'x-tessera-identity': forwarded,
+        'x-tessera-budget-ms': header,
+        'x-tessera-signature': signature,
+      };
       const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
       expect(await response.json()).toEqual({ data: { lateUser: null } });
     }
@@ -146,7 +212,9 @@ describe('request guards, before any resolver runs', () => {
     const many = await post(ENTITIES, { r: Array.from({ length: 6 }, (_, i) => user(`u${i}`)) });
     expect(many.status).toBe(400);
     expect(many.body.errors?.[0]?.extensions).toEqual({ code: 'MAX_ENTITIES_LIMIT', entities: { measured: 6, max: 5 } });
-    const literal = await post(`{ _entities(representations: [${Array.from({ length: 6 }, () => '{ __typename: "User", id: "x" }').join(', ')}]) { ... on User { id } } }`);
+    const literal = await post(
+      `{ _entities(representations: [${Array.from({ length: 6 }, () => '{ __typename: "User", id: "x" }').join(', ')}]) { ... on User { id } } }`,
+    );
     expect(literal.body.errors?.[0]?.extensions?.code).toBe('MAX_ENTITIES_LIMIT');
     const five = await post(ENTITIES, { r: Array.from({ length: 5 }, (_, i) => user(`u${i}`)) });
     expect(five.body.data).toEqual({ _entities: [null, null, null, null, null] });
@@ -186,7 +254,12 @@ describe('request guards, before any resolver runs', () => {
     const body = `{"query":"query ($t: String) { echo(text: $t) }","variables":{"t":"fine","unused":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
     const forwarded = encodeIdentity(ANONYMOUS);
     const signature = signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded } }, NEW_KEY);
-    const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-tessera-identity': forwarded, 'x-tessera-signature': signature };
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      'x-tessera-identity': forwarded,
+      'x-tessera-signature': signature,
+    };
     const nested = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
     expect(nested.status).toBe(200);
     expect(await nested.json()).toEqual({ data: { echo: 'fine' } });
@@ -206,7 +279,11 @@ describe('signatures over what the subgraph acts on, remembered by every replica
   const REDIS_KEY_PREFIX = `nonces-${Date.now()}:`;
   /** Another replica of the tiny subgraph, with or without the Redis they share. */
   const replica = async (redis: boolean) => {
-    const started = await startTinyUsers({ SEED_USERS: '1', SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}`, ...(redis && { REDIS_URL, REDIS_KEY_PREFIX }) });
+    const started = await startTinyUsers({
+      SEED_USERS: '1',
+      SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}`,
+      ...(redis && { REDIS_URL, REDIS_KEY_PREFIX }),
+    });
     return { url: `http://127.0.0.1:${started.port}/graphql`, close: started.close };
   };
   /** A request as the gateway sends it, captured: the same bytes can be sent anywhere, again. */
@@ -214,9 +291,19 @@ describe('signatures over what the subgraph acts on, remembered by every replica
     const body = JSON.stringify({ query: '{ userCount }' });
     const identity = encodeIdentity(ANONYMOUS);
     const headers = { 'content-type': 'application/json', 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs };
-    return { body, headers: { ...headers, 'x-tessera-signature': signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs } }, NEW_KEY) } };
+    return {
+      body,
+      headers: {
+        ...headers,
+        'x-tessera-signature': signRequest(
+          { method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs } },
+          NEW_KEY,
+        ),
+      },
+    };
   };
-  const send = (target: string, request: { body: string; headers: Record<string, string> }) => fetch(target, { method: 'POST', headers: request.headers, body: request.body }).then((r) => r.status);
+  const send = (target: string, request: { body: string; headers: Record<string, string> }) =>
+    fetch(target, { method: 'POST', headers: request.headers, body: request.body }).then((r) => r.status);
 
   it('refuses a captured request whose time budget was changed', async () => {
     const request = captured('50');
@@ -231,7 +318,9 @@ describe('signatures over what the subgraph acts on, remembered by every replica
         const request = captured();
         return (await send(first, request)) === 200 && (await send(second, request)) === 401;
       };
-      await expect.poll(async () => (await replayed(a.url, b.url)) && replayed(b.url, a.url), { timeout: 10_000, interval: 100 }).toBe(true);
+      await expect
+        .poll(async () => (await replayed(a.url, b.url)) && replayed(b.url, a.url), { timeout: 10_000, interval: 100 })
+        .toBe(true);
       const request = captured();
       expect(await send(a.url, request)).toBe(200);
       expect(await send(b.url, request)).toBe(401);
@@ -262,11 +351,16 @@ describe('the gateway is the only door', () => {
   it('answers 401 UNAUTHENTICATED, before any GraphQL work, to an unsigned, badly signed, unknown-key, stale or replayed request', async () => {
     const body = JSON.stringify({ query: '{ userCount }' });
     const forwarded = encodeIdentity(ANONYMOUS);
-    const signed = (key: SigningKey, at = Date.now()) => signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded } }, key, at);
+    const signed = (key: SigningKey, at = Date.now()) =>
+      signRequest({ method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': forwarded } }, key, at);
     const send = (signature?: string, identity = forwarded) =>
       fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tessera-identity': identity, ...(signature && { 'x-tessera-signature': signature }) },
+        headers: {
+          'content-type': 'application/json',
+          'x-tessera-identity': identity,
+          ...(signature && { 'x-tessera-signature': signature }),
+        },
         body,
       });
     const replayed = signed(NEW_KEY);
@@ -281,7 +375,9 @@ describe('the gateway is the only door', () => {
     };
     for (const [attempt, response] of Object.entries(attempts)) {
       expect(response.status, attempt).toBe(401);
-      expect(await response.json(), attempt).toEqual({ errors: [{ message: 'Only the gateway may call this service.', extensions: { code: 'UNAUTHENTICATED' } }] });
+      expect(await response.json(), attempt).toEqual({
+        errors: [{ message: 'Only the gateway may call this service.', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
     }
   });
 
@@ -291,14 +387,29 @@ describe('the gateway is the only door', () => {
   });
 
   it('answers an unsigned caller 401 on every other path and method, a GET of the endpoint and unknown paths included', async () => {
-    for (const [method, path] of [['GET', '/graphql?query=%7BuserCount%7D'], ['GET', '/'], ['GET', '/metrics'], ['POST', '/nope'], ['GET', '/health/../graphql'], ['PUT', '/graphql']]) {
-      const response = await fetch(`${url}${path}`, { method, ...(method !== 'GET' && { headers: { 'content-type': 'application/json' }, body: '{}' }) });
+    for (const [method, path] of [
+      ['GET', '/graphql?query=%7BuserCount%7D'],
+      ['GET', '/'],
+      ['GET', '/metrics'],
+      ['POST', '/nope'],
+      ['GET', '/health/../graphql'],
+      ['PUT', '/graphql'],
+    ]) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        ...(method !== 'GET' && { headers: { 'content-type': 'application/json' }, body: '{}' }),
+      });
       expect(response.status, `${method} ${path}`).toBe(401);
       expect(await response.text(), `${method} ${path}`).not.toMatch(/userCount|prisma|stack/i);
     }
     // Signed, an unknown path is simply not there.
-    const signature = signRequest({ method: 'GET', path: '/nope', body: undefined, headers: { 'x-tessera-identity': encodeIdentity(ANONYMOUS) } }, NEW_KEY);
-    const signed = await fetch(`${url}/nope`, { headers: { 'x-tessera-signature': signature, 'x-tessera-identity': encodeIdentity(ANONYMOUS) } });
+    const signature = signRequest(
+      { method: 'GET', path: '/nope', body: undefined, headers: { 'x-tessera-identity': encodeIdentity(ANONYMOUS) } },
+      NEW_KEY,
+    );
+    const signed = await fetch(`${url}/nope`, {
+      headers: { 'x-tessera-signature': signature, 'x-tessera-identity': encodeIdentity(ANONYMOUS) },
+    });
     expect(signed.status).toBe(404);
   });
 });

@@ -20,8 +20,10 @@ function seededProduct(index: number, seed: number) {
 
 /** Inserts the demo products in bulk; rows already there are left as they are. */
 export async function seedProducts(db: ProductsDb, sizes: SeedSizes, logger: Logger): Promise<void> {
-  const inserted = await insertSeedRows(sizes.products, (index) => seededProduct(index, sizes.seed), (data) =>
-    db.product.createMany({ data, skipDuplicates: true }),
+  const inserted = await insertSeedRows(
+    sizes.products,
+    (index) => seededProduct(index, sizes.seed),
+    (data) => db.product.createMany({ data, skipDuplicates: true }),
   );
   logger.info({ inserted, wanted: sizes.products }, 'seeded products');
 }

@@ -5,7 +5,18 @@ import { productsSubgraph, type ProductsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
   mutation ($input: CreateProductInput!) {
-    createProduct(input: $input) { id sku name description price { amount currency } inStock createdAt }
+    createProduct(input: $input) {
+      id
+      sku
+      name
+      description
+      price {
+        amount
+        currency
+      }
+      inStock
+      createdAt
+    }
   }
 `;
 
@@ -85,9 +96,12 @@ describe('queries', () => {
     const first = await subgraph.execute(`{ products(first: 2) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }`);
     expect(first.data.products.edges).toHaveLength(2);
     expect(first.data.products.pageInfo.hasNextPage).toBe(true);
-    const rest = await subgraph.execute(`query ($after: String) { products(first: 100, after: $after) { edges { node { sku } } pageInfo { hasNextPage } } }`, {
-      after: first.data.products.pageInfo.endCursor,
-    });
+    const rest = await subgraph.execute(
+      `query ($after: String) { products(first: 100, after: $after) { edges { node { sku } } pageInfo { hasNextPage } } }`,
+      {
+        after: first.data.products.pageInfo.endCursor,
+      },
+    );
     expect(rest.data.products.edges).toHaveLength((await subgraph.client.product.count()) - 2);
     expect(rest.data.products.pageInfo.hasNextPage).toBe(false);
   });
@@ -104,7 +118,9 @@ describe('queries', () => {
         ],
       },
     );
-    expect(errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([[['_entities', 2], 'NOT_FOUND', 'No Product has sku "NOPE".']]);
+    expect(errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([
+      [['_entities', 2], 'NOT_FOUND', 'No Product has sku "NOPE".'],
+    ]);
     expect(data._entities[0]).toMatchObject({ sku: 'TOP-1', price: { amount: 100 } });
     expect(data._entities[1]).toEqual({ id: lamp.id, sku: 'LAMP-1', price: { amount: 2599 } });
     expect(data._entities[2]).toBeNull();
@@ -126,7 +142,7 @@ describe('hostile input', () => {
     const execute = (variables: { input: Record<string, unknown> }) => subgraph.execute(CREATE, variables);
     await characterLimitHolds({ execute, input: () => input({ sku: `CHARS-${++n}` }), field: 'name', limit: 200 });
     await characterLimitHolds({ execute, input: () => input({ sku: `CHARS-${++n}` }), field: 'description', limit: 5_000 }, 3);
-   }, 30_000);
+  }, 30_000);
 
   it('refuses U+0000 in an entity key instead of sending it to the database', async () => {
     const { errors } = await subgraph.execute(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }`, {
@@ -152,12 +168,21 @@ describe('authorization in the subgraph', () => {
 });
 
 describe('updateProduct', () => {
-  const UPDATE = 'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name description price { amount currency } inStock } }';
-  const listed = async () => (await subgraph.client.product.create({ data: { sku: `UPD-${randomUUID().slice(0, 8)}`, name: 'Old', description: '', priceAmount: 100, priceCurrency: 'USD' } })).id;
+  const UPDATE =
+    'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name description price { amount currency } inStock } }';
+  const listed = async () =>
+    (
+      await subgraph.client.product.create({
+        data: { sku: `UPD-${randomUUID().slice(0, 8)}`, name: 'Old', description: '', priceAmount: 100, priceCurrency: 'USD' },
+      })
+    ).id;
 
   it('changes only the fields given, and reports what the write changed for the caches', async () => {
     const id = await listed();
-    const { data, errors, extensions } = await subgraph.execute(UPDATE, { id: id.toUpperCase(), input: { price: { amount: 250, currency: 'EUR' } } });
+    const { data, errors, extensions } = await subgraph.execute(UPDATE, {
+      id: id.toUpperCase(),
+      input: { price: { amount: 250, currency: 'EUR' } },
+    });
     expect(errors).toBeUndefined();
     expect(data.updateProduct).toEqual({ id, name: 'Old', description: '', price: { amount: 250, currency: 'EUR' }, inStock: true });
     expect(extensions?.cacheInvalidations).toEqual([
@@ -191,7 +216,7 @@ describe('updateProduct', () => {
       execute: (variables) => subgraph.execute(UPDATE, { id, ...variables }),
       input: { name: 'n', description: 'd', price: { amount: 1, currency: 'USD' } },
       fields: ['name', 'description', 'price.currency'],
-      count: async () => (await subgraph.client.product.findUnique({ where: { id } }))?.name === 'Old' ? 1 : 0,
+      count: async () => ((await subgraph.client.product.findUnique({ where: { id } }))?.name === 'Old' ? 1 : 0),
     });
   });
 });

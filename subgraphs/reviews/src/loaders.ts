@@ -21,11 +21,15 @@ export function createLoaders(db: ReviewsDb, batching: BatchOptions = {}) {
 
   return {
     /** Reviews by id: one `WHERE id IN (...)` per batch. */
-    reviewById: createRowLoader((ids) => db.review.findMany({ where: { id: { in: ids } } }), (r) => r.id, {
-      name: 'reviewById',
-      ...batching,
-      ...UUID_KEYS,
-    }),
+    reviewById: createRowLoader(
+      (ids) => db.review.findMany({ where: { id: { in: ids } } }),
+      (r) => r.id,
+      {
+        name: 'reviewById',
+        ...batching,
+        ...UUID_KEYS,
+      },
+    ),
     /** `Product.reviews` pages: one LATERAL statement for every product of a batch. */
     reviewPagesByProduct: pages('product'),
     /** `User.reviews` pages: one LATERAL statement for every author of a batch. */

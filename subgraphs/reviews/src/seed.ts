@@ -33,8 +33,10 @@ export async function seedReviews(db: ReviewsDb, sizes: SeedSizes, logger: Logge
     logger.warn('no seeded users or products to review: skipping review seed');
     return;
   }
-  const inserted = await insertSeedRows(sizes.reviews, (index) => seededReview(index, sizes), (data) =>
-    db.review.createMany({ data, skipDuplicates: true }),
+  const inserted = await insertSeedRows(
+    sizes.reviews,
+    (index) => seededReview(index, sizes),
+    (data) => db.review.createMany({ data, skipDuplicates: true }),
   );
   logger.info({ inserted, wanted: sizes.reviews }, 'seeded reviews');
 }

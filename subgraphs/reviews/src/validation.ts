@@ -30,7 +30,8 @@ export function validateCreateReview(input: CreateReviewInput & { authorId: stri
 export function validateUpdateReview(input: UpdateReviewInput): { rating?: number; body?: string } {
   const changes: { rating?: number; body?: string } = {};
   if (input.rating !== undefined && input.rating !== null) {
-    if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) throw badUserInput('Rating must be a whole number from 1 to 5.', 'input.rating');
+    if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5)
+      throw badUserInput('Rating must be a whole number from 1 to 5.', 'input.rating');
     changes.rating = input.rating;
   }
   if (input.body !== undefined && input.body !== null) {

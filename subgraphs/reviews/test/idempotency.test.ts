@@ -5,7 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphHarness, createTestDatabase, startEntityOwner, type EntityOwner, type SubgraphHarness, type TestDatabase } from '@tessera/test-helpers';
+import {
+  createSubgraphHarness,
+  createTestDatabase,
+  startEntityOwner,
+  type EntityOwner,
+  type SubgraphHarness,
+  type TestDatabase,
+} from '@tessera/test-helpers';
 import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
 
 const CREATE = 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating createdAt } }';
@@ -58,7 +65,9 @@ describe('createReview with an idempotency key', () => {
   it('refuses the key on another mutation, or on the same one under an alias, writing nothing', async () => {
     const first = await create('one-operation', 'f1');
     const before = await subgraph.client.review.count();
-    const other = await subgraph.execute(DELETE, { id: first.data.createReview.id }, identity, { idempotency: { key: 'one-operation', fingerprint: 'f-delete' } });
+    const other = await subgraph.execute(DELETE, { id: first.data.createReview.id }, identity, {
+      idempotency: { key: 'one-operation', fingerprint: 'f-delete' },
+    });
     expect(other.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
     const aliased = await subgraph.execute(
       'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id } }',
@@ -73,12 +82,19 @@ describe('createReview with an idempotency key', () => {
 
   it('writes each root field of one operation once, and replays them all', async () => {
     const TWO = 'mutation ($input: CreateReviewInput!) { a: createReview(input: $input) { id } b: createReview(input: $input) { id } }';
-    const send = () => subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, { idempotency: { key: 'two-fields', fingerprint: 'f-two' } });
+    const send = () =>
+      subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, {
+        idempotency: { key: 'two-fields', fingerprint: 'f-two' },
+      });
     const before = await subgraph.client.review.count();
     const first = await send();
     expect(first.errors).toBeUndefined();
     expect(first.data.a.id).not.toBe(first.data.b.id);
-    expect(await subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, { idempotency: { key: 'two-fields', fingerprint: 'f-two' } })).toEqual(first);
+    expect(
+      await subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, {
+        idempotency: { key: 'two-fields', fingerprint: 'f-two' },
+      }),
+    ).toEqual(first);
     expect(await send()).toEqual(first);
     expect(await subgraph.client.review.count()).toBe(before + 2);
   });
@@ -86,13 +102,20 @@ describe('createReview with an idempotency key', () => {
   it('keeps keys apart per caller', async () => {
     const other = randomUUID();
     const mine = await create('shared-key', 'f1');
-    const theirs = await subgraph.execute(CREATE, { input: { productId, rating: 4, body: 'Once.' } }, { sub: other, scopes: new Set() }, { idempotency: { key: 'shared-key', fingerprint: 'f1' } });
+    const theirs = await subgraph.execute(
+      CREATE,
+      { input: { productId, rating: 4, body: 'Once.' } },
+      { sub: other, scopes: new Set() },
+      { idempotency: { key: 'shared-key', fingerprint: 'f1' } },
+    );
     // Refused for its author (not known to the users owner) — and not answered with my review.
     expect(theirs.data?.createReview?.id).not.toBe(mine.data.createReview.id);
   });
 
   it('stores nothing when the write fails, so a retry writes', async () => {
-    const failed = await subgraph.execute(CREATE, { input: { productId, rating: 9, body: 'Bad rating.' } }, identity, { idempotency: { key: 'failing', fingerprint: 'f1' } });
+    const failed = await subgraph.execute(CREATE, { input: { productId, rating: 9, body: 'Bad rating.' } }, identity, {
+      idempotency: { key: 'failing', fingerprint: 'f1' },
+    });
     expect(failed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await subgraph.client.idempotencyKey.count({ where: { key: 'failing' } })).toBe(0);
   });

@@ -1,12 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { seededId } from '@tessera/seed-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { characterLimitHolds, createSubgraphHarness, unstorableInEveryTextField, startEntityOwner, type EntityOwner, type SubgraphHarness } from '@tessera/test-helpers';
+import {
+  characterLimitHolds,
+  createSubgraphHarness,
+  unstorableInEveryTextField,
+  startEntityOwner,
+  type EntityOwner,
+  type SubgraphHarness,
+} from '@tessera/test-helpers';
 import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
   mutation ($input: CreateReviewInput!) {
-    createReview(input: $input) { id rating body author { id } product { id } }
+    createReview(input: $input) {
+      id
+      rating
+      body
+      author {
+        id
+      }
+      product {
+        id
+      }
+    }
   }
 `;
 const productId = randomUUID();
@@ -81,7 +98,12 @@ describe('Product and User extensions', () => {
   it('adds reviews, averageRating and reviewCount to products', async () => {
     const { data, errors } = await subgraph.execute(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating reviews(first: 2) { edges { node { rating } } pageInfo { hasNextPage } } } } }`,
-      { r: [{ __typename: 'Product', id: product }, { __typename: 'Product', id: randomUUID() }] },
+      {
+        r: [
+          { __typename: 'Product', id: product },
+          { __typename: 'Product', id: randomUUID() },
+        ],
+      },
     );
     expect(errors).toBeUndefined();
     expect(data._entities[0]).toEqual({
@@ -124,11 +146,21 @@ describe('hostile input', () => {
   });
 
   it('counts the body in characters, not UTF-16 units: 5,000 of any kind are taken, 5,001 refused', async () => {
-    await characterLimitHolds({ execute: (variables) => subgraph.execute(CREATE, variables), input: () => ({ productId, authorId, rating: 3 }), field: 'body', limit: 5_000 }, 3);
-   }, 30_000);
+    await characterLimitHolds(
+      {
+        execute: (variables) => subgraph.execute(CREATE, variables),
+        input: () => ({ productId, authorId, rating: 3 }),
+        field: 'body',
+        limit: 5_000,
+      },
+      3,
+    );
+  }, 30_000);
 
   it('stores ids given in upper case in canonical form, and deletes by an upper-case id', async () => {
-    const { data } = await subgraph.execute(CREATE, { input: { productId: productId.toUpperCase(), authorId: authorId.toUpperCase(), rating: 5, body: 'Case' } });
+    const { data } = await subgraph.execute(CREATE, {
+      input: { productId: productId.toUpperCase(), authorId: authorId.toUpperCase(), rating: 5, body: 'Case' },
+    });
     expect(data.createReview).toMatchObject({ author: { id: authorId }, product: { id: productId } });
     const stored = await subgraph.client.review.findUniqueOrThrow({ where: { id: data.createReview.id } });
     expect(stored).toMatchObject({ productId, authorId });
@@ -208,7 +240,10 @@ describe('updateReview', () => {
 
   it("lets its author change it, and reports the review, its product and its author's pages as changed", async () => {
     const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'meh' } });
-    const { data, errors, extensions } = await subgraph.execute(UPDATE, { id: review.id, input: { rating: 5, body: ' Great after all. ' } });
+    const { data, errors, extensions } = await subgraph.execute(UPDATE, {
+      id: review.id,
+      input: { rating: 5, body: ' Great after all. ' },
+    });
     expect(errors).toBeUndefined();
     expect(data.updateReview).toEqual({ id: review.id, rating: 5, body: 'Great after all.' });
     expect(extensions?.cacheInvalidations).toEqual([

@@ -1,5 +1,11 @@
 import type { Identity } from '@tessera/service-kit';
-import { createIdempotentWrites, type CacheInvalidations, type IdempotentWrites, type SubgraphConfig, type SubgraphRequest } from '@tessera/subgraph-kit';
+import {
+  createIdempotentWrites,
+  type CacheInvalidations,
+  type IdempotentWrites,
+  type SubgraphConfig,
+  type SubgraphRequest,
+} from '@tessera/subgraph-kit';
 import type { UsersDb, UsersTx } from './db.js';
 import { createLoaders, type Loaders } from './loaders.js';
 

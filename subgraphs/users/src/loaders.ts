@@ -5,11 +5,15 @@ import type { UsersDb } from './db.js';
 export function createLoaders(db: UsersDb, batching: BatchOptions = {}) {
   return {
     /** Users by id: one `WHERE id IN (...)` per batch, e.g. per `_entities` call. */
-    userById: createRowLoader((ids) => db.user.findMany({ where: { id: { in: ids } } }), (user) => user.id, {
-      name: 'userById',
-      ...batching,
-      ...UUID_KEYS,
-    }),
+    userById: createRowLoader(
+      (ids) => db.user.findMany({ where: { id: { in: ids } } }),
+      (user) => user.id,
+      {
+        name: 'userById',
+        ...batching,
+        ...UUID_KEYS,
+      },
+    ),
   };
 }
 

@@ -7,7 +7,10 @@ function seededUser(index: number, seed: number) {
   const faker = fakerFor('user', index, seed);
   const first = faker.person.firstName();
   const last = faker.person.lastName();
-  const handle = `${first}.${last}`.toLowerCase().replace(/[^a-z0-9_.]/g, '').slice(0, 24);
+  const handle = `${first}.${last}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_.]/g, '')
+    .slice(0, 24);
   // The index suffix keeps usernames and emails unique however often Faker repeats a name.
   const username = `${handle}_${index}`;
   return {
@@ -21,8 +24,10 @@ function seededUser(index: number, seed: number) {
 
 /** Inserts the demo users in bulk; rows already there are left as they are. */
 export async function seedUsers(db: UsersDb, sizes: SeedSizes, logger: Logger): Promise<void> {
-  const inserted = await insertSeedRows(sizes.users, (index) => seededUser(index, sizes.seed), (data) =>
-    db.user.createMany({ data, skipDuplicates: true }),
+  const inserted = await insertSeedRows(
+    sizes.users,
+    (index) => seededUser(index, sizes.seed),
+    (data) => db.user.createMany({ data, skipDuplicates: true }),
   );
   logger.info({ inserted, wanted: sizes.users }, 'seeded users');
 }

@@ -5,14 +5,31 @@ import { usersSubgraph, type UsersDb } from '../src/index.js';
 
 const CREATE = /* GraphQL */ `
   mutation ($input: CreateUserInput!) {
-    createUser(input: $input) { id username name email createdAt }
+    createUser(input: $input) {
+      id
+      username
+      name
+      email
+      createdAt
+    }
   }
 `;
 const PAGE = /* GraphQL */ `
   query ($first: Int, $after: String) {
     users(first: $first, after: $after) {
-      edges { cursor node { id username } }
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges {
+        cursor
+        node {
+          id
+          username
+        }
+      }
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
     }
   }
 `;
@@ -20,7 +37,9 @@ const PAGE = /* GraphQL */ `
 let subgraph: SubgraphHarness<UsersDb>;
 beforeAll(async () => {
   // An account administrator: may create users and read their addresses.
-  subgraph = await createSubgraphHarness(usersSubgraph, { identity: { sub: randomUUID(), scopes: new Set(['users:write', 'users:read-email']) } });
+  subgraph = await createSubgraphHarness(usersSubgraph, {
+    identity: { sub: randomUUID(), scopes: new Set(['users:write', 'users:read-email']) },
+  });
 });
 afterAll(() => subgraph.close());
 
@@ -47,7 +66,9 @@ describe('createUser', () => {
     ['email', { email: 'not-an-email' }],
   ])('rejects a bad %s with BAD_USER_INPUT naming the field', async (field, overrides) => {
     const before = await subgraph.client.user.count();
-    const { data, errors } = await subgraph.execute(CREATE, { input: input({ username: 'valid_name', email: 'v@example.com', ...overrides }) });
+    const { data, errors } = await subgraph.execute(CREATE, {
+      input: input({ username: 'valid_name', email: 'v@example.com', ...overrides }),
+    });
     expect(data).toBeNull();
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
     expect(errors?.[0]?.extensions?.stacktrace).toBeUndefined();
@@ -148,8 +169,13 @@ describe('hostile input', () => {
 
   it('counts the name in characters, not UTF-16 units: 100 of any kind are taken, 101 refused', async () => {
     let n = 0;
-    await characterLimitHolds({ execute: (variables) => subgraph.execute(CREATE, variables), input: () => input({ username: `chars_${++n}`, email: `chars${n}@example.com` }), field: 'name', limit: 100 });
-   }, 30_000);
+    await characterLimitHolds({
+      execute: (variables) => subgraph.execute(CREATE, variables),
+      input: () => input({ username: `chars_${++n}`, email: `chars${n}@example.com` }),
+      field: 'name',
+      limit: 100,
+    });
+  }, 30_000);
 
   it('finds a user by its id in upper case, as an argument and as an entity key', async () => {
     const user = await subgraph.client.user.findFirstOrThrow();
@@ -178,7 +204,11 @@ describe('authorization in the subgraph', () => {
 
   it('creates a user only with users:write', async () => {
     const before = await subgraph.client.user.count();
-    const { data, errors } = await subgraph.execute(CREATE, { input: input({ username: 'no_scope', email: 'noscope@example.com' }) }, { sub: randomUUID(), scopes: new Set() });
+    const { data, errors } = await subgraph.execute(
+      CREATE,
+      { input: input({ username: 'no_scope', email: 'noscope@example.com' }) },
+      { sub: randomUUID(), scopes: new Set() },
+    );
     expect(data).toBeNull();
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'users:write' });
     expect(await subgraph.client.user.count()).toBe(before);
@@ -187,12 +217,19 @@ describe('authorization in the subgraph', () => {
 
 describe('updateUser', () => {
   const UPDATE = 'mutation ($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id username name email } }';
-  const account = async () => subgraph.client.user.create({ data: { username: `upd_${randomUUID().slice(0, 8)}`, name: 'Old', email: `${randomUUID()}@example.com` } });
+  const account = async () =>
+    subgraph.client.user.create({
+      data: { username: `upd_${randomUUID().slice(0, 8)}`, name: 'Old', email: `${randomUUID()}@example.com` },
+    });
 
   it('lets the user change their own name and email, and reports what changed for the caches', async () => {
     const user = await account();
     const self = { sub: user.id.toUpperCase(), scopes: new Set<string>() };
-    const { data, errors, extensions } = await subgraph.execute(UPDATE, { id: user.id, input: { name: ' New ', email: 'NEW@Example.com' } }, self);
+    const { data, errors, extensions } = await subgraph.execute(
+      UPDATE,
+      { id: user.id, input: { name: ' New ', email: 'NEW@Example.com' } },
+      self,
+    );
     expect(errors).toBeUndefined();
     expect(data.updateUser).toEqual({ id: user.id, username: user.username, name: 'New', email: 'new@example.com' });
     expect(extensions?.cacheInvalidations).toEqual([

@@ -33,7 +33,13 @@ export interface TestTokenOptions {
 }
 
 /** A bearer token the test gateway accepts (or, with other options, refuses). */
-export function testToken({ sub, scopes = [], expires = '1h', audience = TEST_AUTH.audience, secret = TEST_AUTH.jwtSecret }: TestTokenOptions): Promise<string> {
+export function testToken({
+  sub,
+  scopes = [],
+  expires = '1h',
+  audience = TEST_AUTH.audience,
+  secret = TEST_AUTH.jwtSecret,
+}: TestTokenOptions): Promise<string> {
   return new SignJWT({ ...(scopes.length && { scope: scopes.join(' ') }) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)

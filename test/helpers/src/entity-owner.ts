@@ -33,19 +33,36 @@ export async function startEntityOwner(known: Record<string, Iterable<string>>):
       owner.signatures.push(request.headers['x-tessera-signature'] as string | undefined);
       const variables = parseVariables(body);
       // As a real subgraph does: a body that is not a lookup is a 400, not a crash of the test process.
-      if (!variables) return void response.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"message":"bad request","extensions":{"code":"BAD_REQUEST"}}]}');
+      if (!variables)
+        return void response
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"errors":[{"message":"bad request","extensions":{"code":"BAD_REQUEST"}}]}');
       const found = variables.r.map((rep) => !owner.failing && owner.known.get(rep.__typename)?.has(rep.id) === true);
       const errors = variables.r.flatMap((rep, i) =>
-        found[i] ? [] : [{ message: owner.failing ? 'Internal server error' : `No ${rep.__typename} has id "${rep.id}".`, path: ['_entities', i], extensions: { code: owner.failing ? 'INTERNAL_SERVER_ERROR' : 'NOT_FOUND' } }],
+        found[i]
+          ? []
+          : [
+              {
+                message: owner.failing ? 'Internal server error' : `No ${rep.__typename} has id "${rep.id}".`,
+                path: ['_entities', i],
+                extensions: { code: owner.failing ? 'INTERNAL_SERVER_ERROR' : 'NOT_FOUND' },
+              },
+            ],
       );
-      const answer = { data: { _entities: variables.r.map((rep, i) => (found[i] ? { __typename: rep.__typename } : null)) }, ...(errors.length && { errors }) };
+      const answer = {
+        data: { _entities: variables.r.map((rep, i) => (found[i] ? { __typename: rep.__typename } : null)) },
+        ...(errors.length && { errors }),
+      };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
-  return Object.assign(owner, { url: `http://127.0.0.1:${port}/graphql`, close: () => new Promise<void>((done) => server.close(() => done())) });
+  return Object.assign(owner, {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  });
 }
 
 /** The representations of an `_entities` lookup body, or undefined for anything else (an empty or cut-off body). */

@@ -5,13 +5,7 @@ export { waitForReady } from './platform.js';
 export { waitUntil, type WaitUntilOptions } from './wait-until.js';
 export { createTestDatabase, sqlRows, type TestDatabase } from './test-database.js';
 export { pingRedis, type PingRedisOptions } from './redis-ping.js';
-export {
-  stopRedis,
-  startRedis,
-  restartRedis,
-  type StopRedisOptions,
-  type StartRedisOptions,
-} from './redis-control.js';
+export { stopRedis, startRedis, restartRedis, type StopRedisOptions, type StartRedisOptions } from './redis-control.js';
 export {
   startPlatform,
   spawnServiceProcess,
@@ -25,7 +19,13 @@ export {
 export { createSubgraphHarness, type SubgraphHarness, type SubgraphHarnessOptions } from './subgraph-harness.js';
 export { createStatementCounter, type StatementCounter } from './statement-counter.js';
 export { createSubgraphDatabases, SUBGRAPH_NAMES, type SubgraphDatabases, type SubgraphName } from './subgraph-databases.js';
-export { characterLimitHolds, unstorableCharacter, unstorableInEveryTextField, type CharacterLimitOptions, type UnstorableTextOptions } from './text-inputs.js';
+export {
+  characterLimitHolds,
+  unstorableCharacter,
+  unstorableInEveryTextField,
+  type CharacterLimitOptions,
+  type UnstorableTextOptions,
+} from './text-inputs.js';
 export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './auth.js';
 export { startEntityOwner, type EntityOwner } from './entity-owner.js';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';

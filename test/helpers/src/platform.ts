@@ -25,7 +25,11 @@ const entry: Record<ServiceName, string> = {
  * repository root), with `env` on top of this process's environment; its output piped.
  */
 export function spawnServiceProcess(service: ServiceName, env: Record<string, string>): ChildProcess {
-  return spawn(node, ['--import', 'tsx', entry[service]], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(node, ['--import', 'tsx', entry[service]], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Options of {@link startPlatform}. */
@@ -99,11 +103,11 @@ export async function waitForReady(url: string, child: ChildProcess, timeoutMs: 
  * `pnpm start` does, on free ports, and waits until each answers `GET /ready`.
  */
 export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: PlatformOptions = {}): Promise<Platform> {
-  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<
+  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<ServiceName, number>;
+  const metricsPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<
     ServiceName,
     number
   >;
-  const metricsPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<ServiceName, number>;
   const serviceEnv: Record<string, string> = {
     // Production mode, as deployed: it also keeps Apollo's own signal handling in play.
     NODE_ENV: 'production',
@@ -157,7 +161,11 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     async graphql(query, variables, { token } = {}) {
       const response = await fetch(gatewayUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...(token && { authorization: `Bearer ${token}` }) },
+        headers: {
+          'content-type': 'application/json',
+          accept: GRAPHQL_RESPONSE_ACCEPT,
+          ...(token && { authorization: `Bearer ${token}` }),
+        },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as GraphQLBody };

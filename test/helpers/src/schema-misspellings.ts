@@ -29,7 +29,11 @@ export interface Probe {
 /** A name changed the way a typo changes it: a letter dropped, doubled, swapped, replaced or recased. */
 const misspelling = (name: string) =>
   fc
-    .tuple(fc.nat(Math.max(0, name.length - 1)), fc.constantFrom('drop', 'double', 'swap', 'replace', 'case'), fc.constantFrom(...'aeiouxz'))
+    .tuple(
+      fc.nat(Math.max(0, name.length - 1)),
+      fc.constantFrom('drop', 'double', 'swap', 'replace', 'case'),
+      fc.constantFrom(...'aeiouxz'),
+    )
     .map(([i, how, letter]) => {
       const c = name[i] ?? '';
       if (how === 'drop') return name.slice(0, i) + name.slice(i + 1);
@@ -45,7 +49,11 @@ function sampleValue(type: GraphQLInputType): unknown {
   const nullable = getNullableType(type) as GraphQLInputType;
   if (isListType(nullable)) return [sampleValue(nullable.ofType)];
   if (isInputObjectType(nullable)) {
-    return Object.fromEntries(Object.values(nullable.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, sampleValue(f.type)]));
+    return Object.fromEntries(
+      Object.values(nullable.getFields())
+        .filter((f) => isNonNullType(f.type))
+        .map((f) => [f.name, sampleValue(f.type)]),
+    );
   }
   if (isEnumType(nullable)) return nullable.getValues()[0]!.name;
   return { Int: 1, Float: 1.5, Boolean: true }[nullable.name] ?? 'x';
@@ -60,7 +68,11 @@ function call(field: GraphQLField<unknown, unknown>, override?: { arg: GraphQLAr
   const definitions = args.map((a) => `$${a.name}: ${typeName(a.type)}`);
   const variables = Object.fromEntries(args.map((a) => [a.name, a === override?.arg ? override.value : sampleValue(a.type)]));
   const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
-  return { definitions, invocation: `${field.name}${args.length ? `(${args.map((a) => `${a.name}: $${a.name}`).join(', ')})` : ''}${selection}`, variables };
+  return {
+    definitions,
+    invocation: `${field.name}${args.length ? `(${args.map((a) => `${a.name}: $${a.name}`).join(', ')})` : ''}${selection}`,
+    variables,
+  };
 }
 
 /** Every way to name something of `schema` wrongly, each a generator of probes. */
@@ -78,15 +90,22 @@ export function misspeltNames(schema: GraphQLSchema): fc.Arbitrary<Probe> {
         const { definitions, invocation, variables } = call(field);
         const names = Object.keys(type.getFields());
         kinds.push(
-          fc.constantFrom(...names).chain((name) => misspelling(name).filter((typo) => !names.includes(typo))).map((typo) => ({
-            query: `${keyword}${definitions.length ? `(${definitions.join(', ')})` : ''} { ${invocation.replace(' { __typename }', ` { ${typo} }`)} }`,
-            variables,
-          })),
+          fc
+            .constantFrom(...names)
+            .chain((name) => misspelling(name).filter((typo) => !names.includes(typo)))
+            .map((typo) => ({
+              query: `${keyword}${definitions.length ? `(${definitions.join(', ')})` : ''} { ${invocation.replace(' { __typename }', ` { ${typo} }`)} }`,
+              variables,
+            })),
         );
       }
       for (const arg of field.args) {
         // The argument's name, misspelt in a literal.
-        kinds.push(misspelling(arg.name).filter((typo) => !field.args.some((a) => a.name === typo)).map((typo) => ({ query: `${keyword} { ${field.name}(${typo}: null) { __typename } }` })));
+        kinds.push(
+          misspelling(arg.name)
+            .filter((typo) => !field.args.some((a) => a.name === typo))
+            .map((typo) => ({ query: `${keyword} { ${field.name}(${typo}: null) { __typename } }` })),
+        );
         const argType = getNullableType(arg.type);
         // Each input field, at any depth, misspelt in a variable's value and in a literal.
         if (isInputObjectType(argType)) kinds.push(...inputFieldProbes(keyword, field, arg));
@@ -94,10 +113,13 @@ export function misspeltNames(schema: GraphQLSchema): fc.Arbitrary<Probe> {
         if (isEnumType(argType)) {
           const values = argType.getValues().map((v) => v.name);
           kinds.push(
-            fc.constantFrom(...values).chain((v) => misspelling(v).filter((typo) => !values.includes(typo))).map((typo) => {
-              const { definitions, invocation, variables } = call(field, { arg, value: typo });
-              return { query: `${keyword}(${definitions.join(', ')}) { ${invocation} }`, variables };
-            }),
+            fc
+              .constantFrom(...values)
+              .chain((v) => misspelling(v).filter((typo) => !values.includes(typo)))
+              .map((typo) => {
+                const { definitions, invocation, variables } = call(field, { arg, value: typo });
+                return { query: `${keyword}(${definitions.join(', ')}) { ${invocation} }`, variables };
+              }),
           );
         }
       }
@@ -130,7 +152,13 @@ function inputFieldProbes(keyword: string, field: GraphQLField<unknown, unknown>
     }),
   );
   const literal = (value: unknown): string =>
-    Array.isArray(value) ? `[${value.map(literal).join(', ')}]` : typeof value === 'object' && value !== null ? `{ ${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(', ')} }` : JSON.stringify(value);
+    Array.isArray(value)
+      ? `[${value.map(literal).join(', ')}]`
+      : typeof value === 'object' && value !== null
+        ? `{ ${Object.entries(value)
+            .map(([k, v]) => `${k}: ${literal(v)}`)
+            .join(', ')} }`
+        : JSON.stringify(value);
   return [
     misspeltValue.map((value) => {
       const { definitions, invocation, variables } = call(field, { arg, value });
@@ -139,4 +167,3 @@ function inputFieldProbes(keyword: string, field: GraphQLField<unknown, unknown>
     misspeltValue.map((value) => ({ query: `${keyword} { ${field.name}(${arg.name}: ${literal(value)}) { __typename } }` })),
   ];
 }
-

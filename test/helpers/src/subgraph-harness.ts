@@ -1,7 +1,15 @@
 import type { BaseContext } from '@apollo/server';
 import { openDatabase, type Database } from '@tessera/prisma';
 import { ANONYMOUS, createLogger, type Identity } from '@tessera/service-kit';
-import { createInvalidator, createRequestScopes, createSubgraphApollo, loadSubgraphConfig, type IdempotencyRequest, type ClosableClient, type SubgraphDefinition } from '@tessera/subgraph-kit';
+import {
+  createInvalidator,
+  createRequestScopes,
+  createSubgraphApollo,
+  loadSubgraphConfig,
+  type IdempotencyRequest,
+  type ClosableClient,
+  type SubgraphDefinition,
+} from '@tessera/subgraph-kit';
 import { TEST_AUTH } from './auth.js';
 
 /** A subgraph's Apollo Server on a fresh in-memory (or given PostgreSQL) database, for `executeOperation` tests. */
@@ -12,7 +20,12 @@ export interface SubgraphHarness<Client> {
    * Runs one operation with a fresh per-request context, for `identity` (the harness's, by
    * default), with an idempotency key as the gateway forwards one; returns the single result.
    */
-  execute(query: string, variables?: Record<string, unknown>, identity?: Identity, request?: { idempotency?: IdempotencyRequest }): Promise<{ data?: any; errors?: any[]; extensions?: Record<string, any> }>;
+  execute(
+    query: string,
+    variables?: Record<string, unknown>,
+    identity?: Identity,
+    request?: { idempotency?: IdempotencyRequest },
+  ): Promise<{ data?: any; errors?: any[]; extensions?: Record<string, any> }>;
   close(): Promise<void>;
 }
 
@@ -50,7 +63,10 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
     client,
     database,
     async execute(query, variables, identity = defaultIdentity, { idempotency } = {}) {
-      const response = await apollo.executeOperation({ query, variables }, { contextValue: definition.createContext(client, config, scopes({ identity, ...(idempotency && { idempotency }) })) });
+      const response = await apollo.executeOperation(
+        { query, variables },
+        { contextValue: definition.createContext(client, config, scopes({ identity, ...(idempotency && { idempotency }) })) },
+      );
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return response.body.singleResult as { data?: any; errors?: any[]; extensions?: Record<string, any> };
     },

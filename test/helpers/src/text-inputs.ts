@@ -17,7 +17,10 @@ export interface UnstorableTextOptions {
  * write failed as an internal error) and a UTF-16 surrogate with no partner (UTF-8 cannot encode
  * it: it was silently stored as U+FFFD).
  */
-export const unstorableCharacter: fc.Arbitrary<string> = fc.oneof(fc.constant('\u0000'), fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)));
+export const unstorableCharacter: fc.Arbitrary<string> = fc.oneof(
+  fc.constant('\u0000'),
+  fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)),
+);
 
 /**
  * A property: whichever text field of the input holds an unstorable character
@@ -27,19 +30,25 @@ export const unstorableCharacter: fc.Arbitrary<string> = fc.oneof(fc.constant('\
 export async function unstorableInEveryTextField({ execute, input, fields, count }: UnstorableTextOptions, numRuns = 40): Promise<void> {
   const before = await count();
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...fields), fc.string({ maxLength: 20 }), unstorableCharacter, fc.string({ maxLength: 20 }), async (field, head, bad, tail) => {
-      const poisoned = structuredClone(input);
-      const path = field.split('.');
-      let target = poisoned as Record<string, any>;
-      for (const key of path.slice(0, -1)) target = target[key];
-      target[path.at(-1)!] = `${head}${bad}${tail}`;
-      const { data, errors } = await execute({ input: poisoned });
-      const shown = JSON.stringify(bad);
-      if (data) throw new Error(`written with ${shown} in ${field}`);
-      if (errors?.[0]?.extensions?.code !== 'BAD_USER_INPUT' || errors[0].extensions.field !== `input.${field}`) {
-        throw new Error(`expected BAD_USER_INPUT on input.${field} for ${shown}, got ${JSON.stringify(errors)}`);
-      }
-    }),
+    fc.asyncProperty(
+      fc.constantFrom(...fields),
+      fc.string({ maxLength: 20 }),
+      unstorableCharacter,
+      fc.string({ maxLength: 20 }),
+      async (field, head, bad, tail) => {
+        const poisoned = structuredClone(input);
+        const path = field.split('.');
+        let target = poisoned as Record<string, any>;
+        for (const key of path.slice(0, -1)) target = target[key];
+        target[path.at(-1)!] = `${head}${bad}${tail}`;
+        const { data, errors } = await execute({ input: poisoned });
+        const shown = JSON.stringify(bad);
+        if (data) throw new Error(`written with ${shown} in ${field}`);
+        if (errors?.[0]?.extensions?.code !== 'BAD_USER_INPUT' || errors[0].extensions.field !== `input.${field}`) {
+          throw new Error(`expected BAD_USER_INPUT on input.${field} for ${shown}, got ${JSON.stringify(errors)}`);
+        }
+      },
+    ),
     { numRuns },
   );
   if ((await count()) !== before) throw new Error('a mutation refused for unstorable text still wrote a row');
@@ -70,7 +79,8 @@ export async function characterLimitHolds({ execute, input, field, limit }: Char
       const atLimit = await send(chars.slice(0, limit).join(''));
       if (atLimit.errors) throw new Error(`${limit} characters in ${field} refused: ${JSON.stringify(atLimit.errors)}`);
       const over = await send(chars.join(''));
-      if (over.data || over.errors?.[0]?.extensions?.field !== `input.${field}`) throw new Error(`${limit + 1} characters in ${field} not refused: ${JSON.stringify(over)}`);
+      if (over.data || over.errors?.[0]?.extensions?.field !== `input.${field}`)
+        throw new Error(`${limit + 1} characters in ${field} not refused: ${JSON.stringify(over)}`);
     }),
     { numRuns },
   );

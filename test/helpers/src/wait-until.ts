@@ -15,7 +15,10 @@ export interface WaitUntilOptions {
  * or at once when `condition` throws (e.g. the awaited process died). The helpers serve the
  * benchmarks too, which run outside vitest: tests themselves use `vi.waitFor` / `expect.poll`.
  */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, { timeoutMs, intervalMs = 100, what }: WaitUntilOptions): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  { timeoutMs, intervalMs = 100, what }: WaitUntilOptions,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

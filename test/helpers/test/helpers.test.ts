@@ -18,7 +18,9 @@ describe('waitUntil', () => {
   });
 
   it('rejects at once when the condition throws', async () => {
-    await expect(waitUntil(() => Promise.reject(new Error('process exited')), { timeoutMs: 5_000, what: 'x' })).rejects.toThrow('process exited');
+    await expect(waitUntil(() => Promise.reject(new Error('process exited')), { timeoutMs: 5_000, what: 'x' })).rejects.toThrow(
+      'process exited',
+    );
   });
 });
 
@@ -31,7 +33,7 @@ describe('getFreePort', () => {
     expect(port).toBeGreaterThan(0);
   });
 
-  it('picks below the ephemeral range (where outgoing connections take theirs), never the same port twice, never a test server\'s', async () => {
+  it("picks below the ephemeral range (where outgoing connections take theirs), never the same port twice, never a test server's", async () => {
     const ports = await Promise.all(Array.from({ length: 200 }, () => getFreePort()));
     expect(new Set(ports).size).toBe(ports.length);
     for (const port of ports) expect(port >= 20_000 && port < 32_000, String(port)).toBe(true);

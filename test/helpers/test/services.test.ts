@@ -5,14 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import {
-  createTestDatabase,
-  pingRedis,
-  requireEnv,
-  startRedis,
-  stopRedis,
-  type TestDatabase,
-} from '../src/index.js';
+import { createTestDatabase, pingRedis, requireEnv, startRedis, stopRedis, type TestDatabase } from '../src/index.js';
 
 async function query<T>(url: string, text: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });

@@ -6,7 +6,10 @@ import { resolveOperation, type ResolvedOperation } from '../../operation/index.
  * throw a GraphQLError to refuse it — no subgraph is called — or note something in the
  * context for later hooks. `resolved` is the operation that will run and its coerced variables.
  */
-export type AdmissionStep<C extends BaseContext> = (request: GraphQLRequestContextDidResolveOperation<C>, resolved: ResolvedOperation) => void | Promise<void>;
+export type AdmissionStep<C extends BaseContext> = (
+  request: GraphQLRequestContextDidResolveOperation<C>,
+  resolved: ResolvedOperation,
+) => void | Promise<void>;
 
 /**
  * Resolves the operation and its variables as execution will (a client mistake is a 400

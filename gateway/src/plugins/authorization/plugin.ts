@@ -45,7 +45,11 @@ export interface AuthorizationFeature {
  */
 export function createAuthorization({ requirements }: AuthorizationOptions): AuthorizationFeature {
   const filtered = new WeakMap<OperationDefinitionNode, LRUCache<string, FilteredOperation & { queryHash?: string }>>();
-  const filter = (request: GraphQLRequestContextDidResolveOperation<AuthorizationContext>, operation: OperationDefinitionNode, identity: Identity) => {
+  const filter = (
+    request: GraphQLRequestContextDidResolveOperation<AuthorizationContext>,
+    operation: OperationDefinitionNode,
+    identity: Identity,
+  ) => {
     let byCaller = filtered.get(operation);
     if (!byCaller) filtered.set(operation, (byCaller = new LRUCache({ max: 64 })));
     // What the caller may see decides the result: signed in or not, and the scopes.
@@ -85,7 +89,10 @@ export function createAuthorization({ requirements }: AuthorizationOptions): Aut
         async responseForOperation({ contextValue }) {
           const result = contextValue.authorization;
           if (!result || result.document) return null;
-          return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: dataOfNothing(result.nulls, result.dataIsNull) } } };
+          return {
+            http: { status: 200, headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: { data: dataOfNothing(result.nulls, result.dataIsNull) } },
+          };
         },
         async willSendResponse({ response, contextValue }) {
           const result = contextValue.authorization;

@@ -22,7 +22,12 @@ export interface CacheControlOptions {
  * whenever anything private is in the answer, an error is, or a hint says 0. POSTs are not cached
  * by HTTP caches; they get no header.
  */
-export function createCacheControlPlugin<C extends ResponseCacheContext>({ policyOf, maxAgeSeconds = 60, varyHeaders, debugHeader = false }: CacheControlOptions): ApolloServerPlugin<C> {
+export function createCacheControlPlugin<C extends ResponseCacheContext>({
+  policyOf,
+  maxAgeSeconds = 60,
+  varyHeaders,
+  debugHeader = false,
+}: CacheControlOptions): ApolloServerPlugin<C> {
   return {
     async requestDidStart({ request }) {
       return {

@@ -55,10 +55,23 @@ export interface Cache<C extends ResponseCacheContext> {
  * generation counters that every write bumps, and `Cache-Control` for HTTP caches. What is kept
  * and for how long comes from the `@cacheControl` hints in the subgraph schemas.
  */
-export function createCache<C extends ResponseCacheContext>({ settings, redis, keyPrefix, model, varyHeaders, logger, registry }: CacheOptions): Cache<C> {
+export function createCache<C extends ResponseCacheContext>({
+  settings,
+  redis,
+  keyPrefix,
+  model,
+  varyHeaders,
+  logger,
+  registry,
+}: CacheOptions): Cache<C> {
   const ttlOverrides = settings.ttlOverrides ?? new Map<string, number>();
   const policyOf = createOperationPolicies({ model, ttlOverrides });
-  const cacheControl = createCacheControlPlugin<C>({ policyOf, maxAgeSeconds: settings.httpMaxAgeSeconds, varyHeaders, debugHeader: settings.debugHeader });
+  const cacheControl = createCacheControlPlugin<C>({
+    policyOf,
+    maxAgeSeconds: settings.httpMaxAgeSeconds,
+    varyHeaders,
+    debugHeader: settings.debugHeader,
+  });
   if (settings.mode === 'off' || !redis) return { wrap: (_service, source) => source, plugins: [cacheControl], actions: {} };
 
   const metrics = createCacheMetrics(registry);
@@ -71,12 +84,21 @@ export function createCache<C extends ResponseCacheContext>({ settings, redis, k
   };
   return {
     wrap: (service, source) =>
-      new CachingDataSource(service, source, { store, model, keyPrefix, ttlOverrides, maxEntitiesPerFetch: settings.maxEntitiesPerFetch, metrics, invalidate: async (tags) => void (await invalidate(tags, 'subgraph')) }),
+      new CachingDataSource(service, source, {
+        store,
+        model,
+        keyPrefix,
+        ttlOverrides,
+        maxEntitiesPerFetch: settings.maxEntitiesPerFetch,
+        metrics,
+        invalidate: async (tags) => void (await invalidate(tags, 'subgraph')),
+      }),
     plugins: [createResponseCachePlugin<C>({ store, policyOf, keyPrefix, metrics }), cacheControl],
     actions: {
       '/cache/invalidate': async (body) => {
         const tags = operatorTags(body);
-        if ((await invalidate(tags, 'operator')) === 'held') throw new ActionUnavailableError('redis did not take the invalidation: this gateway holds and retries it; ask again');
+        if ((await invalidate(tags, 'operator')) === 'held')
+          throw new ActionUnavailableError('redis did not take the invalidation: this gateway holds and retries it; ask again');
         return { invalidated: tags.length };
       },
     },
@@ -98,7 +120,10 @@ function operatorTags(body: unknown): CacheTag[] {
   const tags: CacheTag[] = [
     ...(all ? [{ kind: 'all' } as const] : []),
     ...(types as string[]).flatMap((type) => [{ kind: 'flush', type } as const, { kind: 'type', type } as const]),
-    ...(entities as Array<{ type: string; id: string }>).flatMap(({ type, id }) => [{ kind: 'entity', type, id } as const, { kind: 'type', type } as const]),
+    ...(entities as Array<{ type: string; id: string }>).flatMap(({ type, id }) => [
+      { kind: 'entity', type, id } as const,
+      { kind: 'type', type } as const,
+    ]),
   ];
   if (tags.length === 0) throw new RangeError('nothing to invalidate: give all, types or entities');
   return tags;

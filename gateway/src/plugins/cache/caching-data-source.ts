@@ -3,7 +3,16 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { ANONYMOUS, INVALIDATIONS_EXTENSION, isCacheTag, type CacheTag, type Identity } from '@tessera/service-kit';
 import { parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { entityEntry, mergeEntities, operationPolicy, rootEntry, splitEntities, type CacheHints, type CachePolicy, type FetchResult } from '../../cache/index.js';
+import {
+  entityEntry,
+  mergeEntities,
+  operationPolicy,
+  rootEntry,
+  splitEntities,
+  type CacheHints,
+  type CachePolicy,
+  type FetchResult,
+} from '../../cache/index.js';
 import { EntryFlights } from './flights.js';
 import type { CacheMetrics } from './metrics.js';
 import type { CacheStore } from './store.js';
@@ -114,8 +123,13 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
   private async entities(options: ProcessOptions, plan: FetchPlan, identity: Identity): Promise<Response> {
     const { request, context } = options;
     const representations = request.variables?.representations;
-    if (!Array.isArray(representations) || representations.length === 0 || representations.length > this.maxEntities) return this.inner.process(options);
-    const addresses = representations.map((rep) => (rep && typeof rep === 'object' ? entityEntry(this.options.keyPrefix, this.service, plan.hash, rep as Record<string, unknown>, plan.policy, identity) : undefined));
+    if (!Array.isArray(representations) || representations.length === 0 || representations.length > this.maxEntities)
+      return this.inner.process(options);
+    const addresses = representations.map((rep) =>
+      rep && typeof rep === 'object'
+        ? entityEntry(this.options.keyPrefix, this.service, plan.hash, rep as Record<string, unknown>, plan.policy, identity)
+        : undefined,
+    );
     if (addresses.some((address) => address === undefined)) return this.inner.process(options);
     const found = await this.options.store.lookup(addresses as NonNullable<(typeof addresses)[number]>[]);
     found.forEach((lookup, i) => this.count('entity', typenameOf(representations[i]), lookup, context));
@@ -125,17 +139,24 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
     // Misses another request is fetching right now are waited for; the rest are fetched, and handed to whoever waits.
     const claim = this.flights.claim(missing.map((i) => addresses[i]!.key));
     const fetched = new Map<number, unknown>();
-    const landOwn = () => claim.land(new Map(claim.own.flatMap((j) => (fetched.has(missing[j]!) ? [[j, fetched.get(missing[j]!)] as const] : []))));
+    const landOwn = () =>
+      claim.land(new Map(claim.own.flatMap((j) => (fetched.has(missing[j]!) ? [[j, fetched.get(missing[j]!)] as const] : []))));
     try {
       const fetchInto = async (known: ReadonlyArray<{ value?: unknown }>, positions: number[]): Promise<FetchResult> => {
         if (positions.length === 0) return { data: { _entities: known.map((lookup) => lookup.value ?? null) } };
-        const answer = (await this.inner.process({ ...options, request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } } })) as FetchResult;
+        const answer = (await this.inner.process({
+          ...options,
+          request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
+        })) as FetchResult;
         const { result, keepable } = mergeEntities(known, { missing: positions }, answer);
         for (const i of keepable) fetched.set(i, entitiesOf(result)![i]);
         return result;
       };
       // Landed as soon as this request's own fetch is done, not after what it joined: two requests waiting on each other's entries must not wait forever.
-      const own = fetchInto(found, claim.own.map((j) => missing[j]!)).finally(landOwn);
+      const own = fetchInto(
+        found,
+        claim.own.map((j) => missing[j]!),
+      ).finally(landOwn);
       const [first, joined] = await Promise.all([own, Promise.all(claim.joined.map(([, value]) => value))]);
       const entities = entitiesOf(first);
       // The whole fetch failed: answered as the subgraph answered.
@@ -146,12 +167,25 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
       claim.joined.forEach(([j], k) => (joined[k] === undefined ? unanswered.push(missing[j]!) : (entities[missing[j]!] = joined[k])));
       let result = first;
       if (unanswered.length) {
-        const second = await fetchInto(entities.map((value) => ({ value })), unanswered);
+        const second = await fetchInto(
+          entities.map((value) => ({ value })),
+          unanswered,
+        );
         const errors = [...(first.errors ?? []), ...(second.errors ?? [])].sort((a, b) => entityPosition(a) - entityPosition(b));
         result = { ...second, ...(errors.length && { errors }) };
       }
       // Fills are not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time.
-      void this.options.store.fill([...fetched].map(([i, value]) => ({ address: addresses[i]!, generations: found[i]!.generations, value, ttlSeconds: plan.policy.maxAge, cache: 'entity', subgraph: this.service, type: typenameOf(representations[i]) })));
+      void this.options.store.fill(
+        [...fetched].map(([i, value]) => ({
+          address: addresses[i]!,
+          generations: found[i]!.generations,
+          value,
+          ttlSeconds: plan.policy.maxAge,
+          cache: 'entity',
+          subgraph: this.service,
+          type: typenameOf(representations[i]),
+        })),
+      );
       return result as Response;
     } finally {
       landOwn();
@@ -165,7 +199,18 @@ export class CachingDataSource implements GraphQLDataSource<CacheContext> {
     this.count('root', '-', found!, options.context);
     if (found!.value !== undefined) return { data: found!.value } as Response;
     const fetched = await this.inner.process(options);
-    if (!fetched.errors?.length && fetched.data) void this.options.store.fill([{ address, generations: found!.generations, value: fetched.data, ttlSeconds: plan.policy.maxAge, cache: 'root', subgraph: this.service, type: '-' }]);
+    if (!fetched.errors?.length && fetched.data)
+      void this.options.store.fill([
+        {
+          address,
+          generations: found!.generations,
+          value: fetched.data,
+          ttlSeconds: plan.policy.maxAge,
+          cache: 'root',
+          subgraph: this.service,
+          type: '-',
+        },
+      ]);
     return fetched;
   }
 

@@ -27,7 +27,14 @@ export interface HeldInvalidations {
  * (one bump of all of them at a time, an unref'd timer), so a write's invalidation is never
  * lost to a blip: the store answers misses while any is held.
  */
-export function createHeldInvalidations({ redis, keyPrefix, retryMs, maxHeldTags, failed, heldTags }: HeldInvalidationsOptions): HeldInvalidations {
+export function createHeldInvalidations({
+  redis,
+  keyPrefix,
+  retryMs,
+  maxHeldTags,
+  failed,
+  heldTags,
+}: HeldInvalidationsOptions): HeldInvalidations {
   const held = new Map<string, CacheTag>();
   const ALL = generationKey(keyPrefix, { kind: 'all' });
   let flushing: Promise<void> | undefined;

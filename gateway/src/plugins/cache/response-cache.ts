@@ -37,7 +37,12 @@ export interface ResponseCacheOptions {
  * invalidation (TTLs only) and takes its policy from `Cache-Control` headers the subgraphs would
  * compute on every request; this reads the policy from the supergraph and checks generations.
  */
-export function createResponseCachePlugin<C extends ResponseCacheContext>({ store, policyOf, keyPrefix, metrics }: ResponseCacheOptions): ApolloServerPlugin<C> {
+export function createResponseCachePlugin<C extends ResponseCacheContext>({
+  store,
+  policyOf,
+  keyPrefix,
+  metrics,
+}: ResponseCacheOptions): ApolloServerPlugin<C> {
   const counted = (result: 'hit' | 'miss' | 'stale') => metrics.lookups.inc({ cache: 'response', subgraph: '-', type: '-', result });
   return {
     async requestDidStart({ contextValue }) {
@@ -47,7 +52,9 @@ export function createResponseCachePlugin<C extends ResponseCacheContext>({ stor
           if (operation.operation !== 'query') return null;
           const policy = policyOf(document, operationName);
           if (!policy || policy.maxAge <= 0) return null;
-          const address = queryHash ? responseEntry(keyPrefix, queryHash, operationName, request.variables, policy, context.identity ?? ANONYMOUS) : undefined;
+          const address = queryHash
+            ? responseEntry(keyPrefix, queryHash, operationName, request.variables, policy, context.identity ?? ANONYMOUS)
+            : undefined;
           if (!address) return null;
           const [lookup] = await store.lookup([address]);
           if (lookup!.value === undefined) {
@@ -57,14 +64,27 @@ export function createResponseCachePlugin<C extends ResponseCacheContext>({ stor
           }
           counted('hit');
           context.cacheCounts!.hits += 1;
-          return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: lookup!.value as Record<string, unknown> } };
+          return {
+            http: { status: 200, headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: lookup!.value as Record<string, unknown> },
+          };
         },
         async willSendResponse({ response, contextValue: context }) {
           const miss = context.responseCache;
           if (!miss || response.body.kind !== 'single' || context.authorization) return;
           const { data, errors } = response.body.singleResult;
           if (!data || errors?.length) return;
-          void store.fill([{ address: miss.address, generations: miss.lookup.generations, value: { data }, ttlSeconds: miss.policy.maxAge, cache: 'response', subgraph: '-', type: '-' }]);
+          void store.fill([
+            {
+              address: miss.address,
+              generations: miss.lookup.generations,
+              value: { data },
+              ttlSeconds: miss.policy.maxAge,
+              cache: 'response',
+              subgraph: '-',
+              type: '-',
+            },
+          ]);
         },
       };
     },

@@ -75,7 +75,15 @@ interface Stored {
  * asking (a breaker); fills are skipped meanwhile. Invalidations Redis did not take are held and
  * retried, and lookups are misses until they are in.
  */
-export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pauseMs = 1_000, maxHeldTags = 10_000, logger, metrics }: CacheStoreOptions): CacheStore {
+export function createCacheStore({
+  redis,
+  keyPrefix,
+  maxEntryBytes = 262_144,
+  pauseMs = 1_000,
+  maxHeldTags = 10_000,
+  logger,
+  metrics,
+}: CacheStoreOptions): CacheStore {
   let pausedUntil = 0;
   const failed = (error: unknown, what: string) => {
     if (Date.now() >= pausedUntil) logger.warn({ err: error }, `cache ${what} failed: reads are misses for a while`);
@@ -85,7 +93,14 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
   const available = () => Date.now() >= pausedUntil && redis.status === 'ready';
   const keyOfTag = memoizedGenerationKeys(keyPrefix);
 
-  const invalidations = createHeldInvalidations({ redis, keyPrefix, retryMs: pauseMs, maxHeldTags, failed: (error) => failed(error, 'invalidation'), heldTags: (count) => metrics.heldTags.set(count) });
+  const invalidations = createHeldInvalidations({
+    redis,
+    keyPrefix,
+    retryMs: pauseMs,
+    maxHeldTags,
+    failed: (error) => failed(error, 'invalidation'),
+    heldTags: (count) => metrics.heldTags.set(count),
+  });
 
   return {
     async lookup(addresses) {
@@ -95,7 +110,10 @@ export function createCacheStore({ redis, keyPrefix, maxEntryBytes = 262_144, pa
       if (!available() || invalidations.pending) return misses();
       let answers: Array<string | null>;
       try {
-        answers = await Promise.all([...addresses.map(({ key }) => redis.get(key)), ...[...genKeys.keys()].map((key) => readGeneration(redis, key))]);
+        answers = await Promise.all([
+          ...addresses.map(({ key }) => redis.get(key)),
+          ...[...genKeys.keys()].map((key) => readGeneration(redis, key)),
+        ]);
       } catch (error) {
         failed(error, 'lookup');
         return misses();

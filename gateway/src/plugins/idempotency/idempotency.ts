@@ -44,7 +44,10 @@ export function createIdempotency<C extends IdempotencyContext>({ claims }: { cl
       const key = request.http?.headers.get(IDEMPOTENCY_KEY_HEADER);
       if (key === undefined || key === null) return;
       if (!VALID_KEY.test(key)) {
-        throw operationRejected(GatewayErrorCode.IdempotencyKeyInvalid, 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.');
+        throw operationRejected(
+          GatewayErrorCode.IdempotencyKeyInvalid,
+          'The Idempotency-Key header must be 1 to 255 visible ASCII characters.',
+        );
       }
       const fingerprint = createHash('sha256')
         .update(stringify([source, request.operationName ?? null, resolved.variables ?? {}]) ?? '')

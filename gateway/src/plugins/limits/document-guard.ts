@@ -23,7 +23,11 @@ export interface DocumentGuardOptions {
  */
 export function createDocumentGuard({ limits, maxTokens, logger, registry }: DocumentGuardOptions): Guard {
   // By text, then operation name: a client's texts and names are its own, and two levels keep them apart.
-  const verdicts = new LRUCache<string, Map<string, GraphQLError | null>>({ max: 1_000, maxSize: 4 * 1_048_576, sizeCalculation: (_verdict, text) => text.length + 1 });
+  const verdicts = new LRUCache<string, Map<string, GraphQLError | null>>({
+    max: 1_000,
+    maxSize: 4 * 1_048_576,
+    sizeCalculation: (_verdict, text) => text.length + 1,
+  });
   const refused = new Counter({
     name: 'graphql_requests_refused_before_validation_total',
     help: 'Requests whose document was refused over a limit before Apollo parsed and validated it, by code.',

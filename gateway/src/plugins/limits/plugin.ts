@@ -2,7 +2,14 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Guard, Logger } from '@tessera/service-kit';
 import type { GraphQLError } from 'graphql';
 import { Histogram, type Registry } from 'prom-client';
-import { checkShape, createCostCache, estimateCost, type CostDirectives, type CostModelOptions, type DocumentLimits } from '../../cost/index.js';
+import {
+  checkShape,
+  createCostCache,
+  estimateCost,
+  type CostDirectives,
+  type CostModelOptions,
+  type DocumentLimits,
+} from '../../cost/index.js';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep } from '../admission/index.js';
 import { createDocumentGuard } from './document-guard.js';
@@ -55,7 +62,10 @@ export function createOperationLimits(options: OperationLimitsOptions): Operatio
   });
   const refuse = (error: GraphQLError, operationName: string | null) => {
     if (options.mode === 'enforce') throw error;
-    options.logger.warn({ operationName, code: error.extensions.code, limit: error.message }, 'operation over a limit (measure-only mode: served)');
+    options.logger.warn(
+      { operationName, code: error.extensions.code, limit: error.message },
+      'operation over a limit (measure-only mode: served)',
+    );
   };
 
   const admit: AdmissionStep<CostContext> = ({ document, operationName, schema, contextValue }, { variables }) => {
@@ -64,7 +74,11 @@ export function createOperationLimits(options: OperationLimitsOptions): Operatio
 
     const directives = options.costDirectives();
     const estimated = cache.cost({ document, operationName, variables, directives }, () =>
-      estimateCost(schema, document, directives, { variables, operationName, options: { ...options.costModel, maxNodes: options.maxNodes + 1 } }),
+      estimateCost(schema, document, directives, {
+        variables,
+        operationName,
+        options: { ...options.costModel, maxNodes: options.maxNodes + 1 },
+      }),
     );
     contextValue.cost = { estimated, max: options.maxCost };
     costs.observe(estimated);
@@ -75,7 +89,10 @@ export function createOperationLimits(options: OperationLimitsOptions): Operatio
   };
 
   // Measure mode refuses nothing: admission logs what it would have refused.
-  const guard: Guard = options.mode === 'enforce' ? createDocumentGuard({ limits: options, maxTokens: options.maxTokens, logger: options.logger, registry: options.registry }) : async () => {};
+  const guard: Guard =
+    options.mode === 'enforce'
+      ? createDocumentGuard({ limits: options, maxTokens: options.maxTokens, logger: options.logger, registry: options.registry })
+      : async () => {};
 
   const plugin: ApolloServerPlugin<CostContext> = {
     async requestDidStart() {

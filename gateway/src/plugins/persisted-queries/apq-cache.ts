@@ -23,7 +23,10 @@ export interface ApqCacheOptions {
 export function createApqCache({ redis, prefix, maxBytes = 131_072, logger }: ApqCacheOptions): KeyValueCache<string> {
   const warn = (error: unknown) => logger.warn({ err: error }, 'redis unavailable: persisted query lookup counted as a miss');
   const store = redis
-    ? new PrefixingKeyValueCache(new ErrorsAreMissesCache(redisKeyValueCache(redis), { debug: warn, info: warn, warn, error: warn }), prefix)
+    ? new PrefixingKeyValueCache(
+        new ErrorsAreMissesCache(redisKeyValueCache(redis), { debug: warn, info: warn, warn, error: warn }),
+        prefix,
+      )
     : new InMemoryLRUCache<string>();
   return {
     get: (key) => store.get(key),

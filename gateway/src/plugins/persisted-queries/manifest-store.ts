@@ -67,7 +67,8 @@ export function createManifestStore({
       const { [PUBLISHED_FIELD]: published, ...entries } = await redis.hgetall(prefix + MANIFEST_KEY);
       const missing = published === undefined && Object.keys(entries).length === 0;
       if (missing && loaded) {
-        if (!lostWarned) logger.warn({ operations: bodies.size }, 'persisted query manifest missing from Redis: keeping the last one (publish again)');
+        if (!lostWarned)
+          logger.warn({ operations: bodies.size }, 'persisted query manifest missing from Redis: keeping the last one (publish again)');
         lostWarned = true;
         return;
       }

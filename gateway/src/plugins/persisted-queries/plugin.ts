@@ -63,7 +63,10 @@ export function createPersistedQueriesPlugin(options: TrustedDocumentsOptions): 
         async didEncounterErrors({ errors }) {
           // Apollo formats the very array it passes here, so replacing the entry changes the answer.
           if (hashMismatch && errors.length === 1) {
-            (errors as GraphQLError[])[0] = operationRejected(GatewayErrorCode.PersistedQueryHashMismatch, 'The sha256Hash does not match the query text.');
+            (errors as GraphQLError[])[0] = operationRejected(
+              GatewayErrorCode.PersistedQueryHashMismatch,
+              'The sha256Hash does not match the query text.',
+            );
           }
         },
         async willSendResponse({ errors }) {
@@ -86,6 +89,9 @@ export function createTrustedDocumentsStep(options: TrustedDocumentsOptions): Ad
   if (options.mode !== 'enforce') return undefined;
   return ({ source, contextValue }) => {
     if (contextValue.developer || contextValue.fromManifest || options.manifest?.isTrusted(source)) return;
-    throw operationRejected(GatewayErrorCode.PersistedQueryNotInList, 'Only operations from the published persisted query list may run here.');
+    throw operationRejected(
+      GatewayErrorCode.PersistedQueryNotInList,
+      'Only operations from the published persisted query list may run here.',
+    );
   };
 }

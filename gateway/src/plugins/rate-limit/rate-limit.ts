@@ -1,5 +1,13 @@
 import { HeaderMap } from '@apollo/server';
-import { composeKey, replyWithGraphQLError, type Guard, type Identity, type Logger, type RawBodyRequest, type RedisClient } from '@tessera/service-kit';
+import {
+  composeKey,
+  replyWithGraphQLError,
+  type Guard,
+  type Identity,
+  type Logger,
+  type RawBodyRequest,
+  type RedisClient,
+} from '@tessera/service-kit';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GraphQLError } from 'graphql';
 import { GatewayErrorCode } from '../../errors.js';
@@ -70,7 +78,13 @@ export interface RateLimit<C extends RateLimitContext> {
  * what that paid, so a request pays max(cost, its size charge). Keep `RATE_LIMIT_POINTS` at or
  * above `COST_MAX`, or the most expensive admitted operations can never pass.
  */
-export function createRateLimit<C extends RateLimitContext>({ settings, redis, keyPrefix, identityOf, logger }: RateLimitOptions): RateLimit<C> {
+export function createRateLimit<C extends RateLimitContext>({
+  settings,
+  redis,
+  keyPrefix,
+  identityOf,
+  logger,
+}: RateLimitOptions): RateLimit<C> {
   const { requestPoints = 1, bytesPerPoint = 1_024 } = settings;
   const options = { points: settings.points, duration: settings.windowSeconds, keyPrefix: `${keyPrefix}rl` };
   const memory = new RateLimiterMemory(options);
@@ -131,11 +145,14 @@ function callerKey(identity: Identity | undefined, address: string | undefined):
 }
 
 function rateLimited(retryAfterSeconds: number, settings: RateLimitSettings): GraphQLError {
-  return new GraphQLError(`Rate limit reached: ${settings.points} points per ${settings.windowSeconds} s. Retry after ${retryAfterSeconds} s.`, {
-    extensions: {
-      code: GatewayErrorCode.RateLimited,
-      rateLimit: { points: settings.points, windowSeconds: settings.windowSeconds, retryAfterSeconds },
-      http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+  return new GraphQLError(
+    `Rate limit reached: ${settings.points} points per ${settings.windowSeconds} s. Retry after ${retryAfterSeconds} s.`,
+    {
+      extensions: {
+        code: GatewayErrorCode.RateLimited,
+        rateLimit: { points: settings.points, windowSeconds: settings.windowSeconds, retryAfterSeconds },
+        http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+      },
     },
-  });
+  );
 }

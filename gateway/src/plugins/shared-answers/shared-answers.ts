@@ -1,5 +1,13 @@
 import type { ApolloServerPlugin, BaseContext, HTTPGraphQLResponse } from '@apollo/server';
-import { nameOperationSpan, replyWithGraphQLError, type ExecuteAround, type Identity, type RawBodyRequest, type RequestLine, type RequestLog } from '@tessera/service-kit';
+import {
+  nameOperationSpan,
+  replyWithGraphQLError,
+  type ExecuteAround,
+  type Identity,
+  type RawBodyRequest,
+  type RequestLine,
+  type RequestLog,
+} from '@tessera/service-kit';
 import type { GraphQLError } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import { requestKey } from './request-key.js';
@@ -109,7 +117,11 @@ function leader(flights: Map<string, Promise<Answer | undefined>>, tickets: Weak
 
 /** A request that found its key in flight: the leader's answer, paid for, logged and counted as itself; or its own run when there is none to take. */
 function follower({ identityOf, chargeShared, log, registry }: SharedAnswersOptions) {
-  const shared = new Counter({ name: 'graphql_answers_shared_total', help: 'Requests answered with the response of an identical request in flight.', registers: [registry] });
+  const shared = new Counter({
+    name: 'graphql_answers_shared_total',
+    help: 'Requests answered with the response of an identical request in flight.',
+    registers: [registry],
+  });
   return async (flight: Promise<Answer | undefined>, ...[request, reply, run]: Parameters<ExecuteAround>) => {
     const started = process.hrtime.bigint();
     const answer = await flight;

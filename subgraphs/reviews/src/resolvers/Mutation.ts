@@ -56,7 +56,8 @@ export const Mutation: MutationResolvers = {
       return review;
     } catch (error) {
       if (!isRecordNotFound(error)) throw error;
-      if (await db.review.findUnique({ where: { id }, select: { id: true } })) throw forbidden('Only its author may change a review.', { id });
+      if (await db.review.findUnique({ where: { id }, select: { id: true } }))
+        throw forbidden('Only its author may change a review.', { id });
       throw notFound(`No review with id "${id}".`, { id });
     }
   },
@@ -78,7 +79,10 @@ function signedInUser(identity: Identity): string {
 
 /** Refuses a review of a product, or by an author, that its owning subgraph does not know. */
 async function requireExisting({ owners }: Context, { productId, authorId }: { productId: string; authorId: string }): Promise<void> {
-  const [missingProducts, missingUsers] = await Promise.all([owners.products.missing('Product', [productId]), owners.users.missing('User', [authorId])]);
+  const [missingProducts, missingUsers] = await Promise.all([
+    owners.products.missing('Product', [productId]),
+    owners.users.missing('User', [authorId]),
+  ]);
   if (missingProducts.length) throw badUserInput(`No product with id "${productId}".`, 'input.productId');
   if (missingUsers.length) throw badUserInput(`No user with id "${authorId}" (the signed-in user) exists.`, 'input.authorId');
 }
