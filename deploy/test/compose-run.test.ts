@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { getFreePort, TEST_AUTH_ENV, waitUntil } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { podman, podmanWorks, run } from '../src/podman.js';
+import { podman, podmanWorks, run } from '../verification/podman.js';
 import { askFederated } from './support/federated-query.js';
 
 const project = `tessera-test-${randomBytes(3).toString('hex')}`;

@@ -14,7 +14,7 @@ import { createTestDatabase, requireEnv, type TestDatabase } from '@tessera/test
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { imageEnv as stageEnv, readStages } from '../src/image-rehearsal.js';
+import { imageEnv as stageEnv, readStages } from '../verification/image-rehearsal.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const SUBGRAPHS = [

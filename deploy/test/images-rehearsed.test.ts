@@ -15,8 +15,8 @@ import { createSubgraphDatabases, waitUntil, type SubgraphDatabases } from '@tes
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFederatedAnswer } from './support/federated-query.js';
 import { SERVICES, SUBGRAPHS, servicesOnFreePorts, type Service } from './support/services.js';
-import { imageCommand, rehearseImages, type RehearsedImage } from '../src/image-rehearsal.js';
-import { podmanWorks } from '../src/podman.js';
+import { imageCommand, rehearseImages, type RehearsedImage } from '../verification/image-rehearsal.js';
+import { podmanWorks } from '../verification/podman.js';
 
 const engine = podmanWorks();
 if (!engine) console.warn('images: no container engine runs here (podman info failed): the Dockerfile is rehearsed instead of built');

@@ -13,7 +13,7 @@ import { createSubgraphDatabases, getFreePort, waitUntil, type SubgraphDatabases
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFederatedAnswer } from './support/federated-query.js';
 import { SERVICES, SUBGRAPHS, servicesOnFreePorts, type Service } from './support/services.js';
-import { inspectImage, podman, podmanWorks, run, startContainer, type Container, type InspectedImage } from '../src/podman.js';
+import { inspectImage, podman, podmanWorks, run, startContainer, type Container, type InspectedImage } from '../verification/podman.js';
 
 /** Packages only development needs: none may reach an image. */
 const DEVELOPMENT_ONLY =

@@ -38,7 +38,7 @@ import {
   type K8sObject,
   type NetworkPeer,
   type Workload,
-} from '../src/k8s-manifests.js';
+} from '../verification/k8s-manifests.js';
 
 const K8S = resolve(import.meta.dirname, '../k8s');
 const SUBGRAPHS = [

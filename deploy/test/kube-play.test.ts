@@ -12,9 +12,9 @@ import { createSubgraphDatabases, getFreePort, requireEnv, TEST_AUTH_ENV, waitUn
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectFederatedAnswer } from './support/federated-query.js';
 import { SERVICES, SUBGRAPHS, type Service } from './support/services.js';
-import { renderKustomization } from '../src/k8s-manifests.js';
-import { kubePlayOverlay, toYaml, type KubePlayOverlay } from '../src/kube-play.js';
-import { podman, podmanWorks, repoRoot, run } from '../src/podman.js';
+import { renderKustomization } from '../verification/k8s-manifests.js';
+import { kubePlayOverlay, toYaml, type KubePlayOverlay } from '../verification/kube-play.js';
+import { podman, podmanWorks, repoRoot, run } from '../verification/podman.js';
 
 describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
   const ports = {} as Record<Service, { http: number; metrics: number }>;

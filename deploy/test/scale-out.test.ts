@@ -22,7 +22,7 @@ import {
 } from '@tessera/test-helpers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHaproxy, startPgBouncer, startReplica, type Started } from '../src/scale-out.js';
+import { startHaproxy, startPgBouncer, startReplica, type Started } from '../verification/scale-out.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const SUBGRAPHS = ['users', 'products', 'reviews'] as const;

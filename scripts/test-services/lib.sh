@@ -54,7 +54,7 @@ ts_ensure_installed() {
     case $wanted in
       postgres) [[ -n $(ts_pg_bindir) ]] || packages+=(postgresql) ;;
       redis) [[ -n $(ts_redis_server) ]] || packages+=(redis-server) ;;
-      # Started by the scale-out tests themselves (deploy/src/scale-out.ts); kubectl renders
+      # Started by the scale-out tests themselves (deploy/verification/scale-out.ts); kubectl renders
       # the Kubernetes manifests for their offline validation.
       haproxy) command -v haproxy >/dev/null || packages+=(haproxy) ;;
       pgbouncer) command -v pgbouncer >/dev/null || packages+=(pgbouncer) ;;

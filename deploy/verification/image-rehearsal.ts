@@ -163,7 +163,7 @@ async function apply(instruction: Instruction, image: RehearsedImage, ctx: Stage
       return;
     }
     default:
-      throw new Error(`${keyword} is not rehearsed: extend deploy/src/image-rehearsal.ts`);
+      throw new Error(`${keyword} is not rehearsed: extend deploy/verification/image-rehearsal.ts`);
   }
 }
 
