@@ -1,17 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (tests beside each package) and `e2e` (top-level test/ and the
- * harness's own tests in test/helpers/test/, which start real service processes or stop the
- * shared Redis: long timeouts, one file at a time).
+ * Three projects:
+ * - `unit`: the tests beside each package, without any server. The variables naming the test
+ *   servers are emptied for it, so a unit test that reaches for PostgreSQL or Redis fails
+ *   instead of quietly using one.
+ * - `integration`: a package's tests that need a real PostgreSQL or Redis, kept in its
+ *   `test/integration/`.
+ * - `e2e`: top-level test/ and the harness's own tests in test/helpers/test/, which start real
+ *   service processes or stop the shared Redis: long timeouts, one file at a time.
  *
  * Servers: `pnpm test` runs vitest inside scripts/test-services/run.sh, which sets
- * TEST_POSTGRES_URL and TEST_REDIS_URL. A bare `pnpm exec vitest` uses the servers of
- * `pnpm services:up` instead, when they are running.
+ * TEST_POSTGRES_URL, TEST_REDIS_URL, TEST_REDIS_CLUSTER_URL and TEST_REDIS_CONF. A bare
+ * `pnpm exec vitest` uses the servers of `pnpm services:up` instead, when they are running.
  */
+const PACKAGES = '{gateway,subgraphs/*,prisma,packages/*}';
+const INTEGRATION = '**/test/integration/**';
+
+/** What the unit project sees instead of the test servers: nothing. */
+const NO_SERVERS = { TEST_POSTGRES_URL: '', TEST_REDIS_URL: '', TEST_REDIS_CLUSTER_URL: '', TEST_REDIS_CONF: '' };
+
 export default defineConfig({
   // One graphql-js for everyone. Node loads `graphql` as CommonJS (it has no exports map),
   // and so do Apollo and graphql-query-complexity; Vite would otherwise pick its ESM build
@@ -23,10 +34,20 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          // Unit and e2e files run in separate groups, never at the same time: the e2e files
-          // stop and start the shared Redis, which would pull it from under a unit file.
+          // Unit and integration files run in one group, before e2e and never at the same
+          // time: the e2e files stop and start the shared Redis, which would pull it from
+          // under an integration file.
           sequence: { groupOrder: 0 },
-          include: ['{gateway,subgraphs/*,prisma,packages/*}/test/**/*.test.ts'],
+          include: [`${PACKAGES}/test/**/*.test.ts`],
+          exclude: [...configDefaults.exclude, INTEGRATION],
+          env: NO_SERVERS,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          sequence: { groupOrder: 0 },
+          include: [`${PACKAGES}/test/integration/**/*.test.ts`],
         },
       },
       {

@@ -3,84 +3,16 @@
  * memory): migrations, seeding an empty database, serving over HTTP, entity references
  * through a batch loader, error masking, readiness and closing.
  */
-import { setTimeout } from 'node:timers/promises';
-import { PrismaClient } from '@tessera/prisma/users';
 import { ANONYMOUS, encodeIdentity, signRequest, type Identity, type SigningKey } from '@tessera/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRowLoader,
-  isUuid,
-  loadReference,
-  loadSubgraphConfig,
-  readTypeDefs,
-  startSubgraph,
-  type RunningSubgraph,
-  type SubgraphDefinition,
-  type SubgraphRequest,
-} from '../src/index.js';
+import type { RunningSubgraph } from '../src/index.js';
+import { captured, NEW_KEY, OLD_KEY, send, startReplica, startTinyUsers } from './fixtures/tiny-users.js';
 
-const createContext = (db: PrismaClient, _config: unknown, { identity, loaders }: SubgraphRequest) => ({
-  db,
-  identity,
-  userById: createRowLoader(
-    (ids) => db.user.findMany({ where: { id: { in: ids } } }),
-    (user) => user.id,
-    { ...loaders, name: 'userById', isValidKey: isUuid },
-  ),
-});
-type Context = ReturnType<typeof createContext>;
-
-const tinyUsers: SubgraphDefinition<PrismaClient, Context> = {
-  name: 'users',
-  typeDefs: readTypeDefs(new URL('./fixtures/schema.graphql', import.meta.url)),
-  resolvers: {
-    Query: {
-      userCount: (_parent: unknown, _args: unknown, { db }: Context) => db.user.count(),
-      broken: () => {
-        throw new Error('password=hunter2 at db.internal:5432');
-      },
-      echo: (_parent: unknown, { text }: { text?: string }) => text ?? null,
-      whoami: (_parent: unknown, _args: unknown, { identity }: Context) => identity.sub ?? null,
-      lateUser: async (_parent: unknown, { id, waitMs }: { id: string; waitMs: number }, { userById }: Context) => {
-        await setTimeout(waitMs);
-        return userById.load(id);
-      },
-    },
-    User: {
-      __resolveReference: ({ id }: { id: unknown }, { userById }: Context) => loadReference(userById, 'User', 'id', id),
-      next: () => null,
-    },
-  } as never,
-  createClient: (adapter) => new PrismaClient({ adapter }),
-  createContext,
-  isEmpty: async (db) => (await db.user.count()) === 0,
-  seed: async (db, sizes) => {
-    await db.user.createMany({
-      data: Array.from({ length: sizes.users }, (_, i) => ({ username: `seed_${i}`, name: `Seed ${i}`, email: `seed${i}@example.com` })),
-    });
-  },
-};
-
-const NEW_KEY: SigningKey = { id: 'new', secret: Buffer.from('new-signing-secret-0123456789abcdefghij') };
-const OLD_KEY: SigningKey = { id: 'old', secret: Buffer.from('old-signing-secret-0123456789abcdefghij') };
-
-/** The tiny subgraph as production runs it, on an embedded database of its own, with `env` on top. */
-const startTinyUsers = (env: Record<string, string>) =>
-  startSubgraph(
-    tinyUsers,
-    loadSubgraphConfig(
-      { name: 'users', defaultPort: 0 },
-      {
-        USERS_DATA_DIR: 'memory://',
-        EMBEDDED_DATABASE: 'true',
-        SEED_ON_EMPTY: 'true',
-        LOG_LEVEL: 'silent',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        ...env,
-      },
-    ),
-  );
+/** A GraphQL response body, as far as these tests read it. */
+interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+}
 
 let running: RunningSubgraph;
 let url: string;
@@ -89,7 +21,7 @@ beforeAll(async () => {
     SEED_USERS: '3',
     SUBGRAPH_MAX_DEPTH: '3',
     SUBGRAPH_MAX_ENTITIES: '5',
-    SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}, old:${OLD_KEY.secret}`,
+    SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret.toString()}, old:${OLD_KEY.secret.toString()}`,
   });
   url = `http://127.0.0.1:${running.port}`;
 }, 60_000);
@@ -102,7 +34,7 @@ const post = async (
   variables?: Record<string, unknown>,
   {
     key = NEW_KEY,
-    identity = ANONYMOUS as Identity,
+    identity = ANONYMOUS,
     signature,
     budgetMs,
   }: { key?: SigningKey; identity?: Identity; signature?: string; budgetMs?: number } = {},
@@ -127,7 +59,7 @@ const post = async (
       key,
     );
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLBody };
 };
 const user = (id: unknown) => ({ __typename: 'User', id });
 const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }';
@@ -218,7 +150,7 @@ describe('request guards, before any resolver runs', () => {
     expect(literal.body.errors?.[0]?.extensions?.code).toBe('MAX_ENTITIES_LIMIT');
     const five = await post(ENTITIES, { r: Array.from({ length: 5 }, (_, i) => user(`u${i}`)) });
     expect(five.body.data).toEqual({ _entities: [null, null, null, null, null] });
-    expect(five.body.errors?.map((e: any) => e.extensions.code)).toEqual(Array(5).fill('NOT_FOUND'));
+    expect(five.body.errors?.map((e) => e.extensions?.code)).toEqual(Array(5).fill('NOT_FOUND'));
   });
 
   it('refuses a representation that is not an object naming an entity type, and answers odd keys NOT_FOUND', async () => {
@@ -235,7 +167,7 @@ describe('request guards, before any resolver runs', () => {
     }
     const odd = await post(ENTITIES, { r: [user({ nested: true }), user(42), { __typename: 'User' }] });
     expect(odd.body.data).toEqual({ _entities: [null, null, null] });
-    expect(odd.body.errors?.map((e: any) => [e.path, e.extensions.code])).toEqual([0, 1, 2].map((i) => [['_entities', i], 'NOT_FOUND']));
+    expect(odd.body.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([0, 1, 2].map((i) => [['_entities', i], 'NOT_FOUND']));
   });
 
   it('refuses text with U+0000 anywhere in the arguments, naming where, literal or variable', async () => {
@@ -273,65 +205,15 @@ describe('request guards, before any resolver runs', () => {
   });
 });
 
+// With REDIS_URL, replicas remember signatures together: test/integration/replay-across-replicas.test.ts.
 describe('signatures over what the subgraph acts on, remembered by every replica', () => {
-  const REDIS_URL = process.env.TEST_REDIS_URL;
-  if (!REDIS_URL) throw new Error('TEST_REDIS_URL is not set: run the tests with `pnpm test`, which starts Redis.');
-  const REDIS_KEY_PREFIX = `nonces-${Date.now()}:`;
-  /** Another replica of the tiny subgraph, with or without the Redis they share. */
-  const replica = async (redis: boolean) => {
-    const started = await startTinyUsers({
-      SEED_USERS: '1',
-      SUBGRAPH_SIGNING_KEYS: `new:${NEW_KEY.secret}`,
-      ...(redis && { REDIS_URL, REDIS_KEY_PREFIX }),
-    });
-    return { url: `http://127.0.0.1:${started.port}/graphql`, close: started.close };
-  };
-  /** A request as the gateway sends it, captured: the same bytes can be sent anywhere, again. */
-  const captured = (budgetMs = '5000') => {
-    const body = JSON.stringify({ query: '{ userCount }' });
-    const identity = encodeIdentity(ANONYMOUS);
-    const headers = { 'content-type': 'application/json', 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs };
-    return {
-      body,
-      headers: {
-        ...headers,
-        'x-tessera-signature': signRequest(
-          { method: 'POST', path: '/graphql', body, headers: { 'x-tessera-identity': identity, 'x-tessera-budget-ms': budgetMs } },
-          NEW_KEY,
-        ),
-      },
-    };
-  };
-  const send = (target: string, request: { body: string; headers: Record<string, string> }) =>
-    fetch(target, { method: 'POST', headers: request.headers, body: request.body }).then((r) => r.status);
-
   it('refuses a captured request whose time budget was changed', async () => {
     const request = captured('50');
     expect(await send(`${url}/graphql`, { ...request, headers: { ...request.headers, 'x-tessera-budget-ms': '600000' } })).toBe(401);
   });
 
-  it('with REDIS_URL: a captured request replayed to another replica is refused there too', async () => {
-    const [a, b] = await Promise.all([replica(true), replica(true)]);
-    try {
-      // Each replica connects to Redis in the background; until both have, each remembers alone.
-      const replayed = async (first: string, second: string) => {
-        const request = captured();
-        return (await send(first, request)) === 200 && (await send(second, request)) === 401;
-      };
-      await expect
-        .poll(async () => (await replayed(a.url, b.url)) && replayed(b.url, a.url), { timeout: 10_000, interval: 100 })
-        .toBe(true);
-      const request = captured();
-      expect(await send(a.url, request)).toBe(200);
-      expect(await send(b.url, request)).toBe(401);
-      expect(await send(a.url, request)).toBe(401);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  }, 60_000);
-
-  it('without it, each replica remembers only what it saw (the replay window is per replica)', async () => {
-    const [a, b] = await Promise.all([replica(false), replica(false)]);
+  it('without REDIS_URL, each replica remembers only what it saw (the replay window is per replica)', async () => {
+    const [a, b] = await Promise.all([startReplica(), startReplica()]);
     try {
       const request = captured();
       expect([await send(a.url, request), await send(b.url, request), await send(a.url, request)]).toEqual([200, 200, 401]);

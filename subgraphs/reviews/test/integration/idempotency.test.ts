@@ -13,7 +13,7 @@ import {
   type SubgraphHarness,
   type TestDatabase,
 } from '@tessera/test-helpers';
-import { reviewsSubgraph, type ReviewsDb } from '../src/index.js';
+import { reviewsSubgraph, type ReviewsDb } from '../../src/index.js';
 
 const CREATE = 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating createdAt } }';
 const DELETE = 'mutation ($id: ID!) { deleteReview(id: $id) { id rating } }';

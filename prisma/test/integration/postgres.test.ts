@@ -3,14 +3,14 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError, openDatabase } from '@tessera/prisma';
-import { postgresMigrationAdapter } from '../src/adapters.ts';
-import { databaseFiles } from '../src/database-files.ts';
-import { createSchemaEngine } from '../src/engine.ts';
-import { readMigrationsList } from '../src/migrations-list.ts';
-import { CharAsTextClient } from '../src/pg-client.ts';
-import { describeDatabaseContract } from './database-checks.ts';
-import { describeMigrationScripts } from './migration-script-checks.ts';
-import { committedMigrations } from './committed-migrations.ts';
+import { postgresMigrationAdapter } from '../../src/adapters.ts';
+import { databaseFiles } from '../../src/database-files.ts';
+import { createSchemaEngine } from '../../src/engine.ts';
+import { readMigrationsList } from '../../src/migrations-list.ts';
+import { CharAsTextClient } from '../../src/pg-client.ts';
+import { describeDatabaseContract } from '../database-checks.ts';
+import { describeMigrationScripts } from '../migration-script-checks.ts';
+import { committedMigrations } from '../committed-migrations.ts';
 
 /**
  * Runs against a throw-away PostgreSQL server: TEST_POSTGRES_URL is an admin URL

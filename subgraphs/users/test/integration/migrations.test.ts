@@ -6,7 +6,7 @@
 import { createSubgraphDatabases, TEST_AUTH, type SubgraphDatabases } from '@tessera/test-helpers';
 import { runSubgraph, startSubgraph } from '@tessera/subgraph-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, usersSubgraph } from '../src/index.js';
+import { loadConfig, usersSubgraph } from '../../src/index.js';
 
 let dbs: SubgraphDatabases;
 beforeAll(async () => {
