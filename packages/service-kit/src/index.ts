@@ -67,6 +67,7 @@ export {
 export { callerPart, composeKey, visibilityPart } from './keys.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { approximateSize, createMemoryKeyValueCache, type MemoryKeyValueCache, type MemoryKeyValueCacheOptions } from './memory-cache.js';
 export { runMain } from './main.js';
 export {
   createMemoryNonceStore,

@@ -5,10 +5,15 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import type { Registry } from 'prom-client';
-import { createFormatError, createGraphQLOverHttpPlugin, createRequestLogPlugin, type Logger } from '@tessera/service-kit';
+import {
+  createFormatError,
+  createGraphQLOverHttpPlugin,
+  createMemoryKeyValueCache,
+  createRequestLogPlugin,
+  type Logger,
+} from '@tessera/service-kit';
 import { createInvalidationReportPlugin } from './cache-invalidation.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 import { databaseFailureCode } from './prisma-errors.js';
@@ -44,10 +49,11 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
     includeStacktraceInErrorResponses: false,
     introspection,
     hideSchemaDetailsFromClientErrors: !introspection,
-    // Parsed and validated documents by hash. The gateway sends a few shapes of query plan
-    // fetches, so a small cache holds them all, and documents sent to fill it (one unique
-    // document per request) cannot grow the heap by Apollo's default 30 MiB.
-    documentStore: new InMemoryLRUCache<DocumentNode>({ maxSize: 4 * 1_048_576, sizeCalculation: InMemoryLRUCache.sizeCalculation }),
+    // Parsed and validated documents by hash, 4 MiB of them at most. The gateway sends a few
+    // shapes of query plan fetches, so a small store holds them all, and documents sent to
+    // fill it (one unique document per request) cannot grow the heap by the 30 MiB of
+    // Apollo's default store.
+    documentStore: createMemoryKeyValueCache<DocumentNode>({ maxSize: 4 * 1_048_576 }),
     // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
     // re-raise the signal and kill the process mid-drain.
     stopOnTerminationSignals: false,
