@@ -36,8 +36,8 @@ function runInImage(image: RehearsedImage, command: string[], env: Record<string
   const { program, args, cwd, env: fullEnv } = imageCommand(image, command, env);
   const [file, argv] =
     process.getuid?.() === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', program, ...args]] : [program, args];
-  const child = spawn(file as string, argv as string[], { cwd, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk) => output.push(`[${image.stage}] ${String(chunk)}`));
+  const child = spawn(file, argv, { cwd, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => output.push(`[${image.stage}] ${String(chunk)}`));
   return child;
 }
 
@@ -48,10 +48,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'tessera-images-'));
   // mkdtemp makes it private to us; an image's files are readable by its unprivileged user.
   await chmod(root, 0o755);
-  images = (await rehearseImages({ context: resolve(import.meta.dirname, '../..'), root, targets: [...SERVICES] })) as Record<
-    Service,
-    RehearsedImage
-  >;
+  images = await rehearseImages({ context: resolve(import.meta.dirname, '../..'), root, targets: [...SERVICES] });
   dbs = await createSubgraphDatabases('images');
 }, 600_000);
 

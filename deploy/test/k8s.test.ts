@@ -302,9 +302,9 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
             (m.resource.target.averageUtilization ?? 0) > 0,
         ),
       ).toBe(true);
-      const min = hpa.spec!.minReplicas ?? 1;
+      const min = hpa.spec.minReplicas ?? 1;
       expect(min).toBeGreaterThanOrEqual(2);
-      expect(hpa.spec!.maxReplicas).toBeGreaterThanOrEqual(min);
+      expect(hpa.spec.maxReplicas).toBeGreaterThanOrEqual(min);
 
       const pdbs = ofKind<IPodDisruptionBudget>(layout, 'PodDisruptionBudget').filter((p) => selectorMatches(p.spec?.selector, podLabels));
       expect(pdbs.map(describeObject)).toHaveLength(1);
@@ -385,7 +385,7 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       expect((d.spec?.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThanOrEqual(config.shutdownDelayMs + 10_000);
       // Every subgraph URL it calls is a Service port that reaches that subgraph's API port.
       const urls = 'subgraphUrls' in config ? config.subgraphUrls : config.subgraphs.urls;
-      const called = service === 'gateway' ? SUBGRAPHS.map((s) => s.name) : CALLS[service as Subgraph];
+      const called = service === 'gateway' ? SUBGRAPHS.map((s) => s.name) : CALLS[service];
       expect(Object.keys(urls).sort()).toEqual([...called].sort());
       for (const target of called) {
         const url = new URL(urls[target]!);
@@ -563,7 +563,7 @@ describe('deploy/k8s: production overlay, against the base', () => {
 
   it.each(SERVICES)('%s: more replicas and more resources than the base', (service) => {
     const hpa = (layout: Layout) =>
-      ofKind<IHorizontalPodAutoscaler>(layout, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef.name === service)!.spec!;
+      ofKind<IHorizontalPodAutoscaler>(layout, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef.name === service)!.spec;
     expect(hpa(production).minReplicas).toBeGreaterThanOrEqual(3);
     expect(hpa(production).minReplicas).toBeGreaterThan(hpa(base).minReplicas!);
     expect(hpa(production).maxReplicas).toBeGreaterThan(hpa(base).maxReplicas);
@@ -632,9 +632,9 @@ describe('the checks themselves', () => {
   });
 
   it('schema validation refuses a wrong type, and a kind without a schema', () => {
-    expect(() =>
-      validateObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { A: 1 } } as unknown as K8sObject),
-    ).toThrow(/must be string/);
+    expect(() => validateObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { A: 1 } })).toThrow(
+      /must be string/,
+    );
     expect(() => validateObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' } })).toThrow(
       /no Kubernetes schema/,
     );

@@ -178,7 +178,7 @@ function envOf(instruction: Instruction): Record<string, string> {
 /** The ENV a target's image carries, without building it: the ENV instructions of the target and the stages it starts from. */
 export function imageEnv(stages: Stage[], target: string): Record<string, string> {
   const chain: Stage[] = [];
-  for (let stage = stages.find((s) => s.name === target); stage; stage = stages.find((s) => s.name === stage!.base)) chain.unshift(stage);
+  for (let stage = stages.find((s) => s.name === target); stage; stage = stages.find((s) => s.name === stage.base)) chain.unshift(stage);
   return Object.assign({}, ...chain.flatMap((stage) => stage.instructions.filter((i) => i.getKeyword() === 'ENV').map(envOf))) as Record<
     string,
     string

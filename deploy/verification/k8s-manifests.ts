@@ -121,7 +121,7 @@ export function validateObject(object: K8sObject): void {
   try {
     new Model(withUnwrappedSecretData(object)).validate();
   } catch (error) {
-    throw new Error(`${describeObject(object)}: ${(error as Error).message}`);
+    throw new Error(`${describeObject(object)}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -88,7 +88,7 @@ function playedContainer(
   const probe = (given: IProbe | undefined): IProbe | undefined => {
     if (!given?.httpGet) return given;
     const { httpGet, ...timings } = given;
-    return { ...timings, exec: { command: healthCommand(httpGet.path ?? '/', portOf(httpGet.port as string | number)) } };
+    return { ...timings, exec: { command: healthCommand(httpGet.path ?? '/', portOf(httpGet.port)) } };
   };
   const { envFrom: _envFrom, ports: _ports, ...rest } = container;
   return {

@@ -208,7 +208,7 @@ export async function startReplica(
   const started = track(spawnServiceProcess(service, env));
   if (ready) {
     try {
-      await waitForReady(`http://127.0.0.1:${port}/ready`, started.child, 120_000, started.logs);
+      await waitForReady(`http://127.0.0.1:${port}/ready`, started.child, 120_000, () => started.logs());
     } catch (error) {
       await started.stop('SIGKILL');
       throw error;
