@@ -10,7 +10,6 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createSubgraphDatabases,
   getFreePort,
@@ -22,7 +21,7 @@ import {
 } from '@tessera/test-helpers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHaproxy, startPgBouncer, startReplica, type Started } from '../verification/scale-out.js';
+import { startHaproxy, startPgBouncer, startReplica, type ServerState, type Started } from '../verification/scale-out.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const SUBGRAPHS = ['users', 'products', 'reviews'] as const;
@@ -44,13 +43,21 @@ const replicas = {} as Record<Tier, Record<Replica, Started>>;
 let refusedBeforeMigrations: Array<{ code: number | null; logs: string }>;
 
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-const post = async (port: number, body: unknown, headers: Record<string, string> = {}) => {
+/** A GraphQL answer, as far as the tests read it; `Data` is the shape the query asks for. */
+interface Answer<Data> {
+  data?: Data | null;
+  errors?: Array<{ extensions?: { code?: string } }>;
+}
+interface TopProducts {
+  topProducts?: Array<{ name: string }> | null;
+}
+const post = async <Data = TopProducts>(port: number, body: unknown, headers: Record<string, string> = {}) => {
   const response = await fetch(url(port), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> } };
+  return { status: response.status, body: (await response.json()) as Answer<Data> };
 };
 
 function replicaEnv(tier: Tier, replica: Replica): Record<string, string> {
@@ -146,7 +153,7 @@ beforeAll(async () => {
   refusedBeforeMigrations = await Promise.all(
     SUBGRAPHS.map(async (tier) => {
       const early = await startReplica(tier, env[tier].b, ports[tier].b, { ready: false });
-      const code = ((await new Promise((done) => early.child.once('exit', done))) as number | null) ?? null;
+      const code = await new Promise<number | null>((done) => early.child.once('exit', (exitCode) => done(exitCode)));
       return { code, logs: early.logs() };
     }),
   );
@@ -169,13 +176,38 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
+/** HAProxy's view: `backend/server` (`gateway/b`) → its state. */
+type States = Record<string, ServerState>;
+
+/** Waits until `condition` holds of HAProxy's server states, and returns them; on timeout, the message shows the last ones seen. */
+async function untilHaproxy(what: string, condition: (states: States) => boolean, timeoutMs = 30_000): Promise<States> {
+  let last: States = {};
+  try {
+    await waitUntil(async () => condition((last = await haproxy.serverStates())), { timeoutMs, intervalMs: 50, what });
+  } catch (error) {
+    const seen = Object.entries(last).map(([server, { status, sessions }]) => `${server} ${status} ${sessions} requests`);
+    throw new Error(`${(error as Error).message}; HAProxy last saw: ${seen.join(', ')}`, { cause: error });
+  }
+  return last;
+}
+
 /** Waits until HAProxy sees every replica of every tier up. */
 async function allUp() {
-  await waitUntil(async () => Object.values(await haproxy.serverStates()).every((state) => state.status === 'UP'), {
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    what: 'every replica UP in HAProxy',
-  });
+  await untilHaproxy('every replica UP in HAProxy', (states) => Object.values(states).every((state) => state.status === 'UP'));
+}
+
+/** Waits until HAProxy's health checks have marked each of `servers` (`backend/server`) `status`. */
+async function marked(status: 'UP' | 'DOWN', servers: string[]) {
+  await untilHaproxy(`${servers.join(', ')} ${status} in HAProxy`, (states) =>
+    servers.every((server) => states[server]?.status === status),
+  );
+}
+
+/** Waits until HAProxy has given each of `servers` (`backend/server`) a request since it showed `since`; returns its states then. */
+async function servedSince(since: States, servers: string[]): Promise<States> {
+  return untilHaproxy(`HAProxy to give ${servers.join(', ')} a request`, (states) =>
+    servers.every((server) => (states[server]?.sessions ?? 0) > (since[server]?.sessions ?? Infinity)),
+  );
 }
 
 /** Storefront queries from `clients` loops through HAProxy while `work` runs; every answer that is not a full 200 is a failure. */
@@ -216,9 +248,16 @@ describe('migrations', () => {
 
 describe('PgBouncer in transaction mode', () => {
   it('carries every statement of the subgraphs, reads and an interactive-transaction write alike, with named statements off', async () => {
-    const read = await post(ports.gateway.front, { query: '{ users(first: 1) { edges { node { id } } } topProducts(first: 1) { id } }' });
-    const author = read.body.data.users.edges[0].node.id as string;
-    const product = read.body.data.topProducts[0].id as string;
+    const read = await post<{ users: { edges: Array<{ node: { id: string } }> }; topProducts: Array<{ id: string }> }>(
+      ports.gateway.front,
+      {
+        query: '{ users(first: 1) { edges { node { id } } } topProducts(first: 1) { id } }',
+      },
+    );
+    expect(read.body.errors).toBeUndefined();
+    const { users, topProducts } = read.body.data!;
+    const author = users.edges[0]!.node.id;
+    const product = topProducts[0]!.id;
     const token = await testToken({ sub: author });
     const create = {
       query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { rating author { id } } }',
@@ -250,8 +289,8 @@ describe('shared state in Redis', () => {
     const extensions = { persistedQuery: { version: 1, sha256Hash } };
     const code = (body: { errors?: Array<{ extensions?: { code?: string } }> }) => body.errors?.[0]?.extensions?.code;
     expect(code((await post(ports.gateway.b, { extensions })).body)).toBe('PERSISTED_QUERY_NOT_FOUND');
-    expect((await post(ports.gateway.a, { query, extensions })).body.data.topProducts).toHaveLength(2);
-    expect((await post(ports.gateway.b, { extensions })).body.data.topProducts).toHaveLength(2);
+    expect((await post(ports.gateway.a, { query, extensions })).body.data?.topProducts).toHaveLength(2);
+    expect((await post(ports.gateway.b, { extensions })).body.data?.topProducts).toHaveLength(2);
   });
 
   it('a trusted-documents manifest published once is served by every gateway', async () => {
@@ -282,16 +321,21 @@ describe('shared state in Redis', () => {
 
 describe('replicas come and go under load', () => {
   it('killing one replica of each tier loses no request, and the killed replicas rejoin', async () => {
-    let rejoined: Record<string, { sessions: number }> = {};
+    const killed = TIERS.map((tier) => `${tier}/b`);
+    let rejoined: States = {};
+    const before = await haproxy.serverStates();
     const { ok, failures } = await underLoad(async () => {
-      await sleep(1_500);
+      // Killed while the load reaches them: every replica about to die is being given requests.
+      await servedSince(before, killed);
       await Promise.all(TIERS.map((tier) => replicas[tier].b.stop('SIGKILL')));
-      await sleep(1_500);
+      // The load goes on until HAProxy's checks have noticed: until then, requests still find the dead replicas.
+      await marked('DOWN', killed);
       await Promise.all(SUBGRAPHS.map(async (tier) => (replicas[tier].b = await start(tier, 'b'))));
       replicas.gateway.b = await start('gateway', 'b');
       await allUp();
       rejoined = await haproxy.serverStates();
-      await sleep(1_500);
+      // And until each restarted replica has been given requests again.
+      await servedSince(rejoined, killed);
     });
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
@@ -302,14 +346,17 @@ describe('replicas come and go under load', () => {
   }, 180_000);
 
   it('a rolling restart of the gateways fails no request', async () => {
+    const gateways = REPLICAS.map((replica) => `gateway/${replica}`);
     const { ok, failures } = await underLoad(async () => {
       for (const replica of REPLICAS) {
-        await sleep(1_000);
+        // Stopped while both gateways take the load (the one restarted before included).
+        await servedSince(await haproxy.serverStates(), gateways);
         expect(await replicas.gateway[replica].stop('SIGTERM')).toBe(0);
         replicas.gateway[replica] = await start('gateway', replica);
         await allUp();
       }
-      await sleep(1_000);
+      // And the load goes on until both restarted gateways have been given requests.
+      await servedSince(await haproxy.serverStates(), gateways);
     });
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
