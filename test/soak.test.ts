@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSubgraphDatabases, startPlatform, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
-import { soak } from './bench/soak-run.js';
+import { soak } from '@tessera/bench/soak';
 
 let dbs: SubgraphDatabases;
 let platform: Platform;

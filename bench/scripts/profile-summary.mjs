@@ -1,5 +1,6 @@
 // Summarises a V8 .cpuprofile: self time by function and by package, top N.
 import { readFileSync } from 'node:fs';
+import process from 'node:process';
 const [file, top = 40] = process.argv.slice(2);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const self = new Map();
@@ -24,4 +25,4 @@ const show = (map) =>
     .slice(0, Number(top))
     .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n');
-console.log(`total ${(total / 1e6).toFixed(1)} s\n-- by package\n${show(byPkg)}\n-- by function\n${show(self)}`);
+process.stdout.write(`total ${(total / 1e6).toFixed(1)} s\n-- by package\n${show(byPkg)}\n-- by function\n${show(self)}\n`);

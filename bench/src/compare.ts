@@ -61,7 +61,7 @@ async function checkedAnswers(gateways: RunningGateway[], options: WorkloadOptio
 
 export const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-/** One gateway's load figures over its runs: each run's RPS, the means of rate and latencies, the requests summed. */
+/** One gateway's load figures over its runs: each run's RPS, the means of rate and latencies, the requests and failures summed. */
 export function overRuns(loads: LoadFigures[]): LoadFigures & { runs: number[] } {
   return {
     runs: loads.map((l) => l.requestsPerSecond),
@@ -70,6 +70,7 @@ export function overRuns(loads: LoadFigures[]): LoadFigures & { runs: number[] }
     p95Ms: mean(loads.map((l) => l.p95Ms)),
     p99Ms: mean(loads.map((l) => l.p99Ms)),
     requests: loads.reduce((sum, l) => sum + l.requests, 0),
+    failures: loads.reduce((sum, l) => sum + l.failures, 0),
   };
 }
 
@@ -125,41 +126,50 @@ export async function compareGateways(gateways: RunningGateway[], options: Workl
   });
 }
 
+/** A column of a comparison table: its heading, and each row's cell. */
+export type Column<R> = [heading: string, cell: (row: R) => string];
+
+/** What a comparison table's rows are named and measured against their peers by. */
+interface Compared extends LoadFigures {
+  gateway: string;
+  runs: number[];
+  cpuMsPerRequest: number;
+}
+
+/** The columns every comparison table starts with. */
+export const LEAD_COLUMNS: Array<Column<Compared>> = [
+  ['gateway', (r) => r.gateway],
+  ['RPS', (r) => r.requestsPerSecond.toFixed(0)],
+  ['runs', (r) => r.runs.map((x) => x.toFixed(0)).join(' / ')],
+  ['p50 ms', (r) => r.p50Ms.toFixed(1)],
+];
+
+/** A Markdown table of `rows` in `columns`, then each row's RPS and CPU per request against each of `peers`. */
+export function comparisonTable<R extends Compared>(title: string, rows: R[], peers: R[], columns: Array<Column<R>>): string {
+  const against = (peer: R): Array<Column<R>> => [
+    [`RPS vs ${peer.gateway}`, (r) => `${(r.requestsPerSecond / peer.requestsPerSecond).toFixed(2)}×`],
+    [`CPU/req vs ${peer.gateway}`, (r) => `${(r.cpuMsPerRequest / peer.cpuMsPerRequest).toFixed(2)}×`],
+  ];
+  const all = [...columns, ...peers.flatMap(against)];
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const head = [line(all.map(([heading]) => heading)), `|${all.map(() => ' --- ').join('|')}|`];
+  return [`### ${title}`, '', ...head, ...rows.map((r) => line(all.map(([, cell]) => cell(r))))].join('\n');
+}
+
 /** A Markdown table of one workload, with each gateway's ratios against the peers named in `against`. */
 export function table(title: string, rows: GatewayFigures[], against: string[], { backends = false } = {}): string {
   const peers = against.map((name) => rows.find((r) => r.gateway === name)).filter((r) => r !== undefined);
-  const head = [
-    'gateway',
-    'RPS',
-    'runs',
-    'p50 ms',
-    'p95 ms',
-    'p99 ms',
-    'peak RSS MiB',
-    'gateway CPU',
-    'CPU ms/req',
-    ...(backends ? ['subgraphs CPU', 'PostgreSQL CPU'] : []),
-    ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`]),
+  const backendColumns: Array<Column<GatewayFigures>> = [
+    ['subgraphs CPU', (r) => r.backendCpuCores.toFixed(2)],
+    ['PostgreSQL CPU', (r) => r.serverCpuCores.toFixed(2)],
   ];
-  const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
-  for (const r of rows) {
-    const cells = [
-      r.gateway,
-      r.requestsPerSecond.toFixed(0),
-      r.runs.map((x) => x.toFixed(0)).join(' / '),
-      r.p50Ms.toFixed(1),
-      r.p95Ms.toFixed(1),
-      r.p99Ms.toFixed(1),
-      r.peakRssMiB.toFixed(0),
-      r.cpuCores.toFixed(2),
-      r.cpuMsPerRequest.toFixed(2),
-      ...(backends ? [r.backendCpuCores.toFixed(2), r.serverCpuCores.toFixed(2)] : []),
-      ...peers.flatMap((p) => [
-        `${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`,
-        `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`,
-      ]),
-    ];
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
+  return comparisonTable(title, rows, peers, [
+    ...LEAD_COLUMNS,
+    ['p95 ms', (r) => r.p95Ms.toFixed(1)],
+    ['p99 ms', (r) => r.p99Ms.toFixed(1)],
+    ['peak RSS MiB', (r) => r.peakRssMiB.toFixed(0)],
+    ['gateway CPU', (r) => r.cpuCores.toFixed(2)],
+    ['CPU ms/req', (r) => r.cpuMsPerRequest.toFixed(2)],
+    ...(backends ? backendColumns : []),
+  ]);
 }

@@ -28,7 +28,7 @@ export async function spawnPinned(
 ): Promise<PinnedProcess> {
   const child = spawn('taskset', ['-c', String(core), ...command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk) => (output = (output + String(chunk)).slice(-20_000)));
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (output = (output + String(chunk)).slice(-20_000)));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
@@ -55,7 +55,7 @@ export async function spawnPinned(
 /** Pins a running process and all its threads to `core` (or a list, `0,1`). */
 export async function pin(pid: number, core: number | string): Promise<void> {
   const child = spawn('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-  const [code] = await once(child, 'exit');
+  const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`taskset could not pin ${pid}`);
 }
 
@@ -74,7 +74,8 @@ function cpuTicks(pid: number): number | undefined {
   }
 }
 
-function rssBytes(pid: number): number {
+/** A process's resident set size, or 0 once it is gone. */
+export function rssBytes(pid: number): number {
   try {
     return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
   } catch {

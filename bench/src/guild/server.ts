@@ -36,7 +36,7 @@ export async function startGuildSubgraphs(
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', async () => {
+    const respond = async () => {
       const body = Buffer.concat(chunks).toString();
       const key = `${request.url}\n${body}`;
       let text = answers.get(key);
@@ -49,7 +49,9 @@ export async function startGuildSubgraphs(
         answers.set(key, text);
       }
       response.writeHead(200, { 'content-type': 'application/json' }).end(text);
-    });
+    };
+    // `answer` turns its own failures into a GraphQL error: `respond` does not reject.
+    request.on('end', () => void respond());
   });
   server.keepAliveTimeout = 60_000;
   server.listen(port, host);

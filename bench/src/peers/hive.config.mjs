@@ -7,6 +7,8 @@
 // what `--hive-router-runtime` loads). In front of Tessera's subgraphs, which answer only
 // requests signed as Tessera's gateway signs them (SUBGRAPH_SIGNING_KEYS), each upstream fetch
 // gets a signature header — after Hive's own dedup of in-flight fetches, which is unchanged.
+import process from 'node:process';
+import { URL } from 'node:url';
 import { defineConfig } from '@graphql-hive/gateway';
 import { parseSigningKeys, signRequest, SIGNATURE_HEADER, SIGNED_HEADERS } from '../../../packages/service-kit/src/request-signing.ts';
 

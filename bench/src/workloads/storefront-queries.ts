@@ -73,9 +73,15 @@ export function storefrontMix(catalog: Catalog, count = 600, seed = 13): Workloa
 
 const PAGE = 100;
 
+/** One page of `products` or `users`, as {@link discoverCatalog} asks for it. */
+interface Page {
+  edges: Array<{ cursor: string; node: { id: string } }>;
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
+}
+
 /** Pages through products and users (`pages` pages of 100 each) to collect ids and cursors. */
 export async function discoverCatalog(
-  graphql: (query: string, variables: Record<string, unknown>) => Promise<any>,
+  graphql: (query: string, variables: Record<string, unknown>) => Promise<unknown>,
   pages = 20,
 ): Promise<Catalog> {
   const catalog: Catalog = { productIds: [], userIds: [], productCursors: [] };
@@ -85,10 +91,10 @@ export async function discoverCatalog(
   ] as const) {
     let after: string | null = null;
     for (let page = 0; page < pages; page++) {
-      const data = await graphql(
+      const data = (await graphql(
         `query ($after: String) { ${field}(first: ${PAGE}, after: $after) { edges { cursor node { id } } pageInfo { endCursor hasNextPage } } }`,
         { after },
-      );
+      )) as Record<typeof field, Page>;
       const connection = data[field];
       for (const edge of connection.edges) {
         ids.push(edge.node.id);

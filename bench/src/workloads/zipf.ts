@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { testToken } from '@tessera/test-helpers';
+import { testToken, waitUntil } from '@tessera/test-helpers';
 import { type GatewayKind, hiveGateway, type RunningGateway, tesseraGateway } from '../gateways.js';
-import { mean, overRuns } from '../compare.js';
-import { HEADERS, runLoad, type LoadFigures, type WorkloadRequest } from '../load.js';
+import { comparisonTable, LEAD_COLUMNS, mean, overRuns } from '../compare.js';
+import { eightAtATime, post, runLoad, type LoadFigures, type WorkloadRequest } from '../load.js';
 import { measureUsage } from '../processes.js';
 import type { BenchSettings } from '../settings.js';
 import { onStorefrontPlatform } from './storefront.js';
@@ -23,11 +23,15 @@ export interface ZipfFigures extends LoadFigures {
   checked: number;
 }
 
+/** The text of Tessera's internal `/metrics`, or undefined for a gateway without it (the peers). */
+async function metricsOf(gateway: RunningGateway): Promise<string | undefined> {
+  return gateway.internalUrl && (await fetch(`${gateway.internalUrl}/metrics`)).text();
+}
+
 /** Sums of `cache_lookups_total` by cache and result, from Tessera's internal listener. */
 async function lookups(gateway: RunningGateway): Promise<Map<string, number>> {
   const sums = new Map<string, number>();
-  if (!gateway.internalUrl) return sums;
-  const text = await (await fetch(`${gateway.internalUrl}/metrics`)).text();
+  const text = (await metricsOf(gateway)) ?? '';
   for (const [, labels, value] of text.matchAll(/^cache_lookups_total\{([^}]*)\} (\S+)$/gm)) {
     const cache = /cache="([^"]+)"/.exec(labels!)![1]!;
     const result = /result="([^"]+)"/.exec(labels!)![1]!;
@@ -45,6 +49,32 @@ function hitRates(before: Map<string, number>, after: Map<string, number>): Reco
       cache,
       delta(`${cache}/hit`) / Math.max(1, delta(`${cache}/hit`) + delta(`${cache}/miss`) + delta(`${cache}/stale`)),
     ]),
+  );
+}
+
+/** Requests a Tessera gateway is serving or holding in its queue now (`http_requests_in_flight` and `_queued`). */
+async function requestsInFlight(gateway: RunningGateway): Promise<number> {
+  const text = await metricsOf(gateway);
+  if (text === undefined) throw new Error(`${gateway.name} has no metrics to tell when its writes are done`);
+  let sum = 0;
+  for (const [, value] of text.matchAll(/^http_requests_(?:in_flight|queued)(?:\{[^}]*\})? (\S+)$/gm)) sum += Number(value);
+  return sum;
+}
+
+/**
+ * Waits until `gateways` serve nothing: at the end of a run the load generator closes its
+ * connections, and the writes it gave up on are still finishing. Three readings in a row, 100 ms
+ * apart, must be zero: a request still being parsed or authenticated is not counted yet.
+ */
+async function untilWritesDone(gateways: RunningGateway[]): Promise<void> {
+  let quiet = 0;
+  await waitUntil(
+    async () => {
+      const counts = await Promise.all(gateways.map(requestsInFlight));
+      quiet = counts.every((count) => count === 0) ? quiet + 1 : 0;
+      return quiet >= 3;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: 'the gateways to finish the writes in flight' },
   );
 }
 
@@ -81,18 +111,8 @@ async function dataFromBoth(
   bodies: string[],
   headers: [Record<string, string>, Record<string, string>],
 ): Promise<Array<[unknown, unknown]>> {
-  const data: Array<[unknown, unknown]> = new Array(bodies.length);
-  const ask = async (url: string, body: string, own: Record<string, string>) =>
-    dataOf(await (await fetch(url, { method: 'POST', headers: { ...HEADERS, ...own }, body })).text());
-  let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const i = next++;
-      data[i] = await Promise.all([ask(urls[0], bodies[i]!, headers[0]), ask(urls[1], bodies[i]!, headers[1])]);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return data;
+  const ask = async (url: string, body: string, own: Record<string, string>) => dataOf((await post(url, body, own)).text);
+  return eightAtATime(bodies.length, (i) => Promise.all([ask(urls[0], bodies[i]!, headers[0]), ask(urls[1], bodies[i]!, headers[1])]));
 }
 
 interface Phase {
@@ -101,6 +121,45 @@ interface Phase {
   gateways: RunningGateway[];
   /** The uncached gateway every distinct read is checked against after the phase. */
   reference: RunningGateway;
+}
+
+/** One measured run of one gateway in a phase. */
+interface ZipfRun {
+  load: LoadFigures;
+  /** The gateway's CPU (cores busy), its RSS peak, and Redis's CPU meanwhile. */
+  cpu: number;
+  rss: number;
+  redis: number;
+  hits?: Record<string, number>;
+}
+
+/** `run` (a load run of `gateway`) with the gateway's and Redis's usage beside it, and its caches' hit rates. */
+async function measuredRun(gateway: RunningGateway, redisPid: number, title: string, run: () => Promise<LoadFigures>): Promise<ZipfRun> {
+  const before = await lookups(gateway);
+  const { result, usage } = await measureUsage([gateway, { name: 'redis', pid: redisPid }], run);
+  const hits = hitRates(before, await lookups(gateway));
+  const own = usage[gateway.name]!;
+  console.error(
+    `  ${title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p99 ${result.p99Ms} ms, CPU ${own.cpuCores.toFixed(2)}, RSS ${own.peakRssMiB.toFixed(0)} MiB${hits ? `, hits ${JSON.stringify(hits)}` : ''}`,
+  );
+  return { load: result, cpu: own.cpuCores, rss: own.peakRssMiB, redis: usage.redis!.cpuCores, hits };
+}
+
+/** One gateway's figures over its runs of a phase. */
+function zipfFigures(gateway: string, runs: ZipfRun[], checked: number): ZipfFigures {
+  const load = overRuns(runs.map((r) => r.load));
+  const { requestsPerSecond } = load;
+  const rates =
+    runs[0]!.hits && Object.fromEntries(Object.keys(runs[0]!.hits).map((cache) => [cache, mean(runs.map((r) => r.hits?.[cache] ?? 0))]));
+  return {
+    gateway,
+    ...load,
+    cpuMsPerRequest: (mean(runs.map((r) => r.cpu)) * 1_000) / requestsPerSecond,
+    peakRssMiB: Math.max(...runs.map((r) => r.rss)),
+    redisMsPerRequest: (mean(runs.map((r) => r.redis)) * 1_000) / requestsPerSecond,
+    hitRates: rates,
+    checked,
+  };
 }
 
 /**
@@ -134,55 +193,22 @@ async function runPhase(
       headers: gateway.clientHeaders ?? settings.clientHeaders,
     });
   };
-  const runs = new Map(
-    phase.gateways.map((g) => [
-      g,
-      [] as Array<{ load: LoadFigures; cpu: number; rss: number; redis: number; hits?: Record<string, number> }>,
-    ]),
-  );
+  const runs = new Map(phase.gateways.map((g) => [g, [] as ZipfRun[]]));
   for (const gateway of phase.gateways) await load(gateway, settings.load.warmupSeconds.first);
   for (let round = 0; round < settings.load.repeats; round++) {
     for (const gateway of phase.gateways) {
       await load(gateway, settings.load.warmupSeconds.each);
-      const before = await lookups(gateway);
-      const { result, usage } = await measureUsage([gateway, { name: 'redis', pid: redisPid }], () => load(gateway, settings.load.seconds));
-      const hits = hitRates(before, await lookups(gateway));
-      runs
-        .get(gateway)!
-        .push({
-          load: result,
-          cpu: usage[gateway.name]!.cpuCores,
-          rss: usage[gateway.name]!.peakRssMiB,
-          redis: usage.redis!.cpuCores,
-          hits,
-        });
-      console.error(
-        `  ${phase.title} · ${gateway.name}: ${result.requestsPerSecond.toFixed(0)} RPS, p99 ${result.p99Ms} ms, CPU ${usage[gateway.name]!.cpuCores.toFixed(2)}, RSS ${usage[gateway.name]!.peakRssMiB.toFixed(0)} MiB${hits ? `, hits ${JSON.stringify(hits)}` : ''}`,
-      );
+      runs.get(gateway)!.push(await measuredRun(gateway, redisPid, phase.title, () => load(gateway, settings.load.seconds)));
     }
   }
-  const checked = new Map<RunningGateway, number>();
-  for (const gateway of phase.gateways)
-    checked.set(
-      gateway,
-      gateway === phase.reference ? 0 : await agreeWithReference(gateway, phase.reference, streams.get(gateway)!.answers, settings),
-    );
-  return phase.gateways.map((gateway) => {
-    const own = runs.get(gateway)!;
-    const load = overRuns(own.map((r) => r.load));
-    const { requestsPerSecond } = load;
-    const rates =
-      own[0]!.hits && Object.fromEntries(Object.keys(own[0]!.hits).map((cache) => [cache, mean(own.map((r) => r.hits?.[cache] ?? 0))]));
-    return {
-      gateway: gateway.name,
-      ...load,
-      cpuMsPerRequest: (mean(own.map((r) => r.cpu)) * 1_000) / requestsPerSecond,
-      peakRssMiB: Math.max(...own.map((r) => r.rss)),
-      redisMsPerRequest: (mean(own.map((r) => r.redis)) * 1_000) / requestsPerSecond,
-      hitRates: rates,
-      checked: checked.get(gateway)!,
-    };
-  });
+  if (phase.writeShare > 0) await untilWritesDone(phase.gateways);
+  const figures: ZipfFigures[] = [];
+  for (const gateway of phase.gateways) {
+    const { answers } = streams.get(gateway)!;
+    const checked = gateway === phase.reference ? 0 : await agreeWithReference(gateway, phase.reference, answers, settings);
+    figures.push(zipfFigures(gateway.name, runs.get(gateway)!, checked));
+  }
+  return figures;
 }
 
 /** Every distinct read `gateway` answered, asked again of it and of `reference` at once: the data must agree (and, read-only, agree with what it answered under load). */
@@ -192,8 +218,6 @@ async function agreeWithReference(
   answers: Answers,
   settings: BenchSettings,
 ): Promise<number> {
-  // Writes the load generator gave up on at the end of a run may still be finishing.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
   const bodies = answers.requests;
   const headers = settings.clientHeaders;
   const pairs = await dataFromBoth([gateway.url, reference.url], bodies, [
@@ -262,45 +286,19 @@ export async function runZipfWorkload(settings: BenchSettings): Promise<{ readOn
 /** A Markdown table of one Zipf phase, with ratios against the peers named in `against`. */
 export function zipfTable(title: string, rows: ZipfFigures[], against: string[]): string {
   const peers = against.map((name) => rows.find((r) => r.gateway.startsWith(name))).filter((r) => r !== undefined);
-  const head = [
-    'gateway',
-    'RPS',
-    'runs',
-    'p50 ms',
-    'p99 ms',
-    'CPU ms/req',
-    'peak RSS MiB',
-    'Redis CPU ms/req',
-    'hit rate',
-    'reads checked',
-    ...peers.flatMap((p) => [`RPS vs ${p.gateway}`, `CPU/req vs ${p.gateway}`]),
-  ];
-  const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
-  for (const r of rows) {
-    const hits = r.hitRates
+  const hits = (r: ZipfFigures) =>
+    r.hitRates
       ? Object.entries(r.hitRates)
           .map(([cache, rate]) => `${cache} ${(rate * 100).toFixed(0)} %`)
           .join(', ')
       : '—';
-    const cells = [
-      r.gateway,
-      r.requestsPerSecond.toFixed(0),
-      r.runs.map((x) => x.toFixed(0)).join(' / '),
-      r.p50Ms.toFixed(1),
-      r.p99Ms.toFixed(1),
-      r.cpuMsPerRequest.toFixed(2),
-      r.peakRssMiB.toFixed(0),
-      r.redisMsPerRequest.toFixed(3),
-      hits,
-      String(r.checked || '—'),
-    ];
-    cells.push(
-      ...peers.flatMap((p) => [
-        `${(r.requestsPerSecond / p.requestsPerSecond).toFixed(2)}×`,
-        `${(r.cpuMsPerRequest / p.cpuMsPerRequest).toFixed(2)}×`,
-      ]),
-    );
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
+  return comparisonTable(title, rows, peers, [
+    ...LEAD_COLUMNS,
+    ['p99 ms', (r) => r.p99Ms.toFixed(1)],
+    ['CPU ms/req', (r) => r.cpuMsPerRequest.toFixed(2)],
+    ['peak RSS MiB', (r) => r.peakRssMiB.toFixed(0)],
+    ['Redis CPU ms/req', (r) => r.redisMsPerRequest.toFixed(3)],
+    ['hit rate', hits],
+    ['reads checked', (r) => String(r.checked || '—')],
+  ]);
 }

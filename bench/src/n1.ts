@@ -17,7 +17,7 @@ import {
   SUBGRAPH_NAMES,
   type Platform,
 } from '@tessera/test-helpers';
-import { runLoad, type LoadResult } from './load.js';
+import { runLoad, type LoadFigures } from './load.js';
 
 const SIZES = [1, 10, 100];
 const QUERIES = {
@@ -27,7 +27,7 @@ const QUERIES = {
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
 
-interface Row extends Omit<LoadResult, 'requests'> {
+interface Row extends Pick<LoadFigures, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'> {
   query: string;
   n: number;
   batching: boolean;
@@ -44,9 +44,8 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
   for (const { query, text, n } of cells) {
     const repeats = 5;
     const counted = await counter.count(async () => {
-      let last;
-      for (let i = 0; i < repeats; i++) last = await platform.graphql(text, { n });
-      return last!;
+      for (let i = 1; i < repeats; i++) await platform.graphql(text, { n });
+      return platform.graphql(text, { n });
     });
     if (counted.result.body.errors) throw new Error(`${query} failed: ${JSON.stringify(counted.result.body.errors)}`);
     statements.set(`${query}/${n}`, Object.values(counted.statements).reduce((a, b) => a + b, 0) / repeats);
@@ -55,18 +54,17 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
   for (const { text, n } of cells) {
     await runLoad({
       url: platform.gatewayUrl,
-      body: JSON.stringify({ query: text, variables: { n } }),
+      requests: [{ body: JSON.stringify({ query: text, variables: { n } }) }],
       connections,
       seconds: 1,
-      warmupSeconds: 0,
     });
   }
   const rows: Row[] = [];
   for (const { query, text, n } of cells) {
-    const body = JSON.stringify({ query: text, variables: { n } });
+    const requests = [{ body: JSON.stringify({ query: text, variables: { n } }) }];
     // Latency from one connection (no queueing behind other requests); throughput from many.
-    const latency = await runLoad({ url: platform.gatewayUrl, body, connections: 1, seconds });
-    const throughput = await runLoad({ url: platform.gatewayUrl, body, connections, seconds });
+    const latency = await runLoad({ url: platform.gatewayUrl, requests, connections: 1, seconds, warmupSeconds: 1 });
+    const throughput = await runLoad({ url: platform.gatewayUrl, requests, connections, seconds, warmupSeconds: 1 });
     const row = {
       query,
       n,
@@ -78,7 +76,7 @@ async function measure(platform: Platform, counter: Awaited<ReturnType<typeof cr
     };
     rows.push(row);
     console.error(
-      `  ${query} N=${n} batching=${batching}: ${row.statements} statements, p50 ${row.p50Ms} ms, ${row.requestsPerSecond.toFixed(0)} req/s`,
+      `  ${query} N=${n} batching=${batching}: ${row.statements} statements, p50 ${row.p50Ms.toFixed(1)} ms, ${row.requestsPerSecond.toFixed(0)} req/s`,
     );
   }
   return rows;
@@ -125,7 +123,7 @@ function report(rows: Row[]) {
   console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
-      `| ${r.query} | ${r.n} | ${r.batching ? 'on' : 'off'} | ${r.statements} | ${r.p50Ms} | ${r.p99Ms} | ${r.requestsPerSecond.toFixed(0)} |`,
+      `| ${r.query} | ${r.n} | ${r.batching ? 'on' : 'off'} | ${r.statements} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.requestsPerSecond.toFixed(0)} |`,
     );
   }
   console.log('\n| query | N | statements off/on | p50 off/on | req/s on/off |');

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
 import type { Platform, ServiceName } from '@tessera/test-helpers';
+import { runLoad, type WorkloadRequest } from '../load.js';
+import { rssBytes } from '../processes.js';
 
 /** What a soak run saw. */
 export interface SoakResult {
@@ -11,14 +11,13 @@ export interface SoakResult {
   rss: Record<ServiceName, { startMiB: number; endMiB: number; growth: number }>;
 }
 
-const QUERY = JSON.stringify({
-  query: '{ topProducts(first: 5) { name averageRating reviews(first: 3) { edges { node { rating author { username } } } } } }',
-});
-
-function rssMiB(pid: number): number {
-  const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
-  return (pages * 4_096) / 1_048_576;
-}
+const REQUESTS: WorkloadRequest[] = [
+  {
+    body: JSON.stringify({
+      query: '{ topProducts(first: 5) { name averageRating reviews(first: 3) { edges { node { rating author { username } } } } } }',
+    }),
+  },
+];
 
 /**
  * A fixed-rate soak through the gateway: `rate` requests per second for `seconds`, counting
@@ -34,23 +33,18 @@ function rssMiB(pid: number): number {
  */
 export async function soak(platform: Platform, { rate = 100, seconds = 60, warmupRequests = 20_000 } = {}): Promise<SoakResult> {
   const services: ServiceName[] = ['gateway', 'users', 'products', 'reviews'];
-  const request = {
-    url: platform.gatewayUrl,
-    method: 'POST' as const,
-    headers: { 'content-type': 'application/json' },
-    body: QUERY,
-    connections: 10,
-  };
-  await autocannon({ ...request, amount: warmupRequests });
+  const load = { url: platform.gatewayUrl, requests: REQUESTS, connections: 10, countFailures: true };
+  await runLoad({ ...load, amount: warmupRequests });
   const samples: Array<Record<string, number>> = [];
-  const sampler = setInterval(() => samples.push(Object.fromEntries(services.map((s) => [s, rssMiB(platform.pid(s))]))), 1_000);
-  // An answer carrying GraphQL errors counts as a mismatch.
-  const result = await autocannon({
-    ...request,
-    overallRate: rate,
-    duration: seconds,
-    verifyBody: (body: string) => !body.includes('"errors"'),
-  } as autocannon.Options);
+  const rssMiB = (service: ServiceName) => rssBytes(platform.pid(service)) / 1_048_576;
+  const sampler = setInterval(() => samples.push(Object.fromEntries(services.map((s) => [s, rssMiB(s)]))), 1_000);
+  // An answer carrying GraphQL errors counts as a failure.
+  const result = await runLoad({
+    ...load,
+    rate,
+    seconds,
+    verify: (_request, _status, body) => (body.includes('"errors"') ? body.slice(0, 300) : undefined),
+  });
   clearInterval(sampler);
   const half = Math.floor(samples.length / 2);
   const peak = (service: string, from: number, to: number) => Math.max(...samples.slice(from, to).map((sample) => sample[service]!));
@@ -60,5 +54,5 @@ export async function soak(platform: Platform, { rate = 100, seconds = 60, warmu
       return [s, { startMiB, endMiB, growth: endMiB / startMiB - 1 }];
     }),
   ) as SoakResult['rss'];
-  return { requests: result.requests.total, errors: result.errors + result.timeouts + result.non2xx + result.mismatches, rss };
+  return { requests: result.requests, errors: result.failures, rss };
 }

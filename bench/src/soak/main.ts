@@ -4,7 +4,7 @@
  * errors, and each service's RSS high-water mark over the first and the second half.
  */
 import { createSubgraphDatabases, startPlatform } from '@tessera/test-helpers';
-import { soak } from './soak-run.js';
+import { soak } from './run.js';
 
 const rate = Number(process.env.SOAK_RATE ?? 100);
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
