@@ -13,14 +13,34 @@ import {
   type RuntimeSettings,
   type SigningKey,
 } from '@tessera/service-kit';
-import type { TokenKeys, TokenVerifierOptions } from './auth/index.js';
 import { z } from 'zod';
-import type { CacheSettings } from './plugins/cache/index.js';
-import type { RateLimitSettings } from './plugins/rate-limit/index.js';
-import type { ResilienceSettings } from './subgraphs/index.js';
+import { CACHE_DEFAULTS, type CacheSettings } from './features/cache/index.js';
+import { DEFAULT_MAX_RESPONSE_ERRORS } from './features/error-limit/index.js';
+import { TOKEN_VERIFIER_DEFAULTS, type TokenKeys, type TokenVerifierOptions } from './features/identity/index.js';
+import {
+  COST_MODEL_DEFAULTS,
+  DEFAULT_MAX_TOKENS,
+  OPERATION_LIMITS_DEFAULTS,
+  type OperationLimitsSettings,
+} from './features/limits/index.js';
+import { PERSISTED_QUERIES_DEFAULTS, type PersistedQueriesSettings } from './features/persisted-queries/index.js';
+import { RATE_LIMIT_DEFAULTS, type RateLimitSettings } from './features/rate-limit/index.js';
 import type { SupergraphSourceOptions } from './supergraph/index.js';
+import { RESILIENCE_DEFAULTS, SUBGRAPH_CLIENTS_DEFAULTS, type ResilienceSettings, type SubgraphClientsSettings } from './upstream/index.js';
 
-/** The gateway's configuration, validated once at start-up. */
+/** The Redis every gateway replica shares (`REDIS_*`). */
+export interface RedisSettings {
+  url: string;
+  /** `url` names a node of a Redis Cluster. */
+  cluster: boolean;
+  /** Bound on each command. */
+  timeoutMs: number;
+}
+
+/**
+ * The gateway's configuration, validated once at start-up. Each part has the shape of the
+ * options of the factory it configures; a variable left unset takes that factory's default.
+ */
 export interface GatewayConfig extends RuntimeSettings {
   nodeEnv: 'development' | 'production' | 'test';
   development: boolean;
@@ -28,28 +48,22 @@ export interface GatewayConfig extends RuntimeSettings {
   prettyLogs: boolean;
   host: string;
   port: number;
+  /** The internal listener of `/metrics` and `/health/details`. */
+  metricsPort: number;
+  /** The Redis every replica shares; undefined: none (APQ in memory, no caches, each process counts alone). */
+  redis: RedisSettings | undefined;
+  /** Prefix of every Redis key, so deployments can share a Redis. */
+  redisKeyPrefix: string;
   /** Bearer tokens: where their keys come from and what they must say; undefined = no token is accepted (development only). */
   auth: TokenVerifierOptions | undefined;
   /** Keys gateway → subgraph requests are signed with (the first); undefined only in development. */
   signingKeys: SigningKey[] | undefined;
   /** Where the supergraph comes from. */
   supergraph: SupergraphSourceOptions;
-  /** The internal listener of `/metrics` and `/health/details`. */
-  metricsPort: number;
   /** Longest a whole request may take; subgraph calls get what is left of it. */
   requestTimeoutMs: number;
-  /** How subgraphs are called. */
-  subgraphs: {
-    /** Routing URLs that replace the supergraph's, by subgraph name. */
-    urls: Record<string, string>;
-    connections: number;
-    /** Identical queries in flight at once share one fetch. */
-    deduplicate: boolean;
-    /** How often each subgraph's `/ready` is asked (metrics, the detailed health view). */
-    healthIntervalMs: number;
-    resilience: ResilienceSettings;
-  };
-  /** Identical queries in flight at once (operation, variables, caller) are executed once. */
+  subgraphs: SubgraphClientsSettings;
+  /** Identical requests in flight at once share one answer, identical queries one execution. */
   deduplicateOperations: boolean;
   /** Per-caller rate limit (token subject, else client address); undefined = off. */
   rateLimit: RateLimitSettings | undefined;
@@ -63,75 +77,52 @@ export interface GatewayConfig extends RuntimeSettings {
   maxBatchOperations: number;
   /** Distinct errors one response carries at most (repeats are always taken out). */
   maxResponseErrors: number;
-  /** Persisted queries: APQ (Redis or in-memory) and trusted documents. */
-  persistedQueries: {
-    redisUrl: string | undefined;
-    /** `redisUrl` names a node of a Redis Cluster. */
-    redisCluster: boolean;
-    keyPrefix: string;
-    redisTimeoutMs: number;
-    apqTtlSeconds: number;
-    apqMaxBytes: number;
-    mode: 'off' | 'allow' | 'enforce';
-    developerKeys: string[];
-    getMaxAgeSeconds: number;
-    manifestRefreshMs: number;
-  };
-  /** The caches in Redis, and `Cache-Control`, from the supergraph's `@cacheControl` hints. */
+  persistedQueries: PersistedQueriesSettings;
   cache: CacheSettings;
-  /** Operation limits and the cost model, checked before planning. */
-  limits: {
-    mode: 'enforce' | 'measure' | 'off';
-    maxCost: number;
-    maxDepth: number;
-    maxAliases: number;
-    maxNodes: number;
-    maxSchemaFields: number;
-    maxOfTypeDepth: number;
-    maxOverlappingFieldPairs: number;
-    costInExtensions: boolean;
-    costModel: { defaultListSize: number; mutationWeight: number };
-  };
+  /** Operation limits and the cost model, checked before planning; undefined = off (`LIMITS_MODE=off`). */
+  limits: OperationLimitsSettings | undefined;
 }
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 /** Prefix of every Redis key unless `REDIS_KEY_PREFIX` says otherwise. */
 const DEFAULT_REDIS_KEY_PREFIX = 'tessera:';
 
+const L = OPERATION_LIMITS_DEFAULTS;
 /** The limits' variables (also read alone, by `pnpm schema:check`). */
 const limitsEnv = {
-  LIMITS_MODE: env.choice(['enforce', 'measure', 'off'], 'enforce'),
-  COST_MAX: env.int(10_000, { min: 1, max: 1e9 }),
-  COST_DEFAULT_LIST_SIZE: env.int(10, { min: 0, max: 100_000 }),
-  COST_MUTATION_WEIGHT: env.int(10, { min: 0, max: 100_000 }),
+  LIMITS_MODE: env.choice(['enforce', 'measure', 'off'], L.mode),
+  COST_MAX: env.int(L.maxCost, { min: 1, max: 1e9 }),
+  COST_DEFAULT_LIST_SIZE: env.int(COST_MODEL_DEFAULTS.defaultListSize, { min: 0, max: 100_000 }),
+  COST_MUTATION_WEIGHT: env.int(COST_MODEL_DEFAULTS.mutationWeight, { min: 0, max: 100_000 }),
   COST_IN_EXTENSIONS: env.optionalBool(),
-  MAX_DEPTH: env.int(15, { min: 1, max: 1_000 }),
-  MAX_ALIASES: env.int(30, { min: 0, max: 100_000 }),
-  MAX_QUERY_NODES: env.int(10_000, { min: 1, max: 10_000_000 }),
-  MAX_INTROSPECTION_DEPTH: env.int(10, { min: 1, max: 100 }),
-  MAX_OVERLAPPING_FIELD_PAIRS: env.int(10_000, { min: 0, max: 100_000_000 }),
+  MAX_DEPTH: env.int(L.maxDepth, { min: 1, max: 1_000 }),
+  MAX_ALIASES: env.int(L.maxAliases, { min: 0, max: 100_000 }),
+  MAX_QUERY_NODES: env.int(L.maxNodes, { min: 1, max: 10_000_000 }),
+  MAX_INTROSPECTION_DEPTH: env.int(L.maxOfTypeDepth, { min: 1, max: 100 }),
+  MAX_OVERLAPPING_FIELD_PAIRS: env.int(L.maxOverlappingFieldPairs, { min: 0, max: 100_000_000 }),
 };
 
-/** The persisted queries' variables (also read alone, by `pnpm pq:publish`). */
+const PQ = PERSISTED_QUERIES_DEFAULTS;
+/** Redis and the persisted queries' variables (also read alone, by `pnpm pq:publish`). */
 const persistedQueriesEnv = {
   REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
   REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
   REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
   REDIS_CLUSTER: env.bool(false),
-  APQ_TTL_SECONDS: env.int(86_400, { min: 1, max: 31_536_000 }),
-  APQ_MAX_BYTES: env.int(131_072, { min: 1_024, max: 100 * 1_048_576 }),
-  PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], 'off'),
-  DEVELOPER_KEYS: env.list([]),
-  APQ_GET_MAX_AGE_SECONDS: env.int(60, { min: 0, max: 31_536_000 }),
-  PQ_MANIFEST_REFRESH_MS: env.int(10_000, { min: 100, max: 3_600_000 }),
+  APQ_TTL_SECONDS: env.int(PQ.apqTtlSeconds, { min: 1, max: 31_536_000 }),
+  APQ_MAX_BYTES: env.int(PQ.apqMaxBytes, { min: 1_024, max: 100 * 1_048_576 }),
+  PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], PQ.mode),
+  DEVELOPER_KEYS: env.list([...PQ.developerKeys]),
+  PQ_MANIFEST_REFRESH_MS: env.int(PQ.manifestRefreshMs, { min: 100, max: 3_600_000 }),
 };
 
 /** The caches. */
 const cacheEnv = {
   CACHE_MODE: env.optionalChoice(['on', 'off']),
   CACHE_TTL_OVERRIDES: env.list([]),
-  CACHE_MAX_ENTRY_BYTES: env.int(262_144, { min: 1_024, max: 64 * 1_048_576 }),
-  CACHE_MAX_ENTITIES_PER_FETCH: env.int(500, { min: 1, max: 100_000 }),
+  CACHE_MAX_ENTRY_BYTES: env.int(CACHE_DEFAULTS.maxEntryBytes, { min: 1_024, max: 64 * 1_048_576 }),
+  CACHE_MAX_ENTITIES_PER_FETCH: env.int(CACHE_DEFAULTS.maxEntitiesPerFetch, { min: 1, max: 100_000 }),
+  APQ_GET_MAX_AGE_SECONDS: env.int(CACHE_DEFAULTS.httpMaxAgeSeconds, { min: 0, max: 31_536_000 }),
 };
 
 /** Bearer tokens. */
@@ -141,10 +132,11 @@ const authEnv = {
   JWT_SECRET: env.optionalString(),
   JWT_ISSUER: env.optionalString(),
   JWT_AUDIENCE: env.optionalString(),
-  JWT_CLOCK_SKEW_SECONDS: env.int(30, { min: 0, max: 600 }),
-  JWT_MAX_TOKEN_AGE_SECONDS: env.int(86_400, { min: 60, max: 31_536_000 }),
+  JWT_CLOCK_SKEW_SECONDS: env.int(TOKEN_VERIFIER_DEFAULTS.clockToleranceSeconds, { min: 0, max: 600 }),
+  JWT_MAX_TOKEN_AGE_SECONDS: env.int(TOKEN_VERIFIER_DEFAULTS.maxTokenAgeSeconds, { min: 60, max: 31_536_000 }),
 };
 
+const S = SUBGRAPH_CLIENTS_DEFAULTS;
 /** Everything else: the server, the supergraph, the subgraph calls. */
 const serverEnv = {
   GATEWAY_PORT: env.port(4000),
@@ -154,33 +146,35 @@ const serverEnv = {
   INTROSPECTION: env.optionalBool(),
   CORS_ORIGINS: env.list([]),
   MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
-  MAX_TOKENS: env.int(10_000, { min: 100, max: 10_000_000 }),
+  MAX_TOKENS: env.int(DEFAULT_MAX_TOKENS, { min: 100, max: 10_000_000 }),
   MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
-  MAX_RESPONSE_ERRORS: env.int(100, { min: 1, max: 100_000 }),
-  SUBGRAPH_CONNECTIONS: env.int(128, { min: 1, max: 10_000 }),
-  SUBGRAPH_DEDUPLICATION: env.bool(true),
+  MAX_RESPONSE_ERRORS: env.int(DEFAULT_MAX_RESPONSE_ERRORS, { min: 1, max: 100_000 }),
+  SUBGRAPH_CONNECTIONS: env.int(S.connections, { min: 1, max: 10_000 }),
+  SUBGRAPH_DEDUPLICATION: env.bool(S.deduplicate),
   OPERATION_DEDUPLICATION: env.bool(true),
   GATEWAY_METRICS_PORT: env.port(9400),
-  SUBGRAPH_HEALTH_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
+  SUBGRAPH_HEALTH_INTERVAL_MS: env.int(S.healthIntervalMs, { min: 100, max: 600_000 }),
 };
 
+const R = RESILIENCE_DEFAULTS;
+const RL = RATE_LIMIT_DEFAULTS;
 /** Deadlines, retries, circuit breakers, bulkheads and rate limits. */
 const resilienceEnv = {
   REQUEST_TIMEOUT_MS: env.int(10_000, { min: 10, max: 600_000 }),
-  SUBGRAPH_TIMEOUT_MS: env.int(5_000, { min: 10, max: 600_000 }),
-  SUBGRAPH_RETRIES: env.int(2, { min: 0, max: 10 }),
-  SUBGRAPH_RETRY_BUDGET_PERCENT: env.int(20, { min: 0, max: 1_000 }),
-  SUBGRAPH_MAX_IN_FLIGHT: env.int(512, { min: 1, max: 100_000 }),
-  SUBGRAPH_MAX_QUEUED: env.int(512, { min: 0, max: 100_000 }),
-  BREAKER_FAILURE_PERCENT: env.int(50, { min: 1, max: 100 }),
-  BREAKER_WINDOW_MS: env.int(10_000, { min: 1_000, max: 600_000 }),
-  BREAKER_MIN_RPS: env.int(5, { min: 0, max: 100_000 }),
-  BREAKER_HALF_OPEN_AFTER_MS: env.int(5_000, { min: 100, max: 600_000 }),
-  RATE_LIMIT_POINTS: env.int(0, { min: 0, max: 1e9 }),
-  RATE_LIMIT_WINDOW_SECONDS: env.int(60, { min: 1, max: 86_400 }),
-  RATE_LIMIT_COST_WEIGHTED: env.bool(true),
-  RATE_LIMIT_REQUEST_POINTS: env.int(1, { min: 0, max: 1e6 }),
-  RATE_LIMIT_BYTES_PER_POINT: env.int(1_024, { min: 0, max: 100 * 1_048_576 }),
+  SUBGRAPH_TIMEOUT_MS: env.int(R.timeoutMs, { min: 10, max: 600_000 }),
+  SUBGRAPH_RETRIES: env.int(R.retries, { min: 0, max: 10 }),
+  SUBGRAPH_RETRY_BUDGET_PERCENT: env.int(R.retryBudgetRatio * 100, { min: 0, max: 1_000 }),
+  SUBGRAPH_MAX_IN_FLIGHT: env.int(R.maxInFlight, { min: 1, max: 100_000 }),
+  SUBGRAPH_MAX_QUEUED: env.int(R.maxQueued, { min: 0, max: 100_000 }),
+  BREAKER_FAILURE_PERCENT: env.int(R.breaker.failureRatio * 100, { min: 1, max: 100 }),
+  BREAKER_WINDOW_MS: env.int(R.breaker.windowMs, { min: 1_000, max: 600_000 }),
+  BREAKER_MIN_RPS: env.int(R.breaker.minimumRps, { min: 0, max: 100_000 }),
+  BREAKER_HALF_OPEN_AFTER_MS: env.int(R.breaker.halfOpenAfterMs, { min: 100, max: 600_000 }),
+  RATE_LIMIT_POINTS: env.int(RL.points, { min: 0, max: 1e9 }),
+  RATE_LIMIT_WINDOW_SECONDS: env.int(RL.windowSeconds, { min: 1, max: 86_400 }),
+  RATE_LIMIT_COST_WEIGHTED: env.bool(RL.costWeighted),
+  RATE_LIMIT_REQUEST_POINTS: env.int(RL.requestPoints, { min: 0, max: 1e6 }),
+  RATE_LIMIT_BYTES_PER_POINT: env.int(RL.bytesPerPoint, { min: 0, max: 100 * 1_048_576 }),
 };
 
 const gatewaySchema = z
@@ -196,7 +190,9 @@ const gatewaySchema = z
 /** Every variable the gateway reads by name (besides the `SUBGRAPH_<NAME>_URL` pattern). */
 export const GATEWAY_VARIABLES: readonly string[] = Object.keys(gatewaySchema.shape);
 
-/** Reads the gateway's variables (see README "Configuration"); every bad one is named at once. */
+type GatewayVariables = z.infer<typeof gatewaySchema>;
+
+/** Reads the gateway's variables (see docs/configuration.md); every bad one is named at once. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const [c, urls, timeouts] = parseAll(
     () => parseConfig(gatewaySchema, source),
@@ -207,13 +203,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   const { development } = settings;
   return {
     ...settings,
-    auth: tokenVerifierOptions(c),
     port: c.GATEWAY_PORT,
+    metricsPort: c.GATEWAY_METRICS_PORT,
+    ...redisSettings(c),
+    auth: tokenVerifierOptions(c),
     supergraph:
       (c.SUPERGRAPH_SOURCE ?? (development ? 'compose' : 'file')) === 'file'
         ? { kind: 'file', path: resolve(c.SUPERGRAPH_PATH) }
         : { kind: 'compose', configPath: resolve(c.SUPERGRAPH_CONFIG) },
-    metricsPort: c.GATEWAY_METRICS_PORT,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     subgraphs: {
       urls,
@@ -223,15 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       resilience: resilienceSettings(c, timeouts),
     },
     deduplicateOperations: c.OPERATION_DEDUPLICATION,
-    rateLimit: c.RATE_LIMIT_POINTS
-      ? {
-          points: c.RATE_LIMIT_POINTS,
-          windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
-          costWeighted: c.RATE_LIMIT_COST_WEIGHTED,
-          requestPoints: c.RATE_LIMIT_REQUEST_POINTS,
-          bytesPerPoint: c.RATE_LIMIT_BYTES_PER_POINT,
-        }
-      : undefined,
+    rateLimit: rateLimitSettings(c),
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,
     corsOrigins: c.CORS_ORIGINS.length ? c.CORS_ORIGINS : development ? ['https://studio.apollographql.com'] : [],
@@ -240,17 +229,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     maxBatchOperations: c.MAX_BATCH_OPERATIONS,
     maxResponseErrors: c.MAX_RESPONSE_ERRORS,
     persistedQueries: persistedQueriesSettings(c),
-    cache: {
-      mode: c.CACHE_MODE ?? (c.REDIS_URL ? 'on' : 'off'),
-      ttlOverrides: new Map(
-        c.CACHE_TTL_OVERRIDES.map((entry) => [entry.slice(0, entry.indexOf('=')), Number(entry.slice(entry.indexOf('=') + 1))]),
-      ),
-      maxEntryBytes: c.CACHE_MAX_ENTRY_BYTES,
-      maxEntitiesPerFetch: c.CACHE_MAX_ENTITIES_PER_FETCH,
-      httpMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
-      debugHeader: development,
-    },
+    cache: cacheSettings(c, development),
     limits: limitsSettings(c, development),
+  };
+}
+
+function redisSettings(c: z.infer<z.ZodObject<typeof persistedQueriesEnv>>): Pick<GatewayConfig, 'redis' | 'redisKeyPrefix'> {
+  return {
+    redis: c.REDIS_URL ? { url: c.REDIS_URL, cluster: c.REDIS_CLUSTER, timeoutMs: c.REDIS_TIMEOUT_MS } : undefined,
+    redisKeyPrefix: c.REDIS_KEY_PREFIX,
+  };
+}
+
+function rateLimitSettings(c: GatewayVariables): RateLimitSettings | undefined {
+  if (!c.RATE_LIMIT_POINTS) return undefined;
+  return {
+    points: c.RATE_LIMIT_POINTS,
+    windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
+    costWeighted: c.RATE_LIMIT_COST_WEIGHTED,
+    requestPoints: c.RATE_LIMIT_REQUEST_POINTS,
+    bytesPerPoint: c.RATE_LIMIT_BYTES_PER_POINT,
+  };
+}
+
+/** The caches: on wherever there is a Redis unless `CACHE_MODE` says otherwise; the debug header in development. */
+function cacheSettings(c: GatewayVariables, development: boolean): CacheSettings {
+  return {
+    mode: c.CACHE_MODE ?? (c.REDIS_URL ? 'on' : 'off'),
+    ttlOverrides: new Map(
+      c.CACHE_TTL_OVERRIDES.map((entry) => [entry.slice(0, entry.indexOf('=')), Number(entry.slice(entry.indexOf('=') + 1))]),
+    ),
+    maxEntryBytes: c.CACHE_MAX_ENTRY_BYTES,
+    maxEntitiesPerFetch: c.CACHE_MAX_ENTITIES_PER_FETCH,
+    httpMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
+    debugHeader: development,
   };
 }
 
@@ -267,15 +279,15 @@ function ttlOverridesCheck(v: { CACHE_TTL_OVERRIDES: string[]; CACHE_MODE?: stri
     ctx.addIssue({ code: 'custom', path: ['CACHE_MODE'], message: 'on keeps entries in Redis: set REDIS_URL too' });
 }
 
-/** Only the limits and the cost model, for tools that estimate costs (`pnpm schema:check`). */
+/** Only the limits and the cost model, for tools that estimate costs (`pnpm schema:check`); undefined with `LIMITS_MODE=off`. */
 export function loadLimitsConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig['limits'] {
   const c = parseConfig(z.object({ NODE_ENV: serviceEnv.NODE_ENV, ...limitsEnv }), source);
   return limitsSettings(c, c.NODE_ENV === 'development');
 }
 
-/** Only Redis and the persisted queries, for `pnpm pq:publish`. */
-export function loadPersistedQueriesConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig['persistedQueries'] {
-  return persistedQueriesSettings(parseConfig(z.object(persistedQueriesEnv), source));
+/** Only Redis, for `pnpm pq:publish`. */
+export function loadRedisConfig(source: NodeJS.ProcessEnv = process.env): Pick<GatewayConfig, 'redis' | 'redisKeyPrefix'> {
+  return redisSettings(parseConfig(z.object(persistedQueriesEnv), source));
 }
 
 function resilienceSettings(c: z.infer<z.ZodObject<typeof resilienceEnv>>, timeouts: Record<string, number>): ResilienceSettings {
@@ -296,13 +308,14 @@ function resilienceSettings(c: z.infer<z.ZodObject<typeof resilienceEnv>>, timeo
 }
 
 function limitsSettings(c: z.infer<z.ZodObject<typeof limitsEnv>>, development: boolean): GatewayConfig['limits'] {
+  if (c.LIMITS_MODE === 'off') return undefined;
   return {
     mode: c.LIMITS_MODE,
     maxCost: c.COST_MAX,
     maxDepth: c.MAX_DEPTH,
     maxAliases: c.MAX_ALIASES,
     maxNodes: c.MAX_QUERY_NODES,
-    maxSchemaFields: 1,
+    maxSchemaFields: OPERATION_LIMITS_DEFAULTS.maxSchemaFields,
     maxOfTypeDepth: c.MAX_INTROSPECTION_DEPTH,
     maxOverlappingFieldPairs: c.MAX_OVERLAPPING_FIELD_PAIRS,
     costInExtensions: c.COST_IN_EXTENSIONS ?? development,
@@ -310,17 +323,12 @@ function limitsSettings(c: z.infer<z.ZodObject<typeof limitsEnv>>, development: 
   };
 }
 
-function persistedQueriesSettings(c: z.infer<z.ZodObject<typeof persistedQueriesEnv>>): GatewayConfig['persistedQueries'] {
+function persistedQueriesSettings(c: z.infer<z.ZodObject<typeof persistedQueriesEnv>>): PersistedQueriesSettings {
   return {
-    redisUrl: c.REDIS_URL,
-    redisCluster: c.REDIS_CLUSTER,
-    keyPrefix: c.REDIS_KEY_PREFIX,
-    redisTimeoutMs: c.REDIS_TIMEOUT_MS,
     apqTtlSeconds: c.APQ_TTL_SECONDS,
     apqMaxBytes: c.APQ_MAX_BYTES,
     mode: c.PERSISTED_QUERIES_MODE,
     developerKeys: c.DEVELOPER_KEYS,
-    getMaxAgeSeconds: c.APQ_GET_MAX_AGE_SECONDS,
     manifestRefreshMs: c.PQ_MANIFEST_REFRESH_MS,
   };
 }

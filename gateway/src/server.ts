@@ -1,192 +1,177 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
   allReady,
-  connectRedis,
   createFormatError,
   createGraphQLOverHttpPlugin,
   createHttpServer,
   createMetricsRegistry,
   createRequestLog,
   startMetricsServer,
-  startTracing,
   TRACEPARENT_HEADER,
-  type Guard,
   type HttpServer,
-  type HttpServerOptions,
   type Logger,
   type MetricsServer,
   type MetricsServerOptions,
   type RawBodyRequest,
+  type RedisClient,
 } from '@tessera/service-kit';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from './config.js';
-import { createAuthenticationGuard, createTokenVerifier } from './auth/index.js';
-import { createAdmissionPlugin, type AdmissionStep } from './plugins/admission/index.js';
-import { createAuthorization, type AuthorizationContext } from './plugins/authorization/index.js';
-import { createCache, type ResponseCacheContext } from './plugins/cache/index.js';
-import { createErrorLimitPlugin } from './plugins/error-limit/index.js';
-import { createIdempotency, createKeyClaims, type IdempotencyContext } from './plugins/idempotency/index.js';
-import { createOperationLimits, type CostContext } from './plugins/limits/index.js';
-import { createPersistedQueries, DEVELOPER_KEY_HEADER, type PersistedQueryContext } from './plugins/persisted-queries/index.js';
-import { createRateLimit, type RateLimitContext } from './plugins/rate-limit/index.js';
-import { createSharedAnswers, keepAnswerLine, type SharedAnswerContext, type SharedAnswers } from './plugins/shared-answers/index.js';
-import { deduplicateExecution, type ExecutingGateway } from './operation/index.js';
-import { createSubgraphClients, type SubgraphCallContext } from './subgraphs/index.js';
+import { createAuthorization } from './features/authorization/index.js';
+import { createCache } from './features/cache/index.js';
+import { createDeduplication } from './features/deduplication/index.js';
+import { createErrorLimit } from './features/error-limit/index.js';
+import { createIdempotency, createKeyClaims } from './features/idempotency/index.js';
+import { createIdentity, createTokenVerifier } from './features/identity/index.js';
+import { createDocumentLimits, createOperationLimits } from './features/limits/index.js';
+import { createPersistedQueries, DEVELOPER_KEY_HEADER } from './features/persisted-queries/index.js';
+import { createRateLimit } from './features/rate-limit/index.js';
+import { createSharedAnswers, type SharedAnswersFeature } from './features/shared-answers/index.js';
+import { assembleFeatures, withExecutionSteps, type GatewayContext, type GatewayFeature } from './pipeline/index.js';
 import { createSupergraph } from './supergraph/index.js';
+import { createSubgraphClients, type SubgraphClients } from './upstream/index.js';
 
-/** Who a request acts for, its deadline and ids, and what the gateway's plugins note about it. */
-type GatewayContext = AuthorizationContext &
-  CostContext &
-  PersistedQueryContext &
-  RateLimitContext &
-  IdempotencyContext &
-  SubgraphCallContext &
-  ResponseCacheContext &
-  SharedAnswerContext;
-
-/**
- * The gateway: Apollo Gateway on Apollo Server, assembled from its parts — authentication,
- * the subgraph clients, the supergraph, persisted queries, operation limits, rate limits,
- * idempotency keys and authorization — each built from its own slice of the configuration,
- * with readiness made of the gateway's own parts (a subgraph that is down costs its fields,
- * not the replica's place behind the load balancer) and metrics on a listener of their own.
- */
-export function createGatewayServer(config: GatewayConfig, logger: Logger): HttpServer {
-  const { persistedQueries: pq } = config;
-  const tracing = startTracing({ service: 'gateway', endpoint: config.otlpEndpoint });
-  const registry = createMetricsRegistry('gateway');
-  const redis = pq.redisUrl
-    ? connectRedis({ url: pq.redisUrl, timeoutMs: pq.redisTimeoutMs, cluster: pq.redisCluster, logger })
-    : undefined;
-  const authentication = createAuthenticationGuard(config.auth && createTokenVerifier(config.auth));
-  // Request headers that change an answer: the media type negotiated (and so the status), the caller, a developer key.
-  const varyHeaders = ['accept', 'authorization', DEVELOPER_KEY_HEADER];
-  // The caches read the supergraph, created below around the data sources they wrap; only requests call `model`.
-  const cache = createCache<GatewayContext>({
-    settings: config.cache,
-    redis,
-    keyPrefix: pq.keyPrefix,
-    model: () => supergraph.current()?.cacheModel,
-    varyHeaders,
-    logger,
-    registry,
-  });
-  const subgraphs = createSubgraphClients({ ...config.subgraphs, signingKeys: config.signingKeys, wrap: cache.wrap, registry, logger });
-  const supergraph = createSupergraph({ source: config.supergraph, buildService: subgraphs.buildService, logger });
-  const health = subgraphs.watch(() => supergraph.current()?.subgraphs);
-  supergraph.onUpdate(() => void health.check());
-  const persistedQueries = createPersistedQueries({ ...pq, redis, logger, registry });
-  const authorization = createAuthorization({ requirements: supergraph.authorization });
-  const limits =
-    config.limits.mode === 'off'
-      ? undefined
-      : createOperationLimits({
-          ...config.limits,
-          mode: config.limits.mode,
-          maxTokens: config.maxTokens,
-          costDirectives: supergraph.costDirectives,
-          logger,
-          registry,
-        });
-  const rateLimit =
-    config.rateLimit &&
-    createRateLimit<GatewayContext>({
-      settings: config.rateLimit,
-      redis,
-      keyPrefix: pq.keyPrefix,
-      identityOf: authentication.identityOf,
-      logger,
-    });
-  const idempotency = createIdempotency<GatewayContext>({ claims: createKeyClaims({ redis, keyPrefix: pq.keyPrefix, logger }) });
-  const requestLog = createRequestLog<GatewayContext>(logger.child({ component: 'graphql' }), {
-    fields: (context) => ({ cost: context.cost?.estimated }),
-    registry,
-    onLine: keepAnswerLine,
-  });
-  const sharing = config.deduplicateOperations
-    ? createSharedAnswers<GatewayContext>({
-        identityOf: authentication.identityOf,
-        chargeShared: rateLimit ? rateLimit.chargeShared : undefined,
-        log: requestLog,
-        registry,
-      })
-    : undefined;
-
-  const apollo = createApollo(config, logger, {
-    gateway: config.deduplicateOperations ? deduplicateExecution(supergraph.gateway, registry) : supergraph.gateway,
-    persistedQueries,
-    // In this order: an operation off the persisted query list is refused as such, before its
-    // cost is looked at; cost and shape are checked on the operation as sent (an upper bound of
-    // what runs), then the caller's rate limit is charged that cost, before authorization takes
-    // out what the caller may not see; an idempotency key is bound to a mutation that will run.
-    admission: [persistedQueries.admit, limits?.admit, rateLimit?.admit, authorization.admit, idempotency.admit],
-    plugins: [
-      persistedQueries.plugin,
-      ...(limits ? [limits.plugin] : []),
-      authorization.plugin,
-      // After authorization: its answer for an operation nothing of which remains comes first.
-      ...cache.plugins,
-      idempotency.plugin,
-      createErrorLimitPlugin({ maxErrors: config.maxResponseErrors }),
-      ...(sharing ? [sharing.plugin] : []),
-    ],
-    requestLog: requestLog.plugin,
-  });
-
-  const readiness = allReady({ supergraph: supergraph.ready, 'persisted queries': persistedQueries.ready });
-  const server = createGatewayHttp(config, logger, { apollo, authentication, rateLimit, limits, sharing, readiness, registry });
-  const views = { '/health/details': () => ({ subgraphs: health.details() }) };
-  return withMetricsListener(
-    server,
-    { registry, port: config.metricsPort, host: config.host, logger, views, actions: cache.actions },
-    async () => {
-      await subgraphs.close();
-      persistedQueries.close();
-      await redis?.quit().catch(() => redis.disconnect());
-      await tracing.shutdown();
-    },
-  );
+/** What the gateway is handed rather than creates: made in `main.ts`, closed there after the server. */
+export interface GatewayInfrastructure {
+  logger: Logger;
+  /** The Redis every replica shares (see `connectRedis`); without one, each process keeps its own (APQ, limits) or goes without (caches). */
+  redis?: RedisClient;
 }
 
-/** The HTTP server in front of Apollo: the request context, the guards in their order, the limits of the configuration. */
-function createGatewayHttp(
-  config: GatewayConfig,
-  logger: Logger,
-  parts: {
-    apollo: HttpServerOptions<GatewayContext>['apollo'];
-    authentication: ReturnType<typeof createAuthenticationGuard>;
-    rateLimit?: { guard: Guard; creditOf(request: RawBodyRequest): GatewayContext['rateLimitCredit'] } | false;
-    limits?: { guard?: Guard };
-    sharing?: SharedAnswers<GatewayContext>;
-    readiness: HttpServerOptions<GatewayContext>['readiness'];
-    registry: Registry;
-  },
-): HttpServer {
-  const { apollo, authentication, rateLimit, limits, sharing, readiness, registry } = parts;
-  return createHttpServer({
-    apollo,
-    context: async (request) => ({
-      ...requestContext(request, authentication.identityOf(request), config.requestTimeoutMs),
-      rateLimitCredit: rateLimit ? rateLimit.creditOf(request) : undefined,
-      answerTicket: sharing?.ticketOf(request),
-    }),
-    // After the guards: an identical request in flight answers this one.
-    execute: sharing?.execute,
-    // In this order: who asks; what the request costs them before anything is parsed; a
-    // document over a limit refused before Apollo parses and validates it.
-    guards: [authentication.guard, rateLimit ? rateLimit.guard : undefined, limits?.guard],
-    logger,
-    corsOrigins: config.corsOrigins,
-    bodyLimit: config.bodyLimitBytes,
-    maxBatchOperations: config.maxBatchOperations,
-    readiness,
-    concurrency: config.concurrency,
+/** Request headers that can change an answer: the media type negotiated (and so the status), the caller, a developer key. */
+const VARY_HEADERS = ['accept', 'authorization', DEVELOPER_KEY_HEADER];
+
+/**
+ * The gateway: Apollo Gateway on Apollo Server, made of an ordered list of features (see
+ * {@link gatewayFeatures}), with readiness made of its own parts (a subgraph that is down costs
+ * its fields, not the replica's place behind the load balancer) and metrics on a listener of their own.
+ */
+export function createGatewayServer(config: GatewayConfig, { logger, redis }: GatewayInfrastructure): HttpServer {
+  const registry = createMetricsRegistry('gateway');
+  const requestLog = createRequestLog<GatewayContext>(logger.child({ component: 'graphql' }), {
+    fields: (context) => ({ cost: built.costOf(context) }),
     registry,
-    trustProxy: config.trustProxy,
-    shutdownDelayMs: config.shutdownDelayMs,
+    onLine: (context, line) => built.sharedAnswers?.keepLine(context, line),
   });
+  const built = gatewayFeatures(config, { logger, redis, registry, requestLog });
+  const parts = assembleFeatures(built.features);
+  const supergraph = createSupergraph({
+    source: config.supergraph,
+    buildService: built.subgraphs.buildService(parts.wrapSubgraph),
+    logger,
+  });
+  supergraph.onUpdate(parts.onSupergraph);
+  const apollo = new ApolloServer<GatewayContext>({
+    ...serverSettings(config, logger),
+    gateway: withExecutionSteps(supergraph.gateway, parts.execution),
+    persistedQueries: built.apq,
+    // Last, the request log: it logs the status the plugins before it settled.
+    plugins: [landingPage(config.landingPage), ...parts.plugins, createGraphQLOverHttpPlugin<GatewayContext>(), requestLog.plugin],
+  });
+  const server = createHttpServer<GatewayContext>({
+    apollo,
+    context: async (request) => requestContext(request, built.identityOf(request), config.requestTimeoutMs),
+    guards: parts.guards,
+    execute: parts.around,
+    readiness: allReady({ supergraph: supergraph.ready, ...parts.readiness }),
+    ...httpSettings(config),
+    logger,
+    registry,
+  });
+  const internal = { registry, port: config.metricsPort, host: config.host, logger, views: parts.views, actions: parts.actions };
+  return withMetricsListener(server, internal, async () => {
+    await parts.close();
+    await built.subgraphs.close();
+  });
+}
+
+/** The gateway's features and what is built along with them. */
+interface BuiltFeatures {
+  /** In order: at each point of a request, the features acting there act in this order (see {@link GatewayFeature}). */
+  features: GatewayFeature[];
+  /** Who a request acts for, once the identity guard has run. */
+  identityOf: (request: object) => GatewayContext['identity'];
+  /** The operation's estimated cost (none with the limits off). */
+  costOf: (context: GatewayContext) => number | undefined;
+  sharedAnswers?: SharedAnswersFeature;
+  apq: ApolloServerOptions<GatewayContext>['persistedQueries'];
+  subgraphs: SubgraphClients;
+}
+
+/**
+ * The features in their order, each built from its own slice of the configuration. The order is
+ * what makes it right, point by point:
+ * - guards: who asks (identity); what the request costs them before anything is parsed (rate
+ *   limit); a document over a limit refused before Apollo parses and validates it (document limits);
+ * - admission: an operation off the persisted query list refused as such, before its cost is
+ *   looked at; cost and shape checked on the operation as sent (an upper bound of what runs); the
+ *   caller charged that cost; what the caller may not see taken out (authorization); an
+ *   idempotency key bound to a mutation that will run;
+ * - Apollo's hooks: authorization's answer for an operation nothing of which remains before the
+ *   response cache's; every error added (authorization) before the error limit counts them;
+ * - execution: authorization hands deduplication the document that runs.
+ */
+function gatewayFeatures(
+  config: GatewayConfig,
+  {
+    logger,
+    redis,
+    registry,
+    requestLog,
+  }: GatewayInfrastructure & { registry: Registry; requestLog: ReturnType<typeof createRequestLog<GatewayContext>> },
+): BuiltFeatures {
+  const keyPrefix = config.redisKeyPrefix;
+  const identity = createIdentity(config.auth && createTokenVerifier(config.auth));
+  const persistedQueries = createPersistedQueries({ ...config.persistedQueries, redis, keyPrefix, logger, registry });
+  const limits = config.limits && createOperationLimits({ ...config.limits, logger, registry });
+  const costOf = limits ? limits.costOf : () => undefined;
+  const rateLimit =
+    config.rateLimit && createRateLimit({ ...config.rateLimit, redis, keyPrefix, identityOf: identity.identityOf, costOf, logger });
+  // Measure mode refuses nothing: the operation limits log what it would have refused.
+  const documentLimits =
+    config.limits?.mode === 'enforce'
+      ? createDocumentLimits({ limits: config.limits, maxTokens: config.maxTokens, logger, registry })
+      : undefined;
+  const authorization = createAuthorization();
+  const cache = createCache({
+    ...config.cache,
+    redis,
+    keyPrefix,
+    varyHeaders: VARY_HEADERS,
+    filtered: authorization.filtered,
+    logger,
+    registry,
+  });
+  const idempotency = createIdempotency({ claims: createKeyClaims({ redis, keyPrefix, logger }) });
+  const chargeShared = rateLimit ? rateLimit.chargeShared : undefined;
+  const sharedAnswers = config.deduplicateOperations
+    ? createSharedAnswers({ identityOf: identity.identityOf, chargeShared, costOf, log: requestLog, registry })
+    : undefined;
+  const subgraphs = createSubgraphClients({
+    ...config.subgraphs,
+    signingKeys: config.signingKeys,
+    idempotencyOf: idempotency.noteOf,
+    registry,
+    logger,
+  });
+  const features = [
+    identity,
+    persistedQueries,
+    limits,
+    rateLimit,
+    documentLimits,
+    authorization,
+    cache,
+    idempotency,
+    createErrorLimit({ maxErrors: config.maxResponseErrors }),
+    sharedAnswers,
+    config.deduplicateOperations ? createDeduplication({ registry }) : undefined,
+    subgraphs.health,
+  ];
+  const present = features.filter((feature): feature is GatewayFeature => Boolean(feature));
+  return { features: present, identityOf: identity.identityOf, costOf, sharedAnswers, apq: persistedQueries.apq, subgraphs };
 }
 
 /** The server with its internal listener (`/metrics`, the JSON views) started and stopped along, and `closeParts` run after the HTTP drain. */
@@ -206,34 +191,7 @@ function withMetricsListener(server: HttpServer, options: MetricsServerOptions, 
   };
 }
 
-/** Apollo Server with the gateway, its plugins and the admission steps in their order. */
-function createApollo(
-  config: GatewayConfig,
-  logger: Logger,
-  parts: {
-    gateway: ExecutingGateway;
-    persistedQueries: ReturnType<typeof createPersistedQueries>;
-    admission: Array<AdmissionStep<GatewayContext> | undefined>;
-    plugins: Array<ApolloServerPlugin<GatewayContext>>;
-    /** Last, so that it logs the status the plugins before it settled. */
-    requestLog: ApolloServerPlugin<GatewayContext>;
-  },
-): ApolloServer<GatewayContext> {
-  return new ApolloServer<GatewayContext>({
-    ...serverSettings(config, logger),
-    gateway: parts.gateway,
-    persistedQueries: parts.persistedQueries.apq,
-    plugins: [
-      landingPage(config.landingPage),
-      ...parts.plugins,
-      createAdmissionPlugin<GatewayContext>(parts.admission),
-      createGraphQLOverHttpPlugin<GatewayContext>(),
-      parts.requestLog,
-    ],
-  });
-}
-
-/** A request's context: who it acts for, when it must be answered, and what identifies it downstream. */
+/** A request's context: who it acts for, when it must be answered, what identifies it downstream. */
 function requestContext(request: RawBodyRequest, identity: GatewayContext['identity'], timeoutMs: number): GatewayContext {
   const traceparent = request.headers[TRACEPARENT_HEADER];
   return {
@@ -241,7 +199,20 @@ function requestContext(request: RawBodyRequest, identity: GatewayContext['ident
     deadline: Date.now() + timeoutMs,
     requestId: request.id,
     clientAddress: request.ip,
+    httpRequest: request,
     ...(typeof traceparent === 'string' && { traceparent }),
+  };
+}
+
+/** The HTTP server's limits, from the configuration. */
+function httpSettings(config: GatewayConfig) {
+  return {
+    corsOrigins: config.corsOrigins,
+    bodyLimit: config.bodyLimitBytes,
+    maxBatchOperations: config.maxBatchOperations,
+    concurrency: config.concurrency,
+    trustProxy: config.trustProxy,
+    shutdownDelayMs: config.shutdownDelayMs,
   };
 }
 

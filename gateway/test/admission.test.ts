@@ -1,34 +1,42 @@
 import { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createAdmissionPlugin, type AdmissionStep } from '../src/plugins/admission/index.js';
+import { ANONYMOUS } from '@tessera/service-kit';
+import { createAdmissionPlugin } from '../src/pipeline/admission.js';
+import type { AdmissionStep, GatewayContext } from '../src/pipeline/index.js';
 
-type Context = { trail: string[] };
+/** Which steps ran, in order, for each request (Apollo hands the steps a copy of the context: by request id). */
+const trails = new Map<string, string[]>();
+const trailOf = ({ requestId }: GatewayContext) => trails.get(requestId) ?? trails.set(requestId, []).get(requestId)!;
+let requests = 0;
 const refuse =
-  (code: string): AdmissionStep<Context> =>
+  (code: string): AdmissionStep =>
   ({ contextValue }) => {
-    contextValue.trail.push(code);
+    trailOf(contextValue).push(code);
     throw new GraphQLError(code, { extensions: { code, http: { status: 400 } } });
   };
+/** A step that notes its name once `wait()` settles (a slow step: a Redis round trip, say). */
 const note =
-  (name: string, delayMs = 0): AdmissionStep<Context> =>
+  (name: string, wait: () => Promise<unknown> = async () => {}): AdmissionStep =>
   async ({ contextValue }) => {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    contextValue.trail.push(name);
+    await wait();
+    trailOf(contextValue).push(name);
   };
+/** A turn of the event loop: steps run side by side would let the next one finish first. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-async function run(steps: Array<AdmissionStep<Context> | undefined>) {
-  const apollo = new ApolloServer<Context>({
+async function run(steps: AdmissionStep[]) {
+  const apollo = new ApolloServer<GatewayContext>({
     typeDefs: 'type Query { ok: Int }',
     resolvers: { Query: { ok: () => 1 } },
     plugins: [createAdmissionPlugin(steps)],
   });
   await apollo.start();
   try {
-    const contextValue: Context = { trail: [] };
+    const contextValue: GatewayContext = { identity: ANONYMOUS, deadline: Date.now() + 5_000, requestId: `admission-${++requests}` };
     const response = await apollo.executeOperation({ query: '{ ok }' }, { contextValue });
     if (response.body.kind !== 'single') throw new Error('expected a single result');
-    return { result: response.body.singleResult, trail: contextValue.trail, status: response.http.status };
+    return { result: response.body.singleResult, trail: trailOf(contextValue), status: response.http.status };
   } finally {
     await apollo.stop();
   }
@@ -36,7 +44,7 @@ async function run(steps: Array<AdmissionStep<Context> | undefined>) {
 
 describe('createAdmissionPlugin', () => {
   it('runs steps one after another in the order given, even when an earlier one is slower', async () => {
-    const { result, trail } = await run([note('first', 30), undefined, note('second')]);
+    const { result, trail } = await run([note('first', turn), note('second')]);
     expect(trail).toEqual(['first', 'second']);
     expect(result.data).toEqual({ ok: 1 });
   });

@@ -1,7 +1,13 @@
 /** Authorization directives applied to operations: the pure filter, over every kind of selection. */
 import { buildSchema, Kind, parse, print, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { dataOfNothing, filterOperation, insertNulls, readAuthorizationRequirements, type Caller } from '../src/authorization/index.js';
+import {
+  dataOfNothing,
+  filterOperation,
+  insertNulls,
+  readAuthorizationRequirements,
+  type Caller,
+} from '../src/features/authorization/index.js';
 
 const SDL = /* GraphQL */ `
   directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM

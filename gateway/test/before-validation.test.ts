@@ -8,7 +8,7 @@ import { countOverlappingFieldPairs } from '@tessera/service-kit';
 import fc from 'fast-check';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBeforeValidation } from '../src/cost/index.js';
+import { checkBeforeValidation } from '../src/features/limits/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const LIMITS = { maxDepth: 15, maxAliases: 30, maxNodes: 10_000, maxSchemaFields: 1, maxOfTypeDepth: 10, maxOverlappingFieldPairs: 1_000 };

@@ -9,7 +9,7 @@ import {
   splitEntities,
   type CachePolicy,
   type FetchResult,
-} from '../src/cache/index.js';
+} from '../src/features/cache/index.js';
 
 const PUBLIC: CachePolicy = { maxAge: 60, scope: 'PUBLIC', types: new Set(['Product']), nestedTypes: new Set() };
 const PRIVATE: CachePolicy = { maxAge: 60, scope: 'PRIVATE', types: new Set(['User']), nestedTypes: new Set() };

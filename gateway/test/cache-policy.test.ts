@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { buildSchema, parse, type GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { operationPolicy, readCacheHints, undecidedFields, type CacheHints } from '../src/cache/index.js';
+import { operationPolicy, readCacheHints, undecidedFields, type CacheHints } from '../src/features/cache/index.js';
 import { apiSchemaOf, composeSupergraph, loadSupergraphConfig } from '../src/supergraph/index.js';
 
 const root = resolve(import.meta.dirname, '../..');

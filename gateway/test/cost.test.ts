@@ -9,7 +9,7 @@ import {
   measureOperation,
   readCostDirectives,
   type CostDirectives,
-} from '../src/cost/index.js';
+} from '../src/features/limits/index.js';
 import { apiSchemaOf, composeSupergraph, loadSupergraphConfig } from '../src/supergraph/index.js';
 
 const root = resolve(import.meta.dirname, '../..');

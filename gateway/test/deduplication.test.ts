@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '@tessera/service-kit';
 import { createInflightShare } from '../src/inflight.js';
-import { deduplicateExecution, type ExecutingGateway } from '../src/operation/index.js';
-import { createSubgraphMetrics, createSubgraphPolicy, SubgraphDataSource, type SubgraphCallContext } from '../src/subgraphs/index.js';
-import { RESILIENCE } from './support/resilience.js';
+import { createDeduplication } from '../src/features/deduplication/index.js';
+import { withExecutionSteps, type ExecutingGateway, type ExecutionRequest, type GatewayContext } from '../src/pipeline/index.js';
+import { createSubgraphMetrics, createSubgraphPolicy, RESILIENCE_DEFAULTS, SubgraphDataSource } from '../src/upstream/index.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -36,8 +36,8 @@ function heldSubgraph({ fail = false } = {}) {
 function dataSource(fetcher: Fetcher, { deduplicate = true, registry = new Registry(), logger = silent } = {}) {
   const metrics = createSubgraphMetrics(registry);
   // No retries: a failed fetch is seen once.
-  const policy = createSubgraphPolicy('reviews', { ...RESILIENCE, retries: 0 }, metrics, logger);
-  return new SubgraphDataSource('reviews', 'http://reviews.test/graphql', fetcher, policy, metrics, logger, deduplicate);
+  const policy = createSubgraphPolicy('reviews', { ...RESILIENCE_DEFAULTS, retries: 0 }, metrics, logger);
+  return new SubgraphDataSource({ service: 'reviews', url: 'http://reviews.test/graphql', fetcher, policy, metrics, logger, deduplicate });
 }
 
 const user = (sub: string): Identity => ({ sub, scopes: new Set() });
@@ -50,14 +50,14 @@ function call(
   const options = {
     kind: 'incoming operation',
     request: { query, variables },
-    context: { identity, deadline: Date.now() + 5_000 } as SubgraphCallContext,
+    context: { identity, deadline: Date.now() + 5_000 } as Partial<GatewayContext>,
     incomingRequestContext: {},
   };
-  return source.process(options as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>);
+  return source.process(options as unknown as GraphQLDataSourceProcessOptions<GatewayContext>);
 }
 
-/** Lets the data source's awaits run until every pending fetch has reached the subgraph. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+/** One turn of the event loop: every pending promise chain (the data source's awaits) has run by then, so every fetch started has reached the subgraph. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('deduplication of subgraph queries', () => {
   it('sends identical concurrent queries once, and gives every caller its own objects', async () => {
@@ -191,8 +191,11 @@ describe('createInflightShare', () => {
   });
 });
 
-describe('deduplicateExecution', () => {
-  type Request = Parameters<NonNullable<Awaited<ReturnType<ReturnType<typeof deduplicateExecution>['load']>>['executor']>>[0];
+describe('the deduplication feature', () => {
+  type Request = ExecutionRequest;
+  /** The gateway with only the deduplication's execution step around its executor. */
+  const deduplicateExecution = (gateway: ExecutingGateway, registry?: Registry) =>
+    withExecutionSteps(gateway, [createDeduplication({ registry }).execute!]);
 
   /** A gateway whose executions wait for `release()`; each result names the request it ran for. */
   function heldGateway() {

@@ -1,7 +1,7 @@
 /** A response says each thing that went wrong once, and at most MAX_RESPONSE_ERRORS things. */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundErrors } from '../src/plugins/error-limit/index.js';
+import { boundErrors } from '../src/features/error-limit/index.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 describe('boundErrors', () => {

@@ -8,17 +8,17 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createRetryBudget,
   createSubgraphMetrics,
   createSubgraphPolicy,
   createUndiciFetcher,
   SubgraphDataSource,
+  RESILIENCE_DEFAULTS,
   type ResilienceSettings,
-  type SubgraphCallContext,
-} from '../src/subgraphs/index.js';
-import { RESILIENCE } from './support/resilience.js';
+} from '../src/upstream/index.js';
+import type { GatewayContext } from '../src/pipeline/index.js';
 
 const silent = pino({ level: 'silent' });
 let server: Server;
@@ -56,16 +56,16 @@ function source(settings: Partial<ResilienceSettings> = {}) {
   const registry = new Registry();
   const metrics = createSubgraphMetrics(registry);
   const pool = createUndiciFetcher();
-  const policy = createSubgraphPolicy('reviews', { ...RESILIENCE, ...settings }, metrics, silent);
-  const dataSource = new SubgraphDataSource('reviews', url, pool.fetcher, policy, metrics, silent);
-  const run = (query: string, context: SubgraphCallContext = {}) =>
+  const policy = createSubgraphPolicy('reviews', { ...RESILIENCE_DEFAULTS, ...settings }, metrics, silent);
+  const dataSource = new SubgraphDataSource({ service: 'reviews', url, fetcher: pool.fetcher, policy, metrics, logger: silent });
+  const run = (query: string, context: Partial<GatewayContext> = {}) =>
     dataSource
       .process({
         kind: 'incoming operation',
         request: { query },
         context,
         incomingRequestContext: {},
-      } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>)
+      } as unknown as GraphQLDataSourceProcessOptions<GatewayContext>)
       .then(
         (result) => ({ result, code: undefined as string | undefined }),
         (error: { extensions?: { code?: string } }) => ({ result: undefined, code: error.extensions?.code }),
@@ -188,11 +188,13 @@ describe('the circuit breaker', () => {
       expect(await run('{ ok }')).toMatchObject({ code: 'SUBREQUEST_CIRCUIT_OPEN' });
       expect(calls).toBe(before);
       expect(await registry.metrics()).toContain('subgraph_circuit_state{subgraph="reviews"} 2');
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      // halfOpenAfter later, by the clock the breaker reads (only Date is faked: the server's and undici's timers run).
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 350 });
       script = [];
       expect(await run('{ ok }')).toMatchObject({ result: { data: { ok: true } } });
       expect(policy.state()).toBe(0);
     } finally {
+      vi.useRealTimers();
       await close();
     }
   });

@@ -6,8 +6,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requestKey, type KeyedRequest } from '../src/plugins/shared-answers/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requestKey, type KeyedRequest } from '../src/features/shared-answers/index.js';
 import { testToken } from './support/auth.js';
 import { GRAPHQL_RESPONSE_ACCEPT, startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -79,11 +79,10 @@ async function metric(gateway: TestGateway, name: string): Promise<number> {
 
 /** Waits until `count` GraphQL requests are being served at once (the leader at the subgraph, the rest waiting on it). */
 async function untilInFlight(gateway: TestGateway, count: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await metric(gateway, 'http_requests_in_flight')) < count) {
-    if (Date.now() > deadline) throw new Error(`never ${count} requests in flight`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await vi.waitFor(async () => expect(await metric(gateway, 'http_requests_in_flight')).toBeGreaterThanOrEqual(count), {
+    timeout: 10_000,
+    interval: 10,
+  });
 }
 
 describe('shared answers', () => {
@@ -145,8 +144,7 @@ describe('shared answers', () => {
       ...sendAll(gateway, 2, RENAME, { authorization: `Bearer ${token}` }),
     ];
     // Each query is its own flight; the second mutation runs as soon as the first is known to be one.
-    const deadline = Date.now() + 10_000;
-    while (subgraph.bodies.length - fetches < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.waitFor(() => expect(subgraph.bodies.length - fetches).toBeGreaterThanOrEqual(5), { timeout: 10_000, interval: 10 });
     subgraph.release();
     const answers = await Promise.all(pending);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);

@@ -2,8 +2,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLSchema } from 'graphql';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import {
   createSubgraphClients,
@@ -12,11 +13,14 @@ import {
   createUndiciFetcher,
   probeSubgraphs,
   SubgraphDataSource,
+  RESILIENCE_DEFAULTS,
   type ResilienceSettings,
-  type SubgraphCallContext,
-} from '../src/subgraphs/index.js';
-import { RESILIENCE } from './support/resilience.js';
+} from '../src/upstream/index.js';
+import type { GatewayContext } from '../src/pipeline/index.js';
 import { CLOSED_URL } from './support/gateway.js';
+
+/** What a fetch is told of its request (Apollo Gateway's health checks tell it nothing). */
+type CallContext = Partial<GatewayContext>;
 
 const silent = pino({ level: 'silent' });
 let server: Server;
@@ -75,17 +79,11 @@ describe('createUndiciFetcher', () => {
 });
 
 describe('SubgraphDataSource', () => {
-  const fetchThrough = async (url: string, settings: Partial<ResilienceSettings> = {}, context: SubgraphCallContext = {}) => {
+  const fetchThrough = async (url: string, settings: Partial<ResilienceSettings> = {}, context: CallContext = {}) => {
     const pool = createUndiciFetcher();
     const metrics = createSubgraphMetrics();
-    const source = new SubgraphDataSource(
-      'reviews',
-      url,
-      pool.fetcher,
-      createSubgraphPolicy('reviews', { ...RESILIENCE, ...settings }, metrics, silent),
-      metrics,
-      silent,
-    );
+    const policy = createSubgraphPolicy('reviews', { ...RESILIENCE_DEFAULTS, ...settings }, metrics, silent);
+    const source = new SubgraphDataSource({ service: 'reviews', url, fetcher: pool.fetcher, policy, metrics, logger: silent });
     try {
       return await source.process(processOptions('{ echo }', context)).catch((e: unknown) => e);
     } finally {
@@ -118,19 +116,19 @@ describe('SubgraphDataSource', () => {
   it("sends the identity, the request id, the budget left and a mutation's idempotency key", async () => {
     const pool = createUndiciFetcher();
     const metrics = createSubgraphMetrics();
-    const source = new SubgraphDataSource(
-      'reviews',
-      `${base}/graphql`,
-      pool.fetcher,
-      createSubgraphPolicy('reviews', RESILIENCE, metrics, silent),
+    const source = new SubgraphDataSource({
+      service: 'reviews',
+      url: `${base}/graphql`,
+      fetcher: pool.fetcher,
+      policy: createSubgraphPolicy('reviews', RESILIENCE_DEFAULTS, metrics, silent),
       metrics,
-      silent,
-    );
+      logger: silent,
+      idempotencyOf: (context) => (context.requestId === 'req-1' ? { key: 'k1', fingerprint: 'f1' } : undefined),
+    });
     try {
       const context = {
         requestId: 'req-1',
         deadline: Date.now() + 5_000,
-        idempotency: { key: 'k1', fingerprint: 'f1' },
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       };
       await source.process(processOptions('mutation { go }', context));
@@ -152,7 +150,7 @@ describe('SubgraphDataSource', () => {
 
 describe('createSubgraphClients', () => {
   it('routes to the override when there is one, else to the supergraph URL', async () => {
-    const clients = createSubgraphClients({ urls: { users: 'http://users.internal/graphql' }, resilience: RESILIENCE, logger: silent });
+    const clients = createSubgraphClients({ urls: { users: 'http://users.internal/graphql' }, logger: silent });
     try {
       expect(clients.routingUrl('users', 'http://localhost:4001/graphql')).toBe('http://users.internal/graphql');
       expect(clients.routingUrl('products', 'http://localhost:4002/graphql')).toBe('http://localhost:4002/graphql');
@@ -162,23 +160,23 @@ describe('createSubgraphClients', () => {
     }
   });
 
-  it("watches each routed subgraph's /ready: its state in the details and in subgraph_up", async () => {
+  it('watches the /ready of each subgraph the supergraph routes to: its state in the details and in subgraph_up', async () => {
     const registry = new Registry();
-    const clients = createSubgraphClients({ urls: { users: `${base}/graphql` }, resilience: RESILIENCE, registry, logger: silent });
+    const clients = createSubgraphClients({ urls: { users: `${base}/graphql` }, registry, logger: silent });
+    const details = clients.health.views!['/health/details']!;
     try {
-      const health = clients.watch(
-        () =>
-          new Map([
-            ['users', 'http://ignored/graphql'],
-            ['products', CLOSED_URL],
-          ]),
-      );
-      await health.check();
-      expect(health.details()).toMatchObject({ users: { up: true }, products: { up: false, reason: 'unreachable' } });
+      const subgraphs = new Map([
+        ['users', 'http://ignored/graphql'],
+        ['products', CLOSED_URL],
+      ]);
+      clients.health.onSupergraph!({ sdl: '', apiSchema: new GraphQLSchema({}), subgraphs });
+      await vi.waitFor(() => expect(Object.keys((details() as { subgraphs: object }).subgraphs)).toHaveLength(2));
+      expect(details()).toMatchObject({ subgraphs: { users: { up: true }, products: { up: false, reason: 'unreachable' } } });
       const text = await registry.metrics();
       expect(text).toContain('subgraph_up{subgraph="users"} 1');
       expect(text).toContain('subgraph_up{subgraph="products"} 0');
     } finally {
+      await clients.health.close!();
       await clients.close();
     }
     // /ready is asked of the subgraph's origin, beside its GraphQL path.
@@ -189,11 +187,11 @@ describe('createSubgraphClients', () => {
 });
 
 /** The options Apollo Gateway passes for one fetch of an incoming operation. */
-function processOptions(query: string, context: SubgraphCallContext): GraphQLDataSourceProcessOptions<SubgraphCallContext> {
+function processOptions(query: string, context: CallContext): GraphQLDataSourceProcessOptions<GatewayContext> {
   return {
     kind: 'incoming operation',
     request: { query },
     context,
     incomingRequestContext: {},
-  } as unknown as GraphQLDataSourceProcessOptions<SubgraphCallContext>;
+  } as unknown as GraphQLDataSourceProcessOptions<GatewayContext>;
 }

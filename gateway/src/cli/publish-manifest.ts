@@ -7,9 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '@tessera/service-kit';
-import { loadPersistedQueriesConfig } from '../config.js';
-import { parseManifest } from '../manifest/index.js';
-import { publishManifest } from '../plugins/persisted-queries/index.js';
+import { loadRedisConfig } from '../config.js';
+import { parseManifest, publishManifest } from '../features/persisted-queries/index.js';
 
 const [path] = process.argv.slice(2);
 if (!path) {
@@ -19,20 +18,20 @@ if (!path) {
 
 let config;
 try {
-  config = loadPersistedQueriesConfig();
+  config = loadRedisConfig();
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(2);
 }
-const { redisUrl, redisCluster, keyPrefix } = config;
-if (!redisUrl) {
+const { redis: connection, redisKeyPrefix: keyPrefix } = config;
+if (!connection) {
   console.error('REDIS_URL is not set: the manifest is published to Redis.');
   process.exit(2);
 }
 
-const redis = redisCluster
-  ? new Cluster([redisUrl], { redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5_000 } })
-  : new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+const redis = connection.cluster
+  ? new Cluster([connection.url], { redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5_000 } })
+  : new Redis(connection.url, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
 try {
   const manifest = parseManifest(JSON.parse(await readFile(path, 'utf8')));
   const count = await publishManifest(redis, manifest, keyPrefix);

@@ -1,5 +1,5 @@
 /**
- * The security features Tessera enforces itself (`plugins/authorization/`). Apollo Gateway
+ * The security features Tessera enforces itself (`features/authorization/`). Apollo Gateway
  * refuses a supergraph that links a `for: SECURITY` feature it does not enforce — rightly, as
  * serving it would drop the rules — and it enforces none. Handing it these two links without
  * their purpose is safe only because the authorization plugin applies them; any other

@@ -1,25 +1,18 @@
 import { ApolloGateway, type GatewayConfig as ApolloGatewayConfig, type SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger, ReadinessCheck } from '@tessera/service-kit';
-import { NO_REQUIREMENTS, readAuthorizationRequirements, type AuthorizationRequirements } from '../authorization/index.js';
-import { readCacheHints, type CacheHints } from '../cache/index.js';
-import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from '../cost/index.js';
 import type { GraphQLSchema } from 'graphql';
 import { readJoinGraphs } from './join-graphs.js';
 import { markSecurityEnforced } from './security.js';
 import { createSupergraphSource, type SupergraphSourceOptions } from './source.js';
 
-/** The supergraph being served, as the other parts need it; replaced whole on every update. */
+/** The supergraph being served; replaced whole on every update. What else a part needs of it (directives, hints) it reads itself. */
 export interface SupergraphState {
-  /** The composed supergraph SDL (with its `join__` and cost directives). */
+  /** The composed supergraph SDL (with its `join__` and other directives). */
   sdl: string;
-  /** `@cost` and `@listSize` by type and field coordinate. */
-  costDirectives: CostDirectives;
-  /** `@authenticated` and `@requiresScopes` by type and field coordinate. */
-  authorization: AuthorizationRequirements;
+  /** The client-facing API schema. */
+  apiSchema: GraphQLSchema;
   /** The subgraphs it routes to: name → routing URL as composed (before `SUBGRAPH_<NAME>_URL` overrides). */
   subgraphs: ReadonlyMap<string, string>;
-  /** What the caches decide by: the API schema and the `@cacheControl` hints. */
-  cacheModel: { schema: GraphQLSchema; hints: CacheHints };
 }
 
 /** Options of {@link createSupergraph}. */
@@ -37,17 +30,13 @@ export interface Supergraph {
   gateway: ApolloGateway;
   /** The supergraph being served, or undefined before the first load. */
   current(): SupergraphState | undefined;
-  /** The cost directives of the supergraph being served (none before the first load). */
-  costDirectives(): CostDirectives;
-  /** The authorization directives of the supergraph being served (none before the first load: nothing is served then). */
-  authorization(): AuthorizationRequirements;
-  /** Calls `listener` with every supergraph loaded from now on; returns the unsubscribe function. */
+  /** Calls `listener` with the supergraph being served (if one is) and every one loaded from now on; returns the unsubscribe function. */
   onUpdate(listener: (state: SupergraphState) => void): () => void;
   /** Rejects until a supergraph is loaded. */
   ready: ReadinessCheck;
 }
 
-/** Apollo Gateway on the configured source, with the state every other part reads from. */
+/** Apollo Gateway on the configured source, telling its listeners of every supergraph it loads. */
 export function createSupergraph({ source, buildService, logger }: SupergraphOptions): Supergraph {
   const gateway = new ApolloGateway({
     supergraphSdl: withEnforcedSecurity(createSupergraphSource(source, logger)),
@@ -57,22 +46,15 @@ export function createSupergraph({ source, buildService, logger }: SupergraphOpt
   let state: SupergraphState | undefined;
   const listeners = new Set<(state: SupergraphState) => void>();
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl: sdl, apiSchema }) => {
-    state = {
-      sdl,
-      costDirectives: readCostDirectives(sdl),
-      authorization: readAuthorizationRequirements(sdl),
-      subgraphs: readJoinGraphs(sdl),
-      cacheModel: { schema: apiSchema, hints: readCacheHints(sdl) },
-    };
+    state = { sdl, apiSchema, subgraphs: readJoinGraphs(sdl) };
     for (const listener of listeners) listener(state);
   });
   return {
     gateway,
     current: () => state,
-    costDirectives: () => state?.costDirectives ?? NO_COST_DIRECTIVES,
-    authorization: () => state?.authorization ?? NO_REQUIREMENTS,
     onUpdate(listener) {
       listeners.add(listener);
+      if (state) listener(state);
       return () => listeners.delete(listener);
     },
     ready: async () => {

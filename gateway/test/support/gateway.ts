@@ -1,19 +1,15 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
-import type { HttpServer } from '@tessera/service-kit';
+import { connectRedis, type HttpServer, type RedisClient } from '@tessera/service-kit';
+import { getFreePort, GRAPHQL_RESPONSE_ACCEPT } from '@tessera/test-helpers';
 import { pino } from 'pino';
+import { vi } from 'vitest';
 import { createGatewayServer, loadConfig } from '../../src/index.js';
 import { TEST_AUTH_ENV } from './auth.js';
 
+export { GRAPHQL_RESPONSE_ACCEPT };
+
 /** Port 9 (discard) is closed here: a subgraph routed to it is down, whatever else runs on this machine. */
 export const CLOSED_URL = 'http://127.0.0.1:9/graphql';
-
-/**
- * What modern clients send (Apollo Client among them): the GraphQL-over-HTTP media type first,
- * under which a request error keeps its 4xx status (under `application/json` alone it is 200).
- */
-export const GRAPHQL_RESPONSE_ACCEPT = 'application/graphql-response+json, application/json;q=0.9';
 
 /** A gateway under test, in this process, on a free loopback port. */
 export interface TestGateway {
@@ -24,6 +20,8 @@ export interface TestGateway {
   metricsUrl: string;
   /** POSTs a body to `/graphql` (a string as it is, anything else as JSON); the status and the parsed body. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** The gateway's Redis client, when the environment names one (its `status` says whether it is connected). */
+  redis?: RedisClient;
   /** The log lines written so far, parsed. */
   logs(): Array<Record<string, any>>;
   close(): Promise<void>;
@@ -36,27 +34,28 @@ export interface TestGateway {
  */
 export async function startTestGateway(env: Record<string, string> = {}, { subgraphUrl = CLOSED_URL } = {}): Promise<TestGateway> {
   const lines: string[] = [];
-  const metricsPort = await freePort();
+  const metricsPort = await getFreePort();
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
-  const server = createGatewayServer(
-    loadConfig({
-      NODE_ENV: 'production',
-      ...TEST_AUTH_ENV,
-      SUPERGRAPH_SOURCE: 'file',
-      HOST: '127.0.0.1',
-      SUBGRAPH_USERS_URL: subgraphUrl,
-      SUBGRAPH_PRODUCTS_URL: subgraphUrl,
-      SUBGRAPH_REVIEWS_URL: subgraphUrl,
-      GATEWAY_METRICS_PORT: String(metricsPort),
-      ...env,
-    }),
-    logger,
-  );
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    ...TEST_AUTH_ENV,
+    SUPERGRAPH_SOURCE: 'file',
+    HOST: '127.0.0.1',
+    SUBGRAPH_USERS_URL: subgraphUrl,
+    SUBGRAPH_PRODUCTS_URL: subgraphUrl,
+    SUBGRAPH_REVIEWS_URL: subgraphUrl,
+    GATEWAY_METRICS_PORT: String(metricsPort),
+    ...env,
+  });
+  // As main.ts does: the infrastructure made outside the server, closed after it.
+  const redis = config.redis && connectRedis({ ...config.redis, logger });
+  const server = createGatewayServer(config, { logger, redis });
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   return {
     server,
     url,
+    redis,
     metricsUrl: `http://127.0.0.1:${metricsPort}`,
     async post(body, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
@@ -67,7 +66,10 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
       return { status: response.status, body: await response.json() };
     },
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, any>),
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      redis?.disconnect();
+    },
   };
 }
 
@@ -77,29 +79,21 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
  * (they are closed here unless the test routes them somewhere).
  */
 export async function untilOwnPartsReady({ url }: { url: string }, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${url}/ready`);
-    last = await response.json();
-    if (response.ok || notReadyParts(last).every((part) => part === 'subgraphs')) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`test gateway not ready after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  await vi.waitFor(
+    async () => {
+      const response = await fetch(`${url}/ready`);
+      const body: unknown = await response.json();
+      if (!response.ok && !notReadyParts(body).every((part) => part === 'subgraphs'))
+        throw new Error(`test gateway not ready: ${JSON.stringify(body)}`);
+    },
+    { timeout: timeoutMs, interval: 25 },
+  );
 }
 
-function notReadyParts(body: any): string[] {
-  if (Array.isArray(body?.parts)) return body.parts;
-  return String(body?.reason ?? 'unknown')
+function notReadyParts(body: unknown): string[] {
+  const { parts, reason } = (body ?? {}) as { parts?: unknown; reason?: unknown };
+  if (Array.isArray(parts)) return parts.map(String);
+  return String(reason ?? 'unknown')
     .split('; ')
     .map((failure) => failure.split(':')[0]!);
-}
-
-/** A port free on loopback right now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,0 +1,55 @@
+import { callerPart, composeKey } from '@tessera/service-kit';
+import { Counter, type Registry } from 'prom-client';
+import { createInflightShare } from '../../inflight.js';
+import { contextOf, type ExecutionRequest, type ExecutionResult, type GatewayFeature } from '../../pipeline/index.js';
+
+/**
+ * What makes two queries' answers the same: the document as it will run (after authorization
+ * took out what the caller may not see, `queryHash` says which), the operation, the variables
+ * and the caller. A request's deadline, id and trace do not change the answer.
+ */
+function keyOf(request: ExecutionRequest): string | undefined {
+  if (request.operation.operation !== 'query') return undefined;
+  try {
+    return composeKey([
+      request.queryHash,
+      request.operationName ?? null,
+      request.request.variables ?? {},
+      callerPart(contextOf(request).identity),
+    ]);
+  } catch {
+    // Variables nested too deeply to write (a client may send unused ones): run unshared.
+    return undefined;
+  }
+}
+
+/**
+ * Identical queries in flight at once executed once: a request whose operation, variables and
+ * caller match one being executed waits for that execution's result instead of planning and
+ * fetching again. Everything before execution — parsing, the limits, the persisted query list,
+ * the rate limit, authorization — still runs for each request, and each gets its own response
+ * (errors formatted, extensions and status its own). Nothing is kept once the execution ends:
+ * this collapses a burst of the same query (a popular page, a retry storm), it is not a cache.
+ * Mutations and subscriptions are never shared. Listed after authorization, whose execution step
+ * hands it the document that will run.
+ */
+export function createDeduplication({ registry }: { registry?: Registry } = {}): GatewayFeature {
+  const shared = new Counter({
+    name: 'graphql_operations_deduplicated_total',
+    help: 'Queries answered with the result of an identical query (document, variables, caller) already executing.',
+    registers: registry ? [registry] : [],
+  });
+  const inflight = createInflightShare<ExecutionResult>();
+  return {
+    name: 'deduplication',
+    async execute(request, next) {
+      const key = keyOf(request);
+      if (key === undefined) return next(request);
+      const execution = inflight.get(key, () => next(request));
+      if (execution.shared) shared.inc();
+      const result = await execution.promise;
+      // Apollo Server and the plugins set a response's errors and extensions on their own copy; the data is the same for every caller.
+      return { ...result, ...(result.extensions && { extensions: { ...result.extensions } }) };
+    },
+  };
+}

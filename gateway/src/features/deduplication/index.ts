@@ -1,0 +1,1 @@
+export { createDeduplication } from './deduplication.js';

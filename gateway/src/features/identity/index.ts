@@ -1,0 +1,10 @@
+/** Who a request acts for: bearer tokens verified (jose) and the guard that turns one into an identity. */
+export {
+  createTokenVerifier,
+  InvalidTokenError,
+  TOKEN_VERIFIER_DEFAULTS,
+  type TokenKeys,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verifier.js';
+export { createIdentity, type IdentityFeature } from './identity.js';

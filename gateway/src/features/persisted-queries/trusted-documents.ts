@@ -1,0 +1,105 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
+import { GatewayErrorCode, operationRejected } from '../../errors.js';
+import type { AdmissionStep, GatewayContext } from '../../pipeline/index.js';
+import { DEVELOPER_KEY_HEADER, type DeveloperKeyCheck } from './developer-key.js';
+import { sha256 } from './manifest.js';
+import type { ManifestStore } from './manifest-store.js';
+
+/** Options of {@link createTrustedDocuments}. */
+export interface TrustedDocumentsOptions {
+  /**
+   * `off`: APQ only. `allow`: manifest ids resolve too, free-form queries allowed.
+   * `enforce`: only manifest operations run (developers excepted).
+   */
+  mode: 'off' | 'allow' | 'enforce';
+  /** The published manifest, when a Redis is configured. */
+  manifest?: ManifestStore;
+  /** Recognises developer keys (`x-tessera-developer-key`). */
+  isDeveloper: DeveloperKeyCheck;
+  /** Counts lookups: `apq` or `manifest`, and `hit`, `miss` or `register`. */
+  record?: (kind: 'apq' | 'manifest', result: 'hit' | 'miss' | 'register') => void;
+}
+
+/** Trusted documents as the persisted queries wire them: Apollo's hooks, and `enforce` mode's admission step. */
+export interface TrustedDocuments {
+  plugin: ApolloServerPlugin<GatewayContext>;
+  /** Only in `enforce` mode; runs before cost analysis, so an unlisted operation is refused as such however expensive it is. */
+  admit?: AdmissionStep;
+}
+
+/**
+ * Trusted documents on top of Apollo Server's APQ: recognises developer keys, resolves manifest
+ * ids to their text before APQ runs, gives a hash that does not match its text our code, and in
+ * `enforce` mode lets only the published operations run (any, for a developer). (What a CDN may
+ * keep of a GET by hash, the cache's `Cache-Control` says.)
+ */
+export function createTrustedDocuments(options: TrustedDocumentsOptions): TrustedDocuments {
+  // Operations sent with a developer key, and operations that came from the manifest.
+  const trusted = new WeakSet<GatewayContext>();
+  const plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart({ request, contextValue }) {
+      if (options.isDeveloper(request.http?.headers.get(DEVELOPER_KEY_HEADER))) trusted.add(contextValue);
+      const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
+      const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+      // Sent with its text: an APQ registration; without: a lookup.
+      const persistedQueryText = request.query !== undefined;
+      // Apollo Server rejects this itself, with no code; the error is given ours below.
+      const hashMismatch = hash !== undefined && request.query !== undefined && sha256(request.query) !== hash;
+      /**
+       * A manifest id becomes its text. Apollo's `GraphQLRequest` is the caller's to change in
+       * `requestDidStart`, before APQ reads it, and this is the one point where an id can become
+       * text that Apollo then hashes, parses and caches by its own hash. (Serving manifest bodies
+       * through the APQ cache instead would key Apollo's document and plan caches by the id, which
+       * a new publication may give another body.) A manifest id need not be the body's hash, so
+       * the APQ extension goes: the body runs without APQ's hash check.
+       */
+      const resolve = (id: string): boolean => {
+        const body = options.manifest?.body(id);
+        if (body === undefined) {
+          if (options.manifest) options.record?.('manifest', 'miss');
+          return false;
+        }
+        const { persistedQuery: _resolved, ...extensions } = request.extensions ?? {};
+        request.query = body;
+        request.extensions = extensions;
+        options.record?.('manifest', 'hit');
+        return true;
+      };
+      const fromManifest = options.mode !== 'off' && hash !== undefined && request.query === undefined && resolve(hash);
+      if (fromManifest) trusted.add(contextValue);
+      const apqLookup = hash !== undefined && !fromManifest;
+
+      return {
+        async didEncounterErrors({ errors }) {
+          // Apollo formats the array it hands this hook right after it, and this is the one point
+          // where an error Apollo raises itself can get our code before the formatter would log
+          // it as unexpected: so the entry is replaced in place, though the array is typed read-only.
+          if (hashMismatch && errors.length === 1) {
+            (errors as GraphQLError[])[0] = operationRejected(
+              GatewayErrorCode.PersistedQueryHashMismatch,
+              'The sha256Hash does not match the query text.',
+            );
+          }
+        },
+        async willSendResponse({ errors }) {
+          if (apqLookup && !hashMismatch) {
+            const unknown = errors?.some((error) => error.extensions?.code === GatewayErrorCode.PersistedQueryNotFound);
+            options.record?.('apq', request.query === undefined || unknown ? 'miss' : persistedQueryText ? 'register' : 'hit');
+          }
+        },
+      };
+    },
+  };
+  if (options.mode !== 'enforce') return { plugin };
+  return {
+    plugin,
+    admit: ({ source, contextValue }) => {
+      if (trusted.has(contextValue) || options.manifest?.isTrusted(source)) return;
+      throw operationRejected(
+        GatewayErrorCode.PersistedQueryNotInList,
+        'Only operations from the published persisted query list may run here.',
+      );
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { HeaderMap } from '@apollo/server';
+import {
+  composeKey,
+  replyWithGraphQLError,
+  type Guard,
+  type Identity,
+  type Logger,
+  type RawBodyRequest,
+  type RedisClient,
+} from '@tessera/service-kit';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { GraphQLError } from 'graphql';
+import { GatewayErrorCode } from '../../errors.js';
+import { withDefaults } from '../../options.js';
+import type { GatewayContext, GatewayFeature } from '../../pipeline/index.js';
+
+/** The per-caller limit (`RATE_LIMIT_*`). */
+export interface RateLimitSettings {
+  /** Points a caller may spend per window; 0 turns the rate limit off. @default 0 */
+  points: number;
+  /** @default 60 */
+  windowSeconds: number;
+  /** An operation costs its estimated cost in points (at least 1) rather than 1. @default true */
+  costWeighted: boolean;
+  /** Points every request is charged before it is parsed, whatever becomes of it. @default 1 */
+  requestPoints: number;
+  /** Request bytes a point buys, charged before parsing too (0: bytes cost nothing). @default 1_024 */
+  bytesPerPoint: number;
+}
+
+/** Every default of the rate limit, written once (off until given points). */
+export const RATE_LIMIT_DEFAULTS: RateLimitSettings = {
+  points: 0,
+  windowSeconds: 60,
+  costWeighted: true,
+  requestPoints: 1,
+  bytesPerPoint: 1_024,
+};
+
+/** Options of {@link createRateLimit}: the settings (each defaulting as {@link RATE_LIMIT_DEFAULTS}) and what it works with. */
+export interface RateLimitOptions extends Partial<RateLimitSettings> {
+  /** Shared by every replica when given; each process counts alone otherwise. */
+  redis?: RedisClient;
+  /** Prefix of the Redis keys (`REDIS_KEY_PREFIX`). */
+  keyPrefix: string;
+  /** Who a request acts for, as authentication found it (the guard runs after authentication's). */
+  identityOf: (request: RawBodyRequest) => Identity;
+  /** An operation's estimated cost, once the operation limits estimated it (none: every operation costs 1). */
+  costOf?: (context: GatewayContext) => number | undefined;
+  logger: Logger;
+}
+
+/** The rate limit as the gateway wires it. */
+export interface RateLimitFeature extends GatewayFeature {
+  /**
+   * What `admit` charges, for a request answered with an identical request's response (it never
+   * reaches `admit`): that operation's estimated cost, less what the guard charged. The error to
+   * answer with when the caller is out of points.
+   */
+  chargeShared(request: RawBodyRequest, identity: Identity, estimatedCost: number | undefined): Promise<GraphQLError | undefined>;
+}
+
+/**
+ * A rate limit per caller — the token's subject, else the client's address — kept in Redis so
+ * that every replica counts the same budget, with an in-memory limiter that takes over while
+ * Redis does not answer (rate-limiter-flexible's insurance). Cost-weighted by default, as
+ * GitHub's and Shopify's GraphQL APIs are: a thousand cheap queries and one expensive one spend
+ * alike. Every request is charged before it is parsed — a minimum per request and per byte — so
+ * a caller already refused cannot keep the gateway parsing and validating documents that fail
+ * (or miss the APQ cache) for free; the operation's cost, once estimated, is charged on top of
+ * what that paid, so a request pays max(cost, its size charge). Keep `RATE_LIMIT_POINTS` at or
+ * above `COST_MAX`, or the most expensive admitted operations can never pass.
+ */
+export function createRateLimit({
+  redis,
+  keyPrefix,
+  identityOf,
+  costOf = () => undefined,
+  logger,
+  ...given
+}: RateLimitOptions): RateLimitFeature {
+  const settings = withDefaults(RATE_LIMIT_DEFAULTS, given);
+  const { requestPoints, bytesPerPoint } = settings;
+  const limits = { points: settings.points, duration: settings.windowSeconds, keyPrefix: `${keyPrefix}rl` };
+  const memory = new RateLimiterMemory(limits);
+  const limiter: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({ ...limits, storeClient: redis, insuranceLimiter: memory, rejectIfRedisNotReady: true })
+    : memory;
+  // What the guard charged each HTTP request, not yet set against an operation's cost: shared by
+  // the operations of one batch, so it is credited once.
+  const credits = new WeakMap<object, { points: number }>();
+
+  /** Charges `points` to the caller: nothing when they fit, the error to answer with when they do not. */
+  const charge = async (caller: string, points: number): Promise<GraphQLError | undefined> => {
+    try {
+      await limiter.consume(caller, points);
+      return undefined;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) {
+        // Neither Redis nor the insurance answered: serve rather than refuse everyone.
+        logger.warn({ err: rejection }, 'rate limit unavailable: request let through');
+        return undefined;
+      }
+      return rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1_000)), settings);
+    }
+  };
+
+  /** The cost of an operation less what its request paid already, taken off that credit; what is left to charge. */
+  const owed = (estimatedCost: number | undefined, credit: { points: number } | undefined): number => {
+    const cost = settings.costWeighted ? Math.max(1, Math.ceil(estimatedCost ?? 1)) : 1;
+    const covered = Math.min(cost, credit?.points ?? 0);
+    if (credit) credit.points -= covered;
+    return cost - covered;
+  };
+
+  return {
+    name: 'rate limit',
+    async guard(request, reply) {
+      const bytes = request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length;
+      const points = requestPoints + (bytesPerPoint > 0 ? Math.ceil(bytes / bytesPerPoint) : 0);
+      if (points === 0) return;
+      const refusal = await charge(callerKey(identityOf(request), request.ip), points);
+      if (refusal) return replyWithGraphQLError(request, reply, refusal);
+      credits.set(request, { points });
+    },
+    async admit({ contextValue }) {
+      const credit = contextValue.httpRequest && credits.get(contextValue.httpRequest);
+      const points = owed(costOf(contextValue), credit);
+      if (points === 0) return;
+      const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), points);
+      if (refusal) throw refusal;
+    },
+    async chargeShared(request, identity, estimatedCost) {
+      const points = owed(estimatedCost, credits.get(request));
+      return points === 0 ? undefined : charge(callerKey(identity, request.ip), points);
+    },
+  };
+}
+
+/** One bucket per signed-in subject, else per client address. */
+function callerKey(identity: Identity | undefined, address: string | undefined): string {
+  return composeKey(identity?.sub !== undefined ? ['sub', identity.sub] : ['address', address ?? null]);
+}
+
+function rateLimited(retryAfterSeconds: number, settings: RateLimitSettings): GraphQLError {
+  return new GraphQLError(
+    `Rate limit reached: ${settings.points} points per ${settings.windowSeconds} s. Retry after ${retryAfterSeconds} s.`,
+    {
+      extensions: {
+        code: GatewayErrorCode.RateLimited,
+        rateLimit: { points: settings.points, windowSeconds: settings.windowSeconds, retryAfterSeconds },
+        http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+      },
+    },
+  );
+}

@@ -1,1 +1,0 @@
-export { parseManifest, sha256, type PersistedQueryManifest } from './manifest.js';

@@ -1,2 +1,0 @@
-export { resolveOperation, type ResolvedOperation } from './resolve.js';
-export { deduplicateExecution, type ExecutingGateway } from './deduplicate.js';

@@ -1,0 +1,13 @@
+/** How the gateway's features are put together: the request context, the feature value, their assembly into Apollo and HTTP. */
+export type { GatewayContext } from './context.js';
+export type { AdmissionStep, GatewayFeature, SubgraphSource } from './feature.js';
+export { assembleFeatures, type AssembledFeatures } from './assemble.js';
+export {
+  contextOf,
+  withExecutionSteps,
+  type ExecutingGateway,
+  type ExecutionRequest,
+  type ExecutionResult,
+  type ExecutionStep,
+} from './execution.js';
+export { resolveOperation, type ResolvedOperation } from './resolve-operation.js';

@@ -1,1 +1,0 @@
-export { createAdmissionPlugin, type AdmissionStep } from './plugin.js';

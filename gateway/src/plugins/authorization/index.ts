@@ -1,1 +1,0 @@
-export { createAuthorization, type AuthorizationContext, type AuthorizationFeature, type AuthorizationOptions } from './plugin.js';

@@ -1,2 +1,0 @@
-export { createErrorLimitPlugin, type ErrorLimitOptions } from './plugin.js';
-export { boundErrors, type BoundedErrors } from './bound-errors.js';

@@ -1,1 +1,0 @@
-export { createOperationLimits, type OperationLimitsOptions, type OperationLimitsFeature, type CostContext } from './plugin.js';
