@@ -17,9 +17,9 @@ export interface AssembledFeatures {
   /** The execution steps, the first outermost. */
   execution: ExecutionStep[];
   /** A subgraph's data source behind every feature's wrapper, the first feature's outermost. */
-  wrapSubgraph(subgraph: string, source: SubgraphSource): SubgraphSource;
+  wrapSubgraph: (subgraph: string, source: SubgraphSource) => SubgraphSource;
   /** Tells every feature of a supergraph, in order. */
-  onSupergraph(supergraph: SupergraphState): void;
+  onSupergraph: (supergraph: SupergraphState) => void;
   /** The readiness checks of the features that have one, by feature name. */
   readiness: Record<string, ReadinessCheck>;
   actions: Record<string, (body: unknown) => Promise<unknown>>;

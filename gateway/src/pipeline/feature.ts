@@ -1,4 +1,4 @@
-import type { GraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import type { ExecuteAround, Guard, ReadinessCheck } from '@tessera/service-kit';
 import type { SupergraphState } from '../supergraph/index.js';
@@ -18,6 +18,18 @@ export type AdmissionStep = (
 
 /** A subgraph's data source, as Apollo Gateway calls it. */
 export type SubgraphSource = GraphQLDataSource<GatewayContext>;
+
+/** A call of a subgraph's data source for a client's operation (not a health check or a schema load): its context is the request's. */
+export type OperationFetch = Extract<GraphQLDataSourceProcessOptions<GatewayContext>, { incomingRequestContext: unknown }>;
+
+/**
+ * Whether Apollo Gateway calls a data source for a client's operation. Its kinds are an enum
+ * (`GraphQLDataSourceRequestKind`) that `@apollo/gateway` declares but does not export at
+ * runtime, so the kind is compared as the string it is.
+ */
+export function isOperationFetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): options is OperationFetch {
+  return (options.kind as string) === 'incoming operation';
+}
 
 /**
  * A gateway feature: everything it does, at every point of a request's way, as one value. The

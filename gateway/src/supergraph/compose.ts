@@ -47,7 +47,7 @@ export function composeSubgraphs(schemas: SubgraphSchema[]): CompositionOutcome 
   if (!result.errors) return { supergraphSdl: result.supergraphSdl };
   return {
     problems: result.errors.map((error) => ({
-      code: String(error.extensions.code ?? SchemaCheckCode.CompositionFailed),
+      code: typeof error.extensions.code === 'string' ? error.extensions.code : SchemaCheckCode.CompositionFailed,
       message: error.message,
       // Composition names the subgraphs in the message ("[reviews] ..."), and locations point into their files.
       subgraphs: schemas.map((s) => s.name).filter((name) => error.message.includes(`"${name}"`) || error.message.includes(`[${name}]`)),

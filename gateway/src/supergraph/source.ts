@@ -27,17 +27,19 @@ export function createSupergraphSource(options: SupergraphSourceOptions, logger:
     logger.info({ subgraphs: subgraphs.map((s) => s.name) }, 'composed supergraph from subgraph schemas');
 
     let timer: NodeJS.Timeout | undefined;
+    // Never rejects: a failed composition is logged.
+    const recomposeNow = async () => {
+      try {
+        update(await composeSupergraph(subgraphs));
+        logger.info('schema file changed: recomposed supergraph');
+      } catch (error) {
+        // Keep serving the last good supergraph; the developer sees why in the log.
+        logger.error({ err: error }, 'recomposition failed: still serving the previous supergraph');
+      }
+    };
     const recompose = () => {
       clearTimeout(timer);
-      timer = setTimeout(async () => {
-        try {
-          update(await composeSupergraph(subgraphs));
-          logger.info('schema file changed: recomposed supergraph');
-        } catch (error) {
-          // Keep serving the last good supergraph; the developer sees why in the log.
-          logger.error({ err: error }, 'recomposition failed: still serving the previous supergraph');
-        }
-      }, options.debounceMs ?? 200);
+      timer = setTimeout(() => void recomposeNow(), options.debounceMs ?? 200);
     };
     const watchers: FSWatcher[] = subgraphs.map(({ schemaPath }) => watch(schemaPath, recompose));
     return {

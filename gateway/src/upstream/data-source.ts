@@ -14,7 +14,7 @@ import { subrequestFailure } from '../errors.js';
 import { createInflightShare } from '../inflight.js';
 import type { SubgraphMetrics } from './metrics.js';
 import { AttemptFailure, CallError, type SubgraphPolicy } from './resilience.js';
-import type { GatewayContext, SubgraphSource } from '../pipeline/index.js';
+import { isOperationFetch, type GatewayContext, type SubgraphSource } from '../pipeline/index.js';
 
 /** A mutation's `Idempotency-Key` and the fingerprint of the request it came with, sent with its fetches. */
 export interface IdempotencyNote {
@@ -88,10 +88,12 @@ export class SubgraphDataSource implements SubgraphSource {
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
-    const { request, context } = options;
+    const { request } = options;
+    // Health checks and schema loads come with a context of their own, not a request's: what of it is there is used.
+    const context: Partial<GatewayContext> = options.context;
     // The query planner writes each fetch as `mutation …`, `query …` or `{ … }`.
     const mutation = request.query?.trimStart().startsWith('mutation') ?? false;
-    const idempotency = mutation && options.kind === 'incoming operation' ? this.idempotencyOf(options.context) : undefined;
+    const idempotency = mutation && isOperationFetch(options) ? this.idempotencyOf(options.context) : undefined;
     const extensions = idempotency ? { ...request.extensions, idempotency } : request.extensions;
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions });
     const headers: Record<string, string> = {

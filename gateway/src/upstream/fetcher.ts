@@ -1,5 +1,5 @@
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request } from 'undici';
 
 /** Options of {@link createUndiciFetcher}. */
 export interface UndiciFetcherOptions {
@@ -24,10 +24,11 @@ export function createUndiciFetcher({ connections = 128, timeoutMs = 30_000 }: U
   const dispatcher = new Agent({ connections, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const fetcher: Fetcher = async (url, init = {}) => {
     const response = await request(url, {
-      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      method: init.method ?? 'GET',
       headers: init.headers,
       body: init.body,
-      signal: init.signal,
+      // Apollo's Fetcher types the signal `any`; the subgraph data source passes an AbortSignal (or none).
+      signal: init.signal as AbortSignal | undefined,
       dispatcher,
     });
     const text = await response.body.text();
@@ -55,8 +56,8 @@ function toFetcherResponse(
     bodyUsed: false,
     headers,
     text: async () => text,
-    json: async () => JSON.parse(text),
-    arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+    json: async () => JSON.parse(text) as unknown,
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
     clone: () => toFetcherResponse(url, status, rawHeaders, text),
   };
   return response;

@@ -9,7 +9,7 @@ import { SIGNATURE_HEADER, SIGNED_HEADERS, signRequest, type SignedHeader, type 
  */
 export function createSigningFetcher(fetcher: Fetcher, key: SigningKey): Fetcher {
   return (url, init = {}) => {
-    const headers = new Headers(init.headers as HeadersInit | undefined);
+    const headers = new Headers(init.headers);
     const { pathname, search } = new URL(url);
     const body = typeof init.body === 'string' ? init.body : undefined;
     const signed: Partial<Record<SignedHeader, string>> = {};

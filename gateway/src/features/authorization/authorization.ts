@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { composeKey, visibilityPart, type Identity } from '@tessera/service-kit';
-import { print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { OperationTypeNode, print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import { contextOf, type AdmissionStep, type ExecutionStep, type GatewayContext, type GatewayFeature } from '../../pipeline/index.js';
@@ -15,7 +15,7 @@ type Filtered = FilteredOperation & { queryHash?: string };
 /** Authorization as the gateway wires it, and whether it took something out of an operation. */
 export interface AuthorizationFeature extends GatewayFeature {
   /** Whether something of the operation was taken out for its caller (its answer carries nulls and errors). */
-  filtered(context: GatewayContext): boolean;
+  readonly filtered: (context: GatewayContext) => boolean;
 }
 
 /**
@@ -34,7 +34,7 @@ export function createAuthorization(): AuthorizationFeature {
     const { identity } = request.contextValue;
     const result = filter(request, operation, identity);
     if (result.unauthorized.length === 0) return;
-    if (operation.operation === 'mutation') {
+    if (operation.operation === OperationTypeNode.MUTATION) {
       const fields = result.unauthorized.map((path) => path.join('.')).join(', ');
       throw operationRejected(GatewayErrorCode.UnauthorizedFieldOrType, `Unauthorized field or type: ${fields}. Nothing was run.`, {
         http: { status: identity.sub === undefined ? 401 : 403 },
@@ -97,7 +97,7 @@ function responsePlugin(outcomeOf: (context: GatewayContext) => Filtered | undef
           const result = outcomeOf(contextValue);
           if (!result || response.body.kind !== 'single') return;
           const single = response.body.singleResult;
-          if (single.data) insertNulls(single.data as Record<string, unknown>, result.nulls);
+          if (single.data) insertNulls(single.data, result.nulls);
           if (result.dataIsNull) single.data = null;
           single.errors = [...result.unauthorized.map(unauthorizedError), ...(single.errors ?? [])];
         },

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { DocumentNode } from 'graphql';
+import { OperationTypeNode, type DocumentNode } from 'graphql';
 import type { GatewayContext } from '../../pipeline/index.js';
 import type { CachePolicy } from './policy.js';
 
@@ -37,7 +37,7 @@ export function createCacheControlPlugin({
         async willSendResponse({ response, document, operation, operationName, errors, contextValue }) {
           const counts = countsOf?.(contextValue);
           if (counts) response.http.headers.set('x-tessera-cache', cacheStatus(counts));
-          if (request.http?.method !== 'GET' || !document || operation?.operation !== 'query') return;
+          if (request.http?.method !== 'GET' || !document || operation?.operation !== OperationTypeNode.QUERY) return;
           const policy = policyOf(document, operationName ?? null);
           const maxAge = Math.min(policy?.maxAge ?? 0, maxAgeSeconds);
           const cacheable = policy?.scope === 'PUBLIC' && maxAge > 0 && !errors?.length && !filtered(contextValue);

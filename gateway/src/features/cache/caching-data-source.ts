@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ANONYMOUS, INVALIDATIONS_EXTENSION, isCacheTag, type CacheTag, type Identity } from '@tessera/service-kit';
-import { parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { GatewayContext, SubgraphSource } from '../../pipeline/index.js';
+import { isOperationFetch, type GatewayContext, type SubgraphSource } from '../../pipeline/index.js';
 import { entityEntry, rootEntry, type EntryAddress } from './entries.js';
-import { mergeEntities, splitEntities, type FetchResult } from './entity-fetch.js';
+import { entitiesOf, mergeEntities, splitEntities, type FetchResult } from './entity-fetch.js';
 import type { CacheHints } from './hints.js';
 import { operationPolicy, type CachePolicy } from './policy.js';
 import { EntryFlights } from './flights.js';
@@ -71,7 +71,8 @@ export class CachingDataSource implements SubgraphSource {
   }
 
   async process(options: ProcessOptions): Promise<Response> {
-    const plan = options.kind === 'incoming operation' && options.request.query ? this.planOf(options.request.query) : undefined;
+    if (!isOperationFetch(options) || !options.request.query) return this.passThrough(options);
+    const plan = this.planOf(options.request.query);
     if (!plan) return this.passThrough(options);
     const identity = options.context.identity ?? ANONYMOUS;
     return plan.entities ? this.entities(options, plan, identity) : this.root(options, plan, identity);
@@ -84,7 +85,7 @@ export class CachingDataSource implements SubgraphSource {
    */
   private async passThrough(options: ProcessOptions): Promise<Response> {
     const result = await this.inner.process(options);
-    const reported = result.extensions?.[INVALIDATIONS_EXTENSION];
+    const reported: unknown = result.extensions?.[INVALIDATIONS_EXTENSION];
     if (!Array.isArray(reported)) return result;
     const tags = reported.filter(isCacheTag);
     if (tags.length) await this.options.invalidate(tags);
@@ -102,8 +103,8 @@ export class CachingDataSource implements SubgraphSource {
     if (plan === undefined) {
       const document = parse(query, { noLocation: true });
       const policy = operationPolicy(model.schema, model.hints, document, undefined, { ttlOverrides: this.options.ttlOverrides });
-      const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
-      const entities = operation?.selectionSet.selections.some((s) => s.kind === 'Field' && s.name.value === '_entities') ?? false;
+      const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+      const entities = operation?.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === '_entities') ?? false;
       plan = policy.maxAge > 0 && { hash: createHash('sha256').update(query).digest('base64url'), policy, entities };
       plans.set(query, plan);
     }
@@ -112,7 +113,7 @@ export class CachingDataSource implements SubgraphSource {
 
   private async entities(options: ProcessOptions, plan: FetchPlan, identity: Identity): Promise<Response> {
     const { request, context } = options;
-    const representations = request.variables?.representations;
+    const representations: unknown = request.variables?.representations;
     if (!Array.isArray(representations) || representations.length === 0 || representations.length > this.maxEntities)
       return this.inner.process(options);
     const addresses = representations.map((rep) =>
@@ -124,7 +125,7 @@ export class CachingDataSource implements SubgraphSource {
     const found = await this.options.store.lookup(addresses as NonNullable<(typeof addresses)[number]>[]);
     found.forEach((lookup, i) => this.count('entity', typenameOf(representations[i]), lookup, context));
     const { missing } = splitEntities(found);
-    if (missing.length === 0) return { data: { _entities: found.map((lookup) => lookup.value) } } as Response;
+    if (missing.length === 0) return { data: { _entities: found.map((lookup) => lookup.value) } };
     return this.fetchMissing(options, plan, addresses as EntryAddress[], found, missing);
   }
 
@@ -164,7 +165,7 @@ export class CachingDataSource implements SubgraphSource {
       const [first, joined] = await Promise.all([own, Promise.all(claim.joined.map(([, value]) => value))]);
       const entities = entitiesOf(first);
       // The whole fetch failed: answered as the subgraph answered.
-      if (!entities) return first as Response;
+      if (!entities) return first;
       if (claim.joined.length) this.options.metrics.joins.inc({ subgraph: this.service }, claim.joined.length);
       // A joined fetch that could not keep an entry (an error on it): this request fetches it itself.
       const unanswered: number[] = [];
@@ -190,7 +191,7 @@ export class CachingDataSource implements SubgraphSource {
           type: typenameOf(representations[i]),
         })),
       );
-      return result as Response;
+      return result;
     } finally {
       landOwn();
     }
@@ -201,7 +202,7 @@ export class CachingDataSource implements SubgraphSource {
     if (!address) return this.inner.process(options);
     const [found] = await this.options.store.lookup([address]);
     this.count('root', '-', found!, options.context);
-    if (found!.value !== undefined) return { data: found!.value } as Response;
+    if (found!.value !== undefined) return { data: found!.value };
     const fetched = await this.inner.process(options);
     if (!fetched.errors?.length && fetched.data)
       void this.options.store.fill([
@@ -234,10 +235,4 @@ function entityPosition(error: { path?: ReadonlyArray<string | number> }): numbe
 /** A representation's `__typename`, as the metrics label it. */
 function typenameOf(representation: unknown): string {
   return String((representation as { __typename?: unknown }).__typename);
-}
-
-/** The `_entities` list of a fetch's answer, if it is one. */
-function entitiesOf(result: FetchResult): unknown[] | undefined {
-  const entities = (result.data as { _entities?: unknown } | null | undefined)?._entities;
-  return Array.isArray(entities) ? entities : undefined;
 }

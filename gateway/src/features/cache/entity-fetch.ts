@@ -28,8 +28,8 @@ export function mergeEntities(
   split: EntitySplit,
   fetched: FetchResult,
 ): { result: FetchResult; keepable: number[] } {
-  const answered = fetched.data?._entities;
-  const entities = found.map((lookup) => lookup.value ?? null);
+  const answered = entitiesOf(fetched);
+  const entities: unknown[] = found.map((lookup) => lookup.value ?? null);
   const failed = new Set<number>();
   const errors = (fetched.errors ?? []).map((error) => {
     const [head, position, ...rest] = error.path ?? [];
@@ -38,16 +38,22 @@ export function mergeEntities(
       split.missing.forEach((i) => failed.add(i));
       return error;
     }
-    const original = split.missing[position]!;
+    const original = split.missing[position];
     failed.add(original);
     return { ...error, path: ['_entities', original, ...rest] };
   });
   // Not an answer for these entities (the fetch failed as a whole): passed on as it is, as the
   // whole fetch would have failed.
-  if (!Array.isArray(answered) || answered.length !== split.missing.length) return { result: fetched, keepable: [] };
+  if (!answered || answered.length !== split.missing.length) return { result: fetched, keepable: [] };
   split.missing.forEach((original, j) => (entities[original] = answered[j]));
   const keepable = split.missing.filter(
     (original) => !failed.has(original) && entities[original] !== null && typeof entities[original] === 'object',
   );
   return { result: { ...fetched, data: { ...fetched.data, _entities: entities }, ...(errors.length && { errors }) }, keepable };
+}
+
+/** The `_entities` list of a fetch's answer, if it is one. */
+export function entitiesOf(result: FetchResult): unknown[] | undefined {
+  const entities = result.data?._entities;
+  return Array.isArray(entities) ? entities : undefined;
 }

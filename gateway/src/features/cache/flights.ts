@@ -35,7 +35,7 @@ export class EntryFlights {
       const flight = mine.has(key) ? undefined : this.flights.get(key);
       if (flight) {
         flight.waiters += 1;
-        joined.push([position, flight.promise.then((text) => (text === undefined ? undefined : JSON.parse(text)))]);
+        joined.push([position, flight.promise.then((text) => (text === undefined ? undefined : (JSON.parse(text) as unknown)))]);
         return;
       }
       own.push(position);

@@ -9,9 +9,9 @@ export interface HeldInvalidationsOptions {
   /** More held tags than this become one invalidation of everything. */
   maxHeldTags: number;
   /** A bump Redis did not take. */
-  failed(error: unknown): void;
+  failed: (error: unknown) => void;
   /** How many tags are held now (the `cache_held_invalidations` gauge). */
-  heldTags(count: number): void;
+  heldTags: (count: number) => void;
 }
 
 /** Invalidations as the store makes them: bumped at once, or held until Redis takes them. */

@@ -20,7 +20,7 @@ export function createOperationPolicies({
     let byDocument = byModel.get(current);
     if (!byDocument) byModel.set(current, (byDocument = new WeakMap()));
     let byName = byDocument.get(document);
-    if (!byName) byDocument.set(document, (byName = new Map()));
+    if (!byName) byDocument.set(document, (byName = new Map<string, CachePolicy>()));
     let policy = byName.get(operationName ?? '');
     if (!policy)
       byName.set(operationName ?? '', (policy = operationPolicy(current.schema, current.hints, document, operationName, { ttlOverrides })));

@@ -4,6 +4,7 @@ import {
   isObjectType,
   isInterfaceType,
   Kind,
+  OperationTypeNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
@@ -99,7 +100,7 @@ export function operationPolicy(
     nestedTypes: new Set<string>(),
   };
   const read = (type: string) => [result.types, result.nestedTypes].forEach((set) => set.add(type));
-  if (!operation || operation.operation !== 'query') return { ...result, maxAge: 0 };
+  if (!operation || operation.operation !== OperationTypeNode.QUERY) return { ...result, maxAge: 0 };
   const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
   const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) =>
     policyOfField(hints, cap, parent, parentPolicy, name, returned);

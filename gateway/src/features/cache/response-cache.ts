@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import type { DocumentNode } from 'graphql';
+import { OperationTypeNode, type DocumentNode } from 'graphql';
 import type { GatewayContext } from '../../pipeline/index.js';
 import { responseEntry, type EntryAddress } from './entries.js';
 import type { CacheMetrics } from './metrics.js';
@@ -53,7 +53,7 @@ export function createResponseCachePlugin({
     async requestDidStart() {
       return {
         async responseForOperation({ operation, document, queryHash, operationName, request, contextValue: context }) {
-          if (operation.operation !== 'query' || filtered(context)) return null;
+          if (operation.operation !== OperationTypeNode.QUERY || filtered(context)) return null;
           const policy = policyOf(document, operationName);
           if (!policy || policy.maxAge <= 0) return null;
           const address = queryHash

@@ -162,8 +162,8 @@ export function memoizedGenerationKeys(keyPrefix: string, max = 100_000): (tag: 
     let ids = known.get(outer);
     let key = ids?.get(inner);
     if (key !== undefined) return key;
-    if (size >= max) [known, size] = [new Map(), 0];
-    if (!ids) known.set(outer, (ids = new Map()));
+    if (size >= max) [known, size] = [new Map<string, Map<string, string>>(), 0];
+    if (!ids) known.set(outer, (ids = new Map<string, string>()));
     ids.set(inner, (key = generationKey(keyPrefix, tag)));
     size += 1;
     return key;

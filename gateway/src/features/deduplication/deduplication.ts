@@ -1,4 +1,5 @@
 import { callerPart, composeKey } from '@tessera/service-kit';
+import { OperationTypeNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import { createInflightShare } from '../../inflight.js';
 import { contextOf, type ExecutionRequest, type ExecutionResult, type GatewayFeature } from '../../pipeline/index.js';
@@ -9,7 +10,7 @@ import { contextOf, type ExecutionRequest, type ExecutionResult, type GatewayFea
  * and the caller. A request's deadline, id and trace do not change the answer.
  */
 function keyOf(request: ExecutionRequest): string | undefined {
-  if (request.operation.operation !== 'query') return undefined;
+  if (request.operation.operation !== OperationTypeNode.QUERY) return undefined;
   try {
     return composeKey([
       request.queryHash,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '@tessera/service-kit';
+import { OperationTypeNode } from 'graphql';
 import { stringify } from 'safe-stable-stringify';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep, GatewayContext, GatewayFeature } from '../../pipeline/index.js';
@@ -18,7 +19,7 @@ const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 /** Idempotency keys at the gateway, and the key each operation carries to the subgraphs. */
 export interface IdempotencyFeature extends GatewayFeature {
   /** The note of an admitted mutation sent with a key (the subgraph data source adds it to the mutation's fetches). */
-  noteOf(context: GatewayContext): IdempotencyNote | undefined;
+  readonly noteOf: (context: GatewayContext) => IdempotencyNote | undefined;
 }
 
 /**
@@ -33,7 +34,7 @@ export interface IdempotencyFeature extends GatewayFeature {
 export function createIdempotency({ claims }: { claims: KeyClaims }): IdempotencyFeature {
   const notes = new WeakMap<GatewayContext, IdempotencyNote>();
   const admit: AdmissionStep = async ({ request, source, contextValue, operation }, resolved) => {
-    if (operation?.operation !== 'mutation') return;
+    if (operation?.operation !== OperationTypeNode.MUTATION) return;
     const key = request.http?.headers.get(IDEMPOTENCY_KEY_HEADER);
     if (key === undefined || key === null) return;
     if (!VALID_KEY.test(key)) {

@@ -5,7 +5,7 @@ import { InvalidTokenError, type TokenVerifier } from './token-verifier.js';
 /** Authentication as the gateway wires it: the guard, and the identity it found for each request. */
 export interface IdentityFeature extends GatewayFeature {
   /** Who a request acts for, once the guard has run (anonymous without a token). */
-  identityOf(request: object): Identity;
+  readonly identityOf: (request: object) => Identity;
 }
 
 /**

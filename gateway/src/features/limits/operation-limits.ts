@@ -41,7 +41,7 @@ export interface OperationLimitsOptions extends Partial<OperationLimitsSettings>
 /** The limits as the gateway wires them, and the cost they estimated for an operation. */
 export interface OperationLimitsFeature extends GatewayFeature {
   /** The operation's estimated cost, once admitted (the rate limit charges it, the request log writes it). */
-  costOf(context: GatewayContext): number | undefined;
+  readonly costOf: (context: GatewayContext) => number | undefined;
 }
 
 /**

@@ -82,9 +82,11 @@ export function createManifestStore({
       if (!loaded) retry.schedule();
     }
   };
-  const timer = setInterval(refresh, refreshMs);
+  // `refresh` never rejects: a failed read is logged and kept from.
+  const refreshInBackground = () => void refresh();
+  const timer = setInterval(refreshInBackground, refreshMs);
   timer.unref();
-  redis.on('ready', refresh);
+  redis.on('ready', refreshInBackground);
   if (redis.status === 'ready') void refresh();
   return {
     body: (id) => bodies.get(id),
@@ -94,7 +96,7 @@ export function createManifestStore({
     close: () => {
       clearInterval(timer);
       retry.cancel();
-      redis.off('ready', refresh);
+      redis.off('ready', refreshInBackground);
     },
   };
 }

@@ -1,13 +1,5 @@
 import { HeaderMap } from '@apollo/server';
-import {
-  composeKey,
-  replyWithGraphQLError,
-  type Guard,
-  type Identity,
-  type Logger,
-  type RawBodyRequest,
-  type RedisClient,
-} from '@tessera/service-kit';
+import { composeKey, replyWithGraphQLError, type Identity, type Logger, type RawBodyRequest, type RedisClient } from '@tessera/service-kit';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GraphQLError } from 'graphql';
 import { GatewayErrorCode } from '../../errors.js';
@@ -57,7 +49,11 @@ export interface RateLimitFeature extends GatewayFeature {
    * reaches `admit`): that operation's estimated cost, less what the guard charged. The error to
    * answer with when the caller is out of points.
    */
-  chargeShared(request: RawBodyRequest, identity: Identity, estimatedCost: number | undefined): Promise<GraphQLError | undefined>;
+  readonly chargeShared: (
+    request: RawBodyRequest,
+    identity: Identity,
+    estimatedCost: number | undefined,
+  ) => Promise<GraphQLError | undefined>;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type RequestLine,
   type RequestLog,
 } from '@tessera/service-kit';
-import type { GraphQLError } from 'graphql';
+import { OperationTypeNode, type GraphQLError } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayContext, GatewayFeature } from '../../pipeline/index.js';
 import { requestKey } from './request-key.js';
@@ -73,10 +73,10 @@ export function createSharedAnswers(options: SharedAnswersOptions): SharedAnswer
   return {
     name: 'shared answers',
     async around(request, reply, run) {
-      const key = requestKey(request as RawBodyRequest);
+      const key = requestKey(request);
       if (key === undefined) return run();
       const flight = flights.get(key);
-      return flight ? follow(flight, request, reply, run) : lead(key, request as RawBodyRequest, run);
+      return flight ? follow(flight, request, reply, run) : lead(key, request, run);
     },
     plugins: [ticketPlugin(ticketOf, options.costOf ?? (() => undefined))],
     keepLine(context, line) {
@@ -151,7 +151,7 @@ function ticketPlugin(
       if (!ticket) return;
       return {
         async didResolveOperation({ operation }) {
-          if (operation?.operation === 'query') ticket.query = true;
+          if (operation?.operation === OperationTypeNode.QUERY) ticket.query = true;
           else ticket.decline();
         },
         async willSendResponse({ contextValue: context }) {
