@@ -95,9 +95,10 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
 }
 
 /** Fastify's own refusals of a request it parsed (a URL that does not decode, a path parameter too long): 400 in GraphQL's shape. */
-export function frameworkErrorHandler(error: Error, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrorHandler(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
   const message = (error as { code?: string }).code === 'FST_ERR_BAD_URL' ? 'The request URL is malformed.' : 'Malformed HTTP request.';
-  return reply.code(400).type('application/json; charset=utf-8').send(errorBody(message, ErrorCode.BadRequest));
+  // Fastify calls this handler for its effect; the reply (thenable) is sent, with nothing to wait for.
+  void reply.code(400).type('application/json; charset=utf-8').send(errorBody(message, ErrorCode.BadRequest));
 }
 
 /** `uri-host [ ":" port ]` (RFC 9110 §7.2): a reg-name or IPv4 address, or an IPv6 address in brackets. */

@@ -83,7 +83,44 @@ export interface HttpServer {
  * process answers) and `GET /ready` (readiness: its dependencies answer).
  */
 export function createHttpServer<C extends BaseContext>(options: HttpServerOptions<C>): HttpServer {
-  const { apollo, logger, readiness, corsOrigins = [], bodyLimit = 1_048_576, path = '/graphql', maxBatchOperations = 0 } = options;
+  const { apollo, logger, readiness } = options;
+  const app = createFastify(options);
+  let draining = false;
+  registerHealthRoutes(app, { readiness, logger, draining: () => draining });
+  // Once draining, every answer closes its connection: a keep-alive connection that was busy
+  // when shutdown began would otherwise stay open (idle) until its timeout, and hold up the
+  // close; the client's next request opens a new connection, which the load balancer sends
+  // to a replica that is ready.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  return {
+    fastify: app,
+    async listen(port, host = '0.0.0.0') {
+      await apollo.start();
+      await registerGraphQLRoute(app, options);
+      await app.listen({ port, host });
+      const address = app.server.address();
+      return typeof address === 'object' && address ? address.port : port;
+    },
+    async close() {
+      // Not ready first, so load balancers stop sending; then drain what is in flight.
+      draining = true;
+      if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+      await app.close();
+      await apollo.stop();
+    },
+  };
+}
+
+/**
+ * Fastify as every service runs it: GraphQL's error shape for every refusal, request ids, the
+ * raw JSON body kept, then the batch limit and the guards before any handler.
+ */
+function createFastify<C extends BaseContext>(options: HttpServerOptions<C>): FastifyInstance {
+  const { logger, bodyLimit = 1_048_576, maxBatchOperations = 0 } = options;
   const app = fastify({
     bodyLimit,
     logger: false,
@@ -104,46 +141,26 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
   // A batch too large is refused before any guard parses its operations.
   if (maxBatchOperations > 0) app.addHook('preHandler', createBatchLimitHook(maxBatchOperations));
   registerGuards(app, options.guards ?? []);
-  let draining = false;
-  registerHealthRoutes(app, { readiness, logger, draining: () => draining });
-  // Once draining, every answer closes its connection: a keep-alive connection that was busy
-  // when shutdown began would otherwise stay open (idle) until its timeout, and hold up the
-  // close; the client's next request opens a new connection, which the load balancer sends
-  // to a replica that is ready.
-  app.addHook('onSend', async (_request, reply) => {
-    if (draining) reply.header('connection', 'close');
-  });
+  return app;
+}
 
-  return {
-    fastify: app,
-    async listen(port, host = '0.0.0.0') {
-      await apollo.start();
-      await app.register(cors, {
-        origin: corsOrigins.includes('*') ? true : corsOrigins,
-        credentials: !corsOrigins.includes('*'),
-        // An OPTIONS request that is not a full preflight gets an empty 204 (no CORS headers
-        // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
-        strictPreflight: false,
-      });
-      const handler = apolloFastifyHandler(apollo, options.context, options.execute);
-      app.route({
-        url: path,
-        method: ['GET', 'POST', 'OPTIONS'],
-        preHandler: createRequestShapeHook(),
-        handler: withConcurrencyLimit(traced(handler, path), options),
-      });
-      await app.listen({ port, host });
-      const address = app.server.address();
-      return typeof address === 'object' && address ? address.port : port;
-    },
-    async close() {
-      // Not ready first, so load balancers stop sending; then drain what is in flight.
-      draining = true;
-      if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
-      await app.close();
-      await apollo.stop();
-    },
-  };
+/** CORS, and the GraphQL endpoint: Apollo behind the request-shape check, traced, within the concurrency limit. */
+async function registerGraphQLRoute<C extends BaseContext>(app: FastifyInstance, options: HttpServerOptions<C>): Promise<void> {
+  const { apollo, corsOrigins = [], path = '/graphql' } = options;
+  await app.register(cors, {
+    origin: corsOrigins.includes('*') ? true : corsOrigins,
+    credentials: !corsOrigins.includes('*'),
+    // An OPTIONS request that is not a full preflight gets an empty 204 (no CORS headers
+    // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
+    strictPreflight: false,
+  });
+  const handler = apolloFastifyHandler(apollo, options.context, options.execute);
+  app.route({
+    url: path,
+    method: ['GET', 'POST', 'OPTIONS'],
+    preHandler: createRequestShapeHook(),
+    handler: withConcurrencyLimit(traced(handler, path), options),
+  });
 }
 
 /** The guards, in order, before every request but the probes; the first to answer ends it. */
@@ -223,6 +240,7 @@ function keepRawJsonBody(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     (request as RawBodyRequest).rawBody = body as string;
-    parseJson(request, body as string, done);
+    // Fastify's JSON parser answers through `done`, synchronously; it returns nothing to wait for.
+    void parseJson(request, body as string, done);
   });
 }

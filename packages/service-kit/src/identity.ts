@@ -35,7 +35,7 @@ export function decodeIdentity(value: string | undefined): Identity {
     throw new Error('malformed identity header');
   }
   // The gateway sends the canonical form; a request that reached the subgraph otherwise gets it here.
-  return { sub: canonicalId(decoded.sub), scopes: new Set(decoded.scopes as string[]) };
+  return { sub: canonicalId(decoded.sub), scopes: new Set(decoded.scopes) };
 }
 
 /**

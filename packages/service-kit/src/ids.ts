@@ -1,7 +1,11 @@
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether `value` is a UUID — the form of every Tessera id; anything else cannot match a row. */
-export function isUuid(value: unknown): value is string {
+/**
+ * Whether `value` is a UUID — the form of every Tessera id; anything else cannot match a row.
+ * A plain boolean, not a `value is string` guard: for a string that is not a UUID, the guard
+ * would leave `never` in the branch that reports it.
+ */
+export function isUuid(value: unknown): boolean {
   return typeof value === 'string' && UUID.test(value);
 }
 
@@ -11,5 +15,5 @@ export function isUuid(value: unknown): value is string {
  * a token's subject may name a user in either: both mean the one row.
  */
 export function canonicalId<T>(value: T): T {
-  return (isUuid(value) ? value.toLowerCase() : value) as T;
+  return (typeof value === 'string' && isUuid(value) ? value.toLowerCase() : value) as T;
 }

@@ -27,7 +27,7 @@ export function createShapeMemo(): (document: DocumentNode, operationName?: stri
   const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
   return (document, operationName) => {
     let byName = shapes.get(document);
-    if (!byName) shapes.set(document, (byName = new Map()));
+    if (!byName) shapes.set(document, (byName = new Map<string, OperationShape>()));
     let shape = byName.get(operationName ?? '');
     if (!shape) byName.set(operationName ?? '', (shape = measureOperation(document, operationName)));
     return shape;
@@ -66,7 +66,7 @@ export function measureOperation(document: DocumentNode, operationName?: string 
     const shape: OperationShape = { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
     for (const selection of selectionSet.selections) {
       let inner: OperationShape;
-      let own = { depth: 0, ofType: 0 };
+      let own: { depth: number; ofType: number };
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
         inner = selection.selectionSet

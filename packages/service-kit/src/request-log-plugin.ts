@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { boundedLabel } from './metrics.js';
@@ -64,7 +65,7 @@ export function createRequestLog<C extends BaseContext>(logger: Logger, options:
         },
         async willSendResponse({ operationName: name, operation, errors, response, contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const codes = [...new Set((errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
+          const codes = [...new Set((errors ?? []).map(errorCode))];
           const line: RequestLine = {
             operationName: name ?? null,
             operationType: operation?.operation ?? null,
@@ -81,6 +82,12 @@ export function createRequestLog<C extends BaseContext>(logger: Logger, options:
     },
   };
   return { plugin, record };
+}
+
+/** An error's `extensions.code`; INTERNAL_SERVER_ERROR when it has none. */
+function errorCode(error: GraphQLError): string {
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
 /** The request log's Apollo plugin alone (a subgraph's). */

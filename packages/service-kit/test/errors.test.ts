@@ -5,8 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { badUserInput, createFormatError, errorBody, ErrorCode, notFound } from '../src/index.js';
 
 function capturingLogger() {
-  const lines: any[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
+  const lines: unknown[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk)) as unknown), done()) }),
+  );
   return { logger, lines };
 }
 

@@ -27,8 +27,20 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** A response body as these tests read it: GraphQL's shape. */
+interface Body {
+  data?: unknown;
+  errors?: Array<{ message?: string; extensions?: { code?: unknown } & Record<string, unknown> }>;
+}
+/** A response: its status, parsed body (undefined when not JSON) and, from {@link raw}, its text. */
+interface Answer {
+  status: number;
+  body: Body | undefined;
+  text: string;
+}
+
 /** Writes `text` on a new connection and reads the first response on it: status and parsed JSON body. */
-function raw(text: string): Promise<{ status: number; body: any; text: string }> {
+function raw(text: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let received = '';
@@ -44,16 +56,16 @@ function raw(text: string): Promise<{ status: number; body: any; text: string }>
             .filter((_, i) => i % 2 === 1)
             .join('')
         : rest.join('\r\n\r\n');
-      let body: unknown;
+      let body: Body | undefined;
       try {
-        body = JSON.parse(payload);
+        body = JSON.parse(payload) as Body;
       } catch {
         body = undefined;
       }
       resolve({ status, body, text: received });
     };
     socket.on('data', (chunk) => {
-      received += chunk;
+      received += chunk.toString();
       const length = /content-length: (\d+)/i.exec(received)?.[1];
       const bodyStart = received.indexOf('\r\n\r\n');
       if (bodyStart >= 0 && length !== undefined && Buffer.byteLength(received.slice(bodyStart + 4)) >= Number(length)) done();
@@ -69,7 +81,7 @@ const json = (body: string) => `Content-Type: application/json\r\nContent-Length
 const QUERY = JSON.stringify({ query: '{ hello(name: "x") }' });
 
 /** A refusal in GraphQL's shape: a 4xx status and errors that each carry a code. */
-function expectCodedRefusal(answer: { status: number; body: any; text: string }, status: number, code = 'BAD_REQUEST') {
+function expectCodedRefusal(answer: Answer, status: number, code = 'BAD_REQUEST') {
   expect(answer.status, answer.text).toBe(status);
   expect(answer.body?.errors?.[0]?.extensions?.code, answer.text).toBe(code);
 }
@@ -125,7 +137,7 @@ describe('GraphQL request parameters of the wrong type', () => {
       headers: { 'content-type': 'application/json', ...(accept && { accept }) },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: await response.json(), text: '' };
+    return { status: response.status, body: (await response.json()) as Body, text: '' };
   };
 
   it.each([
@@ -154,7 +166,7 @@ describe('GraphQL request parameters of the wrong type', () => {
       headers: { 'content-type': 'application/json' },
       body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
     });
-    expectCodedRefusal({ status: response.status, body: await response.json(), text: '' }, 400);
+    expectCodedRefusal({ status: response.status, body: (await response.json()) as Body, text: '' }, 400);
   });
 
   /** Whether the parameters are well formed, as GraphQL over HTTP defines them. */
@@ -199,8 +211,8 @@ describe('GraphQL request parameters of the wrong type', () => {
       fc.asyncProperty(body, fc.constantFrom(...ACCEPTS), async (params, accept) => {
         const answer = await post(params, accept);
         expect(answer.status).toBeLessThan(500);
-        for (const error of answer.body.errors ?? []) expect(error.extensions?.code).toEqual(expect.any(String));
-        if (!wellFormed(JSON.parse(JSON.stringify(params)))) expectCodedRefusal(answer, 400);
+        for (const error of answer.body?.errors ?? []) expect(error.extensions?.code).toEqual(expect.any(String));
+        if (!wellFormed(JSON.parse(JSON.stringify(params)) as Record<string, unknown>)) expectCodedRefusal(answer, 400);
       }),
       { numRuns: 300 },
     );

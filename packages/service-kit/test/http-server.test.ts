@@ -1,12 +1,27 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { allReady, createHttpServer, createLogger, createMetricsRegistry, type HttpServer } from '../src/index.js';
 
-const lines: Array<Record<string, any>> = [];
+/** A line of the service's log, as these tests read it. */
+interface LogLine {
+  msg: string;
+  reason?: string;
+  requestId?: string;
+}
+/** A response body: GraphQL's shape, or a probe's. */
+interface Body {
+  data?: unknown;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+const bodyOf = async (response: Response) => (await response.json()) as Body;
+
+const lines: LogLine[] = [];
 const logger = createLogger({
   service: 'test',
-  destination: new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }),
+  destination: new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk)) as LogLine), done()) }),
 });
 let ready = true;
 let server: HttpServer;
@@ -52,14 +67,26 @@ describe('createHttpServer', () => {
   });
 
   it('reads the rest of a too-large body first, so a client still sending gets its 413, not a broken pipe', async () => {
-    // A slow upload: the limit is crossed in the first chunk, the client keeps sending after it.
+    // A slow upload: the limit is crossed in the second chunk, and each chunk is sent only once
+    // the server has read the one before, so the client keeps sending long after the refusal.
     const chunks = ['{"query":"{ hello }","padding":"', ...Array.from({ length: 20 }, () => 'x'.repeat(64 * 1024)), '"}'];
+    let socket: Socket | undefined;
+    const connected = new Promise<void>((resolve) =>
+      server.fastify.server.once('request', (request: IncomingMessage) => {
+        socket = request.socket;
+        resolve();
+      }),
+    );
     const body = new ReadableStream({
       async pull(controller) {
         const chunk = chunks.shift();
         if (chunk === undefined) return controller.close();
-        controller.enqueue(new TextEncoder().encode(chunk));
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        const bytes = new TextEncoder().encode(chunk);
+        const before = socket?.bytesRead;
+        controller.enqueue(bytes);
+        // The first chunk goes with the request head: until the server has that, there is no connection to watch.
+        if (before === undefined) return connected;
+        await vi.waitFor(() => expect(socket?.bytesRead).toBeGreaterThanOrEqual(before + bytes.length), { timeout: 5_000, interval: 5 });
       },
     });
     const response = await fetch(`${url}/graphql`, {
@@ -69,14 +96,14 @@ describe('createHttpServer', () => {
       duplex: 'half',
     } as RequestInit);
     expect(response.status).toBe(413);
-    expect((await response.json()).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
+    expect((await bodyOf(response)).errors?.[0]?.extensions?.code).toBe('REQUEST_TOO_LARGE');
   });
 
   it('answers malformed JSON with 400 BAD_REQUEST and no stack', async () => {
     const response = await post('{"query": ');
     expect(response.status).toBe(400);
-    const body = await response.json();
-    expect(body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
+    const body = await bodyOf(response);
+    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST' });
     expect(JSON.stringify(body)).not.toMatch(/\bat .*\.js:\d+/);
   });
 
@@ -85,7 +112,7 @@ describe('createHttpServer', () => {
     expect((await post(JSON.stringify([op, op]))).status).toBe(200);
     const flood = await post(JSON.stringify([op, op, op]));
     expect(flood.status).toBe(400);
-    expect((await flood.json()).errors[0].extensions).toEqual({ code: 'BATCH_LIMIT_EXCEEDED', batch: { measured: 3, max: 2 } });
+    expect((await bodyOf(flood)).errors?.[0]?.extensions).toEqual({ code: 'BATCH_LIMIT_EXCEEDED', batch: { measured: 3, max: 2 } });
   });
 
   it('answers /health always and /ready with the failing parts named, no driver error, each change logged once', async () => {

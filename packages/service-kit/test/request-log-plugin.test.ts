@@ -5,9 +5,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetricsRegistry, createRequestLogPlugin } from '../src/index.js';
 
-const lines: any[] = [];
+const lines: Array<Record<string, unknown>> = [];
 const registry = createMetricsRegistry('test');
-const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
+const logger = pino(
+  { level: 'info' },
+  new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) }),
+);
 const apollo = new ApolloServer<{ tenant: string }>({
   typeDefs: 'type Query { ok: Int fails: Int }',
   resolvers: { Query: { ok: () => 1, fails: () => Promise.reject(new GraphQLError('no', { extensions: { code: 'NOT_FOUND' } })) } },
@@ -24,8 +27,8 @@ describe('createRequestLogPlugin', () => {
     await apollo.executeOperation({ query: '{ nope' }, { contextValue: { tenant: 't3' } });
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ msg: 'graphql request', operationName: 'Good', operationType: 'query', outcome: 'ok', tenant: 't1' });
-    expect(lines[0].errorCodes).toBeUndefined();
-    expect(lines[0].durationMs).toBeGreaterThanOrEqual(0);
+    expect(lines[0]?.errorCodes).toBeUndefined();
+    expect(lines[0]?.durationMs).toBeGreaterThanOrEqual(0);
     expect(lines[1]).toMatchObject({ operationName: 'Bad', outcome: 'error', errorCodes: ['NOT_FOUND'], tenant: 't2' });
     expect(lines[2]).toMatchObject({
       operationName: null,
@@ -40,7 +43,10 @@ describe('createRequestLogPlugin', () => {
 /** The value of one series of `metric` (or of its `_count` / `_sum` sample) whose labels include `labels`. */
 async function value(metric: string, labels: Record<string, string>, sample = metric): Promise<number | undefined> {
   const { values } = await registry.getSingleMetric(metric)!.get();
-  return values.find((v: any) => (v.metricName ?? metric) === sample && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+  return values.find(
+    (v: { metricName?: string; labels: Partial<Record<string, string | number>> }) =>
+      (v.metricName ?? metric) === sample && Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+  )?.value;
 }
 
 describe('RED metrics', () => {
