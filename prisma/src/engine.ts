@@ -22,7 +22,7 @@ function loadBindings(): Promise<Bindings> {
     const gluePath = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const bytes = await readFile(join(dirname(gluePath), 'schema_engine_bg.wasm'));
     const { instance } = await WebAssembly.instantiate(bytes, {
-      './schema_engine_bg.js': withUnrefTimers(glue as unknown as WebAssembly.ModuleImports),
+      './schema_engine_bg.js': withUnrefTimers(glue),
     });
     // The engine reports Rust panics through this global before it throws.
     const panics = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(message: string): void } };
@@ -45,7 +45,7 @@ function withUnrefTimers(imports: WebAssembly.ModuleImports): WebAssembly.Module
   for (const [name, value] of Object.entries(imports)) {
     if (!name.startsWith('__wbg_setTimeout_') || typeof value !== 'function') continue;
     patched[name] = (...args: unknown[]) => {
-      const timer = value(...args) as { unref?: () => void };
+      const timer = (value as (...args: unknown[]) => unknown)(...args) as { unref?: () => void } | undefined;
       timer?.unref?.();
       return timer;
     };

@@ -50,7 +50,7 @@ export async function acquirePGlite(dataDir: string): Promise<SharedPGlite> {
 interface Started {
   db: PGlite;
   /** Closes the instance and gives its directory back to other processes. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 async function startPGlite(dataDir: string): Promise<Started> {

@@ -49,7 +49,7 @@ describe('embedded PGlite on disk', { timeout: 30_000 }, () => {
     await writeFile(lockPath, `${process.ppid}\n`);
     await expect(openDatabase({ name: 'products', dataDir })).rejects.toThrow(`in use by process ${process.ppid}`);
 
-    const exited = spawnSync(process.execPath, ['-e', '']).pid!;
+    const exited = spawnSync(process.execPath, ['-e', '']).pid;
     await writeFile(lockPath, `${exited}\n`);
     const database = await openDatabase({ name: 'products', dataDir });
     expect(await readFile(lockPath, 'utf8')).toBe(`${process.pid}\n`);

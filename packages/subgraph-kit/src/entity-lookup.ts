@@ -28,7 +28,7 @@ export interface EntityLookup {
 }
 
 interface LookupResult {
-  data?: { _entities?: Array<unknown | null> } | null;
+  data?: { _entities?: unknown[] } | null;
   errors?: Array<{ extensions?: { code?: unknown } }>;
 }
 

@@ -106,7 +106,7 @@ function representationsOf(values: readonly ValueNode[], variables: Record<strin
   const representations: unknown[] = [];
   for (const value of values) {
     const list: unknown = valueFromASTUntyped(value, variables);
-    if (Array.isArray(list)) representations.push(...list);
+    if (Array.isArray(list)) representations.push(...(list as unknown[]));
     else if (list !== undefined) representations.push(list);
   }
   return representations;

@@ -78,10 +78,9 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     trustProxy: config.trustProxy,
     shutdownDelayMs: config.shutdownDelayMs,
   });
-  const sweep = setInterval(
-    () => sweepIdempotencyKeys(client).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed')),
-    SWEEP_INTERVAL_MS,
-  );
+  const sweep = setInterval(() => {
+    sweepIdempotencyKeys(client).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed'));
+  }, SWEEP_INTERVAL_MS);
   sweep.unref();
   const metrics = await startMetricsServer({ registry, port: config.metricsPort, host: config.host, logger });
   const close = async () => {
@@ -115,7 +114,7 @@ export async function runSubgraph<Client extends ClosableClient, Context extends
   if (args.length > 0)
     throw new ConfigError([`unknown command ${JSON.stringify(args.join(' '))}: run with no argument to serve, or with "migrate"`]);
   const running = await startSubgraph(definition, config);
-  onShutdownSignal(running.logger, running.close);
+  onShutdownSignal(running.logger, () => running.close());
 }
 
 /** Applies the subgraph database's pending migrations (waiting for any other migrator), then closes it. */

@@ -72,12 +72,12 @@ if (!adminUrl) {
         const results = await Promise.all([first.migrate(), second.migrate()]);
         expect(results.flat()).toEqual(committedMigrations('reviews'));
         // The engine's own session lock must not outlive the migration on a pooled connection.
-        const locks = await admin.query(
+        const locks = await admin.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
            WHERE l.locktype = 'advisory' AND d.datname = $1`,
           [new URL(url).pathname.slice(1)],
         );
-        expect(locks.rows[0].n).toBe(0);
+        expect(locks.rows[0]?.n).toBe(0);
       } finally {
         await Promise.all([first.close(), second.close()]);
       }
@@ -95,7 +95,7 @@ if (!adminUrl) {
         await direct.query(`UPDATE _prisma_migrations SET finished_at = NULL`);
         const failed = database.migrate();
         await expect(failed).rejects.toBeInstanceOf(MigrationError);
-        await expect(failed).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining(applied!) });
+        await expect(failed).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining(applied!) as unknown });
       } finally {
         await direct.end();
         await database.close();
@@ -107,7 +107,7 @@ if (!adminUrl) {
       const pool = new pg.Pool({ connectionString: url, max: 2, Client: CharAsTextClient });
       return {
         adapter: postgresMigrationAdapter(pool, url),
-        rows: async (sql) => (await pool.query(sql)).rows,
+        rows: async (sql) => (await pool.query<Record<string, unknown>>(sql)).rows,
         close: () => pool.end(),
       };
     });

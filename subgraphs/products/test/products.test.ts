@@ -20,12 +20,36 @@ const CREATE = /* GraphQL */ `
   }
 `;
 
+interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  price: { amount: number; currency: string };
+  inStock: boolean;
+  createdAt: string;
+}
+interface Products {
+  products: { edges: Array<{ node: Pick<Product, 'sku'> }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+}
+
+/** A result as these tests read it; `TData` is what the operation selects. */
+interface Result<TData> {
+  data?: TData | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string } & Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
+}
+
 let subgraph: SubgraphHarness<ProductsDb>;
 beforeAll(async () => {
   // The catalogue team's tool: may list products.
   subgraph = await createSubgraphHarness(productsSubgraph, { identity: { sub: randomUUID(), scopes: new Set(['products:write']) } });
-});
-afterAll(() => subgraph.close());
+}, 60_000);
+afterAll(() => subgraph?.close());
+
+/** Runs an operation on the subgraph, its result typed as `TData`. */
+const run = <TData = Record<string, unknown>>(...args: Parameters<SubgraphHarness<ProductsDb>['execute']>) =>
+  subgraph.execute(...args) as Promise<Result<TData>>;
 
 const input = (overrides: Record<string, unknown> = {}) => ({
   sku: 'LAMP-1',
@@ -37,9 +61,9 @@ const input = (overrides: Record<string, unknown> = {}) => ({
 
 describe('createProduct', () => {
   it('creates a product with its price in minor units', async () => {
-    const { data, errors } = await subgraph.execute(CREATE, { input: input() });
+    const { data, errors } = await run<{ createProduct: Product }>(CREATE, { input: input() });
     expect(errors).toBeUndefined();
-    expect(data.createProduct).toMatchObject({
+    expect(data?.createProduct).toMatchObject({
       sku: 'LAMP-1',
       name: 'Desk lamp',
       description: 'Bright.',
@@ -56,14 +80,14 @@ describe('createProduct', () => {
     ['description', { description: 'x'.repeat(5_001) }],
   ])('rejects a bad %s with BAD_USER_INPUT naming the field', async (field, overrides) => {
     const before = await subgraph.client.product.count();
-    const { data, errors } = await subgraph.execute(CREATE, { input: input({ sku: 'OK-1', ...overrides }) });
+    const { data, errors } = await run(CREATE, { input: input({ sku: 'OK-1', ...overrides }) });
     expect(data).toBeNull();
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
     expect(await subgraph.client.product.count()).toBe(before);
   });
 
   it('rejects a taken SKU', async () => {
-    const { errors } = await subgraph.execute(CREATE, { input: input() });
+    const { errors } = await run(CREATE, { input: input() });
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.sku' });
   });
 });
@@ -82,33 +106,33 @@ describe('queries', () => {
   });
 
   it('ranks topProducts by units sold', async () => {
-    const { data, errors } = await subgraph.execute(`{ topProducts(first: 3) { sku } }`);
+    const { data, errors } = await run<{ topProducts: Array<Pick<Product, 'sku'>> }>(`{ topProducts(first: 3) { sku } }`);
     expect(errors).toBeUndefined();
-    expect(data.topProducts).toEqual([{ sku: 'TOP-4' }, { sku: 'TOP-3' }, { sku: 'TOP-2' }]);
+    expect(data?.topProducts).toEqual([{ sku: 'TOP-4' }, { sku: 'TOP-3' }, { sku: 'TOP-2' }]);
   });
 
   it('caps topProducts at the page-size limit', async () => {
-    const { errors } = await subgraph.execute(`{ topProducts(first: 101) { sku } }`);
+    const { errors } = await run(`{ topProducts(first: 101) { sku } }`);
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
   });
 
   it('pages products with a cursor', async () => {
-    const first = await subgraph.execute(`{ products(first: 2) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }`);
-    expect(first.data.products.edges).toHaveLength(2);
-    expect(first.data.products.pageInfo.hasNextPage).toBe(true);
-    const rest = await subgraph.execute(
+    const first = await run<Products>(`{ products(first: 2) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }`);
+    expect(first.data?.products.edges).toHaveLength(2);
+    expect(first.data?.products.pageInfo.hasNextPage).toBe(true);
+    const rest = await run<Products>(
       `query ($after: String) { products(first: 100, after: $after) { edges { node { sku } } pageInfo { hasNextPage } } }`,
       {
-        after: first.data.products.pageInfo.endCursor,
+        after: first.data?.products.pageInfo.endCursor,
       },
     );
-    expect(rest.data.products.edges).toHaveLength((await subgraph.client.product.count()) - 2);
-    expect(rest.data.products.pageInfo.hasNextPage).toBe(false);
+    expect(rest.data?.products.edges).toHaveLength((await subgraph.client.product.count()) - 2);
+    expect(rest.data?.products.pageInfo.hasNextPage).toBe(false);
   });
 
   it('resolves entities by id and by sku', async () => {
     const lamp = await subgraph.client.product.findUniqueOrThrow({ where: { sku: 'LAMP-1' } });
-    const { data, errors } = await subgraph.execute(
+    const { data, errors } = await run<{ _entities: Array<Pick<Product, 'id' | 'sku'> | null> }>(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku price { amount } } } }`,
       {
         r: [
@@ -121,9 +145,9 @@ describe('queries', () => {
     expect(errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([
       [['_entities', 2], 'NOT_FOUND', 'No Product has sku "NOPE".'],
     ]);
-    expect(data._entities[0]).toMatchObject({ sku: 'TOP-1', price: { amount: 100 } });
-    expect(data._entities[1]).toEqual({ id: lamp.id, sku: 'LAMP-1', price: { amount: 2599 } });
-    expect(data._entities[2]).toBeNull();
+    expect(data?._entities[0]).toMatchObject({ sku: 'TOP-1', price: { amount: 100 } });
+    expect(data?._entities[1]).toEqual({ id: lamp.id, sku: 'LAMP-1', price: { amount: 2599 } });
+    expect(data?._entities[2]).toBeNull();
   });
 });
 
@@ -145,7 +169,7 @@ describe('hostile input', () => {
   }, 30_000);
 
   it('refuses U+0000 in an entity key instead of sending it to the database', async () => {
-    const { errors } = await subgraph.execute(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }`, {
+    const { errors } = await run(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id } } }`, {
       r: [{ __typename: 'Product', sku: 'LAMP\u00001' }],
     });
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'representations.0.sku' });
@@ -153,15 +177,17 @@ describe('hostile input', () => {
 
   it('finds a product by its id in upper case', async () => {
     const lamp = await subgraph.client.product.findUniqueOrThrow({ where: { sku: 'LAMP-1' } });
-    const { data } = await subgraph.execute(`query ($id: ID!) { product(id: $id) { sku } }`, { id: lamp.id.toUpperCase() });
-    expect(data.product).toEqual({ sku: 'LAMP-1' });
+    const { data } = await run<{ product: Pick<Product, 'sku'> | null }>(`query ($id: ID!) { product(id: $id) { sku } }`, {
+      id: lamp.id.toUpperCase(),
+    });
+    expect(data?.product).toEqual({ sku: 'LAMP-1' });
   });
 });
 
 describe('authorization in the subgraph', () => {
   it('lists a product only with products:write', async () => {
     const before = await subgraph.client.product.count();
-    const { errors } = await subgraph.execute(CREATE, { input: input({ sku: 'NO-SCOPE' }) }, { sub: randomUUID(), scopes: new Set() });
+    const { errors } = await run(CREATE, { input: input({ sku: 'NO-SCOPE' }) }, { sub: randomUUID(), scopes: new Set() });
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'products:write' });
     expect(await subgraph.client.product.count()).toBe(before);
   });
@@ -179,12 +205,12 @@ describe('updateProduct', () => {
 
   it('changes only the fields given, and reports what the write changed for the caches', async () => {
     const id = await listed();
-    const { data, errors, extensions } = await subgraph.execute(UPDATE, {
+    const { data, errors, extensions } = await run<{ updateProduct: Omit<Product, 'sku' | 'createdAt'> }>(UPDATE, {
       id: id.toUpperCase(),
       input: { price: { amount: 250, currency: 'EUR' } },
     });
     expect(errors).toBeUndefined();
-    expect(data.updateProduct).toEqual({ id, name: 'Old', description: '', price: { amount: 250, currency: 'EUR' }, inStock: true });
+    expect(data?.updateProduct).toEqual({ id, name: 'Old', description: '', price: { amount: 250, currency: 'EUR' }, inStock: true });
     expect(extensions?.cacheInvalidations).toEqual([
       { kind: 'entity', type: 'Product', id },
       { kind: 'type', type: 'Product' },
@@ -201,11 +227,11 @@ describe('updateProduct', () => {
       [{ id: 'nope', input: { name: 'x' } }, 'NOT_FOUND', undefined],
     ] as const;
     for (const [variables, code, field] of refusals) {
-      const { errors, extensions } = await subgraph.execute(UPDATE, variables);
+      const { errors, extensions } = await run(UPDATE, variables);
       expect(errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({ code, ...(field && { field }) });
       expect(extensions?.cacheInvalidations).toBeUndefined();
     }
-    const stranger = await subgraph.execute(UPDATE, { id, input: { name: 'Mine' } }, { sub: randomUUID(), scopes: new Set() });
+    const stranger = await run(UPDATE, { id, input: { name: 'Mine' } }, { sub: randomUUID(), scopes: new Set() });
     expect(stranger.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'products:write' });
     expect(await subgraph.client.product.findUnique({ where: { id } })).toMatchObject({ name: 'Old', priceAmount: 100 });
   });

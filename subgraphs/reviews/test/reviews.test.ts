@@ -29,6 +29,30 @@ const CREATE = /* GraphQL */ `
 const productId = randomUUID();
 const authorId = randomUUID();
 
+interface Review {
+  id: string;
+  rating: number;
+  body: string;
+  author: { id: string };
+  product: { id: string };
+}
+/** A page of a connection, as far as the queries below select it. */
+interface Connection<Node> {
+  edges: Array<{ node: Node }>;
+  pageInfo?: { hasNextPage?: boolean; endCursor?: string | null };
+}
+/** `_entities` of Product or User representations, with what the reviews subgraph adds to them. */
+interface Entities<Node> {
+  _entities: Array<{ reviewCount?: number; averageRating?: number | null; reviews: Connection<Node> } | null>;
+}
+
+/** A result as these tests read it; `TData` is what the operation selects. */
+interface Result<TData> {
+  data?: TData | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string } & Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
+}
+
 let subgraph: SubgraphHarness<ReviewsDb>;
 let owners: { users: EntityOwner; products: EntityOwner };
 beforeAll(async () => {
@@ -38,18 +62,22 @@ beforeAll(async () => {
     env: { SUBGRAPH_USERS_URL: owners.users.url, SUBGRAPH_PRODUCTS_URL: owners.products.url },
     identity: { sub: authorId, scopes: new Set() },
   });
-});
+}, 60_000);
 afterAll(async () => {
-  await subgraph.close();
-  await owners.users.close();
-  await owners.products.close();
+  await subgraph?.close();
+  await owners?.users.close();
+  await owners?.products.close();
 });
+
+/** Runs an operation on the subgraph, its result typed as `TData`. */
+const run = <TData = Record<string, unknown>>(...args: Parameters<SubgraphHarness<ReviewsDb>['execute']>) =>
+  subgraph.execute(...args) as Promise<Result<TData>>;
 
 describe('createReview', () => {
   it('stores a review pointing at the product and author by id', async () => {
-    const { data, errors } = await subgraph.execute(CREATE, { input: { productId, authorId, rating: 4, body: ' Good. ' } });
+    const { data, errors } = await run<{ createReview: Review }>(CREATE, { input: { productId, authorId, rating: 4, body: ' Good. ' } });
     expect(errors).toBeUndefined();
-    expect(data.createReview).toMatchObject({ rating: 4, body: 'Good.', author: { id: authorId }, product: { id: productId } });
+    expect(data?.createReview).toMatchObject({ rating: 4, body: 'Good.', author: { id: authorId }, product: { id: productId } });
   });
 
   it.each([
@@ -61,7 +89,7 @@ describe('createReview', () => {
     ['authorId', { authorId: 'u1' }],
   ])('rejects a bad %s with BAD_USER_INPUT naming the field', async (field, overrides) => {
     const before = await subgraph.client.review.count();
-    const { data, errors } = await subgraph.execute(CREATE, { input: { productId, authorId, rating: 3, body: 'ok', ...overrides } });
+    const { data, errors } = await run(CREATE, { input: { productId, authorId, rating: 3, body: 'ok', ...overrides } });
     expect(data).toBeNull();
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
     expect(await subgraph.client.review.count()).toBe(before);
@@ -72,12 +100,12 @@ describe('deleteReview', () => {
   it('deletes and returns the review, then reports NOT_FOUND', async () => {
     const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 1, body: 'bad' } });
     const remove = `mutation ($id: ID!) { deleteReview(id: $id) { id rating } }`;
-    const first = await subgraph.execute(remove, { id: review.id });
-    expect(first.data.deleteReview).toEqual({ id: review.id, rating: 1 });
+    const first = await run<{ deleteReview: Pick<Review, 'id' | 'rating'> }>(remove, { id: review.id });
+    expect(first.data?.deleteReview).toEqual({ id: review.id, rating: 1 });
     expect(await subgraph.client.review.findUnique({ where: { id: review.id } })).toBeNull();
-    const again = await subgraph.execute(remove, { id: review.id });
+    const again = await run(remove, { id: review.id });
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
-    const malformed = await subgraph.execute(remove, { id: 'x' });
+    const malformed = await run(remove, { id: 'x' });
     expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
   });
 });
@@ -96,7 +124,7 @@ describe('Product and User extensions', () => {
   });
 
   it('adds reviews, averageRating and reviewCount to products', async () => {
-    const { data, errors } = await subgraph.execute(
+    const { data, errors } = await run<Entities<Pick<Review, 'rating'>>>(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount averageRating reviews(first: 2) { edges { node { rating } } pageInfo { hasNextPage } } } } }`,
       {
         r: [
@@ -106,32 +134,33 @@ describe('Product and User extensions', () => {
       },
     );
     expect(errors).toBeUndefined();
-    expect(data._entities[0]).toEqual({
+    expect(data?._entities[0]).toEqual({
       reviewCount: 4,
       averageRating: 4.25,
       reviews: { edges: [{ node: { rating: 5 } }, { node: { rating: 3 } }], pageInfo: { hasNextPage: true } },
     });
-    expect(data._entities[1]).toEqual({ reviewCount: 0, averageRating: null, reviews: { edges: [], pageInfo: { hasNextPage: false } } });
+    expect(data?._entities[1]).toEqual({ reviewCount: 0, averageRating: null, reviews: { edges: [], pageInfo: { hasNextPage: false } } });
   });
 
   it("adds a user's reviews, newest first", async () => {
-    const { data } = await subgraph.execute(
+    const { data } = await run<Entities<Pick<Review, 'body'>>>(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { reviews(first: 100) { edges { node { body } } } } } }`,
       { r: [{ __typename: 'User', id: reader }] },
     );
-    const bodies = data._entities[0].reviews.edges.map((e: { node: { body: string } }) => e.node.body);
+    const bodies = data?._entities[0]?.reviews.edges.map((e) => e.node.body);
     expect(bodies).toEqual(['r5', 'r3', 'r4', 'r5']);
   });
 
   it('continues after a cursor whose review was deleted meanwhile', async () => {
     const page = `query ($r: [_Any!]!, $after: String) { _entities(representations: $r) { ... on Product { reviews(first: 2, after: $after) { edges { node { id rating } } pageInfo { endCursor } } } } }`;
     const r = [{ __typename: 'Product', id: product }];
-    const first = await subgraph.execute(page, { r });
-    const [, last] = first.data._entities[0].reviews.edges;
-    await subgraph.client.review.delete({ where: { id: last.node.id } });
-    const next = await subgraph.execute(page, { r, after: first.data._entities[0].reviews.pageInfo.endCursor });
+    const first = await run<Entities<Pick<Review, 'id' | 'rating'>>>(page, { r });
+    const reviews = first.data?._entities[0]?.reviews;
+    const [, last] = reviews?.edges ?? [];
+    await subgraph.client.review.delete({ where: { id: last!.node.id } });
+    const next = await run<Entities<Pick<Review, 'id' | 'rating'>>>(page, { r, after: reviews?.pageInfo?.endCursor });
     expect(next.errors).toBeUndefined();
-    expect(next.data._entities[0].reviews.edges.map((e: { node: { rating: number } }) => e.node.rating)).toEqual([4, 5]);
+    expect(next.data?._entities[0]?.reviews.edges.map((e) => e.node.rating)).toEqual([4, 5]);
   });
 });
 
@@ -158,22 +187,24 @@ describe('hostile input', () => {
   }, 30_000);
 
   it('stores ids given in upper case in canonical form, and deletes by an upper-case id', async () => {
-    const { data } = await subgraph.execute(CREATE, {
+    const { data } = await run<{ createReview: Review }>(CREATE, {
       input: { productId: productId.toUpperCase(), authorId: authorId.toUpperCase(), rating: 5, body: 'Case' },
     });
-    expect(data.createReview).toMatchObject({ author: { id: authorId }, product: { id: productId } });
-    const stored = await subgraph.client.review.findUniqueOrThrow({ where: { id: data.createReview.id } });
+    expect(data?.createReview).toMatchObject({ author: { id: authorId }, product: { id: productId } });
+    const stored = await subgraph.client.review.findUniqueOrThrow({ where: { id: data!.createReview.id } });
     expect(stored).toMatchObject({ productId, authorId });
-    const removed = await subgraph.execute(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, { id: stored.id.toUpperCase() });
-    expect(removed.data.deleteReview).toEqual({ id: stored.id });
+    const removed = await run<{ deleteReview: Pick<Review, 'id'> }>(`mutation ($id: ID!) { deleteReview(id: $id) { id } }`, {
+      id: stored.id.toUpperCase(),
+    });
+    expect(removed.data?.deleteReview).toEqual({ id: stored.id });
   });
 
   it("pages a product's reviews whether the product id comes in upper or lower case", async () => {
     const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviewCount reviews(first: 50) { edges { node { id } } } } } }`;
-    const lower = await subgraph.execute(query, { r: [{ __typename: 'Product', id: productId }] });
-    const upper = await subgraph.execute(query, { r: [{ __typename: 'Product', id: productId.toUpperCase() }] });
+    const lower = await run<Entities<Pick<Review, 'id'>>>(query, { r: [{ __typename: 'Product', id: productId }] });
+    const upper = await run<Entities<Pick<Review, 'id'>>>(query, { r: [{ __typename: 'Product', id: productId.toUpperCase() }] });
     expect(upper.data).toEqual(lower.data);
-    expect(lower.data._entities[0].reviewCount).toBeGreaterThan(0);
+    expect(lower.data?._entities[0]?.reviewCount).toBeGreaterThan(0);
   });
 });
 
@@ -185,18 +216,18 @@ describe('ownership and referential integrity', () => {
 
   it('writes as the signed-in user: another authorId is FORBIDDEN, none is the caller', async () => {
     const before = await subgraph.client.review.count();
-    const impersonation = await subgraph.execute(CREATE, { input: { ...valid, authorId: randomUUID() } });
+    const impersonation = await run(CREATE, { input: { ...valid, authorId: randomUUID() } });
     expect(impersonation.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'input.authorId' });
     expect(await subgraph.client.review.count()).toBe(before);
-    const { data } = await subgraph.execute(CREATE, { input: valid });
-    expect(data.createReview.author).toEqual({ id: authorId });
+    const { data } = await run<{ createReview: Review }>(CREATE, { input: valid });
+    expect(data?.createReview.author).toEqual({ id: authorId });
   });
 
   it('refuses a product or an author its owner does not know, asking the owner with a signed request', async () => {
     const before = await subgraph.client.review.count();
-    const noProduct = await subgraph.execute(CREATE, { input: { ...valid, productId: randomUUID() } });
+    const noProduct = await run(CREATE, { input: { ...valid, productId: randomUUID() } });
     expect(noProduct.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.productId' });
-    const ghost = await subgraph.execute(CREATE, { input: valid }, stranger);
+    const ghost = await run(CREATE, { input: valid }, stranger);
     expect(ghost.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.authorId' });
     expect(await subgraph.client.review.count()).toBe(before);
     expect(owners.products.signatures.length).toBeGreaterThan(0);
@@ -207,7 +238,7 @@ describe('ownership and referential integrity', () => {
     const before = await subgraph.client.review.count();
     owners.users.failing = true;
     try {
-      const { errors } = await subgraph.execute(CREATE, { input: valid });
+      const { errors } = await run(CREATE, { input: valid });
       expect(errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
       expect(JSON.stringify(errors)).not.toContain('127.0.0.1');
     } finally {
@@ -219,18 +250,19 @@ describe('ownership and referential integrity', () => {
   it('deletes a review for its author or a moderator only; anyone else is FORBIDDEN and nothing is deleted', async () => {
     const remove = `mutation ($id: ID!) { deleteReview(id: $id) { id } }`;
     const mine = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'mine' } });
-    const refused = await subgraph.execute(remove, { id: mine.id }, stranger);
+    const refused = await run(remove, { id: mine.id }, stranger);
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'reviews:moderate' });
     expect(await subgraph.client.review.findUnique({ where: { id: mine.id } })).not.toBeNull();
-    const anonymousAttempt = await subgraph.execute(remove, { id: mine.id }, anonymous);
+    const anonymousAttempt = await run(remove, { id: mine.id }, anonymous);
     expect(anonymousAttempt.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await subgraph.execute(remove, { id: mine.id }, moderator)).data.deleteReview).toEqual({ id: mine.id });
+    type Deleted = { deleteReview: Pick<Review, 'id'> };
+    expect((await run<Deleted>(remove, { id: mine.id }, moderator)).data?.deleteReview).toEqual({ id: mine.id });
     const theirs = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'theirs' } });
-    expect((await subgraph.execute(remove, { id: theirs.id })).data.deleteReview).toEqual({ id: theirs.id });
+    expect((await run<Deleted>(remove, { id: theirs.id })).data?.deleteReview).toEqual({ id: theirs.id });
   });
 
   it('refuses an anonymous createReview with UNAUTHENTICATED', async () => {
-    const { errors } = await subgraph.execute(CREATE, { input: valid }, anonymous);
+    const { errors } = await run(CREATE, { input: valid }, anonymous);
     expect(errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
@@ -240,12 +272,12 @@ describe('updateReview', () => {
 
   it("lets its author change it, and reports the review, its product and its author's pages as changed", async () => {
     const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'meh' } });
-    const { data, errors, extensions } = await subgraph.execute(UPDATE, {
+    const { data, errors, extensions } = await run<{ updateReview: Pick<Review, 'id' | 'rating' | 'body'> }>(UPDATE, {
       id: review.id,
       input: { rating: 5, body: ' Great after all. ' },
     });
     expect(errors).toBeUndefined();
-    expect(data.updateReview).toEqual({ id: review.id, rating: 5, body: 'Great after all.' });
+    expect(data?.updateReview).toEqual({ id: review.id, rating: 5, body: 'Great after all.' });
     expect(extensions?.cacheInvalidations).toEqual([
       { kind: 'entity', type: 'Review', id: review.id },
       { kind: 'type', type: 'Review' },
@@ -267,7 +299,7 @@ describe('updateReview', () => {
       [{ id: review.id, input: { body: 'x' } }, { scopes: new Set<string>() }, 'UNAUTHENTICATED'],
     ] as const;
     for (const [variables, identity, code] of attempts) {
-      const { errors } = await subgraph.execute(UPDATE, variables, identity);
+      const { errors } = await run(UPDATE, variables, identity);
       expect(errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe(code);
     }
     expect(await subgraph.client.review.findUnique({ where: { id: review.id } })).toMatchObject({ rating: 2, body: 'mine' });

@@ -21,6 +21,14 @@ const productId = randomUUID();
 const authorId = randomUUID();
 const identity = { sub: authorId, scopes: new Set<string>() };
 
+/** A result as these tests read it; `TData` is what the operation selects. */
+interface Result<TData> {
+  data?: TData | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string } & Record<string, unknown> }>;
+  extensions?: Record<string, unknown>;
+}
+type Created = { createReview: { id: string; rating: number; createdAt: string } };
+
 let database: TestDatabase;
 let subgraph: SubgraphHarness<ReviewsDb>;
 let owners: EntityOwner[];
@@ -35,19 +43,23 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await subgraph?.close();
-  await Promise.all(owners.map((owner) => owner.close()));
+  await Promise.all((owners ?? []).map((owner) => owner.close()));
   await database?.drop();
 });
 
+/** Runs an operation on the subgraph, its result typed as `TData`. */
+const run = <TData = Record<string, unknown>>(...args: Parameters<SubgraphHarness<ReviewsDb>['execute']>) =>
+  subgraph.execute(...args) as Promise<Result<TData>>;
+
 const create = (key: string, fingerprint: string, rating = 4) =>
-  subgraph.execute(CREATE, { input: { productId, rating, body: 'Once.' } }, identity, { idempotency: { key, fingerprint } });
+  run<Created>(CREATE, { input: { productId, rating, body: 'Once.' } }, identity, { idempotency: { key, fingerprint } });
 
 describe('createReview with an idempotency key', () => {
   it('writes once for 20 concurrent twins, and every twin gets the same review', async () => {
     const before = await subgraph.client.review.count();
     const results = await Promise.all(Array.from({ length: 20 }, () => create('twins', 'f1')));
     expect(results.flatMap((result) => result.errors ?? [])).toEqual([]);
-    expect(new Set(results.map((result) => result.data.createReview.id)).size).toBe(1);
+    expect(new Set(results.map((result) => result.data!.createReview.id)).size).toBe(1);
     expect(await subgraph.client.review.count()).toBe(before + 1);
     // A later retry too, with the very same answer (dates included).
     expect((await create('twins', 'f1')).data).toEqual(results[0]!.data);
@@ -65,11 +77,11 @@ describe('createReview with an idempotency key', () => {
   it('refuses the key on another mutation, or on the same one under an alias, writing nothing', async () => {
     const first = await create('one-operation', 'f1');
     const before = await subgraph.client.review.count();
-    const other = await subgraph.execute(DELETE, { id: first.data.createReview.id }, identity, {
+    const other = await run(DELETE, { id: first.data?.createReview.id }, identity, {
       idempotency: { key: 'one-operation', fingerprint: 'f-delete' },
     });
     expect(other.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    const aliased = await subgraph.execute(
+    const aliased = await run(
       'mutation ($input: CreateReviewInput!) { again: createReview(input: $input) { id } }',
       { input: { productId, rating: 4, body: 'Once.' } },
       identity,
@@ -77,19 +89,19 @@ describe('createReview with an idempotency key', () => {
     );
     expect(aliased.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await subgraph.client.review.count()).toBe(before);
-    expect(await subgraph.client.review.findUnique({ where: { id: first.data.createReview.id } })).not.toBeNull();
+    expect(await subgraph.client.review.findUnique({ where: { id: first.data!.createReview.id } })).not.toBeNull();
   });
 
   it('writes each root field of one operation once, and replays them all', async () => {
     const TWO = 'mutation ($input: CreateReviewInput!) { a: createReview(input: $input) { id } b: createReview(input: $input) { id } }';
     const send = () =>
-      subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, {
+      run<{ a: { id: string }; b: { id: string } }>(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, {
         idempotency: { key: 'two-fields', fingerprint: 'f-two' },
       });
     const before = await subgraph.client.review.count();
     const first = await send();
     expect(first.errors).toBeUndefined();
-    expect(first.data.a.id).not.toBe(first.data.b.id);
+    expect(first.data!.a.id).not.toBe(first.data!.b.id);
     expect(
       await subgraph.execute(TWO, { input: { productId, rating: 3, body: 'Twice.' } }, identity, {
         idempotency: { key: 'two-fields', fingerprint: 'f-two' },
@@ -102,18 +114,18 @@ describe('createReview with an idempotency key', () => {
   it('keeps keys apart per caller', async () => {
     const other = randomUUID();
     const mine = await create('shared-key', 'f1');
-    const theirs = await subgraph.execute(
+    const theirs = await run<Created>(
       CREATE,
       { input: { productId, rating: 4, body: 'Once.' } },
       { sub: other, scopes: new Set() },
       { idempotency: { key: 'shared-key', fingerprint: 'f1' } },
     );
     // Refused for its author (not known to the users owner) — and not answered with my review.
-    expect(theirs.data?.createReview?.id).not.toBe(mine.data.createReview.id);
+    expect(theirs.data?.createReview?.id).not.toBe(mine.data!.createReview.id);
   });
 
   it('stores nothing when the write fails, so a retry writes', async () => {
-    const failed = await subgraph.execute(CREATE, { input: { productId, rating: 9, body: 'Bad rating.' } }, identity, {
+    const failed = await run(CREATE, { input: { productId, rating: 9, body: 'Bad rating.' } }, identity, {
       idempotency: { key: 'failing', fingerprint: 'f1' },
     });
     expect(failed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -126,15 +138,15 @@ describe('createReview with an idempotency key', () => {
     await subgraph.client.$executeRaw`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'`;
     const again = await create('old', 'f2');
     expect(again.errors).toBeUndefined();
-    expect(again.data.createReview.id).not.toBe(first.data.createReview.id);
+    expect(again.data!.createReview.id).not.toBe(first.data!.createReview.id);
   });
 });
 
 describe('deleteReview with an idempotency key', () => {
   it('answers a retry with the deleted review instead of NOT_FOUND', async () => {
     const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 2, body: 'To go.' } });
-    const first = await subgraph.execute(DELETE, { id: review.id }, identity, { idempotency: { key: 'delete', fingerprint: 'd1' } });
-    const retry = await subgraph.execute(DELETE, { id: review.id }, identity, { idempotency: { key: 'delete', fingerprint: 'd1' } });
+    const first = await run(DELETE, { id: review.id }, identity, { idempotency: { key: 'delete', fingerprint: 'd1' } });
+    const retry = await run(DELETE, { id: review.id }, identity, { idempotency: { key: 'delete', fingerprint: 'd1' } });
     expect(first.data).toEqual({ deleteReview: { id: review.id, rating: 2 } });
     expect(retry).toEqual(first);
   });
