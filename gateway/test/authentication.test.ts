@@ -5,7 +5,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose'
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTokenVerifier, InvalidTokenError } from '../src/features/identity/index.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { TEST_AUTH, testToken } from './support/auth.js';
 
 const issuer = 'https://id.example.test/';
@@ -262,9 +262,9 @@ describe('the gateway with tokens', () => {
         });
         expect(response.status, authorization).toBe(401);
         expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-        const body = await response.json();
+        const body = (await response.json()) as GraphQLResponse;
         expect(body.data).toBeUndefined();
-        expect(body.errors[0].extensions).toEqual({ code: 'UNAUTHENTICATED' });
+        expect(body.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED' });
       }
     }
   });

@@ -170,7 +170,7 @@ describe('operation shape', () => {
         // The limits plugin lets the estimator walk MAX_QUERY_NODES + 1: never more than measured.
         expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes + 1 } })).not.toThrow();
         expect(() => estimateCost(api, document, directives, { options: { maxNodes: nodes } })).toThrow(
-          expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_NODES_LIMIT' }) }),
+          expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_NODES_LIMIT' }) as Record<string, unknown> }),
         );
       }),
       { numRuns: 300 },

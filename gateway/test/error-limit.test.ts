@@ -42,7 +42,7 @@ describe('a fragment spread thousands of times over a removed field', () => {
   it('answers one error per place, however many times the place is reached (1,024 copies of it before)', async () => {
     const query = fanOut(11, 'users(first: 1) { edges { node { email } } }');
     const { body } = await gateway.post({ query });
-    const unauthorized = body.errors.filter((e: any) => e.extensions.code === 'UNAUTHORIZED_FIELD_OR_TYPE');
+    const unauthorized = body.errors!.filter((e) => e.extensions!.code === 'UNAUTHORIZED_FIELD_OR_TYPE');
     expect(unauthorized).toEqual([
       {
         message: 'Unauthorized field or type',
@@ -65,7 +65,7 @@ describe('a fragment spread thousands of times over a removed field', () => {
         expect(status).toBeLessThan(500);
         const errors = body.errors ?? [];
         expect(errors.length).toBeLessThanOrEqual(5);
-        expect(new Set(errors.map((e: any) => JSON.stringify([e.message, e.path, e.extensions.code]))).size).toBe(errors.length);
+        expect(new Set(errors.map((e) => JSON.stringify([e.message, e.path, e.extensions!.code]))).size).toBe(errors.length);
       }),
       { numRuns: 60 },
     );

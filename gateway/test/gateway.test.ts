@@ -9,6 +9,9 @@ import { startTestGateway as startGateway, type TestGateway } from './support/ga
 
 const root = resolve(import.meta.dirname, '../..');
 
+/** The answer to `{ __type(name: …) { fields { name } } }`. */
+type TypeFields = { __type: { fields: Array<{ name: string }> } };
+
 describe('composition', () => {
   it('the committed supergraph.graphql is what supergraph.yaml composes to (run `pnpm compose`)', async () => {
     const composed = await composeSupergraph(await loadSupergraphConfig(join(root, 'supergraph.yaml')));
@@ -23,10 +26,11 @@ describe('composition', () => {
       const reviews = join(dir, 'subgraphs/reviews/schema.graphql');
       await writeFile(reviews, (await readFile(reviews, 'utf8')).replace('hasNextPage: Boolean!', 'hasNextPage: String!'));
       await cp(join(root, 'supergraph.yaml'), join(dir, 'supergraph.yaml'));
-      const error = await composeSupergraph(await loadSupergraphConfig(join(dir, 'supergraph.yaml'))).catch((e) => e);
+      const error = await composeSupergraph(await loadSupergraphConfig(join(dir, 'supergraph.yaml'))).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CompositionError);
-      expect(error.message).toMatch(/FIELD_TYPE_MISMATCH/);
-      expect(error.message).toContain('PageInfo.hasNextPage');
+      const { message } = error as CompositionError;
+      expect(message).toMatch(/FIELD_TYPE_MISMATCH/);
+      expect(message).toContain('PageInfo.hasNextPage');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -43,8 +47,8 @@ describe('production mode', () => {
   it('refuses introspection', async () => {
     const { status, body } = await gateway.post({ query: '{ __schema { types { name } } }' });
     expect(status).toBe(400);
-    expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(body.errors[0].message).toMatch(/introspection/i);
+    expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors?.[0]?.message).toMatch(/introspection/i);
   });
 
   it('serves no landing page', async () => {
@@ -63,7 +67,7 @@ describe('production mode', () => {
     const ready = await fetch(`${gateway.url}/ready`);
     expect(ready.status).toBe(200);
     await expect
-      .poll(async () => (await fetch(`${gateway.metricsUrl}/health/details`)).json())
+      .poll(async () => (await fetch(`${gateway.metricsUrl}/health/details`)).json() as Promise<unknown>)
       .toMatchObject({
         subgraphs: { users: { up: false, reason: 'unreachable' }, products: { up: false }, reviews: { up: false } },
       });
@@ -81,15 +85,17 @@ describe('development mode', () => {
   it('serves Apollo Sandbox and allows introspection', async () => {
     const page = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).toMatch(/embeddable-sandbox|sandbox/i);
-    const { body } = await gateway.post({ query: '{ __type(name: "Review") { fields { name } } }' });
-    expect(body.data.__type.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['rating', 'author', 'product']));
+    const { body } = await gateway.post<TypeFields>({ query: '{ __type(name: "Review") { fields { name } } }' });
+    expect(body.data?.__type.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['rating', 'author', 'product']));
   });
 
   it("lets Sandbox's full introspection query through the operation limits", async () => {
-    const { body } = await gateway.post({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) });
+    const { body } = await gateway.post<{ __schema: { types: Array<{ name: string }> } }, { cost: { estimated: number; max: number } }>({
+      query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }),
+    });
     expect(body.errors).toBeUndefined();
-    expect(body.data.__schema.types.map((t: { name: string }) => t.name)).toContain('Review');
-    expect(body.extensions.cost.estimated).toBeLessThan(body.extensions.cost.max);
+    expect(body.data?.__schema.types.map((t) => t.name)).toContain('Review');
+    expect(body.extensions?.cost.estimated).toBeLessThan(body.extensions!.cost.max);
   });
 
   it('keeps automatic persisted queries in memory when no Redis is configured', async () => {
@@ -97,15 +103,15 @@ describe('development mode', () => {
     const sha256Hash = createHash('sha256').update(query).digest('hex');
     const send = async (body: object) => (await gateway.post(body)).body;
     const extensions = { persistedQuery: { version: 1, sha256Hash } };
-    expect((await send({ extensions })).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await send({ extensions })).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect((await send({ query, extensions })).data).toEqual({ __typename: 'Query' });
     expect((await send({ extensions })).data).toEqual({ __typename: 'Query' });
   });
 
   it('answers a subgraph outage with partial data and a named error, not a crash', async () => {
     const { body } = await gateway.post({ query: '{ topProducts { name } }' });
-    expect(body.errors[0].extensions).toMatchObject({ code: 'SUBREQUEST_HTTP_ERROR', service: 'products' });
-    expect(body.errors[0].extensions.stacktrace).toBeUndefined();
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'SUBREQUEST_HTTP_ERROR', service: 'products' });
+    expect(body.errors?.[0]?.extensions?.stacktrace).toBeUndefined();
   });
 });
 
@@ -114,8 +120,8 @@ describe('live recomposition in development', () => {
   let gateway: TestGateway;
   const productsSchema = () => join(dir, 'subgraphs/products/schema.graphql');
   const productFields = async () => {
-    const { body } = await gateway.post({ query: '{ __type(name: "Product") { fields { name } } }' });
-    return body.data.__type.fields.map((f: { name: string }) => f.name) as string[];
+    const { body } = await gateway.post<TypeFields>({ query: '{ __type(name: "Product") { fields { name } } }' });
+    return body.data!.__type.fields.map((f) => f.name);
   };
 
   beforeAll(async () => {

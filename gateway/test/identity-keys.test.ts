@@ -22,7 +22,7 @@ async function decision(scp: string[]): Promise<string> {
     { query: CREATE_PRODUCT, variables: { input } },
     { authorization: `Bearer ${await testToken('u1', { scp })}` },
   );
-  const code = body.errors?.[0]?.extensions?.code as string;
+  const code = body.errors?.[0]?.extensions?.code;
   return code === 'UNAUTHORIZED_FIELD_OR_TYPE' ? `refused ${status}` : `let through (${code})`;
 }
 

@@ -7,6 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StepResult } from '../src/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -103,11 +104,12 @@ describe('pnpm schema:check', () => {
     );
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal, '--json');
     expect(code).toBe(0);
-    const report = JSON.parse(output.slice(output.indexOf('{')));
-    const changes = report.steps.find((s: { name: string }) => s.name === 'schema changes');
+    // What `--json` prints.
+    const report = JSON.parse(output.slice(output.indexOf('{'))) as { passed: boolean; steps: StepResult[] };
+    const changes = report.steps.find((s) => s.name === 'schema changes');
     expect(report.passed).toBe(true);
-    expect(changes.status).toBe('passed');
-    expect(changes.findings).toEqual([
+    expect(changes?.status).toBe('passed');
+    expect(changes?.findings).toEqual([
       expect.objectContaining({ level: 'dangerous', code: 'FIELD_ARGUMENT_ADDED', where: 'Query.users.nameContains' }),
     ]);
   });
@@ -140,7 +142,7 @@ describe('pnpm schema:check', () => {
     [['--subgraph', 'users'], /--subgraph and --schema go together/],
     [['--schema', '/nonexistent.graphql', '--subgraph', 'users'], /cannot read the schema of subgraph "users"/],
   ])('exits 2 on a usage error: %j', async (args, message) => {
-    const { code, output } = await check(...(args as string[]));
+    const { code, output } = await check(...args);
     expect(code).toBe(2);
     expect(output).toMatch(message);
   });

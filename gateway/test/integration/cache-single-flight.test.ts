@@ -52,7 +52,7 @@ function subgraph(failing: ReadonlySet<string>) {
       asked.push(...representations.map(({ id }) => id));
       // The subgraph's latency: batches sent while one is answered overlap it.
       await new Promise((resolve) => setTimeout(resolve, 15));
-      return answer(representations) as Awaited<ReturnType<GraphQLDataSource['process']>>;
+      return answer(representations);
     },
   };
   return { source, asked, answer };

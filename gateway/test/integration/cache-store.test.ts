@@ -37,7 +37,7 @@ function refusingIncr() {
           return Promise.reject(new Error('connection reset'));
         };
       const value = Reflect.get(target, property) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
   return { flaky, refused, recover: () => (refusing = false) };
@@ -157,7 +157,7 @@ describe('createCacheStore', () => {
 
   it('turns more held tags than it may keep into one invalidation of everything', async () => {
     const keyPrefix = prefix();
-    const { flaky, refused, recover } = refusingIncr();
+    const { flaky, recover } = refusingIncr();
     const store = createCacheStore({
       redis: flaky,
       keyPrefix,

@@ -139,7 +139,7 @@ describe('a first manifest read that fails', () => {
   it('is retried soon, not at the next refresh', async () => {
     const scope = `${prefix}first:`;
     await publishManifest(redis, manifest([['top', '{ topProducts { name } }']]), scope);
-    const client = new Redis(redisUrl!, { commandTimeout: 50, maxRetriesPerRequest: 0 });
+    const client = new Redis(redisUrl, { commandTimeout: 50, maxRetriesPerRequest: 0 });
     await new Promise((resolve) => client.once('ready', resolve));
     // Every client's commands wait 300 ms: the store's first read times out.
     await redis.call('CLIENT', 'PAUSE', '300', 'ALL');
@@ -178,7 +178,7 @@ describe('trusted documents through the gateway (enforce)', () => {
   beforeAll(async () => {
     await publishManifest(redis, manifest([[listed.id, listed.body]]), `${prefix}gw:`);
     gateway = await startTestGateway({
-      REDIS_URL: redisUrl!,
+      REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: `${prefix}gw:`,
       PERSISTED_QUERIES_MODE: 'enforce',
       DEVELOPER_KEYS: 'dev-key',
@@ -192,7 +192,7 @@ describe('trusted documents through the gateway (enforce)', () => {
   it('refuses an unlisted operation as unlisted, before its cost is looked at', async () => {
     const { status, body } = await gateway.post({ query: expensive });
     expect(status).toBe(400);
-    expect(body.errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    expect(body.errors!.map((e) => e.extensions!.code)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
   });
 
   it('runs a listed operation by its id, and anything for a developer key', async () => {
@@ -201,7 +201,7 @@ describe('trusted documents through the gateway (enforce)', () => {
     const developer = await gateway.post({ query: '{ __typename two: __typename }' }, { 'x-tessera-developer-key': 'dev-key' });
     expect(developer.body.data).toEqual({ __typename: 'Query', two: 'Query' });
     const wrongKey = await gateway.post({ query: '{ __typename two: __typename }' }, { 'x-tessera-developer-key': 'guess' });
-    expect(wrongKey.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+    expect(wrongKey.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
   });
 
   it("gives a hash that is not the text's its own code", async () => {
@@ -210,7 +210,7 @@ describe('trusted documents through the gateway (enforce)', () => {
       extensions: { persistedQuery: { version: 1, sha256Hash: sha256('other') } },
     });
     expect(status).toBe(400);
-    expect(body.errors[0].extensions.code).toBe('PERSISTED_QUERY_HASH_MISMATCH');
+    expect(body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_HASH_MISMATCH');
   });
 
   it('lets a CDN cache a successful GET by hash', async () => {

@@ -40,7 +40,7 @@ describe('rate limit on Redis', () => {
     });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    const body = (await response.json()) as { errors: Array<{ extensions: Record<string, any> }> };
+    const body = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
     expect(body.errors[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', rateLimit: { points: 3, windowSeconds: 60 } });
     // A signed-in caller has a budget of its own, whatever address it comes from.
     const token = await testToken('rate-limited-user');

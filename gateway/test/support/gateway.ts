@@ -1,12 +1,15 @@
 import { Writable } from 'node:stream';
 import { connectRedis, type HttpServer, type RedisClient } from '@tessera/service-kit';
-import { getFreePort, GRAPHQL_RESPONSE_ACCEPT } from '@tessera/test-helpers';
+import { getFreePort, GRAPHQL_RESPONSE_ACCEPT, type GraphQLResponse } from '@tessera/test-helpers';
 import { pino } from 'pino';
 import { vi } from 'vitest';
 import { createGatewayServer, loadConfig } from '../../src/index.js';
 import { TEST_AUTH_ENV } from './auth.js';
 
-export { GRAPHQL_RESPONSE_ACCEPT };
+export { GRAPHQL_RESPONSE_ACCEPT, type GraphQLResponse };
+
+/** One line of the gateway's log, parsed. */
+export type LogLine = Record<string, unknown>;
 
 /** Port 9 (discard) is closed here: a subgraph routed to it is down, whatever else runs on this machine. */
 export const CLOSED_URL = 'http://127.0.0.1:9/graphql';
@@ -18,12 +21,18 @@ export interface TestGateway {
   url: string;
   /** Base URL of the internal listener (`/metrics`, `/health/details`). */
   metricsUrl: string;
-  /** POSTs a body to `/graphql` (a string as it is, anything else as JSON); the status and the parsed body. */
-  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /**
+   * POSTs a body to `/graphql` (a string as it is, anything else as JSON); the status and the
+   * parsed body. `TData` is the shape of `data` the caller expects, `TExtensions` that of `extensions`.
+   */
+  post<TData = Record<string, unknown>, TExtensions = Record<string, unknown>>(
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: GraphQLResponse<TData, TExtensions> }>;
   /** The gateway's Redis client, when the environment names one (its `status` says whether it is connected). */
   redis?: RedisClient;
   /** The log lines written so far, parsed. */
-  logs(): Array<Record<string, any>>;
+  logs(): LogLine[];
   close(): Promise<void>;
 }
 
@@ -57,15 +66,15 @@ export async function startTestGateway(env: Record<string, string> = {}, { subgr
     url,
     redis,
     metricsUrl: `http://127.0.0.1:${metricsPort}`,
-    async post(body, headers = {}) {
+    async post<TData, TExtensions>(body: unknown, headers: Record<string, string> = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as GraphQLResponse<TData, TExtensions> };
     },
-    logs: () => lines.map((line) => JSON.parse(line) as Record<string, any>),
+    logs: () => lines.map((line) => JSON.parse(line) as LogLine),
     async close() {
       await server.close();
       redis?.disconnect();
@@ -93,7 +102,5 @@ export async function untilOwnPartsReady({ url }: { url: string }, timeoutMs = 1
 function notReadyParts(body: unknown): string[] {
   const { parts, reason } = (body ?? {}) as { parts?: unknown; reason?: unknown };
   if (Array.isArray(parts)) return parts.map(String);
-  return String(reason ?? 'unknown')
-    .split('; ')
-    .map((failure) => failure.split(':')[0]!);
+  return (typeof reason === 'string' ? reason : 'unknown').split('; ').map((failure) => failure.split(':')[0]!);
 }
