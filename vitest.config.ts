@@ -17,7 +17,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * TEST_POSTGRES_URL, TEST_REDIS_URL, TEST_REDIS_CLUSTER_URL and TEST_REDIS_CONF. A bare
  * `pnpm exec vitest` uses the servers of `pnpm services:up` instead, when they are running.
  */
-const PACKAGES = '{gateway,subgraphs/*,prisma,packages/*}';
+const PACKAGES = '{gateway,schema-checks,subgraphs/*,prisma,packages/*}';
 const INTEGRATION = '**/test/integration/**';
 
 /** What the unit project sees instead of the test servers: nothing. */
