@@ -6,6 +6,7 @@ import {
   Kind,
   OperationTypeNode,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
   type GraphQLObjectType,
@@ -93,77 +94,113 @@ export function operationPolicy(
   { ttlOverrides }: PolicyOptions = {},
 ): CachePolicy {
   const { operation, fragments } = operationOf(document, operationName);
-  const result = {
+  const result: PolicySoFar = {
     maxAge: Number.POSITIVE_INFINITY,
-    scope: 'PUBLIC' as 'PUBLIC' | 'PRIVATE',
+    scope: 'PUBLIC',
     types: new Set<string>(),
     nestedTypes: new Set<string>(),
   };
-  const read = (type: string) => [result.types, result.nestedTypes].forEach((set) => set.add(type));
   if (!operation || operation.operation !== OperationTypeNode.QUERY) return { ...result, maxAge: 0 };
   const cap = (type: string, maxAge: number) => Math.min(maxAge, ttlOverrides?.get(type) ?? maxAge);
-  const fieldPolicy = (parent: string, parentPolicy: FieldPolicy | undefined, name: string, returned: GraphQLNamedType) =>
-    policyOfField(hints, cap, parent, parentPolicy, name, returned);
-
-  const walk = (
-    selectionSet: SelectionSetNode,
-    parent: GraphQLNamedType,
-    parentPolicy: FieldPolicy | undefined,
-    spread: ReadonlySet<string>,
-  ) => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const name = selection.name.value;
-        if (name === '__typename') continue;
-        if (name === '_entities' && parent === schema.getQueryType()) {
-          walkEntities(selection.selectionSet!, spread);
-          continue;
-        }
-        const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
-        if (!definition) {
-          result.maxAge = 0;
-          continue;
-        }
-        const returned = getNamedType(definition.type);
-        const policy = fieldPolicy(parent.name, parentPolicy, name, returned);
-        result.maxAge = Math.min(result.maxAge, policy?.maxAge ?? 0);
-        if (policy?.scope === 'PRIVATE') result.scope = 'PRIVATE';
-        if (isCompositeType(returned)) {
-          if (isObjectType(returned)) read(returned.name);
-          if (selection.selectionSet) walk(selection.selectionSet, returned, policy, spread);
-        }
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (type && type !== parent && isObjectType(type)) read(type.name);
-        walk(selection.selectionSet, type ?? parent, parentPolicy, spread);
-      } else if (!spread.has(selection.name.value)) {
-        const fragment = fragments.get(selection.name.value);
-        const type = fragment && schema.getType(fragment.typeCondition.name.value);
-        if (fragment && type) walk(fragment.selectionSet, type, parentPolicy, new Set([...spread, selection.name.value]));
-      }
-    }
-  };
-
-  // `_entities { ... on Product { … } }`: each entity type's fields under that type's own hint.
-  const walkEntities = (selectionSet: SelectionSetNode, spread: ReadonlySet<string>) => {
-    for (const selection of selectionSet.selections) {
-      const typeName = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : undefined;
-      const type = typeName ? schema.getType(typeName) : undefined;
-      if (!type || selection.kind !== Kind.INLINE_FRAGMENT) continue;
-      const hint = hints.types.get(type.name);
-      result.types.add(type.name);
-      walk(
-        selection.selectionSet,
-        type,
-        hint?.maxAge === undefined ? undefined : { maxAge: cap(type.name, hint.maxAge), scope: hint.scope ?? 'PUBLIC' },
-        spread,
-      );
-    }
-  };
-
-  walk(operation.selectionSet, schema.getQueryType()!, undefined, new Set());
+  walkSelections({ schema, hints, fragments, cap, result }, operation.selectionSet, schema.getQueryType()!, undefined, new Set());
   // Nothing but `__typename` read: the answer never changes (callers cap it: a day at most).
   return { ...result, maxAge: Math.max(0, result.maxAge) };
+}
+
+/** An operation's policy as its walk has found it so far. */
+interface PolicySoFar {
+  maxAge: number;
+  scope: 'PUBLIC' | 'PRIVATE';
+  types: Set<string>;
+  nestedTypes: Set<string>;
+}
+
+/** One walk of an operation: what it reads (schema, hints, the document's fragments, the caps per type) and the policy it builds. */
+interface PolicyWalk {
+  schema: GraphQLSchema;
+  hints: CacheHints;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  cap: (type: string, maxAge: number) => number;
+  result: PolicySoFar;
+}
+
+/** The answer holds data of `type`, read where its parent's data is. */
+function readType({ types, nestedTypes }: PolicySoFar, type: string): void {
+  types.add(type);
+  nestedTypes.add(type);
+}
+
+/** The selections under `parent` (a field's policy is `parentPolicy`), each fragment spread once along a path (`spread`). */
+function walkSelections(
+  walk: PolicyWalk,
+  selectionSet: SelectionSetNode,
+  parent: GraphQLNamedType,
+  parentPolicy: FieldPolicy | undefined,
+  spread: ReadonlySet<string>,
+): void {
+  const { schema, fragments, result } = walk;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      walkField(walk, selection, parent, parentPolicy, spread);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+      if (type && type !== parent && isObjectType(type)) readType(result, type.name);
+      walkSelections(walk, selection.selectionSet, type ?? parent, parentPolicy, spread);
+    } else if (!spread.has(selection.name.value)) {
+      const fragment = fragments.get(selection.name.value);
+      const type = fragment && schema.getType(fragment.typeCondition.name.value);
+      if (fragment && type) walkSelections(walk, fragment.selectionSet, type, parentPolicy, new Set([...spread, selection.name.value]));
+    }
+  }
+}
+
+/** One field: its policy folded into the result, then what it selects. A field the schema does not know makes the answer uncacheable. */
+function walkField(
+  walk: PolicyWalk,
+  selection: FieldNode,
+  parent: GraphQLNamedType,
+  parentPolicy: FieldPolicy | undefined,
+  spread: ReadonlySet<string>,
+): void {
+  const { schema, result } = walk;
+  const name = selection.name.value;
+  if (name === '__typename') return;
+  if (name === '_entities' && parent === schema.getQueryType()) {
+    walkEntities(walk, selection.selectionSet!, spread);
+    return;
+  }
+  const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+  if (!definition) {
+    result.maxAge = 0;
+    return;
+  }
+  const returned = getNamedType(definition.type);
+  const policy = policyOfField(walk.hints, walk.cap, parent.name, parentPolicy, name, returned);
+  result.maxAge = Math.min(result.maxAge, policy?.maxAge ?? 0);
+  if (policy?.scope === 'PRIVATE') result.scope = 'PRIVATE';
+  if (isCompositeType(returned)) {
+    if (isObjectType(returned)) readType(result, returned.name);
+    if (selection.selectionSet) walkSelections(walk, selection.selectionSet, returned, policy, spread);
+  }
+}
+
+/** `_entities { ... on Product { … } }`: each entity type's fields under that type's own hint. */
+function walkEntities(walk: PolicyWalk, selectionSet: SelectionSetNode, spread: ReadonlySet<string>): void {
+  const { schema, hints, cap, result } = walk;
+  for (const selection of selectionSet.selections) {
+    const typeName = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : undefined;
+    const type = typeName ? schema.getType(typeName) : undefined;
+    if (!type || selection.kind !== Kind.INLINE_FRAGMENT) continue;
+    const hint = hints.types.get(type.name);
+    result.types.add(type.name);
+    walkSelections(
+      walk,
+      selection.selectionSet,
+      type,
+      hint?.maxAge === undefined ? undefined : { maxAge: cap(type.name, hint.maxAge), scope: hint.scope ?? 'PUBLIC' },
+      spread,
+    );
+  }
 }
 
 /**
