@@ -84,30 +84,24 @@ export function createCacheStore({
   logger,
   metrics,
 }: CacheStoreOptions): CacheStore {
-  let pausedUntil = 0;
-  const failed = (error: unknown, what: string) => {
-    if (Date.now() >= pausedUntil) logger.warn({ err: error }, `cache ${what} failed: reads are misses for a while`);
-    pausedUntil = Date.now() + pauseMs;
-    metrics.errors.inc();
-  };
-  const available = () => Date.now() >= pausedUntil && redis.status === 'ready';
+  const breaker = createBreaker({ redis, pauseMs, logger, metrics });
   const keyOfTag = memoizedGenerationKeys(keyPrefix);
-
   const invalidations = createHeldInvalidations({
     redis,
     keyPrefix,
     retryMs: pauseMs,
     maxHeldTags,
-    failed: (error) => failed(error, 'invalidation'),
+    failed: (error) => breaker.failed(error, 'invalidation'),
     heldTags: (count) => metrics.heldTags.set(count),
   });
+  // Nothing is read from the cache or put in it while Redis is left alone or an invalidation waits for it.
+  const usable = () => breaker.available() && !invalidations.pending;
 
   return {
     async lookup(addresses) {
       const genKeys = new Map<string, number>();
       const tagIndexes = addresses.map(({ tags }) => tags.map((tag) => indexOf(genKeys, keyOfTag(tag))));
-      const misses = () => tagIndexes.map((indexes) => ({ stale: false, generations: indexes.map(() => null) }));
-      if (!available() || invalidations.pending) return misses();
+      if (!usable()) return misses(tagIndexes);
       let answers: Array<string | null>;
       try {
         answers = await Promise.all([
@@ -115,37 +109,90 @@ export function createCacheStore({
           ...[...genKeys.keys()].map((key) => readGeneration(redis, key)),
         ]);
       } catch (error) {
-        failed(error, 'lookup');
-        return misses();
+        breaker.failed(error, 'lookup');
+        return misses(tagIndexes);
       }
-      const generationsNow = answers.slice(addresses.length);
-      return addresses.map((_, i) => {
-        const generations = tagIndexes[i]!.map((index) => generationsNow[index] ?? null);
-        const stored = parse(answers[i] ?? null);
-        if (!stored) return { stale: false, generations };
-        const current = stored.g.length === generations.length && stored.g.every((g, j) => g === generations[j]);
-        return current ? { value: stored.v, stale: false, generations } : { stale: true, generations };
-      });
+      return lookupsOf(answers.slice(0, addresses.length), answers.slice(addresses.length), tagIndexes);
     },
     async fill(fills) {
-      if (!available() || invalidations.pending) return;
-      const writes: Array<Promise<unknown>> = [];
-      for (const { address, generations, value, ttlSeconds, cache, subgraph, type } of fills) {
-        if (generations.includes(null)) continue;
-        const text = JSON.stringify({ g: generations, v: value } satisfies Stored);
-        const bytes = Buffer.byteLength(text);
-        if (bytes > maxEntryBytes || ttlSeconds <= 0) continue;
-        metrics.storedBytes.inc({ cache, subgraph, type }, bytes);
-        writes.push(redis.set(address.key, text, 'EX', Math.min(Math.ceil(ttlSeconds), MAX_ENTRY_TTL_SECONDS)));
-      }
+      if (!usable()) return;
+      const writes = writeFills(redis, fills, maxEntryBytes, metrics);
       try {
         await Promise.all(writes);
       } catch (error) {
-        failed(error, 'fill');
+        breaker.failed(error, 'fill');
       }
     },
     invalidate: (tags) => invalidations.invalidate(tags),
   };
+}
+
+/** Whether Redis is asked at all: after a failed command it is left alone for `pauseMs` (every lookup a miss), and the first failure of a pause is logged. */
+interface Breaker {
+  /** A command failed (`what`: lookup, fill, invalidation): Redis is left alone for a while. */
+  readonly failed: (error: unknown, what: string) => void;
+  /** Not paused, and the client is connected. */
+  readonly available: () => boolean;
+}
+
+function createBreaker({
+  redis,
+  pauseMs,
+  logger,
+  metrics,
+}: {
+  redis: RedisClient;
+  pauseMs: number;
+  logger: Logger;
+  metrics: CacheMetrics;
+}): Breaker {
+  let pausedUntil = 0;
+  return {
+    failed: (error, what) => {
+      if (Date.now() >= pausedUntil) logger.warn({ err: error }, `cache ${what} failed: reads are misses for a while`);
+      pausedUntil = Date.now() + pauseMs;
+      metrics.errors.inc();
+    },
+    available: () => Date.now() >= pausedUntil && redis.status === 'ready',
+  };
+}
+
+/** Every entry a miss, with no generations read (so none is filled). */
+function misses(tagIndexes: ReadonlyArray<readonly number[]>): Lookup[] {
+  return tagIndexes.map((indexes) => ({ stale: false, generations: indexes.map(() => null) }));
+}
+
+/**
+ * Each entry's lookup from what Redis answered: its stored text, and the generations now of the
+ * tags it hangs on (`tagIndexes[i]`: their positions in `generationsNow`). An entry stored under
+ * other generations is stale.
+ */
+function lookupsOf(
+  texts: ReadonlyArray<string | null>,
+  generationsNow: ReadonlyArray<string | null>,
+  tagIndexes: ReadonlyArray<readonly number[]>,
+): Lookup[] {
+  return tagIndexes.map((indexes, i) => {
+    const generations = indexes.map((index) => generationsNow[index] ?? null);
+    const stored = parse(texts[i] ?? null);
+    if (!stored) return { stale: false, generations };
+    const current = stored.g.length === generations.length && stored.g.every((g, j) => g === generations[j]);
+    return current ? { value: stored.v, stale: false, generations } : { stale: true, generations };
+  });
+}
+
+/** Starts the writes of the fills worth keeping: every generation known, within `maxEntryBytes`, a TTL left; counts their bytes. */
+function writeFills(redis: RedisClient, fills: readonly Fill[], maxEntryBytes: number, metrics: CacheMetrics): Array<Promise<unknown>> {
+  const writes: Array<Promise<unknown>> = [];
+  for (const { address, generations, value, ttlSeconds, cache, subgraph, type } of fills) {
+    if (generations.includes(null)) continue;
+    const text = JSON.stringify({ g: generations, v: value } satisfies Stored);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > maxEntryBytes || ttlSeconds <= 0) continue;
+    metrics.storedBytes.inc({ cache, subgraph, type }, bytes);
+    writes.push(redis.set(address.key, text, 'EX', Math.min(Math.ceil(ttlSeconds), MAX_ENTRY_TTL_SECONDS)));
+  }
+  return writes;
 }
 
 /**
