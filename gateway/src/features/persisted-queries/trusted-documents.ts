@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequest, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import type { AdmissionStep, GatewayContext } from '../../pipeline/index.js';
@@ -40,66 +40,93 @@ export function createTrustedDocuments(options: TrustedDocumentsOptions): Truste
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ request, contextValue }) {
       if (options.isDeveloper(request.http?.headers.get(DEVELOPER_KEY_HEADER))) trusted.add(contextValue);
-      const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
-      const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+      const hash = persistedQueryHash(request);
       // Sent with its text: an APQ registration; without: a lookup.
       const persistedQueryText = request.query !== undefined;
       // Apollo Server rejects this itself, with no code; the error is given ours below.
       const hashMismatch = hash !== undefined && request.query !== undefined && sha256(request.query) !== hash;
-      /**
-       * A manifest id becomes its text. Apollo's `GraphQLRequest` is the caller's to change in
-       * `requestDidStart`, before APQ reads it, and this is the one point where an id can become
-       * text that Apollo then hashes, parses and caches by its own hash. (Serving manifest bodies
-       * through the APQ cache instead would key Apollo's document and plan caches by the id, which
-       * a new publication may give another body.) A manifest id need not be the body's hash, so
-       * the APQ extension goes: the body runs without APQ's hash check.
-       */
-      const resolve = (id: string): boolean => {
-        const body = options.manifest?.body(id);
-        if (body === undefined) {
-          if (options.manifest) options.record?.('manifest', 'miss');
-          return false;
-        }
-        const { persistedQuery: _resolved, ...extensions } = request.extensions ?? {};
-        request.query = body;
-        request.extensions = extensions;
-        options.record?.('manifest', 'hit');
-        return true;
-      };
-      const fromManifest = options.mode !== 'off' && hash !== undefined && request.query === undefined && resolve(hash);
+      const fromManifest =
+        options.mode !== 'off' && hash !== undefined && request.query === undefined && resolveManifestId(request, hash, options);
       if (fromManifest) trusted.add(contextValue);
       const apqLookup = hash !== undefined && !fromManifest;
-
-      return {
-        async didEncounterErrors({ errors }) {
-          // Apollo formats the array it hands this hook right after it, and this is the one point
-          // where an error Apollo raises itself can get our code before the formatter would log
-          // it as unexpected: so the entry is replaced in place, though the array is typed read-only.
-          if (hashMismatch && errors.length === 1) {
-            (errors as GraphQLError[])[0] = operationRejected(
-              GatewayErrorCode.PersistedQueryHashMismatch,
-              'The sha256Hash does not match the query text.',
-            );
-          }
-        },
-        async willSendResponse({ errors }) {
-          if (apqLookup && !hashMismatch) {
-            const unknown = errors?.some((error) => error.extensions?.code === GatewayErrorCode.PersistedQueryNotFound);
-            options.record?.('apq', request.query === undefined || unknown ? 'miss' : persistedQueryText ? 'register' : 'hit');
-          }
-        },
-      };
+      return persistedQueryHooks(request, { hashMismatch, apqLookup, persistedQueryText }, options);
     },
   };
   if (options.mode !== 'enforce') return { plugin };
+  return { plugin, admit: listedOnly(trusted, options.manifest) };
+}
+
+/** The `sha256Hash` of the request's `persistedQuery` extension (an APQ hash or a manifest id), if it has one. */
+function persistedQueryHash(request: GraphQLRequest): string | undefined {
+  const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
+  return typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+}
+
+/**
+ * A manifest id becomes its text; false when the manifest has no such id. Apollo's
+ * `GraphQLRequest` is the caller's to change in `requestDidStart`, before APQ reads it, and this
+ * is the one point where an id can become text that Apollo then hashes, parses and caches by its
+ * own hash. (Serving manifest bodies through the APQ cache instead would key Apollo's document
+ * and plan caches by the id, which a new publication may give another body.) A manifest id need
+ * not be the body's hash, so the APQ extension goes: the body runs without APQ's hash check.
+ */
+function resolveManifestId(request: GraphQLRequest, id: string, options: TrustedDocumentsOptions): boolean {
+  const body = options.manifest?.body(id);
+  if (body === undefined) {
+    if (options.manifest) options.record?.('manifest', 'miss');
+    return false;
+  }
+  const { persistedQuery: _resolved, ...extensions } = request.extensions ?? {};
+  request.query = body;
+  request.extensions = extensions;
+  options.record?.('manifest', 'hit');
+  return true;
+}
+
+/** What `requestDidStart` found out about a request's persisted query. */
+interface PersistedQueryFacts {
+  /** A hash sent with a text that is not its hash. */
+  hashMismatch: boolean;
+  /** A hash that is APQ's to look up (not a manifest id resolved). */
+  apqLookup: boolean;
+  /** The request came with its text. */
+  persistedQueryText: boolean;
+}
+
+/** The request's hooks: a hash mismatch given our code, and each APQ lookup counted. */
+function persistedQueryHooks(
+  request: GraphQLRequest,
+  { hashMismatch, apqLookup, persistedQueryText }: PersistedQueryFacts,
+  options: TrustedDocumentsOptions,
+): GraphQLRequestListener<GatewayContext> {
   return {
-    plugin,
-    admit: ({ source, contextValue }) => {
-      if (trusted.has(contextValue) || options.manifest?.isTrusted(source)) return;
-      throw operationRejected(
-        GatewayErrorCode.PersistedQueryNotInList,
-        'Only operations from the published persisted query list may run here.',
-      );
+    async didEncounterErrors({ errors }) {
+      // Apollo formats the array it hands this hook right after it, and this is the one point
+      // where an error Apollo raises itself can get our code before the formatter would log
+      // it as unexpected: so the entry is replaced in place, though the array is typed read-only.
+      if (hashMismatch && errors.length === 1) {
+        (errors as GraphQLError[])[0] = operationRejected(
+          GatewayErrorCode.PersistedQueryHashMismatch,
+          'The sha256Hash does not match the query text.',
+        );
+      }
     },
+    async willSendResponse({ errors }) {
+      if (apqLookup && !hashMismatch) {
+        const unknown = errors?.some((error) => error.extensions?.code === GatewayErrorCode.PersistedQueryNotFound);
+        options.record?.('apq', request.query === undefined || unknown ? 'miss' : persistedQueryText ? 'register' : 'hit');
+      }
+    },
+  };
+}
+
+/** `enforce` mode's admission: only an operation of the manifest, or one a developer sent, runs. */
+function listedOnly(trusted: WeakSet<GatewayContext>, manifest: ManifestStore | undefined): AdmissionStep {
+  return ({ source, contextValue }) => {
+    if (trusted.has(contextValue) || manifest?.isTrusted(source)) return;
+    throw operationRejected(
+      GatewayErrorCode.PersistedQueryNotInList,
+      'Only operations from the published persisted query list may run here.',
+    );
   };
 }
