@@ -76,18 +76,52 @@ export function createRateLimit({
   ...given
 }: RateLimitOptions): RateLimitFeature {
   const settings = withDefaults(RATE_LIMIT_DEFAULTS, given);
-  const { requestPoints, bytesPerPoint } = settings;
-  const limits = { points: settings.points, duration: settings.windowSeconds, keyPrefix: `${keyPrefix}rl` };
-  const memory = new RateLimiterMemory(limits);
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ ...limits, storeClient: redis, insuranceLimiter: memory, rejectIfRedisNotReady: true })
-    : memory;
+  const charge = createCharge(createLimiter(settings, keyPrefix, redis), settings, logger);
   // What the guard charged each HTTP request, not yet set against an operation's cost: shared by
   // the operations of one batch, so it is credited once.
-  const credits = new WeakMap<object, { points: number }>();
+  const credits = new WeakMap<object, Credit>();
+  return {
+    name: 'rate limit',
+    async guard(request, reply) {
+      const points = sizeCharge(request, settings);
+      if (points === 0) return;
+      const refusal = await charge(callerKey(identityOf(request), request.ip), points);
+      if (refusal) return replyWithGraphQLError(request, reply, refusal);
+      credits.set(request, { points });
+    },
+    async admit({ contextValue }) {
+      const credit = contextValue.httpRequest && credits.get(contextValue.httpRequest);
+      const points = owed(settings, costOf(contextValue), credit);
+      if (points === 0) return;
+      const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), points);
+      if (refusal) throw refusal;
+    },
+    async chargeShared(request, identity, estimatedCost) {
+      const points = owed(settings, estimatedCost, credits.get(request));
+      return points === 0 ? undefined : charge(callerKey(identity, request.ip), points);
+    },
+  };
+}
 
-  /** Charges `points` to the caller: nothing when they fit, the error to answer with when they do not. */
-  const charge = async (caller: string, points: number): Promise<GraphQLError | undefined> => {
+/** Points a request paid before parsing and has not yet set against its operations' cost. */
+interface Credit {
+  points: number;
+}
+
+/** The limiter: in Redis, with an in-memory one as its insurance, when there is a Redis; in memory alone otherwise. */
+function createLimiter(settings: RateLimitSettings, keyPrefix: string, redis: RedisClient | undefined): RateLimiterAbstract {
+  const limits = { points: settings.points, duration: settings.windowSeconds, keyPrefix: `${keyPrefix}rl` };
+  const memory = new RateLimiterMemory(limits);
+  return redis ? new RateLimiterRedis({ ...limits, storeClient: redis, insuranceLimiter: memory, rejectIfRedisNotReady: true }) : memory;
+}
+
+/** Charges `points` to a caller: nothing when they fit, the error to answer with when they do not. */
+function createCharge(
+  limiter: RateLimiterAbstract,
+  settings: RateLimitSettings,
+  logger: Logger,
+): (caller: string, points: number) => Promise<GraphQLError | undefined> {
+  return async (caller, points) => {
     try {
       await limiter.consume(caller, points);
       return undefined;
@@ -100,37 +134,20 @@ export function createRateLimit({
       return rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1_000)), settings);
     }
   };
+}
 
-  /** The cost of an operation less what its request paid already, taken off that credit; what is left to charge. */
-  const owed = (estimatedCost: number | undefined, credit: { points: number } | undefined): number => {
-    const cost = settings.costWeighted ? Math.max(1, Math.ceil(estimatedCost ?? 1)) : 1;
-    const covered = Math.min(cost, credit?.points ?? 0);
-    if (credit) credit.points -= covered;
-    return cost - covered;
-  };
+/** What a request is charged before it is parsed: the points per request, and its bytes (of the body, else the URL). */
+function sizeCharge(request: RawBodyRequest, { requestPoints, bytesPerPoint }: RateLimitSettings): number {
+  const bytes = request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length;
+  return requestPoints + (bytesPerPoint > 0 ? Math.ceil(bytes / bytesPerPoint) : 0);
+}
 
-  return {
-    name: 'rate limit',
-    async guard(request, reply) {
-      const bytes = request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length;
-      const points = requestPoints + (bytesPerPoint > 0 ? Math.ceil(bytes / bytesPerPoint) : 0);
-      if (points === 0) return;
-      const refusal = await charge(callerKey(identityOf(request), request.ip), points);
-      if (refusal) return replyWithGraphQLError(request, reply, refusal);
-      credits.set(request, { points });
-    },
-    async admit({ contextValue }) {
-      const credit = contextValue.httpRequest && credits.get(contextValue.httpRequest);
-      const points = owed(costOf(contextValue), credit);
-      if (points === 0) return;
-      const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), points);
-      if (refusal) throw refusal;
-    },
-    async chargeShared(request, identity, estimatedCost) {
-      const points = owed(estimatedCost, credits.get(request));
-      return points === 0 ? undefined : charge(callerKey(identity, request.ip), points);
-    },
-  };
+/** The cost of an operation less what its request paid already, taken off that credit; what is left to charge. */
+function owed(settings: RateLimitSettings, estimatedCost: number | undefined, credit: Credit | undefined): number {
+  const cost = settings.costWeighted ? Math.max(1, Math.ceil(estimatedCost ?? 1)) : 1;
+  const covered = Math.min(cost, credit?.points ?? 0);
+  if (credit) credit.points -= covered;
+  return cost - covered;
 }
 
 /** One bucket per signed-in subject, else per client address. */
