@@ -8,7 +8,7 @@ import { entityEntry, rootEntry, type EntryAddress } from './entries.js';
 import { entitiesOf, mergeEntities, splitEntities, type FetchResult } from './entity-fetch.js';
 import type { CacheHints } from './hints.js';
 import { operationPolicy, type CachePolicy } from './policy.js';
-import { EntryFlights } from './flights.js';
+import { EntryFlights, type Claim } from './flights.js';
 import type { CacheMetrics } from './metrics.js';
 import type { CacheStore, Lookup } from './store.js';
 
@@ -140,23 +140,14 @@ export class CachingDataSource implements SubgraphSource {
     found: Lookup[],
     missing: number[],
   ): Promise<Response> {
-    const { request } = options;
-    const representations = request.variables!.representations as unknown[];
+    const representations = options.request.variables!.representations as unknown[];
     const claim = this.flights.claim(missing.map((i) => addresses[i]!.key));
+    // What this request fetched and may keep, by position in the representations.
     const fetched = new Map<number, unknown>();
-    const landOwn = () =>
-      claim.land(new Map(claim.own.flatMap((j) => (fetched.has(missing[j]!) ? [[j, fetched.get(missing[j]!)] as const] : []))));
+    const landOwn = () => claim.land(ownFetched(claim.own, missing, fetched));
     try {
-      const fetchInto = async (known: ReadonlyArray<{ value?: unknown }>, positions: number[]): Promise<FetchResult> => {
-        if (positions.length === 0) return { data: { _entities: known.map((lookup) => lookup.value ?? null) } };
-        const answer = (await this.inner.process({
-          ...options,
-          request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
-        })) as FetchResult;
-        const { result, keepable } = mergeEntities(known, { missing: positions }, answer);
-        for (const i of keepable) fetched.set(i, entitiesOf(result)![i]);
-        return result;
-      };
+      const fetchInto = (known: ReadonlyArray<{ value?: unknown }>, positions: number[]) =>
+        this.fetchEntities(options, representations, known, positions, fetched);
       // Landed as soon as this request's own fetch is done, not after what it joined: two requests waiting on each other's entries must not wait forever.
       const own = fetchInto(
         found,
@@ -168,33 +159,60 @@ export class CachingDataSource implements SubgraphSource {
       if (!entities) return first;
       if (claim.joined.length) this.options.metrics.joins.inc({ subgraph: this.service }, claim.joined.length);
       // A joined fetch that could not keep an entry (an error on it): this request fetches it itself.
-      const unanswered: number[] = [];
-      claim.joined.forEach(([j], k) => (joined[k] === undefined ? unanswered.push(missing[j]!) : (entities[missing[j]!] = joined[k])));
+      const unanswered = placeJoined(entities, claim.joined, joined, missing);
       let result = first;
       if (unanswered.length) {
-        const second = await fetchInto(
-          entities.map((value) => ({ value })),
-          unanswered,
-        );
-        const errors = [...(first.errors ?? []), ...(second.errors ?? [])].sort((a, b) => entityPosition(a) - entityPosition(b));
-        result = { ...second, ...(errors.length && { errors }) };
+        const known = entities.map((value) => ({ value }));
+        result = withErrorsOf(first, await fetchInto(known, unanswered));
       }
-      // Fills are not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time.
-      void this.options.store.fill(
-        [...fetched].map(([i, value]) => ({
-          address: addresses[i]!,
-          generations: found[i]!.generations,
-          value,
-          ttlSeconds: plan.policy.maxAge,
-          cache: 'entity',
-          subgraph: this.service,
-          type: typenameOf(representations[i]),
-        })),
-      );
+      this.fillEntities(plan, addresses, found, representations, fetched);
       return result;
     } finally {
       landOwn();
     }
+  }
+
+  /**
+   * Fetches the entities at `positions` (of the original representations) and puts them among
+   * the `known` ones, in order; those that may be kept go into `fetched`.
+   */
+  private async fetchEntities(
+    options: ProcessOptions,
+    representations: readonly unknown[],
+    known: ReadonlyArray<{ value?: unknown }>,
+    positions: number[],
+    fetched: Map<number, unknown>,
+  ): Promise<FetchResult> {
+    if (positions.length === 0) return { data: { _entities: known.map((lookup) => lookup.value ?? null) } };
+    const { request } = options;
+    const answer = (await this.inner.process({
+      ...options,
+      request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
+    })) as FetchResult;
+    const { result, keepable } = mergeEntities(known, { missing: positions }, answer);
+    for (const i of keepable) fetched.set(i, entitiesOf(result)![i]);
+    return result;
+  }
+
+  /** Keeps what this request fetched, under the generations its lookup read. Not awaited: the answer does not wait for Redis, and a fill that fails is a miss next time. */
+  private fillEntities(
+    plan: FetchPlan,
+    addresses: readonly EntryAddress[],
+    found: readonly Lookup[],
+    representations: readonly unknown[],
+    fetched: ReadonlyMap<number, unknown>,
+  ): void {
+    void this.options.store.fill(
+      [...fetched].map(([i, value]) => ({
+        address: addresses[i]!,
+        generations: found[i]!.generations,
+        value,
+        ttlSeconds: plan.policy.maxAge,
+        cache: 'entity',
+        subgraph: this.service,
+        type: typenameOf(representations[i]),
+      })),
+    );
   }
 
   private async root(options: ProcessOptions, plan: FetchPlan, identity: Identity): Promise<Response> {
@@ -224,6 +242,28 @@ export class CachingDataSource implements SubgraphSource {
     this.options.metrics.lookups.inc({ cache, subgraph: this.service, type, result: hit ? 'hit' : lookup.stale ? 'stale' : 'miss' });
     this.options.count?.(context, hit);
   }
+}
+
+/** What this request's own fetch got that may be kept, by position in its claim: for the requests that joined it. */
+function ownFetched(own: readonly number[], missing: readonly number[], fetched: ReadonlyMap<number, unknown>): Map<number, unknown> {
+  return new Map(own.flatMap((j) => (fetched.has(missing[j]!) ? [[j, fetched.get(missing[j]!)] as const] : [])));
+}
+
+/**
+ * Puts what the joined fetches got (`got`, in the order of `joined`) in its place among the
+ * `entities`. The positions a joined fetch could not keep an entry for (an error on it) are
+ * returned: this request fetches those itself.
+ */
+function placeJoined(entities: unknown[], joined: Claim['joined'], got: readonly unknown[], missing: readonly number[]): number[] {
+  const unanswered: number[] = [];
+  joined.forEach(([j], k) => (got[k] === undefined ? unanswered.push(missing[j]!) : (entities[missing[j]!] = got[k])));
+  return unanswered;
+}
+
+/** The second fetch's answer, with the errors of both in the subgraph's order. */
+function withErrorsOf(first: FetchResult, second: FetchResult): FetchResult {
+  const errors = [...(first.errors ?? []), ...(second.errors ?? [])].sort((a, b) => entityPosition(a) - entityPosition(b));
+  return { ...second, ...(errors.length && { errors }) };
 }
 
 /** Where an error of an `_entities` answer points (-1: at the fetch as a whole), to keep errors in the subgraph's order. */
