@@ -9,22 +9,23 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSubgraphDatabases,
   GRAPHQL_RESPONSE_ACCEPT,
+  metricSum,
   restartRedis,
+  scrapeMetrics,
   sqlRows,
-  startPlatform,
+  startPlatformWithDatabases,
   startRedis,
   stopRedis,
   testToken,
-  type Platform,
-  type SubgraphDatabases,
+  type ExtraGateway,
+  type GraphQLResponse,
+  type PlatformWithDatabases,
 } from '@tessera/test-helpers';
 
-let dbs: SubgraphDatabases;
-let platform: Platform;
+let platform: PlatformWithDatabases;
 /** The same platform's subgraphs, with a gateway whose caches are off: what the cached one must answer. */
-let uncached: Awaited<ReturnType<Platform['spawnGateway']>>;
+let uncached: ExtraGateway;
 const REDIS_KEY_PREFIX = `cache-${randomUUID()}:`;
 
 type Caller = 'anonymous' | 'userA' | 'userB' | 'admin';
@@ -32,14 +33,15 @@ const tokens: Partial<Record<Caller, string>> = {};
 const ids = { users: [] as string[], products: [] as string[] };
 
 beforeAll(async () => {
-  dbs = await createSubgraphDatabases('cache');
   // Every service on the shared Redis: the gateways' entries, and the subgraphs' invalidations.
-  platform = await startPlatform({
-    env: { ...dbs.env, SEED_USERS: '12', SEED_PRODUCTS: '8', SEED_REVIEWS: '40', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX },
+  platform = await startPlatformWithDatabases('cache', {
+    env: { SEED_USERS: '12', SEED_PRODUCTS: '8', SEED_REVIEWS: '40', REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX },
   });
   uncached = await platform.spawnGateway({ CACHE_MODE: 'off' });
-  ids.users = (await sqlRows<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 3')).map((row) => row.id);
-  ids.products = (await sqlRows<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 4')).map(
+  ids.users = (await sqlRows<{ id: string }>(platform.databases.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 3')).map(
+    (row) => row.id,
+  );
+  ids.products = (await sqlRows<{ id: string }>(platform.databases.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 4')).map(
     (row) => row.id,
   );
   tokens.userA = await testToken({ sub: ids.users[0]! });
@@ -50,7 +52,6 @@ afterAll(async () => {
   await startRedis();
   await uncached?.stop();
   await platform?.stop();
-  await dbs?.drop();
 });
 
 async function send(url: string, caller: Caller, query: string, variables: Record<string, unknown> = {}) {
@@ -61,6 +62,13 @@ async function send(url: string, caller: Caller, query: string, variables: Recor
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: await response.text(), cache: response.headers.get('x-tessera-cache') };
+}
+
+/** The body of an answer of {@link send}, parsed. */
+const parsed = <TData = Record<string, unknown>>(answer: { body: string }) => JSON.parse(answer.body) as GraphQLResponse<TData>;
+/** The data of a product read by id. */
+interface ProductRead {
+  product: { name: string };
 }
 
 /** The reads of a storefront: lists, one product, a profile with a private field, a review. */
@@ -103,9 +111,11 @@ const step = fc.oneof(
 
 /** A review the author wrote, if any (for editing and deleting their own). */
 async function reviewOf(caller: Caller, pick: number): Promise<string | undefined> {
-  const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews WHERE author_id = $1 ORDER BY id', [
-    ids.users[caller === 'userA' ? 0 : 1],
-  ]);
+  const rows = await sqlRows<{ id: string }>(
+    platform.databases.byName.reviews.url,
+    'SELECT id FROM reviews WHERE author_id = $1 ORDER BY id',
+    [ids.users[caller === 'userA' ? 0 : 1]],
+  );
   return rows[pick % Math.max(1, rows.length)]?.id;
 }
 
@@ -162,7 +172,7 @@ async function variablesFor(query: number, pick: number): Promise<Record<string,
   if (query === 1 || query === 6) return { p: ids.products[pick % ids.products.length] };
   if (query === 3 || query === 7) return { u: ids.users[pick % ids.users.length] };
   if (query === 5) {
-    const rows = await sqlRows<{ id: string }>(dbs.byName.reviews.url, 'SELECT id FROM reviews ORDER BY id DESC LIMIT 5');
+    const rows = await sqlRows<{ id: string }>(platform.databases.byName.reviews.url, 'SELECT id FROM reviews ORDER BY id DESC LIMIT 5');
     return { r: rows[pick % Math.max(1, rows.length)]?.id ?? randomUUID() };
   }
   return {};
@@ -170,7 +180,6 @@ async function variablesFor(query: number, pick: number): Promise<Record<string,
 
 describe('the caches are invisible', () => {
   it('answers every read of generated read/write interleavings exactly as the uncached gateway does at that moment', async () => {
-    let hits = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
         for (const s of steps) {
@@ -189,10 +198,8 @@ describe('the caches are invisible', () => {
       }),
       { numRuns: 25 },
     );
-    const metrics = await (await fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/metrics`)).text();
-    for (const line of metrics.split('\n')) if (/^cache_lookups_total\{.*result="hit"/.test(line)) hits += Number(line.split(' ').at(-1));
     // Not vacuous: the cached gateway did serve from its caches.
-    expect(hits).toBeGreaterThan(100);
+    expect(await hitCount()).toBeGreaterThan(100);
   }, 300_000);
 });
 
@@ -211,7 +218,7 @@ describe('across replicas and failures', () => {
         'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Seen everywhere" }) { id } }',
         { id: product },
       );
-      expect(JSON.parse((await send(other.url, 'anonymous', READ, { p: product })).body).data.product.name).toBe('Seen everywhere');
+      expect(parsed<ProductRead>(await send(other.url, 'anonymous', READ, { p: product })).data!.product.name).toBe('Seen everywhere');
     } finally {
       await other.stop();
     }
@@ -229,7 +236,7 @@ describe('across replicas and failures', () => {
     try {
       const hitsAtKill = await hitCount();
       const during = await load(10);
-      expect(during.map((a) => [a.status, JSON.parse(a.body).errors ?? null])).toEqual(Array.from({ length: 10 }, () => [200, null]));
+      expect(during.map((a) => [a.status, parsed(a).errors ?? null])).toEqual(Array.from({ length: 10 }, () => [200, null]));
       // Hit rate 0 while Redis is gone: every read went to the subgraphs.
       expect(await hitCount()).toBe(hitsAtKill);
     } finally {
@@ -250,9 +257,9 @@ describe('operators', () => {
     });
   /** A change made in the database behind the gateway's back: no write reported it, so only an operator's invalidation brings it. */
   const renameInDatabase = (id: string, name: string) =>
-    sqlRows(dbs.byName.products.url, 'UPDATE products SET name = $2 WHERE id = $1 RETURNING id', [id, name]);
+    sqlRows(platform.databases.byName.products.url, 'UPDATE products SET name = $2 WHERE id = $1 RETURNING id', [id, name]);
   const nameRead = async (id: string) =>
-    JSON.parse((await send(platform.gatewayUrl, 'anonymous', READ, { p: id })).body).data.product.name as string;
+    parsed<ProductRead>(await send(platform.gatewayUrl, 'anonymous', READ, { p: id })).data!.product.name;
 
   it.each([
     ['an entity', (id: string) => ({ entities: [{ type: 'Product', id }] })],
@@ -266,7 +273,7 @@ describe('operators', () => {
     expect(await nameRead(product)).toBe(cachedName);
     const answer = await invalidate(JSON.stringify(body(product)));
     expect(answer.status).toBe(200);
-    expect((await answer.json()).invalidated).toBeGreaterThan(0);
+    expect(((await answer.json()) as { invalidated: number }).invalidated).toBeGreaterThan(0);
     expect(await nameRead(product)).toMatch(/^Behind the cache /);
   });
 
@@ -274,7 +281,7 @@ describe('operators', () => {
     for (const body of ['{}', '{"types": "Product"}', '{"entities": [{"type": "Product"}]}', '{"all": "yes"}', 'not json', '[1]']) {
       const answer = await invalidate(body);
       expect(answer.status, body).toBe(400);
-      expect(Object.keys(await answer.json()), body).toEqual(['error']);
+      expect(Object.keys((await answer.json()) as object), body).toEqual(['error']);
     }
     const get = await invalidate('', 'GET');
     expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
@@ -303,10 +310,7 @@ describe('operators', () => {
   });
 });
 
+/** Cache hits of the platform's gateway so far, in all its caches. */
 async function hitCount(): Promise<number> {
-  const metrics = await (await fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/metrics`)).text();
-  return metrics
-    .split('\n')
-    .filter((line) => /^cache_lookups_total\{.*result="hit"/.test(line))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return metricSum(await scrapeMetrics(platform.metricsPorts.gateway), 'cache_lookups_total', { result: 'hit' });
 }

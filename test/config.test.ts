@@ -20,10 +20,10 @@ async function run(entry: string, env: Record<string, string | undefined>) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (c) => (output += c));
-  child.stderr.on('data', (c) => (output += c));
-  const [code] = await once(child, 'exit');
-  return { code: code as number, output };
+  child.stdout.on('data', (chunk) => (output += String(chunk)));
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, output };
 }
 
 describe('configuration errors', () => {

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { getVariableValues, parse, type OperationDefinitionNode } from 'graphql';
 import { apiSchemaOf, readCostDirectives, type CostDirectives } from '@tessera/gateway';
-import { createSubgraphDatabases, startPlatform, testToken, type Platform, type SubgraphDatabases } from '@tessera/test-helpers';
+import { startPlatformWithDatabases, testToken, type Connection, type PlatformWithDatabases } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actualCost } from './fuzz/actual-cost.js';
 import { generateOperation, type KnownIds } from './fuzz/operations.js';
@@ -20,31 +20,30 @@ const supergraphSdl = await readFile(resolve(import.meta.dirname, '../supergraph
 const schema = apiSchemaOf(supergraphSdl);
 const directives: CostDirectives = readCostDirectives(supergraphSdl);
 
-let platform: Platform;
-let dbs: SubgraphDatabases;
+let platform: PlatformWithDatabases;
 let ids: KnownIds;
 
 beforeAll(async () => {
-  dbs = await createSubgraphDatabases('cost');
-  platform = await startPlatform({
+  platform = await startPlatformWithDatabases('cost', {
     // Enough rows that lists fill up to their defaults (a product has ~25 reviews, a user ~12),
     // and a cost ceiling high enough that every generated operation runs.
-    env: { ...dbs.env, SEED_USERS: '120', SEED_PRODUCTS: '60', SEED_REVIEWS: '1500', COST_IN_EXTENSIONS: 'true', COST_MAX: '10000000' },
+    env: { SEED_USERS: '120', SEED_PRODUCTS: '60', SEED_REVIEWS: '1500', COST_IN_EXTENSIONS: 'true', COST_MAX: '10000000' },
   });
-  const { body } = await platform.graphql(
+  const { body } = await platform.graphql<{
+    users: Connection<{ id: string }>;
+    products: Connection<{ id: string }>;
+    topProducts: Array<{ reviews: Connection<{ id: string }> }>;
+  }>(
     '{ users(first: 100) { edges { node { id } } } products(first: 60) { edges { node { id } } } topProducts(first: 3) { reviews(first: 30) { edges { node { id } } } } }',
   );
   ids = {
-    User: body.data!.users.edges.map((e: any) => e.node.id),
-    Product: body.data!.products.edges.map((e: any) => e.node.id),
-    Review: body.data!.topProducts.flatMap((p: any) => p.reviews.edges.map((e: any) => e.node.id)),
+    User: body.data!.users.edges.map((e) => e.node.id),
+    Product: body.data!.products.edges.map((e) => e.node.id),
+    Review: body.data!.topProducts.flatMap((p) => p.reviews.edges.map((e) => e.node.id)),
   };
 }, 120_000);
 
-afterAll(async () => {
-  await platform?.stop();
-  await dbs?.drop();
-});
+afterAll(() => platform?.stop());
 
 describe('cost estimate', () => {
   it(`bounds what executes, for ${RUNS} generated operations`, async () => {
@@ -54,13 +53,15 @@ describe('cost estimate', () => {
       fc.asyncProperty(fc.gen(), async (g) => {
         const { query, variables } = generateOperation(g, schema, ids);
         // A caller who may read every field (User.email included), so every generated field executes.
-        const { status, body } = await platform.graphql(query, variables, { token: reader });
+        const { status, body } = await platform.graphql<Record<string, unknown>, { cost: { estimated: number } }>(query, variables, {
+          token: reader,
+        });
         expect(status, query).toBe(200);
         expect(body.errors, query).toBeUndefined();
         const document = parse(query);
         const operation = document.definitions[0] as OperationDefinitionNode;
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables).coerced!;
-        const estimated: number = (body as any).extensions.cost.estimated;
+        const estimated = body.extensions!.cost.estimated;
         const actual = actualCost(schema, document, coerced, body.data, directives);
         expect(actual, `${query}\n${JSON.stringify(variables)}`).toBeLessThanOrEqual(estimated);
         ratios.push(estimated === 0 ? 1 : actual / estimated);

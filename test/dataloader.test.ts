@@ -10,6 +10,7 @@ import {
   startPlatform,
   testToken,
   SUBGRAPH_NAMES,
+  type Connection,
   type Platform,
   type StatementCounter,
   type SubgraphDatabases,
@@ -77,8 +78,17 @@ function platformEnv(batching: boolean): Record<string, string> {
   };
 }
 
-async function measure(platform: Platform, query: string, n: number) {
-  const { result, statements } = await counter.count(() => platform.graphql(query, { n }));
+/** The data of TOP_PRODUCTS. */
+interface TopProducts {
+  topProducts: Array<{ reviews: Connection<{ author: { username: string } }>; averageRating: number | null; reviewCount: number }>;
+}
+/** The data of USERS_REVIEWS. */
+interface UsersReviews {
+  users: Connection<{ reviews: Connection<{ product: { name: string } }> }>;
+}
+
+async function measure<TData>(platform: Platform, query: string, n: number) {
+  const { result, statements } = await counter.count(() => platform.graphql<TData>(query, { n }));
   expect(result.body.errors).toBeUndefined();
   return { body: result.body, statements };
 }
@@ -91,7 +101,7 @@ describe('with batching (the default)', () => {
   afterAll(() => platform?.stop());
 
   it.each([1, 10, 100])('topProducts(first: %i) with reviews, authors and ratings: 1 + 2 + 1 statements', async (n) => {
-    const { body, statements } = await measure(platform, TOP_PRODUCTS, n);
+    const { body, statements } = await measure<TopProducts>(platform, TOP_PRODUCTS, n);
     expect(body.data!.topProducts).toHaveLength(n);
     // products: topProducts. reviews: one LATERAL page query for all products, one
     // GROUP BY for averageRating and reviewCount together. users: one _entities batch.
@@ -99,18 +109,23 @@ describe('with batching (the default)', () => {
   });
 
   it.each([1, 10, 100])('users(first: %i) with reviews and their products: 1 + 1 + 1 statements', async (n) => {
-    const { body, statements } = await measure(platform, USERS_REVIEWS, n);
+    const { body, statements } = await measure<UsersReviews>(platform, USERS_REVIEWS, n);
     expect(body.data!.users.edges).toHaveLength(n);
     expect(statements).toEqual({ users: 1, reviews: 1, products: 1 });
   });
 
   it('answers a mutation with data written by the mutations before it in the same request', async () => {
-    const { body: top } = await platform.graphql(`{ topProducts(first: 1) { id reviewCount } }`);
-    const { body: someone } = await platform.graphql(`{ users(first: 1) { edges { node { id } } } }`);
-    const product = top.data!.topProducts[0];
-    const author = await testToken({ sub: someone.data!.users.edges[0].node.id });
+    const { body: top } = await platform.graphql<{ topProducts: Array<{ id: string; reviewCount: number }> }>(
+      `{ topProducts(first: 1) { id reviewCount } }`,
+    );
+    const { body: someone } = await platform.graphql<{ users: Connection<{ id: string }> }>(
+      `{ users(first: 1) { edges { node { id } } } }`,
+    );
+    const product = top.data!.topProducts[0]!;
+    const author = await testToken({ sub: someone.data!.users.edges[0]!.node.id });
     const input = { productId: product.id, rating: 5, body: 'Fresh' };
-    const { body } = await platform.graphql(
+    type Created = { product: { reviewCount: number; reviews: Connection<{ id: string }> }; id: string };
+    const { body } = await platform.graphql<{ first: Created; second: Created }>(
       `mutation ($input: CreateReviewInput!) {
         first: createReview(input: $input) { product { reviewCount reviews(first: 1) { edges { node { id } } } } id }
         second: createReview(input: $input) { product { reviewCount reviews(first: 1) { edges { node { id } } } } id }
@@ -122,8 +137,8 @@ describe('with batching (the default)', () => {
     const { first, second } = body.data!;
     expect(first.product.reviewCount).toBe(product.reviewCount + 1);
     expect(second.product.reviewCount).toBe(product.reviewCount + 2);
-    expect(first.product.reviews.edges[0].node.id).toBe(first.id);
-    expect(second.product.reviews.edges[0].node.id).toBe(second.id);
+    expect(first.product.reviews.edges[0]!.node.id).toBe(first.id);
+    expect(second.product.reviews.edges[0]!.node.id).toBe(second.id);
   });
 });
 
@@ -135,8 +150,8 @@ describe('with batching switched off (DATALOADER_BATCHING=false)', () => {
   afterAll(() => platform?.stop());
 
   it('sends one statement per parent, so the count grows with the list', async () => {
-    const { body, statements } = await measure(platform, TOP_PRODUCTS, 10);
-    const authors = new Set(body.data!.topProducts.flatMap((p: any) => p.reviews.edges.map((e: any) => e.node.author.username)));
+    const { body, statements } = await measure<TopProducts>(platform, TOP_PRODUCTS, 10);
+    const authors = new Set(body.data!.topProducts.flatMap((p) => p.reviews.edges.map((e) => e.node.author.username)));
     expect(statements).toEqual({ products: 1, reviews: 20, users: authors.size });
   });
 });

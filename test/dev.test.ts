@@ -4,11 +4,10 @@
  * runs beside anything else.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { getFreePort, waitUntil } from '@tessera/test-helpers';
+import { delimiter, join, resolve } from 'node:path';
+import { freeServicePorts, postGraphQL, serviceAddressEnv, stopProcessGroup, waitUntil } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -19,30 +18,21 @@ let gateway: string;
 
 beforeAll(async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'tessera-dev-'));
-  const [users, products, reviews, port, ...metricsPorts] = await Promise.all(Array.from({ length: 8 }, () => getFreePort()));
-  const ports = { users: users!, products: products!, reviews: reviews! };
-  const metrics = { users: metricsPorts[0]!, products: metricsPorts[1]!, reviews: metricsPorts[2]! };
-  gateway = `http://127.0.0.1:${port}`;
+  const ports = await freeServicePorts();
+  gateway = `http://127.0.0.1:${ports.ports.gateway}`;
   dev = spawn(resolve(root, 'node_modules/.bin/node'), ['--import', 'tsx', 'scripts/dev.ts'], {
     cwd: root,
     // Its own process group: the test can end all five processes at once, whatever happens.
     detached: true,
     env: {
       ...process.env,
-      GATEWAY_PORT: String(port),
-      GATEWAY_METRICS_PORT: String(metricsPorts[3]),
+      // As `pnpm dev` runs it: the project's own Node first on PATH (the script starts `node`).
+      PATH: `${resolve(root, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`,
+      ...serviceAddressEnv(ports, dataRoot),
       SEED_USERS: '6',
       SEED_PRODUCTS: '3',
       SEED_REVIEWS: '12',
       LOG_LEVEL: 'warn',
-      ...Object.fromEntries(
-        Object.entries(ports).flatMap(([name, p]) => [
-          [`${name.toUpperCase()}_PORT`, String(p)],
-          [`${name.toUpperCase()}_METRICS_PORT`, String(metrics[name as keyof typeof metrics])],
-          [`${name.toUpperCase()}_DATA_DIR`, join(dataRoot, name)],
-          [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${p}/graphql`],
-        ]),
-      ),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,11 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (dev?.exitCode === null) {
-    const exited = once(dev, 'exit');
-    process.kill(-dev.pid!, 'SIGTERM');
-    await exited;
-  }
+  await stopProcessGroup(dev);
   await rm(dataRoot, { recursive: true, force: true });
 });
 
@@ -71,14 +57,9 @@ function printedUser(): { id: string; token: string } {
   return { id: match[1]!, token: match[2]! };
 }
 
-const post = async (query: string, token?: string) => {
-  const response = await fetch(`${gateway}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as { data?: any; errors?: any[] };
-};
+/** As a client that states no media type (Sandbox's own requests aside). */
+const post = async <TData = Record<string, unknown>>(query: string, token?: string) =>
+  (await postGraphQL<TData>(`${gateway}/graphql`, { query }, { accept: '*/*', ...(token && { authorization: `Bearer ${token}` }) })).body;
 
 describe('pnpm dev', () => {
   it('prints a demo user token and an admin token, with the Sandbox header to use', () => {
@@ -88,9 +69,9 @@ describe('pnpm dev', () => {
 
   it("writes a review as the token's user", async () => {
     const { id, token } = printedUser();
-    const { data } = await post('{ topProducts(first: 1) { id } }');
+    const { data } = await post<{ topProducts: Array<{ id: string }> }>('{ topProducts(first: 1) { id } }');
     const created = await post(
-      `mutation { createReview(input: { productId: "${data.topProducts[0].id}", rating: 5, body: "From dev" }) { author { id } } }`,
+      `mutation { createReview(input: { productId: "${data!.topProducts[0]!.id}", rating: 5, body: "From dev" }) { author { id } } }`,
       token,
     );
     expect(created.errors).toBeUndefined();

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, testToken, type Platform } from '@tessera/test-helpers';
+import { startPlatform, testToken, type Connection, type Platform } from '@tessera/test-helpers';
 
 let dataRoot: string;
 let env: Record<string, string>;
@@ -26,6 +26,10 @@ beforeAll(async () => {
 afterAll(() => rm(dataRoot, { recursive: true, force: true }));
 
 const COUNT = `{ users(first: 100) { edges { node { id } } } products(first: 100) { edges { node { id } } } }`;
+interface Count {
+  users: Connection<{ id: string }>;
+  products: Connection<{ id: string }>;
+}
 
 describe('embedded databases', () => {
   let platform: Platform | undefined;
@@ -33,11 +37,11 @@ describe('embedded databases', () => {
 
   it('seeds on first start, keeps writes across a restart, and does not seed twice', async () => {
     platform = await startPlatform({ env });
-    const first = await platform.graphql(COUNT);
+    const first = await platform.graphql<Count>(COUNT);
     expect(first.body.data!.users.edges).toHaveLength(10);
     expect(first.body.data!.products.edges).toHaveLength(5);
 
-    const created = await platform.graphql(
+    const created = await platform.graphql<{ createUser: { id: string } }>(
       `mutation { createUser(input: { username: "persist.me", name: "Persist", email: "persist@example.com" }) { id } }`,
       {},
       { token: await testToken({ sub: 'embedded-admin', scopes: ['users:write'] }) },
@@ -48,9 +52,9 @@ describe('embedded databases', () => {
     expect(await platform.stop()).toEqual({ users: 0, products: 0, reviews: 0, gateway: 0 });
 
     platform = await startPlatform({ env });
-    const after = await platform.graphql(`query ($id: ID!) { user(id: $id) { username } }`, { id });
+    const after = await platform.graphql<{ user: { username: string } }>(`query ($id: ID!) { user(id: $id) { username } }`, { id });
     expect(after.body.data!.user).toEqual({ username: 'persist.me' });
-    expect((await platform.graphql(COUNT)).body.data!.users.edges).toHaveLength(11);
+    expect((await platform.graphql<Count>(COUNT)).body.data!.users.edges).toHaveLength(11);
     expect((await platform.graphql(`{ topProducts(first: 2) { sku reviewCount } }`)).body).toEqual(topBefore.body);
   }, 180_000);
 });

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
-import { createSubgraphDatabases, startPlatform, type Platform, type ServiceName, type SubgraphDatabases } from '@tessera/test-helpers';
+import { startPlatformWithDatabases, type GraphQLResponse, type PlatformWithDatabases, type ServiceName } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseBodies, sendRaw } from './fuzz/raw-http.js';
 import { badRequest, type FuzzRequest } from './fuzz/requests.js';
@@ -19,14 +19,11 @@ const CONCURRENCY = 8;
 const WARM_UP = 2_000;
 const SERVICES: ServiceName[] = ['gateway', 'users', 'products', 'reviews'];
 
-let platform: Platform;
-let dbs: SubgraphDatabases;
+let platform: PlatformWithDatabases;
 beforeAll(async () => {
-  dbs = await createSubgraphDatabases('fuzz');
   // With Redis: the caches (and the keys of their entries) are fuzzed too.
-  platform = await startPlatform({
+  platform = await startPlatformWithDatabases('fuzz', {
     env: {
-      ...dbs.env,
       SEED_USERS: '30',
       SEED_PRODUCTS: '20',
       SEED_REVIEWS: '100',
@@ -35,10 +32,7 @@ beforeAll(async () => {
     },
   });
 }, 120_000);
-afterAll(async () => {
-  await platform?.stop();
-  await dbs?.drop();
-});
+afterAll(() => platform?.stop());
 
 const rssOf = async (service: ServiceName) =>
   Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${platform.pid(service)}/status`, 'utf8'))![1]) * 1024;
@@ -74,10 +68,13 @@ async function send(request: FuzzRequest, attempt = 1): Promise<Outcome> {
   }
 }
 
-/** What is wrong with an answer, or null. */
+/** A body as parsed, its shape unknown: what is checked is whether it is a GraphQL response. */
+type Answer = Pick<GraphQLResponse<unknown>, 'data'> & { errors?: Array<{ extensions?: { code?: unknown } }> };
+
 /** Node's own limit on a request's head: a longer one is refused, connection closed, before any of our code runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
 
+/** What is wrong with an answer, or null. */
 function problem(outcome: Outcome): string | null {
   if (outcome.request.raw !== undefined) return rawProblem(outcome);
   const { request, status, text } = outcome;
@@ -87,9 +84,9 @@ function problem(outcome: Outcome): string | null {
   if (status >= 500) return `status ${status}`;
   if (/\n\s+at |stacktrace|\.ts:\d+|node_modules/.test(text)) return 'a stack trace in the body';
   if (status === 204 || request.method === 'HEAD' || text === '') return null;
-  let body: { errors?: Array<{ extensions?: { code?: unknown } }> };
+  let body: Answer;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(text) as Answer;
   } catch {
     return 'a body that is not JSON';
   }
@@ -97,7 +94,7 @@ function problem(outcome: Outcome): string | null {
 }
 
 /** Every error carries a code, none INTERNAL_SERVER_ERROR. */
-function errorsProblem(body: { errors?: Array<{ extensions?: { code?: unknown } }> }): string | null {
+function errorsProblem(body: Answer): string | null {
   for (const error of body.errors ?? []) {
     if (typeof error.extensions?.code !== 'string') return 'an error without extensions.code';
     if (error.extensions.code === 'INTERNAL_SERVER_ERROR') return 'INTERNAL_SERVER_ERROR for a client mistake';
@@ -115,9 +112,9 @@ function rawProblem({ status, text }: Outcome): string | null {
   if (/\n\s+at |stacktrace|\.ts:\d+|node_modules/.test(text)) return 'a stack trace in the body';
   for (const body of responseBodies(text)) {
     if (body === '') continue;
-    let parsed: { errors?: Array<{ extensions?: { code?: unknown } }>; data?: unknown };
+    let parsed: Answer;
     try {
-      parsed = JSON.parse(body);
+      parsed = JSON.parse(body) as Answer;
     } catch {
       return 'a body that is not JSON';
     }

@@ -3,21 +3,12 @@
  * and no subgraph call; realistic client queries pass. Real stack on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSubgraphDatabases,
-  GRAPHQL_RESPONSE_ACCEPT,
-  startPlatform,
-  testToken,
-  type Platform,
-  type SubgraphDatabases,
-} from '@tessera/test-helpers';
+import { postGraphQL, startPlatformWithDatabases, testToken, type PlatformWithDatabases } from '@tessera/test-helpers';
 
-let platform: Platform;
-let dbs: SubgraphDatabases;
+let platform: PlatformWithDatabases;
 
 beforeAll(async () => {
-  dbs = await createSubgraphDatabases('limits');
-  platform = await startPlatform({
+  platform = await startPlatformWithDatabases('limits', {
     env: {
       SEED_USERS: '150',
       SEED_PRODUCTS: '120',
@@ -28,27 +19,21 @@ beforeAll(async () => {
       COST_IN_EXTENSIONS: 'true',
       // Introspection on (as for a public Sandbox), so its own limits are what stops abuse.
       INTROSPECTION: 'true',
-      ...dbs.env,
     },
   });
 }, 120_000);
 
-afterAll(async () => {
-  await platform?.stop();
-  await dbs?.drop();
-});
+afterAll(() => platform?.stop());
 
 const subgraphRequests = () =>
   (['users', 'products', 'reviews'] as const).reduce((n, s) => n + (platform.logs(s).match(/"msg":"graphql request"/g)?.length ?? 0), 0);
 
-async function post(body: string) {
-  const response = await fetch(platform.gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT },
-    body,
-  });
-  return { status: response.status, body: (await response.json()) as any };
+/** The cost the gateway reports (COST_IN_EXTENSIONS), in an error's extensions or the response's. */
+interface Cost {
+  cost: { estimated: number; max: number };
 }
+
+const post = (body: string) => postGraphQL(platform.gatewayUrl, body);
 
 const fragmentBomb = (() => {
   const levels = 30;
@@ -118,9 +103,10 @@ describe('abusive documents', () => {
   it('says how expensive a rejected operation was', async () => {
     const [, , , body] = abusive[0]!;
     const { body: answer } = await post(body);
-    expect(answer.errors[0].extensions.cost).toEqual({ estimated: expect.any(Number), max: 10_000 });
-    expect(answer.errors[0].extensions.cost.estimated).toBeGreaterThan(1_000_000);
-    expect(answer.errors[0].extensions.http).toBeUndefined();
+    const extensions = answer.errors![0]!.extensions as Partial<Cost> | undefined;
+    expect(extensions!.cost).toEqual({ estimated: expect.any(Number) as number, max: 10_000 });
+    expect(extensions!.cost!.estimated).toBeGreaterThan(1_000_000);
+    expect(answer.errors![0]!.extensions!.http).toBeUndefined();
   });
 
   it('keeps serving afterwards', async () => {
@@ -156,11 +142,11 @@ describe('realistic client queries', () => {
 
   it.each(realistic)('%s passes, with its cost in extensions', async (_name, query, variables) => {
     const token = await testToken({ sub: 'limits-client', scopes: ['products:write'] });
-    const { status, body } = await platform.graphql(query, variables, { token });
+    const { status, body } = await platform.graphql<Record<string, unknown>, Cost>(query, variables, { token });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
-    expect((body as any).extensions.cost).toEqual({ estimated: expect.any(Number), max: 10_000 });
-    expect((body as any).extensions.cost.estimated).toBeLessThanOrEqual(10_000);
+    expect(body.extensions!.cost).toEqual({ estimated: expect.any(Number) as number, max: 10_000 });
+    expect(body.extensions!.cost.estimated).toBeLessThanOrEqual(10_000);
   });
 
   it('records the estimated cost in the request log', () => {

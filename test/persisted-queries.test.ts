@@ -10,35 +10,35 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  createSubgraphDatabases,
+  errorCodes,
   GRAPHQL_RESPONSE_ACCEPT,
+  postGraphQL,
   requireEnv,
-  startPlatform,
+  startPlatformWithDatabases,
   startRedis,
   stopRedis,
-  type Platform,
-  type SubgraphDatabases,
+  type Connection,
+  type GraphQLHttpResponse,
+  type GraphQLResponse,
+  type PlatformWithDatabases,
 } from '@tessera/test-helpers';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const TOP = '{ topProducts(first: 2) { name } }';
 const USERS = '{ users(first: 2) { edges { node { username } } } }';
 
-let platform: Platform;
+let platform: PlatformWithDatabases;
 let redisEnv: Record<string, string>;
-let dbs: SubgraphDatabases;
 
 beforeAll(async () => {
   // A key prefix of this run's own: nothing else in the Redis is touched or seen.
   redisEnv = { REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:` };
-  dbs = await createSubgraphDatabases('pq');
-  platform = await startPlatform({
+  platform = await startPlatformWithDatabases('pq', {
     env: {
       ...redisEnv,
       SEED_USERS: '20',
       SEED_PRODUCTS: '10',
       SEED_REVIEWS: '50',
-      ...dbs.env,
     },
   });
 }, 120_000);
@@ -46,30 +46,36 @@ beforeAll(async () => {
 afterAll(async () => {
   await startRedis().catch(() => undefined);
   await platform?.stop();
-  await dbs?.drop();
 });
+
+/** The data of every query sent here (each selects some of these). */
+interface Answers {
+  topProducts: Array<{ name: string }>;
+  users: Connection<{ username: string }>;
+  products: Connection<{ id: string }>;
+}
 
 /** One APQ request: hash always, query text when given; POST, or GET with URL parameters. */
 async function apq(
   url: string,
   query: string,
-  { sendText = false, method = 'POST', hash = sha256(query), headers = {} as Record<string, string> } = {},
-) {
+  {
+    sendText = false,
+    method = 'POST',
+    hash = sha256(query),
+    headers = {},
+  }: { sendText?: boolean; method?: 'GET' | 'POST'; hash?: string; headers?: Record<string, string> } = {},
+): Promise<GraphQLHttpResponse<Answers>> {
   const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
-  const init =
-    method === 'GET'
-      ? { headers: { 'apollo-require-preflight': 'true', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers } }
-      : {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
-          body: JSON.stringify({ ...(sendText && { query }), extensions }),
-        };
-  const target =
-    method === 'GET' ? `${url}?${new URLSearchParams({ ...(sendText && { query }), extensions: JSON.stringify(extensions) })}` : url;
-  const response = await fetch(target, init);
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  if (method === 'POST') return postGraphQL<Answers>(url, { ...(sendText && { query }), extensions }, headers);
+  const parameters = new URLSearchParams({ ...(sendText && { query }), extensions: JSON.stringify(extensions) });
+  const response = await fetch(`${url}?${parameters}`, {
+    headers: { 'apollo-require-preflight': 'true', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<Answers> };
 }
-const code = (r: { body: any }) => r.body.errors?.[0]?.extensions?.code;
+/** The code of an answer's first error. */
+const code = (answer: { body: GraphQLResponse<unknown> }) => errorCodes(answer.body)[0];
 
 describe('automatic persisted queries', () => {
   it('completes the handshake: unknown hash, then hash with text, then hash alone', async () => {
@@ -77,7 +83,7 @@ describe('automatic persisted queries', () => {
     const miss = await apq(platform.gatewayUrl, query);
     expect(code(miss)).toBe('PERSISTED_QUERY_NOT_FOUND');
     const register = await apq(platform.gatewayUrl, query, { sendText: true });
-    expect(register.body.data.topProducts).toHaveLength(2);
+    expect(register.body.data!.topProducts).toHaveLength(2);
     const hit = await apq(platform.gatewayUrl, query);
     expect(hit.body).toEqual(register.body);
   });
@@ -87,7 +93,7 @@ describe('automatic persisted queries', () => {
     expect(code(await apq(platform.gatewayUrl, query, { method: 'GET' }))).toBe('PERSISTED_QUERY_NOT_FOUND');
     await apq(platform.gatewayUrl, query, { method: 'GET', sendText: true });
     const hit = await apq(platform.gatewayUrl, query, { method: 'GET' });
-    expect(hit.body.data.users.edges).toHaveLength(2);
+    expect(hit.body.data!.users.edges).toHaveLength(2);
     expect(hit.headers.get('cache-control')).toBe('public, max-age=60');
     const mutation = 'mutation { deleteReview(id: "x") { id } }';
     const get = await apq(platform.gatewayUrl, mutation, { method: 'GET', sendText: true });
@@ -106,13 +112,13 @@ describe('automatic persisted queries', () => {
     const replica = await platform.spawnGateway();
     try {
       await apq(platform.gatewayUrl, query, { sendText: true });
-      expect((await apq(replica.url, query)).body.data.topProducts).toHaveLength(2);
+      expect((await apq(replica.url, query)).body.data!.topProducts).toHaveLength(2);
     } finally {
       await replica.stop();
     }
     await platform.kill('gateway');
     await platform.restart('gateway');
-    expect((await apq(platform.gatewayUrl, query)).body.data.topProducts).toHaveLength(2);
+    expect((await apq(platform.gatewayUrl, query)).body.data!.topProducts).toHaveLength(2);
   });
 
   it('forgets a query after APQ_TTL_SECONDS', async () => {
@@ -138,7 +144,7 @@ describe('automatic persisted queries', () => {
       expect(code(hashOnly)).toBe('PERSISTED_QUERY_NOT_FOUND');
       const withText = await apq(platform.gatewayUrl, query, { sendText: true });
       expect(withText.status).toBe(200);
-      expect(withText.body.data.topProducts).toHaveLength(2);
+      expect(withText.body.data!.topProducts).toHaveLength(2);
     } finally {
       await startRedis();
     }
@@ -146,11 +152,11 @@ describe('automatic persisted queries', () => {
     await vi.waitFor(
       async () => {
         await apq(platform.gatewayUrl, query, { sendText: true });
-        expect((await apq(platform.gatewayUrl, query)).body.data.topProducts).toHaveLength(2);
+        expect((await apq(platform.gatewayUrl, query)).body.data!.topProducts).toHaveLength(2);
       },
       { timeout: 10_000, interval: 200 },
     );
-    expect(platform.logs('gateway')).toContain('redis');
+    await expect.poll(() => platform.logs('gateway')).toContain('redis');
   });
 });
 
@@ -193,14 +199,10 @@ describe('trusted documents', () => {
   it('allow: manifest ids resolve, free-form queries still run', async () => {
     const gateway = await platform.spawnGateway({ PERSISTED_QUERIES_MODE: 'allow' });
     try {
-      expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data.topProducts).toHaveLength(3);
-      expect((await apq(gateway.url, USERS, { hash: listedByHash.id })).body.data.users.edges).toHaveLength(2);
-      const free = await fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT },
-        body: JSON.stringify({ query: '{ products(first: 1) { edges { node { id } } } }' }),
-      });
-      expect(((await free.json()) as any).data.products.edges).toHaveLength(1);
+      expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data!.topProducts).toHaveLength(3);
+      expect((await apq(gateway.url, USERS, { hash: listedByHash.id })).body.data!.users.edges).toHaveLength(2);
+      const free = await postGraphQL<Answers>(gateway.url, { query: '{ products(first: 1) { edges { node { id } } } }' });
+      expect(free.body.data!.products.edges).toHaveLength(1);
     } finally {
       await gateway.stop();
     }
@@ -208,15 +210,10 @@ describe('trusted documents', () => {
 
   it('enforce: only listed operations run, unless a developer key is presented', async () => {
     const gateway = await platform.spawnGateway({ PERSISTED_QUERIES_MODE: 'enforce', DEVELOPER_KEYS: 'sandbox-secret' });
-    const post = (query: string, headers: Record<string, string> = {}) =>
-      fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
-        body: JSON.stringify({ query }),
-      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const post = (query: string, headers: Record<string, string> = {}) => postGraphQL<Answers>(gateway.url, { query }, headers);
     try {
-      expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data.topProducts).toHaveLength(3);
-      expect((await post(listed.body)).body.data.topProducts).toHaveLength(3);
+      expect((await apq(gateway.url, listed.body, { hash: listed.id })).body.data!.topProducts).toHaveLength(3);
+      expect((await post(listed.body)).body.data!.topProducts).toHaveLength(3);
 
       const unlisted = await post('{ products(first: 1) { edges { node { id } } } }');
       expect(unlisted.status).toBe(400);
@@ -228,7 +225,7 @@ describe('trusted documents', () => {
       );
 
       const developer = await post('{ products(first: 1) { edges { node { id } } } }', { 'x-tessera-developer-key': 'sandbox-secret' });
-      expect(developer.body.data.products.edges).toHaveLength(1);
+      expect(developer.body.data!.products.edges).toHaveLength(1);
     } finally {
       await gateway.stop();
     }

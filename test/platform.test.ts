@@ -4,31 +4,36 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSubgraphDatabases,
   sqlRows as sql,
-  startPlatform,
+  startPlatformWithDatabases,
   testToken,
-  type Platform,
+  type Connection,
+  type GraphQLResponse,
+  type PlatformWithDatabases,
   type SubgraphDatabases,
 } from '@tessera/test-helpers';
 
 const SEED = { SEED_USERS: '30', SEED_PRODUCTS: '12', SEED_REVIEWS: '150' };
-let platform: Platform;
+let platform: PlatformWithDatabases;
 let dbs: SubgraphDatabases;
 
 beforeAll(async () => {
-  dbs = await createSubgraphDatabases('e2e');
-  platform = await startPlatform({ env: { ...SEED, ...dbs.env } });
+  platform = await startPlatformWithDatabases('e2e', { env: SEED });
+  dbs = platform.databases;
 }, 120_000);
 
-afterAll(async () => {
-  await platform?.stop();
-  await dbs?.drop();
-});
+afterAll(() => platform?.stop());
 
 describe('reads across subgraphs', () => {
   it('answers the README query with data from all three subgraphs', async () => {
-    const { status, body } = await platform.graphql(`{
+    const { status, body } = await platform.graphql<{
+      topProducts: Array<{
+        name: string;
+        price: { amount: number; currency: string };
+        averageRating: number | null;
+        reviews: Connection<{ rating: number; author: { username: string } }>;
+      }>;
+    }>(`{
       topProducts(first: 5) {
         name price { amount currency } averageRating
         reviews(first: 3) { edges { node { rating author { username } } } }
@@ -36,7 +41,7 @@ describe('reads across subgraphs', () => {
     }`);
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
-    const products = body.data!.topProducts as any[];
+    const products = body.data!.topProducts;
     expect(products).toHaveLength(5);
     const usernames = new Set((await sql<{ username: string }>(dbs.byName.users.url, 'SELECT username FROM users')).map((r) => r.username));
     let authors = 0;
@@ -57,20 +62,23 @@ describe('reads across subgraphs', () => {
       dbs.byName.reviews.url,
       'SELECT author_id, count(*) AS n FROM reviews GROUP BY author_id ORDER BY n DESC, author_id LIMIT 1',
     );
-    const { body } = await platform.graphql(
-      `query ($id: ID!) { user(id: $id) { id username reviews(first: 100) { edges { node { rating product { sku name } } } } } }`,
-      { id: author!.author_id },
-    );
+    const { body } = await platform.graphql<{
+      user: { id: string; username: string; reviews: Connection<{ rating: number; product: { sku: string; name: string } }> };
+    }>(`query ($id: ID!) { user(id: $id) { id username reviews(first: 100) { edges { node { rating product { sku name } } } } } }`, {
+      id: author!.author_id,
+    });
     expect(body.errors).toBeUndefined();
     expect(body.data!.user.id).toBe(author!.author_id);
-    const edges = body.data!.user.reviews.edges as any[];
+    const edges = body.data!.user.reviews.edges;
     expect(edges).toHaveLength(Number(author!.n));
     for (const { node } of edges) expect(node.product.sku).toMatch(/^SKU-\d{6}$/);
   });
 
   it('computes averageRating and reviewCount from the reviews database', async () => {
-    const { body } = await platform.graphql(`{ topProducts(first: 1) { id reviewCount averageRating } }`);
-    const product = body.data!.topProducts[0];
+    const { body } = await platform.graphql<{ topProducts: Array<{ id: string; reviewCount: number; averageRating: number | null }> }>(
+      `{ topProducts(first: 1) { id reviewCount averageRating } }`,
+    );
+    const product = body.data!.topProducts[0]!;
     const [row] = await sql<{ n: string; avg: string | null }>(
       dbs.byName.reviews.url,
       'SELECT count(*) AS n, avg(rating) AS avg FROM reviews WHERE product_id = $1',
@@ -82,16 +90,18 @@ describe('reads across subgraphs', () => {
   });
 
   it('pages through every user through the gateway', async () => {
+    type UsersPage = { users: Connection<{ id: string }> };
     const ids: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 20; page++) {
-      const { body }: { body: any } = await platform.graphql(
+      // Typed here: `after` comes from the answer and goes into the next request.
+      const { body }: { body: GraphQLResponse<UsersPage> } = await platform.graphql<UsersPage>(
         `query ($after: String) { users(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { after },
       );
-      ids.push(...body.data!.users.edges.map((e: any) => e.node.id));
-      if (!body.data!.users.pageInfo.hasNextPage) break;
-      after = body.data!.users.pageInfo.endCursor;
+      ids.push(...body.data!.users.edges.map((e) => e.node.id));
+      if (!body.data!.users.pageInfo!.hasNextPage) break;
+      after = body.data!.users.pageInfo!.endCursor!;
     }
     const [{ n }] = (await sql<{ n: string }>(dbs.byName.users.url, 'SELECT count(*) AS n FROM users')) as [{ n: string }];
     expect(ids).toHaveLength(Number(n));
@@ -111,13 +121,13 @@ describe('mutations through the gateway', () => {
   const admin = () => testToken({ sub: 'e2e-admin', scopes: ['users:write', 'products:write'] });
 
   it('creates a user, a product and a review, then reads them joined', async () => {
-    const user = await platform.graphql(
+    const user = await platform.graphql<{ createUser: { id: string; username: string } }>(
       `mutation { createUser(input: { username: "e2e.writer", name: "E2E Writer", email: "e2e@example.com" }) { id username } }`,
       {},
       { token: await admin() },
     );
     expect(user.body.errors).toBeUndefined();
-    const product = await platform.graphql(
+    const product = await platform.graphql<{ createProduct: { id: string; sku: string } }>(
       `mutation { createProduct(input: { sku: "E2E-1", name: "Test kettle", price: { amount: 4999, currency: "GBP" } }) { id sku } }`,
       {},
       { token: await admin() },
@@ -125,7 +135,7 @@ describe('mutations through the gateway', () => {
     expect(product.body.errors).toBeUndefined();
     // The new user writes the review: its author is whoever the token says.
     const writer = await testToken({ sub: user.body.data!.createUser.id });
-    const review = await platform.graphql(
+    const review = await platform.graphql<{ createReview: { id: string } }>(
       `mutation ($input: CreateReviewInput!) { createReview(input: $input) { id author { username } product { name price { currency } } } }`,
       { input: { productId: product.body.data!.createProduct.id, rating: 5, body: 'Boils fast.' } },
       { token: writer },
@@ -215,7 +225,9 @@ describe('a subgraph killed mid-run', () => {
   it('gives partial data and an error naming it, then recovers when it returns', async () => {
     await platform.kill('reviews', 'SIGKILL');
 
-    const { status, body } = await platform.graphql(`{ topProducts(first: 3) { name averageRating } }`);
+    const { status, body } = await platform.graphql<{ topProducts: Array<{ name: string; averageRating: number | null }> }>(
+      `{ topProducts(first: 3) { name averageRating } }`,
+    );
     expect(status).toBe(200);
     expect(body.data!.topProducts).toHaveLength(3);
     for (const product of body.data!.topProducts) {

@@ -10,13 +10,15 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishManifest } from '@tessera/gateway';
 import {
-  createSubgraphDatabases,
-  GRAPHQL_RESPONSE_ACCEPT,
+  errorCodes,
+  metricSum,
+  postGraphQL,
+  scrapeMetrics,
   sqlRows,
-  startPlatform,
+  startPlatformWithDatabases,
   testToken,
-  type Platform,
-  type SubgraphDatabases,
+  type GraphQLRequest,
+  type PlatformWithDatabases,
 } from '@tessera/test-helpers';
 
 const clusterUrl = process.env.TEST_REDIS_CLUSTER_URL;
@@ -24,17 +26,14 @@ if (!clusterUrl) throw new Error('TEST_REDIS_CLUSTER_URL is not set: run the tes
 const REDIS_KEY_PREFIX = `cluster-${randomUUID()}:`;
 const REDIS = { REDIS_URL: clusterUrl, REDIS_CLUSTER: 'true', REDIS_KEY_PREFIX };
 
-let dbs: SubgraphDatabases;
-let platform: Platform;
+let platform: PlatformWithDatabases;
 let cluster: Cluster;
 let products: string[];
 let admin: string;
 
 beforeAll(async () => {
-  dbs = await createSubgraphDatabases('cluster');
-  platform = await startPlatform({
+  platform = await startPlatformWithDatabases('cluster', {
     env: {
-      ...dbs.env,
       ...REDIS,
       SEED_USERS: '6',
       SEED_PRODUCTS: '12',
@@ -44,27 +43,26 @@ beforeAll(async () => {
     },
   });
   cluster = new Cluster([clusterUrl]);
-  products = (await sqlRows<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id')).map((row) => row.id);
-  const [user] = await sqlRows<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1');
+  products = (await sqlRows<{ id: string }>(platform.databases.byName.products.url, 'SELECT id FROM products ORDER BY id')).map(
+    (row) => row.id,
+  );
+  const [user] = await sqlRows<{ id: string }>(platform.databases.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1');
   admin = await testToken({ sub: user!.id, scopes: ['products:write'] });
 }, 120_000);
 afterAll(async () => {
   await cluster?.quit();
   await platform?.stop();
-  await dbs?.drop();
 });
 
-const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
-};
+/** The data of every operation sent here (each selects some of these). */
+interface Answers {
+  product: { id: string; name: string; averageRating: number | null };
+  topProducts: Array<{ name: string }>;
+}
+const post = (url: string, body: GraphQLRequest, headers: Record<string, string> = {}) => postGraphQL<Answers>(url, body, headers);
 const PRODUCT = 'query ($p: ID!) { product(id: $p) { id name averageRating } }';
 const nodeOf = async (key: string) => {
-  const slot = (await cluster.cluster('KEYSLOT', key)) as number;
+  const slot = await cluster.cluster('KEYSLOT', key);
   return (cluster.slots[slot] ?? [])[0];
 };
 
@@ -84,9 +82,15 @@ describe('on a Redis Cluster', () => {
       expect(write.body.errors).toBeUndefined();
       expect((await post(platform.gatewayUrl, { query: PRODUCT, variables: { p } })).body.data!.product.name).toBe(renamed);
     }
-    const metrics = await (await fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/metrics`)).text();
-    const hits = /cache_lookups_total\{cache="response",subgraph="-",type="-",result="hit",service="gateway"\} (\d+)/.exec(metrics)?.[1];
-    expect(Number(hits)).toBeGreaterThanOrEqual(products.length);
+    const metrics = await scrapeMetrics(platform.metricsPorts.gateway);
+    const hits = metricSum(metrics, 'cache_lookups_total', {
+      cache: 'response',
+      subgraph: '-',
+      type: '-',
+      result: 'hit',
+      service: 'gateway',
+    });
+    expect(hits).toBeGreaterThanOrEqual(products.length);
     expect(metrics).toMatch(/cache_errors_total\{service="gateway"\} 0/);
   });
 
@@ -102,7 +106,7 @@ describe('on a Redis Cluster', () => {
         {
           format: 'apollo-persisted-query-manifest',
           version: 1,
-          operations: [{ id: 'cluster-top', body: '{ topProducts(first: 1) { name } }' } as never],
+          operations: [{ id: 'cluster-top', body: '{ topProducts(first: 1) { name } }' }],
         },
         REDIS_KEY_PREFIX,
       );
@@ -146,7 +150,7 @@ describe('on a Redis Cluster', () => {
         { query: 'mutation ($p: ID!) { updateProduct(id: $p, input: { inStock: true }) { id inStock } }', variables: { p: products[0] } },
         { authorization: `Bearer ${admin}`, 'idempotency-key': key },
       );
-      expect([reused.status, reused.body.errors?.[0]?.extensions?.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+      expect([reused.status, errorCodes(reused.body)[0]]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }

@@ -20,7 +20,7 @@ describe.each([
 ] as const)('the %s subgraph in production', (_name, definition) => {
   let subgraph: SubgraphHarness<unknown>;
   beforeAll(async () => {
-    subgraph = (await createSubgraphHarness(definition as never, { env: { NODE_ENV: 'production' } })) as SubgraphHarness<unknown>;
+    subgraph = await createSubgraphHarness(definition as never, { env: { NODE_ENV: 'production' } });
   });
   afterAll(() => subgraph?.close());
 

@@ -4,11 +4,21 @@
  * mode, on the embedded databases here (free ports, fresh data directories).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { commandLine, getFreePort, processTree, TEST_AUTH_ENV, testToken, waitUntil } from '@tessera/test-helpers';
+import {
+  commandLine,
+  freeServicePorts,
+  postGraphQL,
+  processTree,
+  serviceAddressEnv,
+  SERVICES,
+  stopProcessGroup,
+  TEST_AUTH_ENV,
+  testToken,
+  waitUntil,
+} from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -19,10 +29,9 @@ let gateway: string;
 
 beforeAll(async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'tessera-start-'));
-  const [port, metricsPort, ...subgraphPorts] = await Promise.all(Array.from({ length: 8 }, () => getFreePort()));
-  const names = ['users', 'products', 'reviews'] as const;
-  gateway = `http://127.0.0.1:${port}`;
-  const readiness = [gateway, ...names.map((_, i) => `http://127.0.0.1:${subgraphPorts[2 * i]}`)].map((base) => `${base}/ready`);
+  const ports = await freeServicePorts();
+  gateway = `http://127.0.0.1:${ports.ports.gateway}`;
+  const readiness = SERVICES.map((service) => `http://127.0.0.1:${ports.ports[service]}/ready`);
   start = spawn('pnpm', ['start'], {
     cwd: root,
     // Its own process group, which SIGTERM reaches as a whole.
@@ -38,16 +47,7 @@ beforeAll(async () => {
       SEED_USERS: '6',
       SEED_PRODUCTS: '3',
       SEED_REVIEWS: '12',
-      GATEWAY_PORT: String(port),
-      GATEWAY_METRICS_PORT: String(metricsPort),
-      ...Object.fromEntries(
-        names.flatMap((name, i) => [
-          [`${name.toUpperCase()}_PORT`, String(subgraphPorts[2 * i])],
-          [`${name.toUpperCase()}_METRICS_PORT`, String(subgraphPorts[2 * i + 1])],
-          [`${name.toUpperCase()}_DATA_DIR`, join(dataRoot, name)],
-          [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${subgraphPorts[2 * i]}/graphql`],
-        ]),
-      ),
+      ...serviceAddressEnv(ports, dataRoot),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,11 +63,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (start?.exitCode === null) {
-    const exited = once(start, 'exit');
-    process.kill(-start.pid!, 'SIGTERM');
-    await exited;
-  }
+  await stopProcessGroup(start);
   await rm(dataRoot, { recursive: true, force: true });
 });
 
@@ -88,14 +84,12 @@ describe('pnpm start', () => {
 
   it('serves the federated graph in production mode: data across subgraphs, no Sandbox', async () => {
     const token = await testToken({ sub: '00000000-0000-4000-8000-000000000001' });
-    const response = await fetch(`${gateway}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { rating author { username } } } } } }',
-      }),
-    });
-    const body = (await response.json()) as { data?: { topProducts: Array<{ name: string; reviews: unknown[] }> }; errors?: unknown };
+    // As a client that states no media type.
+    const { body } = await postGraphQL<{ topProducts: Array<{ name: string; reviews: unknown }> }>(
+      `${gateway}/graphql`,
+      { query: '{ topProducts(first: 2) { name reviews(first: 1) { edges { node { rating author { username } } } } } }' },
+      { accept: '*/*', authorization: `Bearer ${token}` },
+    );
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     expect(body.data?.topProducts).toHaveLength(2);
     const page = await fetch(`${gateway}/graphql`, { headers: { accept: 'text/html' } });

@@ -100,7 +100,7 @@ export function sendRaw(port: number, bytes: string, quietMs = 200): Promise<Raw
       timer = setTimeout(done, quietMs);
     };
     socket.on('data', (chunk) => {
-      text += chunk;
+      text += String(chunk);
       quiet();
     });
     socket.on('close', done);

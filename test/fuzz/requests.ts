@@ -214,7 +214,7 @@ function mutateVariables(variables: Record<string, unknown> = {}): fc.Arbitrary<
     fc.tuple(fc.constantFrom(...(keys.length ? keys : ['x'])), anyValue).map(([key, value]) => ({ ...variables, [key]: value })),
     fc.tuple(fc.constantFrom(...(keys.length ? keys : ['x'])), fc.string({ maxLength: 10 }), anyValue).map(([key, inner, value]) => ({
       ...variables,
-      [key]: typeof variables[key] === 'object' && variables[key] !== null ? { ...(variables[key] as object), [inner]: value } : value,
+      [key]: typeof variables[key] === 'object' && variables[key] !== null ? { ...variables[key], [inner]: value } : value,
     })),
     fc.constant(Object.fromEntries(keys.slice(1).map((key) => [key, variables[key]]))),
     anyValue,

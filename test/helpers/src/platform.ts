@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TEST_AUTH_ENV } from './auth.js';
 import { getFreePort } from './free-port.js';
+import { postGraphQL, type GraphQLResponse } from './graphql-http.js';
+import { createSubgraphDatabases, type SubgraphDatabases } from './subgraph-databases.js';
 import { waitUntil } from './wait-until.js';
 
 /** The four services of the platform, in start order. */
@@ -32,6 +34,36 @@ export function spawnServiceProcess(service: ServiceName, env: Record<string, st
   });
 }
 
+/** Where the four services listen: each one's API, and its internal listener (`/metrics`). */
+export interface ServicePorts {
+  ports: Record<ServiceName, number>;
+  metricsPorts: Record<ServiceName, number>;
+}
+
+/** Free loopback ports ({@link getFreePort}) for every service's API and internal listener. */
+export async function freeServicePorts(): Promise<ServicePorts> {
+  const pick = async () =>
+    Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<ServiceName, number>;
+  return { ports: await pick(), metricsPorts: await pick() };
+}
+
+/**
+ * The variables that put each service on its ports (`USERS_PORT`, `GATEWAY_METRICS_PORT`, …) and
+ * point the gateway at the subgraphs (`SUBGRAPH_USERS_URL`, …); with `dataRoot`, each subgraph's
+ * embedded database in a directory of its own under it (`USERS_DATA_DIR`, …).
+ */
+export function serviceAddressEnv({ ports, metricsPorts }: ServicePorts, dataRoot?: string): Record<string, string> {
+  const env: Record<string, string> = { GATEWAY_PORT: String(ports.gateway), GATEWAY_METRICS_PORT: String(metricsPorts.gateway) };
+  for (const subgraph of SERVICES.filter((s) => s !== 'gateway')) {
+    const name = subgraph.toUpperCase();
+    env[`${name}_PORT`] = String(ports[subgraph]);
+    env[`${name}_METRICS_PORT`] = String(metricsPorts[subgraph]);
+    env[`SUBGRAPH_${name}_URL`] = `http://127.0.0.1:${ports[subgraph]}/graphql`;
+    if (dataRoot) env[`${name}_DATA_DIR`] = join(dataRoot, subgraph);
+  }
+  return env;
+}
+
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {
   /** Variables for every service (database URLs, data dirs, seed sizes, …). */
@@ -40,14 +72,33 @@ export interface PlatformOptions {
   readyTimeoutMs?: number;
 }
 
+/** One more gateway of a platform ({@link Platform.spawnGateway}). */
+export interface ExtraGateway {
+  /** Its GraphQL endpoint. */
+  url: string;
+  /** Its internal listener's port (`/metrics`). */
+  metricsPort: number;
+  /** Everything it wrote to stdout/stderr so far. */
+  logs(): string;
+  /** SIGTERM, and wait for it to exit; its exit code. */
+  stop(): Promise<number | null>;
+}
+
 /** A running platform: four real processes on free loopback ports. */
 export interface Platform {
   gatewayUrl: string;
   ports: Record<ServiceName, number>;
   /** Each service's internal listener (`/metrics`; the gateway's `/health/details` too). */
   metricsPorts: Record<ServiceName, number>;
-  /** POSTs a GraphQL operation to the gateway, as the bearer of `token` if given; returns HTTP status and parsed body. */
-  graphql(query: string, variables?: Record<string, unknown>, options?: { token?: string }): Promise<{ status: number; body: GraphQLBody }>;
+  /**
+   * POSTs a GraphQL operation to the gateway, as the bearer of `token` if given; returns HTTP
+   * status and parsed body, its `data` of the type given (what the operation selects).
+   */
+  graphql<TData = Record<string, unknown>, TExtensions = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string },
+  ): Promise<{ status: number; body: GraphQLResponse<TData, TExtensions> }>;
   /** Sends `signal` to one service and waits for it to exit; returns its exit code (null if killed by the signal). */
   kill(service: ServiceName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts a killed service again (same port and environment) and waits until it is ready. */
@@ -56,25 +107,13 @@ export interface Platform {
    * Starts one more gateway in front of the same subgraphs, with extra variables (another
    * replica, or another configuration); `stop()` ends it, and `platform.stop()` too.
    */
-  spawnGateway(env?: Record<string, string>): Promise<{ url: string; logs(): string; stop(): Promise<number | null> }>;
+  spawnGateway(env?: Record<string, string>): Promise<ExtraGateway>;
   /** Everything a service wrote to stdout/stderr so far (for failure messages). */
   logs(service: ServiceName): string;
   /** The process id of a running service (to read its memory, say). */
   pid(service: ServiceName): number;
   /** SIGTERM to all (gateway first), wait for them to exit; returns each one's exit code. */
   stop(): Promise<Record<ServiceName, number | null>>;
-}
-
-/**
- * What modern clients (Apollo Client among them) accept: the GraphQL-over-HTTP media type
- * first, under which a request error keeps its 4xx status. Under the legacy
- * `application/json` alone it would be 200 with `errors`.
- */
-export const GRAPHQL_RESPONSE_ACCEPT = 'application/graphql-response+json, application/json;q=0.9';
-
-export interface GraphQLBody {
-  data?: Record<string, any> | null;
-  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
 
 /** Sends `signal` to a process and waits for it to exit; its exit code (null when ended by the signal). */
@@ -103,11 +142,7 @@ export async function waitForReady(url: string, child: ChildProcess, timeoutMs: 
  * `pnpm start` does, on free ports, and waits until each answers `GET /ready`.
  */
 export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: PlatformOptions = {}): Promise<Platform> {
-  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<ServiceName, number>;
-  const metricsPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await getFreePort()]))) as Record<
-    ServiceName,
-    number
-  >;
+  const { ports, metricsPorts } = await freeServicePorts();
   const serviceEnv: Record<string, string> = {
     // Production mode, as deployed: it also keeps Apollo's own signal handling in play.
     NODE_ENV: 'production',
@@ -117,12 +152,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     LOG_PRETTY: 'false',
     HOST: '127.0.0.1',
     SUPERGRAPH_SOURCE: 'file',
-    ...Object.fromEntries(SERVICES.filter((s) => s !== 'gateway').map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
-    ...Object.fromEntries(
-      SERVICES.filter((s) => s !== 'gateway').map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, `http://127.0.0.1:${ports[s]}/graphql`]),
-    ),
-    GATEWAY_PORT: String(ports.gateway),
-    ...Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase()}_METRICS_PORT`, String(metricsPorts[s])])),
+    ...serviceAddressEnv({ ports, metricsPorts }),
     ...env,
   };
   const children = new Map<ServiceName, ChildProcess>();
@@ -158,17 +188,13 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     gatewayUrl,
     ports,
     metricsPorts,
-    async graphql(query, variables, { token } = {}) {
-      const response = await fetch(gatewayUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: GRAPHQL_RESPONSE_ACCEPT,
-          ...(token && { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, body: (await response.json()) as GraphQLBody };
+    async graphql<TData, TExtensions>(query: string, variables?: Record<string, unknown>, { token }: { token?: string } = {}) {
+      const { status, body } = await postGraphQL<TData, TExtensions>(
+        gatewayUrl,
+        { query, variables },
+        token ? { authorization: `Bearer ${token}` } : {},
+      );
+      return { status, body };
     },
     kill: stopOne,
     async restart(service) {
@@ -177,7 +203,8 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
     },
     async spawnGateway(env = {}) {
       const port = await getFreePort();
-      const child = spawnService('gateway', { ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(await getFreePort()) });
+      const metricsPort = await getFreePort();
+      const child = spawnService('gateway', { ...env, GATEWAY_PORT: String(port), GATEWAY_METRICS_PORT: String(metricsPort) });
       let output = '';
       for (const stream of [child.stdout, child.stderr]) stream!.on('data', (chunk) => (output += String(chunk)));
       extraGateways.add(child);
@@ -191,7 +218,7 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
         await stop();
         throw error;
       }
-      return { url: `http://127.0.0.1:${port}/graphql`, logs: () => output, stop };
+      return { url: `http://127.0.0.1:${port}/graphql`, metricsPort, logs: () => output, stop };
     },
     logs,
     pid: (service) => children.get(service)!.pid!,
@@ -200,6 +227,50 @@ export async function startPlatform({ env = {}, readyTimeoutMs = 60_000 }: Platf
       const gateway = await stopOne('gateway');
       const subgraphs = await Promise.all(SERVICES.filter((s) => s !== 'gateway').map(async (s) => [s, await stopOne(s)]));
       return { ...Object.fromEntries(subgraphs), gateway } as Record<ServiceName, number | null>;
+    },
+  };
+}
+
+/** A platform on databases of its own ({@link startPlatformWithDatabases}). */
+export interface PlatformWithDatabases extends Platform {
+  /** The subgraphs' databases (for assertions on what the services wrote). */
+  databases: SubgraphDatabases;
+  /** Stops the services (as {@link Platform.stop}), then drops the databases. */
+  stop(): Promise<Record<ServiceName, number | null>>;
+}
+
+/** Options of {@link startPlatformWithDatabases}. */
+export interface PlatformWithDatabasesOptions extends PlatformOptions {
+  /** The PostgreSQL server's admin URL. @default TEST_POSTGRES_URL */
+  adminUrl?: string;
+}
+
+/**
+ * A fresh database per subgraph (`createSubgraphDatabases(prefix)`) and the platform on them
+ * (`startPlatform`, the databases' URLs added to `env`); `stop()` ends both. The databases are
+ * dropped again when the platform fails to start.
+ */
+export async function startPlatformWithDatabases(
+  prefix: string,
+  { adminUrl, env = {}, ...options }: PlatformWithDatabasesOptions = {},
+): Promise<PlatformWithDatabases> {
+  const databases = await createSubgraphDatabases(prefix, adminUrl);
+  let platform: Platform;
+  try {
+    platform = await startPlatform({ ...options, env: { ...databases.env, ...env } });
+  } catch (error) {
+    await databases.drop();
+    throw error;
+  }
+  return {
+    ...platform,
+    databases,
+    async stop() {
+      try {
+        return await platform.stop();
+      } finally {
+        await databases.drop();
+      }
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** The parent of a process from /proc (Linux), or undefined once it is gone. */
@@ -32,4 +34,15 @@ export function commandLine(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Sends `signal` to the process group `child` leads (spawned with `detached: true`: a script and
+ * everything it started) and waits for `child` to exit. Nothing when it has exited already.
+ */
+export async function stopProcessGroup(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  process.kill(-child.pid!, signal);
+  await exited;
 }

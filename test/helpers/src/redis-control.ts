@@ -51,7 +51,7 @@ export async function startRedis({ timeoutMs = 10_000 }: StartRedisOptions = {})
   const { path, logfile } = await readRedisConf();
   // The config says `daemonize yes`: this process exits as soon as the server has forked.
   const child = spawn('redis-server', [path], { stdio: 'ignore' });
-  const [code] = await once(child, 'exit');
+  const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`redis-server ${path} exited with ${code}:\n${await tail(logfile)}`);
   await waitUntil(answers, { timeoutMs, intervalMs: 50, what: 'Redis to answer PING' }).catch(async (error: Error) => {
     throw new Error(`${error.message}; ${logfile}:\n${await tail(logfile)}`);

@@ -46,7 +46,7 @@ const misspelling = (name: string) =>
 
 /** A value of an input type that coerces: the required fields filled, all the way down. */
 function sampleValue(type: GraphQLInputType): unknown {
-  const nullable = getNullableType(type) as GraphQLInputType;
+  const nullable = getNullableType<GraphQLInputType>(type);
   if (isListType(nullable)) return [sampleValue(nullable.ofType)];
   if (isInputObjectType(nullable)) {
     return Object.fromEntries(

@@ -11,6 +11,19 @@ import {
   type SubgraphDefinition,
 } from '@tessera/subgraph-kit';
 import { TEST_AUTH } from './auth.js';
+import type { GraphQLResponse } from './graphql-http.js';
+
+/** What {@link SubgraphHarness.execute} passes along as the gateway would. */
+export interface HarnessRequest {
+  idempotency?: IdempotencyRequest;
+}
+
+/**
+ * The result of an `execute` that names no data type, read freely by the subgraphs' own tests;
+ * `execute<TData>` gives a checked {@link GraphQLResponse} instead.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the subgraphs' tests (outside this package) read these results untyped; typed callers use execute<TData>
+export type UntypedResult = { data?: any; errors?: any[]; extensions?: Record<string, any> };
 
 /** A subgraph's Apollo Server on a fresh in-memory (or given PostgreSQL) database, for `executeOperation` tests. */
 export interface SubgraphHarness<Client> {
@@ -20,12 +33,14 @@ export interface SubgraphHarness<Client> {
    * Runs one operation with a fresh per-request context, for `identity` (the harness's, by
    * default), with an idempotency key as the gateway forwards one; returns the single result.
    */
-  execute(
+  execute(query: string, variables?: Record<string, unknown>, identity?: Identity, request?: HarnessRequest): Promise<UntypedResult>;
+  /** The same, its `data` of the type given (what the operation selects), checked where it is read. */
+  execute<TData>(
     query: string,
     variables?: Record<string, unknown>,
     identity?: Identity,
-    request?: { idempotency?: IdempotencyRequest },
-  ): Promise<{ data?: any; errors?: any[]; extensions?: Record<string, any> }>;
+    request?: HarnessRequest,
+  ): Promise<GraphQLResponse<TData>>;
   close(): Promise<void>;
 }
 
@@ -62,13 +77,18 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
   return {
     client,
     database,
-    async execute(query, variables, identity = defaultIdentity, { idempotency } = {}) {
+    async execute(
+      query: string,
+      variables?: Record<string, unknown>,
+      identity: Identity = defaultIdentity,
+      { idempotency }: HarnessRequest = {},
+    ) {
       const response = await apollo.executeOperation(
         { query, variables },
         { contextValue: definition.createContext(client, config, scopes({ identity, ...(idempotency && { idempotency }) })) },
       );
       if (response.body.kind !== 'single') throw new Error('expected a single result');
-      return response.body.singleResult as { data?: any; errors?: any[]; extensions?: Record<string, any> };
+      return response.body.singleResult as UntypedResult;
     },
     async close() {
       await apollo.stop();

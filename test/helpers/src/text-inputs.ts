@@ -1,15 +1,18 @@
 import fc from 'fast-check';
+import type { GraphQLResponse } from './graphql-http.js';
+
+/** Runs the mutation with `{ input }` and answers its result. */
+type ExecuteInput = (variables: { input: Record<string, unknown> }) => Promise<GraphQLResponse<unknown>>;
 
 /** Options of {@link unstorableInEveryTextField}. */
 export interface UnstorableTextOptions {
-  /** Runs the mutation with `{ input }` and answers its result. */
-  execute(variables: { input: Record<string, unknown> }): Promise<{ data?: any; errors?: any[] }>;
+  execute: ExecuteInput;
   /** A valid input; each of `fields` is tried with an unstorable character put into it. */
   input: Record<string, unknown>;
   /** Text fields of the input, by path under it (`name`, `price.currency`). */
   fields: string[];
   /** Rows in the table the mutation writes to. */
-  count(): Promise<number>;
+  count: () => Promise<number>;
 }
 
 /**
@@ -38,8 +41,8 @@ export async function unstorableInEveryTextField({ execute, input, fields, count
       async (field, head, bad, tail) => {
         const poisoned = structuredClone(input);
         const path = field.split('.');
-        let target = poisoned as Record<string, any>;
-        for (const key of path.slice(0, -1)) target = target[key];
+        let target = poisoned;
+        for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
         target[path.at(-1)!] = `${head}${bad}${tail}`;
         const { data, errors } = await execute({ input: poisoned });
         const shown = JSON.stringify(bad);
@@ -56,10 +59,9 @@ export async function unstorableInEveryTextField({ execute, input, fields, count
 
 /** Options of {@link characterLimitHolds}. */
 export interface CharacterLimitOptions {
-  /** Runs the mutation with `{ input }` and answers its result. */
-  execute(variables: { input: Record<string, unknown> }): Promise<{ data?: any; errors?: any[] }>;
+  execute: ExecuteInput;
   /** A fresh valid input for each try (unique fields unique); `field` is then set. */
-  input(): Record<string, unknown>;
+  input: () => Record<string, unknown>;
   /** The text field under the input whose limit is checked. */
   field: string;
   /** Most characters (code points) it takes. */

@@ -4,18 +4,7 @@
  * and start again.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { createTestDatabase, pingRedis, requireEnv, startRedis, stopRedis, type TestDatabase } from '../src/index.js';
-
-async function query<T>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+import { createTestDatabase, pingRedis, requireEnv, sqlRows as query, startRedis, stopRedis, type TestDatabase } from '../src/index.js';
 
 describe('PostgreSQL', () => {
   const adminUrl = requireEnv('TEST_POSTGRES_URL');
