@@ -6,15 +6,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSubgraphDatabases,
-  GRAPHQL_RESPONSE_ACCEPT,
+  errorCodes,
+  metricSum,
+  postGraphQL,
+  scrapeMetrics,
   sqlRows as sql,
   startOwnPostgres,
   startPlatform,
   testToken,
+  waitUntil,
+  type ExtraGateway,
+  type GraphQLRequest,
   type OwnPostgres,
   type Platform,
   type SubgraphDatabases,
@@ -56,17 +63,13 @@ afterAll(async () => {
   await postgres?.destroy();
 });
 
-const post = async (body: unknown, headers: Record<string, string> = {}, url = platform.gatewayUrl) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
-};
-const scrape = async (service: keyof Platform['metricsPorts']) =>
-  (await fetch(`http://127.0.0.1:${platform.metricsPorts[service]}/metrics`)).text();
-const codes = (errors: any[] | undefined) => (errors ?? []).map((error) => error.extensions?.code);
+const post = <TData = Record<string, unknown>>(body: GraphQLRequest, headers: Record<string, string> = {}, url = platform.gatewayUrl) =>
+  postGraphQL<TData>(url, body, headers);
+const scrape = (service: keyof Platform['metricsPorts']) => scrapeMetrics(platform.metricsPorts[service]);
+/** The data of PARTIAL. */
+interface PartialData {
+  topProducts: Array<{ name: string; averageRating: number | null }>;
+}
 
 describe('request ids and metrics', () => {
   it('follows one request id through the gateway and all three subgraphs, and returns it', async () => {
@@ -127,31 +130,32 @@ describe('a frozen subgraph (SIGSTOP)', () => {
     process.kill(platform.pid('reviews'), 'SIGSTOP');
     try {
       const started = Date.now();
-      const first = await post({ query: PARTIAL });
+      const first = await post<PartialData>({ query: PARTIAL });
       expect(Date.now() - started).toBeLessThan(2_500);
       expect(first.status).toBe(200);
       expect(first.body.data?.topProducts).toHaveLength(3);
-      expect(codes(first.body.errors)).toContain('SUBREQUEST_TIMEOUT');
+      expect(errorCodes(first.body)).toContain('SUBREQUEST_TIMEOUT');
       expect(first.body.errors?.find((e) => e.extensions?.code === 'SUBREQUEST_TIMEOUT')?.extensions?.service).toBe('reviews');
       expect((await fetch(`http://127.0.0.1:${platform.ports.gateway}/ready`)).status).toBe(200);
 
       // Enough failures in the window to trip it; then calls fail at once, without waiting.
       await Promise.all(Array.from({ length: 6 }, () => post({ query: PARTIAL })));
       await expect
-        .poll(async () => codes((await post({ query: PARTIAL })).body.errors), { timeout: 10_000 })
+        .poll(async () => errorCodes((await post({ query: PARTIAL })).body), { timeout: 10_000 })
         .toContain('SUBREQUEST_CIRCUIT_OPEN');
       const fast = Date.now();
       const open = await post({ query: PARTIAL });
       expect(Date.now() - fast).toBeLessThan(500);
-      expect(codes(open.body.errors)).toContain('SUBREQUEST_CIRCUIT_OPEN');
+      expect(errorCodes(open.body)).toContain('SUBREQUEST_CIRCUIT_OPEN');
       expect(await scrape('gateway')).toMatch(/subgraph_circuit_state\{subgraph="reviews"[^}]*\} 2/);
-      expect(platform.logs('gateway')).toContain('circuit opened');
+      // The log line is written after the state changes (pino writes asynchronously).
+      await expect.poll(() => platform.logs('gateway')).toContain('circuit opened');
     } finally {
       process.kill(platform.pid('reviews'), 'SIGCONT');
     }
     await expect.poll(async () => (await post({ query: PARTIAL })).body.errors, { timeout: 15_000, interval: 250 }).toBeUndefined();
     expect(await scrape('gateway')).toMatch(/subgraph_circuit_state\{subgraph="reviews"[^}]*\} 0/);
-    expect(platform.logs('gateway')).toContain('circuit closed');
+    await expect.poll(() => platform.logs('gateway')).toContain('circuit closed');
   });
 });
 
@@ -161,7 +165,7 @@ describe('PostgreSQL stopped and started again', () => {
     try {
       const down = await post({ query: '{ users(first: 2) { edges { node { username } } } }' });
       expect(down.status).toBe(200);
-      expect(codes(down.body.errors)).toEqual(['DATABASE_UNAVAILABLE']);
+      expect(errorCodes(down.body)).toEqual(['DATABASE_UNAVAILABLE']);
       expect(JSON.stringify(down.body)).not.toMatch(/stack|ECONNREFUSED|postgres|5432|at \w+ \(/i);
       const ready = await fetch(`http://127.0.0.1:${platform.ports.users}/ready`);
       expect(ready.status).toBe(503);
@@ -179,7 +183,7 @@ describe('exactly-once mutations', () => {
   let token: string;
   let productIds: string[];
   // A replica with room for a thousand writes at once on two cores (the platform's own has tight timeouts for the fault tests).
-  let replica: Awaited<ReturnType<Platform['spawnGateway']>>;
+  let replica: ExtraGateway;
   beforeAll(async () => {
     replica = await platform.spawnGateway({ REQUEST_TIMEOUT_MS: '60000', SUBGRAPH_TIMEOUT_MS: '60000' });
     const [user] = await sql<{ id: string }>(dbs.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 1');
@@ -187,7 +191,7 @@ describe('exactly-once mutations', () => {
     productIds = (await sql<{ id: string }>(dbs.byName.products.url, 'SELECT id FROM products ORDER BY id LIMIT 5')).map((row) => row.id);
   });
   const createReview = (key: string, rating: number, productId = productIds[0]!) =>
-    post(
+    post<{ createReview: { id: string; rating: number } }>(
       {
         query: 'mutation ($input: CreateReviewInput!) { createReview(input: $input) { id rating } }',
         variables: { input: { productId, rating, body: 'Idempotent.' } },
@@ -199,11 +203,12 @@ describe('exactly-once mutations', () => {
   const createReviewRetrying = async (key: string, rating: number, productId: string) => {
     for (let attempt = 0; ; attempt++) {
       const result = await createReview(key, rating, productId);
-      const retryable = codes(result.body.errors).some((code) =>
-        ['DATABASE_UNAVAILABLE', 'SERVICE_OVERLOADED', 'UPSTREAM_UNAVAILABLE'].includes(code),
+      const retryable = errorCodes(result.body).some(
+        (code) => code !== undefined && ['DATABASE_UNAVAILABLE', 'SERVICE_OVERLOADED', 'UPSTREAM_UNAVAILABLE'].includes(code),
       );
       if (!retryable || attempt === 5) return result;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      // Not a wait for a condition: the client's own exponential backoff, part of the behaviour under test.
+      await sleep(100 * 2 ** attempt);
     }
   };
   const reviewCount = async () => Number((await sql<{ n: string }>(dbs.byName.reviews.url, 'SELECT count(*) AS n FROM reviews'))[0]!.n);
@@ -219,7 +224,7 @@ describe('exactly-once mutations', () => {
     expect(results.filter((r) => r.status !== 200 || r.body.errors).map((r) => r.body.errors)).toEqual([]);
     expect(await reviewCount()).toBe(before + 500);
     for (let i = 0; i < keys.length; i++)
-      expect(results[2 * i]!.body.data.createReview.id).toBe(results[2 * i + 1]!.body.data.createReview.id);
+      expect(results[2 * i]!.body.data!.createReview.id).toBe(results[2 * i + 1]!.body.data!.createReview.id);
   }, 120_000);
 
   it('refuses a key reused for different input with 422 IDEMPOTENCY_KEY_REUSED, and a malformed key with 400; nothing is written', async () => {
@@ -228,10 +233,10 @@ describe('exactly-once mutations', () => {
     const before = await reviewCount();
     const reused = await createReview(key, 5);
     expect(reused.status).toBe(422);
-    expect(codes(reused.body.errors)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    expect(errorCodes(reused.body)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
     const malformed = await createReview('has spaces', 4);
     expect(malformed.status).toBe(400);
-    expect(codes(malformed.body.errors)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
+    expect(errorCodes(malformed.body)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
     expect(await reviewCount()).toBe(before);
   });
 });
@@ -287,7 +292,7 @@ describe('one idempotency key, one operation', () => {
     const before = await counts();
     for (const name of ['aliased', 'otherInput', 'deleteOne', 'product', 'edit'] as const) {
       const reused = await post(operations[name](), { ...headers, 'idempotency-key': key });
-      expect([name, reused.status, codes(reused.body.errors)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
+      expect([name, reused.status, errorCodes(reused.body)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
     }
     expect(await counts()).toEqual(before);
     const retry = await post(operations.review(), { ...headers, 'idempotency-key': key });
@@ -309,7 +314,7 @@ describe('one idempotency key, one operation', () => {
             first ??= [result.status, result.body];
             expect([result.status, result.body]).toEqual(first);
           } else {
-            expect([name, result.status, codes(result.body.errors)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
+            expect([name, result.status, errorCodes(result.body)]).toEqual([name, 422, ['IDEMPOTENCY_KEY_REUSED']]);
           }
         }
         const wrote = (table: 'reviews' | 'products') =>
@@ -340,7 +345,7 @@ describe('exactly-once edits', () => {
   /** Each edit: the mutation setting a value, and the value as stored. */
   const EDITS = {
     updateProduct: {
-      target: async () => productId,
+      target: () => Promise.resolve(productId),
       send: (id: string, value: string, key?: string) =>
         post(
           {
@@ -354,14 +359,14 @@ describe('exactly-once edits', () => {
     },
     updateReview: {
       target: async () => {
-        const created = await post(
+        const created = await post<{ createReview: { id: string } }>(
           {
             query: 'mutation ($p: ID!) { createReview(input: { productId: $p, rating: 3, body: "To edit" }) { id } }',
             variables: { p: productId },
           },
           caller.headers,
         );
-        return created.body.data.createReview.id as string;
+        return created.body.data!.createReview.id;
       },
       send: (id: string, value: string, key?: string) =>
         post(
@@ -375,7 +380,7 @@ describe('exactly-once edits', () => {
         (await sql<{ v: string }>(dbs.byName.reviews.url, 'SELECT body AS v FROM reviews WHERE id = $1', [id]))[0]!.v,
     },
     updateUser: {
-      target: async () => caller.id,
+      target: () => Promise.resolve(caller.id),
       send: (id: string, value: string, key?: string) =>
         post(
           { query: 'mutation ($id: ID!, $v: String!) { updateUser(id: $id, input: { name: $v }) { name } }', variables: { id, v: value } },
@@ -400,7 +405,7 @@ describe('exactly-once edits', () => {
       for (const retry of retried) expect([retry.status, retry.body]).toEqual([first.status, first.body]);
       expect(await edit.stored(id)).toBe('Later');
       const reused = await edit.send(id, 'Other', key);
-      expect([reused.status, codes(reused.body.errors)]).toEqual([422, ['IDEMPOTENCY_KEY_REUSED']]);
+      expect([reused.status, errorCodes(reused.body)]).toEqual([422, ['IDEMPOTENCY_KEY_REUSED']]);
       expect(await edit.stored(id)).toBe('Later');
     },
   );
@@ -410,12 +415,26 @@ describe('SIGTERM under load', () => {
   it('finishes every request in flight: not ready first, then drain', async () => {
     const replica = await platform.spawnGateway({ SHUTDOWN_DELAY_MS: '2000', REQUEST_TIMEOUT_MS: '30000', SUBGRAPH_TIMEOUT_MS: '30000' });
     const ready = replica.url.replace('/graphql', '/ready');
-    const load = Array.from({ length: 60 }, () => post({ query: QUERY }, {}, replica.url));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const exit = replica.stop();
-    // During SHUTDOWN_DELAY_MS the replica says it is not ready (load balancers stop sending) and still serves.
-    await expect.poll(async () => (await fetch(ready)).status, { timeout: 1_500, interval: 50 }).toBe(503);
-    expect(await (await fetch(ready)).json()).toEqual({ status: 'draining' });
+    // Reviews frozen until the replica drains: every request of the load is still in flight when
+    // SIGTERM arrives (unfrozen, they would all be answered within a few milliseconds).
+    process.kill(platform.pid('reviews'), 'SIGSTOP');
+    let load: Array<ReturnType<typeof post>>;
+    let exit: Promise<number | null>;
+    try {
+      load = Array.from({ length: 60 }, () => post({ query: QUERY }, {}, replica.url));
+      const inFlight = async () => metricSum(await scrapeMetrics(replica.metricsPort), 'http_requests_in_flight');
+      await waitUntil(async () => (await inFlight()) === 60, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        what: '60 requests in flight at the replica',
+      });
+      exit = replica.stop();
+      // During SHUTDOWN_DELAY_MS the replica says it is not ready (load balancers stop sending) and still serves.
+      await expect.poll(async () => (await fetch(ready)).status, { timeout: 1_500, interval: 50 }).toBe(503);
+      expect(await (await fetch(ready)).json()).toEqual({ status: 'draining' });
+    } finally {
+      process.kill(platform.pid('reviews'), 'SIGCONT');
+    }
     load.push(post({ query: QUERY }, {}, replica.url));
     const results = await Promise.all(load);
     expect(await exit).toBe(0);
