@@ -404,7 +404,7 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
       } else {
         expect(config.introspection).toBe(false);
         expect(config.auth).toBeDefined();
-        expect(config.persistedQueries.redisUrl).toBeDefined();
+        expect(config.redis?.url, 'Redis for persisted queries and the caches').toBeDefined();
       }
     });
   });
@@ -448,12 +448,14 @@ describe.each(LAYOUTS)('deploy/k8s: $name', (layout) => {
 
   it("keeps each subgraph's depth limit above the gateway's + 1 (an _entities fetch adds a level)", () => {
     const gateway = loadGatewayConfig(standIn(environment(layout, mainContainer(deployment(layout, 'gateway')))));
+    const maxDepth = gateway.limits?.maxDepth;
+    expect(maxDepth, 'the gateway checks operation limits').toBeDefined();
     for (const { name, port } of SUBGRAPHS) {
       const subgraph = loadSubgraphConfig(
         { name, defaultPort: port },
         standIn(environment(layout, mainContainer(deployment(layout, name)))),
       );
-      expect(subgraph.limits.maxDepth, name).toBeGreaterThan(gateway.limits.maxDepth + 1);
+      expect(subgraph.limits.maxDepth, name).toBeGreaterThan(maxDepth! + 1);
     }
   });
 
