@@ -136,11 +136,12 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
 describe('createTokenVerifier: verified tokens remembered', () => {
   it('answers a token seen before from memory, but never past its exp', async () => {
     const verify = createTokenVerifier({ keys: { secret }, issuer, audience, clockToleranceSeconds: 0 });
-    const expiresSoon = await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) + 1 });
+    // At least a second ahead (exp is in whole seconds): the two verifications below come before it.
+    const expiresSoon = await token(hs, 'HS256', { exp: Math.floor(Date.now() / 1000) + 2 });
     expect((await verify(expiresSoon)).sub).toBe('user-1');
     expect((await verify(expiresSoon)).sub).toBe('user-1');
-    // 2.1 s later by the clock the verifier and jose read (the remembered token's exp has passed).
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2_100 });
+    // 3.1 s later by the clock the verifier and jose read (the remembered token's exp has passed).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3_100 });
     try {
       expect(await refusal(verify(expiresSoon))).toBe('The token has expired.');
     } finally {
