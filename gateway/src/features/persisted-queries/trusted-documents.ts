@@ -41,15 +41,13 @@ export function createTrustedDocuments(options: TrustedDocumentsOptions): Truste
     async requestDidStart({ request, contextValue }) {
       if (options.isDeveloper(request.http?.headers.get(DEVELOPER_KEY_HEADER))) trusted.add(contextValue);
       const hash = persistedQueryHash(request);
-      // Sent with its text: an APQ registration; without: a lookup.
-      const persistedQueryText = request.query !== undefined;
-      // Apollo Server rejects this itself, with no code; the error is given ours below.
+      // Sent with a text that is not its hash: Apollo Server rejects it itself, with no code; the error is given ours below.
       const hashMismatch = hash !== undefined && request.query !== undefined && sha256(request.query) !== hash;
       const fromManifest =
         options.mode !== 'off' && hash !== undefined && request.query === undefined && resolveManifestId(request, hash, options);
       if (fromManifest) trusted.add(contextValue);
       const apqLookup = hash !== undefined && !fromManifest;
-      return persistedQueryHooks(request, { hashMismatch, apqLookup, persistedQueryText }, options);
+      return persistedQueryHooks({ hashMismatch, apqLookup }, options);
     },
   };
   if (options.mode !== 'enforce') return { plugin };
@@ -89,14 +87,11 @@ interface PersistedQueryFacts {
   hashMismatch: boolean;
   /** A hash that is APQ's to look up (not a manifest id resolved). */
   apqLookup: boolean;
-  /** The request came with its text. */
-  persistedQueryText: boolean;
 }
 
 /** The request's hooks: a hash mismatch given our code, and each APQ lookup counted. */
 function persistedQueryHooks(
-  request: GraphQLRequest,
-  { hashMismatch, apqLookup, persistedQueryText }: PersistedQueryFacts,
+  { hashMismatch, apqLookup }: PersistedQueryFacts,
   options: TrustedDocumentsOptions,
 ): GraphQLRequestListener<GatewayContext> {
   return {
@@ -111,11 +106,10 @@ function persistedQueryHooks(
         );
       }
     },
-    async willSendResponse({ errors }) {
-      if (apqLookup && !hashMismatch) {
-        const unknown = errors?.some((error) => error.extensions?.code === GatewayErrorCode.PersistedQueryNotFound);
-        options.record?.('apq', request.query === undefined || unknown ? 'miss' : persistedQueryText ? 'register' : 'hit');
-      }
+    async willSendResponse({ metrics }) {
+      // Apollo says itself what its APQ step found (it never writes a looked-up text back into the request).
+      if (apqLookup && !hashMismatch)
+        options.record?.('apq', metrics.persistedQueryHit ? 'hit' : metrics.persistedQueryRegister ? 'register' : 'miss');
     },
   };
 }
