@@ -6,6 +6,7 @@ import {
   filterOperation,
   insertNulls,
   readAuthorizationRequirements,
+  removePlaceholders,
   type Caller,
 } from '../src/features/authorization/index.js';
 
@@ -91,8 +92,22 @@ describe('filterOperation', () => {
     });
   });
 
-  it('keeps an object whose every field was taken out, with __typename, so its nulls have a place', () => {
-    expect(filter('{ me { email } }', anonymous)).toMatchObject({ printed: '{ me { __typename } }', nulls: [['me', 'email']] });
+  it('keeps an object whose every field was taken out, with __typename, so its nulls have a place — a placeholder the response loses', () => {
+    expect(filter('{ me { email } }', anonymous)).toMatchObject({
+      printed: '{ me { __typename } }',
+      nulls: [['me', 'email']],
+      placeholders: [['me']],
+    });
+    expect(filter('{ users { email } }', anonymous)).toMatchObject({ printed: '{ users { __typename } }', placeholders: [['users', '@']] });
+    // A __typename the client asked for is its own: no placeholder.
+    expect(filter('{ me { __typename email } }', anonymous)).toMatchObject({ printed: '{ me { __typename } }', placeholders: [] });
+    const data = { me: { __typename: 'User' }, users: [{ __typename: 'User' }, { __typename: 'User' }] };
+    removePlaceholders(data, [['me'], ['users', '@']]);
+    insertNulls(data, [
+      ['me', 'email'],
+      ['users', '@', 'email'],
+    ]);
+    expect(data).toEqual({ me: { email: null }, users: [{ email: null }, { email: null }] });
   });
 
   it('bubbles a removed non-null field up to the nearest nullable place: the field, a list item, or all of data', () => {

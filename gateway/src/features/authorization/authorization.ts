@@ -7,7 +7,7 @@ import { GatewayErrorCode, operationRejected } from '../../errors.js';
 import { contextOf, type AdmissionStep, type ExecutionStep, type GatewayContext, type GatewayFeature } from '../../pipeline/index.js';
 import { filterOperation, type Caller, type FilteredOperation } from './filter.js';
 import { NO_REQUIREMENTS, readAuthorizationRequirements } from './requirements.js';
-import { dataOfNothing, insertNulls, unauthorizedError } from './response.js';
+import { dataOfNothing, insertNulls, removePlaceholders, unauthorizedError } from './response.js';
 
 /** What was taken out of an operation for a caller, and the hash of the document that runs instead. */
 type Filtered = FilteredOperation & { queryHash?: string };
@@ -97,7 +97,10 @@ function responsePlugin(outcomeOf: (context: GatewayContext) => Filtered | undef
           const result = outcomeOf(contextValue);
           if (!result || response.body.kind !== 'single') return;
           const single = response.body.singleResult;
-          if (single.data) insertNulls(single.data, result.nulls);
+          if (single.data) {
+            removePlaceholders(single.data, result.placeholders);
+            insertNulls(single.data, result.nulls);
+          }
           if (result.dataIsNull) single.data = null;
           single.errors = [...result.unauthorized.map(unauthorizedError), ...(single.errors ?? [])];
         },

@@ -36,6 +36,11 @@ export interface FilteredOperation {
   nulls: ResponsePath[];
   /** A removed non-null field left no nullable place above it: `data` itself is null. */
   dataIsNull: boolean;
+  /**
+   * Objects every field of which was taken out, fetched by `__typename` alone so that their nulls
+   * have a place: the client did not ask for that `__typename`, and the response loses it.
+   */
+  placeholders: ResponsePath[];
 }
 
 interface Walk {
@@ -45,6 +50,7 @@ interface Walk {
   fragments: Map<string, FragmentDefinitionNode>;
   unauthorized: ResponsePath[];
   nulls: ResponsePath[];
+  placeholders: ResponsePath[];
 }
 
 /** What filtering a selection set gave: its selections, and whether its owner must become null. */
@@ -67,10 +73,10 @@ export function filterOperation(
   caller: Caller,
 ): FilteredOperation {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-  const walk: Walk = { schema, requirements, caller, fragments, unauthorized: [], nulls: [] };
+  const walk: Walk = { schema, requirements, caller, fragments, unauthorized: [], nulls: [], placeholders: [] };
   const root = schema.getRootType(operation.operation)!;
   const { selections, ownerIsNull } = filterSelectionSet(walk, root, operation.selectionSet, []);
-  if (walk.unauthorized.length === 0) return { document, unauthorized: [], nulls: [], dataIsNull: false };
+  if (walk.unauthorized.length === 0) return { document, unauthorized: [], nulls: [], dataIsNull: false, placeholders: [] };
   const remaining =
     ownerIsNull || selections.length === 0 ? undefined : { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections } };
   return {
@@ -79,6 +85,7 @@ export function filterOperation(
     unauthorized: distinct(walk.unauthorized),
     nulls: ownerIsNull ? [] : distinct(walk.nulls),
     dataIsNull: ownerIsNull,
+    placeholders: ownerIsNull ? [] : distinct(walk.placeholders),
   };
 }
 
@@ -138,6 +145,7 @@ function filterField(
   const inner = filterSelectionSet(walk, getNamedType(definition.type) as GraphQLCompositeType, node.selectionSet, items);
   if (inner.ownerIsNull) return nullAt(walk, node, definition.type, key);
   // Everything under it was taken out and nulled: keep the object, so its nulls have a place.
+  if (inner.selections.length === 0) walk.placeholders.push(items);
   const selections = inner.selections.length ? inner.selections : [typenameField()];
   return { node: { ...node, selectionSet: { kind: Kind.SELECTION_SET, selections } }, ownerIsNull: false };
 }

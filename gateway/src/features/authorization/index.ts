@@ -11,5 +11,5 @@ export {
   type Requirement,
 } from './requirements.js';
 export { filterOperation, type Caller, type FilteredOperation, type ResponsePath } from './filter.js';
-export { insertNulls, dataOfNothing, unauthorizedError } from './response.js';
+export { insertNulls, dataOfNothing, removePlaceholders, unauthorizedError } from './response.js';
 export { createAuthorization, type AuthorizationFeature } from './authorization.js';

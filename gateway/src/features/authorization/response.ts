@@ -31,6 +31,22 @@ function setNull(value: unknown, path: ResponsePath): void {
   else setNull(object[head], rest);
 }
 
+/** Takes out the `__typename` the filter asked for in place of everything taken out of each object at `places` (`@`: every item of a list). */
+export function removePlaceholders(data: Record<string, unknown>, places: ResponsePath[]): void {
+  for (const place of places) removeTypename(data, place);
+}
+
+function removeTypename(value: unknown, path: ResponsePath): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    if (path[0] === '@') for (const item of value) removeTypename(item, path.slice(1));
+    return;
+  }
+  const object = value as Record<string, unknown>;
+  if (path.length === 0) delete object.__typename;
+  else removeTypename(object[path[0]!], path.slice(1));
+}
+
 /** The `data` of an operation none of which may run: nulls where it asked, or null altogether. */
 export function dataOfNothing(places: ResponsePath[], dataIsNull: boolean): Record<string, unknown> | null {
   if (dataIsNull) return null;
