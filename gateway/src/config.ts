@@ -3,13 +3,16 @@ import {
   CHECK_ALWAYS,
   DEVELOPMENT_TOKENS,
   env,
+  HTTP_SERVER_DEFAULTS,
   parseAll,
   parseConfig,
+  redisEnv,
   requiredOutsideDevelopment,
   serviceEnv,
   serviceSettings,
   subgraphTimeouts,
   subgraphUrls,
+  variableDefaults,
   type RuntimeSettings,
   type SigningKey,
 } from '@tessera/service-kit';
@@ -84,8 +87,6 @@ export interface GatewayConfig extends RuntimeSettings {
 }
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-/** Prefix of every Redis key unless `REDIS_KEY_PREFIX` says otherwise. */
-const DEFAULT_REDIS_KEY_PREFIX = 'tessera:';
 
 const L = OPERATION_LIMITS_DEFAULTS;
 /** The limits' variables (also read alone, by `pnpm schema:check`). */
@@ -105,10 +106,7 @@ const limitsEnv = {
 const PQ = PERSISTED_QUERIES_DEFAULTS;
 /** Redis and the persisted queries' variables (also read alone, by `pnpm pq:publish`). */
 const persistedQueriesEnv = {
-  REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
-  REDIS_KEY_PREFIX: env.string(DEFAULT_REDIS_KEY_PREFIX),
-  REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
-  REDIS_CLUSTER: env.bool(false),
+  ...redisEnv,
   APQ_TTL_SECONDS: env.int(PQ.apqTtlSeconds, { min: 1, max: 31_536_000 }),
   APQ_MAX_BYTES: env.int(PQ.apqMaxBytes, { min: 1_024, max: 100 * 1_048_576 }),
   PERSISTED_QUERIES_MODE: env.choice(['off', 'allow', 'enforce'], PQ.mode),
@@ -145,9 +143,9 @@ const serverEnv = {
   SUPERGRAPH_CONFIG: env.string(resolve(repoRoot, 'supergraph.yaml')),
   INTROSPECTION: env.optionalBool(),
   CORS_ORIGINS: env.list([]),
-  MAX_BODY_BYTES: env.int(1_048_576, { min: 1_024, max: 100 * 1_048_576 }),
+  MAX_BODY_BYTES: env.int(HTTP_SERVER_DEFAULTS.bodyLimit, { min: 1_024, max: 100 * 1_048_576 }),
   MAX_TOKENS: env.int(DEFAULT_MAX_TOKENS, { min: 100, max: 10_000_000 }),
-  MAX_BATCH_OPERATIONS: env.int(0, { min: 0, max: 1_000 }),
+  MAX_BATCH_OPERATIONS: env.int(HTTP_SERVER_DEFAULTS.maxBatchOperations, { min: 0, max: 1_000 }),
   MAX_RESPONSE_ERRORS: env.int(DEFAULT_MAX_RESPONSE_ERRORS, { min: 1, max: 100_000 }),
   SUBGRAPH_CONNECTIONS: env.int(S.connections, { min: 1, max: 10_000 }),
   SUBGRAPH_DEDUPLICATION: env.bool(S.deduplicate),
@@ -189,6 +187,9 @@ const gatewaySchema = z
 
 /** Every variable the gateway reads by name (besides the `SUBGRAPH_<NAME>_URL` pattern). */
 export const GATEWAY_VARIABLES: readonly string[] = Object.keys(gatewaySchema.shape);
+
+/** What each of {@link GATEWAY_VARIABLES} is when unset (undefined: derived or required): the documentation is checked against it. */
+export const GATEWAY_VARIABLE_DEFAULTS: Readonly<Record<string, unknown>> = variableDefaults(gatewaySchema);
 
 type GatewayVariables = z.infer<typeof gatewaySchema>;
 

@@ -2,7 +2,14 @@
  * @tessera/gateway: the Apollo Gateway server and what the CLIs, the schema checks and the tests
  * use of it — configuration, error codes, composition, the cost model and authorization's rules.
  */
-export { loadConfig, loadLimitsConfig, loadRedisConfig, GATEWAY_VARIABLES, type GatewayConfig } from './config.js';
+export {
+  loadConfig,
+  loadLimitsConfig,
+  loadRedisConfig,
+  GATEWAY_VARIABLE_DEFAULTS,
+  GATEWAY_VARIABLES,
+  type GatewayConfig,
+} from './config.js';
 export { createGatewayServer, type GatewayInfrastructure } from './server.js';
 export { GatewayErrorCode, SchemaCheckCode } from './errors.js';
 export {

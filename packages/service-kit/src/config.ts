@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REDIS_DEFAULTS } from './redis.js';
 import { parseSigningKeys, type SigningKey } from './request-signing.js';
 
 /**
@@ -159,6 +160,25 @@ export const env = {
         ),
     ),
 };
+
+/** The Redis every replica of a service shares (gateway and subgraphs alike); spread into a service's schema. */
+export const redisEnv = {
+  REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
+  REDIS_KEY_PREFIX: env.string(REDIS_DEFAULTS.keyPrefix),
+  REDIS_TIMEOUT_MS: env.int(REDIS_DEFAULTS.timeoutMs, { min: 10, max: 60_000 }),
+  REDIS_CLUSTER: env.bool(false),
+};
+
+/**
+ * What each variable of `schema` is when it is not set: its default, or undefined where the
+ * service derives one (from `NODE_ENV`, another variable) or requires it. The documentation and
+ * `.env.example` are checked against this, so a default is written once, in code.
+ */
+export function variableDefaults(schema: z.ZodObject): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(schema.shape).map(([name, variable]) => [name, (variable as z.ZodType).safeParse(undefined).data]),
+  );
+}
 
 /** Variables every service reads the same way; spread into a service's schema. */
 export const serviceEnv = {

@@ -19,6 +19,9 @@ import {
 import { generateRequestId, registerRequestContext } from './request-context.js';
 import { inIncomingTrace, withSpan } from './tracing.js';
 
+/** What the HTTP server defaults to (`MAX_BODY_BYTES`, `MAX_BATCH_OPERATIONS`). */
+export const HTTP_SERVER_DEFAULTS = { bodyLimit: 1_048_576, maxBatchOperations: 0 } as const;
+
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions<C extends BaseContext> {
   /** A started-or-not Apollo Server; {@link HttpServer.listen} starts it. */
@@ -120,7 +123,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
  * raw JSON body kept, then the batch limit and the guards before any handler.
  */
 function createFastify<C extends BaseContext>(options: HttpServerOptions<C>): FastifyInstance {
-  const { logger, bodyLimit = 1_048_576, maxBatchOperations = 0 } = options;
+  const { logger, bodyLimit = HTTP_SERVER_DEFAULTS.bodyLimit, maxBatchOperations = HTTP_SERVER_DEFAULTS.maxBatchOperations } = options;
   const app = fastify({
     bodyLimit,
     logger: false,

@@ -10,6 +10,8 @@ export {
   ConfigError,
   CHECK_ALWAYS,
   env,
+  redisEnv,
+  variableDefaults,
   requiredOutsideDevelopment,
   serviceEnv,
   serviceSettings,
@@ -45,6 +47,7 @@ export {
 export { currentRequestId, REQUEST_ID_HEADER, requestIdFrom } from './request-context.js';
 export {
   createHttpServer,
+  HTTP_SERVER_DEFAULTS,
   type Guard,
   type HttpServer,
   type HttpServerOptions,
@@ -85,7 +88,7 @@ export {
   type SigningKey,
 } from './request-signing.js';
 export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
-export { connectRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
+export { connectRedis, REDIS_DEFAULTS, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
 export {
   createRequestLog,

@@ -4,6 +4,14 @@ import { Cluster, Redis } from 'ioredis';
 /** A Redis client: one server, or a Redis Cluster (which ioredis routes each key of to its node). */
 export type RedisClient = Redis | Cluster;
 
+/** What a Redis connection and its keys default to (`REDIS_TIMEOUT_MS`, `REDIS_KEY_PREFIX`). */
+export const REDIS_DEFAULTS = {
+  /** Longest a command may take. */
+  timeoutMs: 250,
+  /** Prefix of every key, so that several deployments can share one Redis. */
+  keyPrefix: 'tessera:',
+} as const;
+
 /** Options of {@link connectRedis}. */
 export interface RedisConnectionOptions {
   /** `redis://` or `rediss://` URL: the server, or one node of the cluster (the others are discovered). */

@@ -3,6 +3,8 @@ import {
   CHECK_ALWAYS,
   ConfigError,
   env,
+  redisEnv,
+  variableDefaults,
   parseAll,
   parseConfig,
   requiredOutsideDevelopment,
@@ -83,10 +85,7 @@ const sharedSchema = z
   .object({
     ...serviceEnv,
     MAX_PAGE_SIZE: env.int(100, { min: 1, max: 10_000 }),
-    REDIS_URL: env.optionalUrl(['redis:', 'rediss:']),
-    REDIS_KEY_PREFIX: env.string('tessera:'),
-    REDIS_TIMEOUT_MS: env.int(250, { min: 10, max: 60_000 }),
-    REDIS_CLUSTER: env.bool(false),
+    ...redisEnv,
     SUBGRAPH_MAX_DEPTH: env.int(20, { min: 1, max: 1_000 }),
     SUBGRAPH_MAX_ENTITIES: env.int(1_000, { min: 1, max: 1_000_000 }),
     DATABASE_ACQUIRE_TIMEOUT_MS: env.int(2_000, { min: 1, max: 600_000 }),
@@ -118,6 +117,18 @@ const ownSchema = (name: string, defaultPort: number) =>
 
 /** Every variable a subgraph reads by name: shared ones bare, its own under its prefix (`USERS_PORT`). */
 export const SUBGRAPH_VARIABLES = { shared: Object.keys(sharedSchema.shape), own: Object.keys(ownSchema('', 0).shape) } as const;
+
+/**
+ * What each subgraph variable is when unset (undefined: derived or required): the shared ones, and
+ * one subgraph's own under its prefix. The documentation is checked against it.
+ */
+export function subgraphVariableDefaults({ name, defaultPort }: { name: string; defaultPort: number }): Record<string, unknown> {
+  const own = variableDefaults(ownSchema(name, defaultPort));
+  return {
+    ...variableDefaults(sharedSchema),
+    ...Object.fromEntries(Object.entries(own).map(([key, value]) => [`${name.toUpperCase()}_${key}`, value])),
+  };
+}
 
 /**
  * Reads a subgraph's variables. Each subgraph has its own prefix (`USERS_PORT`,

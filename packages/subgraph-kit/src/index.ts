@@ -3,7 +3,7 @@
  * migrations, seed, Apollo Server, HTTP), per-request batch loaders, cursor pagination,
  * UUID keys and the mapping of Prisma's errors.
  */
-export { loadSubgraphConfig, SUBGRAPH_VARIABLES, type SubgraphConfig } from './config.js';
+export { loadSubgraphConfig, subgraphVariableDefaults, SUBGRAPH_VARIABLES, type SubgraphConfig } from './config.js';
 export { readTypeDefs, type SubgraphDefinition, type SubgraphResolvers, type ClosableClient } from './definition.js';
 export { createSubgraphApollo, type SubgraphApolloOptions } from './apollo.js';
 export { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
