@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTokenVerifier, InvalidTokenError } from '../src/features/identity/index.js';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { TEST_AUTH, testToken } from './support/auth.js';
+import { TEST_AUTH, testToken } from '@tessera/test-helpers';
 
 const issuer = 'https://id.example.test/';
 const audience = 'tessera';
@@ -235,7 +235,10 @@ describe('the gateway with tokens', () => {
   });
 
   it('serves a request with a good token', async () => {
-    const { status, body } = await gateway.post({ query: '{ __typename }' }, { authorization: `Bearer ${await testToken('user-1')}` });
+    const { status, body } = await gateway.post(
+      { query: '{ __typename }' },
+      { authorization: `Bearer ${await testToken({ sub: 'user-1' })}` },
+    );
     expect(status).toBe(200);
     expect(body).toEqual({ data: { __typename: 'Query' } });
   });
@@ -253,7 +256,7 @@ describe('the gateway with tokens', () => {
       'Bearer garbage',
       `Basic ${Buffer.from('a:b').toString('base64')}`,
       'Bearer',
-      `Bearer ${await testToken('u')} extra`,
+      `Bearer ${await testToken({ sub: 'u' })} extra`,
     ]) {
       for (const accept of ['application/json', 'application/graphql-response+json']) {
         const response = await fetch(`${gateway.url}/graphql`, {

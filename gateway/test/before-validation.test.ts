@@ -4,6 +4,7 @@
  * aborted") — and every request is charged to the caller's rate limit before it is parsed, so a
  * caller already answered 429 gets nothing more parsed or validated.
  */
+import { testToken } from '@tessera/test-helpers';
 import { countOverlappingFieldPairs } from '@tessera/service-kit';
 import fc from 'fast-check';
 import { Kind, parse, type OperationDefinitionNode, type SelectionNode } from 'graphql';
@@ -153,7 +154,7 @@ describe('the rate limit, charged before parsing', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 40 }), async (requests) => {
         // A caller of its own per run: the client's address is the bucket, so each run signs in as someone new.
-        const token = await (await import('./support/auth.js')).testToken(`caller-${Math.random()}`);
+        const token = await testToken({ sub: `caller-${Math.random()}` });
         let spent = 0;
         for (const [kind, pad] of requests) {
           const body = kinds[kind](pad);

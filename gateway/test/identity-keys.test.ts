@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { testToken } from './support/auth.js';
+import { testToken } from '@tessera/test-helpers';
 
 const CREATE_PRODUCT = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }';
 const input = { sku: 'KEY-1', name: 'Key', price: { amount: 1, currency: 'USD' } };
@@ -20,7 +20,7 @@ afterEach(async () => {
 async function decision(scp: string[]): Promise<string> {
   const { status, body } = await gateway!.post(
     { query: CREATE_PRODUCT, variables: { input } },
-    { authorization: `Bearer ${await testToken('u1', { scp })}` },
+    { authorization: `Bearer ${await testToken({ sub: 'u1', scp })}` },
   );
   const code = body.errors?.[0]?.extensions?.code;
   return code === 'UNAUTHORIZED_FIELD_OR_TYPE' ? `refused ${status}` : `let through (${code})`;

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requestKey, type KeyedRequest } from '../src/features/shared-answers/index.js';
-import { testToken } from './support/auth.js';
+import { testToken } from '@tessera/test-helpers';
 import { GRAPHQL_RESPONSE_ACCEPT, startTestGateway, type TestGateway } from './support/gateway.js';
 
 /** A subgraph on loopback whose answers wait until `release()`; every operation body it got (the gateway's health checks aside). */
@@ -92,7 +92,7 @@ describe('shared answers', () => {
   beforeAll(async () => {
     subgraph = await heldSubgraph();
     gateway = await startTestGateway({ CACHE_MODE: 'off', SUBGRAPH_DEDUPLICATION: 'false' }, { subgraphUrl: subgraph.url });
-    token = await testToken('sharing-user', ['products:write']);
+    token = await testToken({ sub: 'sharing-user', scopes: ['products:write'] });
   });
   afterEach(() => subgraph.release());
   afterAll(async () => {
@@ -135,7 +135,7 @@ describe('shared answers', () => {
 
   it('never shares between callers, nor a mutation', async () => {
     const before = await metric(gateway, 'graphql_answers_shared_total');
-    const other = await testToken('another-user', ['products:write']);
+    const other = await testToken({ sub: 'another-user', scopes: ['products:write'] });
     const fetches = subgraph.bodies.length;
     const pending = [
       ...sendAll(gateway, 1, TOP, { authorization: `Bearer ${token}` }),

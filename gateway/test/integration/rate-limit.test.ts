@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testToken } from '../support/auth.js';
+import { testToken } from '@tessera/test-helpers';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -43,7 +43,7 @@ describe('rate limit on Redis', () => {
     const body = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
     expect(body.errors[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', rateLimit: { points: 3, windowSeconds: 60 } });
     // A signed-in caller has a budget of its own, whatever address it comes from.
-    const token = await testToken('rate-limited-user');
+    const token = await testToken({ sub: 'rate-limited-user' });
     expect((await first.post(query, { authorization: `Bearer ${token}` })).status).toBe(200);
   });
 });

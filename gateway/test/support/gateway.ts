@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { connectRedis, type HttpServer, type RedisClient } from '@tessera/service-kit';
-import { getFreePort, GRAPHQL_RESPONSE_ACCEPT, type GraphQLResponse } from '@tessera/test-helpers';
+import { getFreePort, GRAPHQL_RESPONSE_ACCEPT, TEST_AUTH_ENV, type GraphQLResponse } from '@tessera/test-helpers';
 import { pino } from 'pino';
 import { vi } from 'vitest';
 import { createGatewayServer, loadConfig } from '../../src/index.js';
-import { TEST_AUTH_ENV } from './auth.js';
 
 export { GRAPHQL_RESPONSE_ACCEPT, type GraphQLResponse };
 

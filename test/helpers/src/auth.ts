@@ -23,7 +23,10 @@ export const TEST_AUTH_ENV: Record<string, string> = {
 /** Options of {@link testToken}. */
 export interface TestTokenOptions {
   sub: string;
+  /** In `scope`, space-separated. @default [] */
   scopes?: string[];
+  /** In an `scp` array instead (where a scope may itself hold a space). */
+  scp?: string[];
   /** Lifetime (`1h`) or, for an expired token, a past time (seconds since the epoch). @default '1h' */
   expires?: string | number;
   /** @default TEST_AUTH.audience */
@@ -36,11 +39,12 @@ export interface TestTokenOptions {
 export function testToken({
   sub,
   scopes = [],
+  scp,
   expires = '1h',
   audience = TEST_AUTH.audience,
   secret = TEST_AUTH.jwtSecret,
 }: TestTokenOptions): Promise<string> {
-  return new SignJWT({ ...(scopes.length && { scope: scopes.join(' ') }) })
+  return new SignJWT({ ...(scopes.length && { scope: scopes.join(' ') }), ...(scp && { scp }) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuer(TEST_AUTH.issuer)
