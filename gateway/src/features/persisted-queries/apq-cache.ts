@@ -1,5 +1,5 @@
-import { ErrorsAreMissesCache, InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { Logger, RedisClient } from '@tessera/service-kit';
+import { ErrorsAreMissesCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { createMemoryKeyValueCache, type Logger, type RedisClient } from '@tessera/service-kit';
 import { PERSISTED_QUERIES_DEFAULTS } from './settings.js';
 
 /** Options of {@link createApqCache}. */
@@ -33,7 +33,8 @@ export function createApqCache({
         new ErrorsAreMissesCache(redisKeyValueCache(redis), { debug: warn, info: warn, warn, error: warn }),
         prefix,
       )
-    : new InMemoryLRUCache<string>();
+    : // Without Redis, each process keeps its own, bounded by what the texts add up to (Apollo's own default bound, 30 MiB).
+      createMemoryKeyValueCache<string>({ maxSize: 30 * 1_048_576 });
   return {
     get: (key) => store.get(key),
     delete: (key) => store.delete(key),
