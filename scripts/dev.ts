@@ -4,12 +4,17 @@
  * key (generated once under `.data/`). When the gateway is ready it prints tokens to paste
  * into Sandbox. Ctrl-C stops everything.
  */
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { devSecrets, devSecretsEnv, mintToken } from './dev/secrets.ts';
+import { runServices, type DevService } from './dev/services.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const SERVICES = ['subgraphs/users/src/main.ts', 'subgraphs/products/src/main.ts', 'subgraphs/reviews/src/main.ts', 'gateway/src/main.ts'];
+const SERVICES: DevService[] = [
+  { name: 'users', entry: 'subgraphs/users/src/main.ts', color: 34 },
+  { name: 'products', entry: 'subgraphs/products/src/main.ts', color: 35 },
+  { name: 'reviews', entry: 'subgraphs/reviews/src/main.ts', color: 32 },
+  { name: 'gateway', entry: 'gateway/src/main.ts', color: 36 },
+];
 /** Every scope the schema and the subgraphs know. */
 const ALL_SCOPES = ['users:write', 'users:read-email', 'products:write', 'reviews:moderate'];
 
@@ -20,22 +25,26 @@ const env: NodeJS.ProcessEnv = {
   HOST: process.env.HOST ?? '127.0.0.1',
   ...devSecretsEnv(secrets),
 };
-const services = spawn(
-  resolve(root, 'node_modules/.bin/concurrently'),
-  [
-    '--kill-others',
-    '--success',
-    'first',
-    '--names',
-    'users,products,reviews,gateway',
-    '--prefix-colors',
-    'blue,magenta,green,cyan',
-    ...SERVICES.map((entry) => `node --import tsx ${entry}`),
-  ],
-  { cwd: root, env, stdio: 'inherit' },
-);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => services.kill(signal));
-services.on('exit', (code) => process.exit(code ?? 1));
+const services = runServices(SERVICES, { cwd: root, env });
+// Ctrl-C (or a SIGTERM): each service drains and stops; then so does this, cleanly. The signal may
+// come twice (from the terminal, and relayed by tsx): the services are asked once.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void services.stop(signal).then(() => {
+      console.log('Tessera stopped.');
+      process.exit(0);
+    });
+  });
+}
+// One service dying on its own (a bad variable, a port taken): the others are stopped, and so is this.
+void services.crashed.then(async ({ name, code, signal }) => {
+  console.error(`${name} exited (${signal ?? `code ${code}`}): stopping the others.`);
+  await services.stop('SIGTERM');
+  process.exit(1);
+});
 
 const port = env.GATEWAY_PORT ?? '4000';
 const gateway = `http://127.0.0.1:${port}`;
@@ -43,9 +52,9 @@ const gateway = `http://127.0.0.1:${port}`;
 // data needs all three, seeded.
 const subgraphPorts = [env.USERS_PORT ?? '4001', env.PRODUCTS_PORT ?? '4002', env.REVIEWS_PORT ?? '4003'];
 await Promise.all([`${gateway}/ready`, ...subgraphPorts.map((p) => `http://127.0.0.1:${p}/ready`)].map(untilReady));
-const { user, admin, product } = await demoData(`${gateway}/graphql`).catch((error: unknown) => {
+const { user, admin, product } = await demoData(`${gateway}/graphql`).catch(async (error: unknown) => {
   // Not leave the four services running behind a failed start.
-  services.kill('SIGTERM');
+  await services.stop('SIGTERM');
   throw error;
 });
 const userToken = await mintToken(secrets.jwtSecret, { sub: user.id, ttl: '12h' });

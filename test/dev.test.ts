@@ -78,9 +78,27 @@ describe('pnpm dev', () => {
     expect(created.data).toEqual({ createReview: { author: { id } } });
   });
 
+  it('starts without a stack trace or a warning: every line of the boot is an expected state', () => {
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toMatch(/"level":(40|50)|WARN|ERROR/);
+  });
+
   it('serves Apollo Sandbox and introspection, as development does', async () => {
     const page = await fetch(`${gateway}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).toMatch(/sandbox/i);
     expect((await post('{ __schema { queryType { name } } }')).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
   });
+});
+
+describe('Ctrl-C', () => {
+  // Last: it stops the platform the other tests use.
+  it('stops every service, each draining once, and exits 0 with one line', async () => {
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+    // What the terminal (or pnpm, forwarding it) sends; the services, in groups of their own, hear it from dev alone.
+    process.kill(-dev.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('Tessera stopped.');
+    expect(output).not.toMatch(/exited with code|second signal|^\s+at /m);
+    await expect(fetch(`${gateway}/ready`)).rejects.toThrow();
+  }, 30_000);
 });

@@ -97,6 +97,23 @@ describe('SubgraphDataSource', () => {
     expect(JSON.stringify(error)).not.toContain('127.0.0.1');
   });
 
+  it('logs a refused call as one line with its reason, no stack: a subgraph that is down or booting is expected', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const pool = createUndiciFetcher();
+    const metrics = createSubgraphMetrics();
+    const policy = createSubgraphPolicy('reviews', { ...RESILIENCE_DEFAULTS, retries: 0 }, metrics, logger);
+    const source = new SubgraphDataSource({ service: 'reviews', url: CLOSED_URL, fetcher: pool.fetcher, policy, metrics, logger });
+    try {
+      await source.process(processOptions('{ echo }', {})).catch(() => undefined);
+    } finally {
+      await pool.close();
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'subgraph request failed', subgraph: 'reviews', outcome: 'error', reason: 'connection refused' });
+    expect(JSON.stringify(lines[0])).not.toMatch(/"stack"|"err"/);
+  });
+
   it('carries the HTTP status of a failed response', async () => {
     const error = (await fetchThrough(`${base}/down/graphql`)) as { extensions: Record<string, unknown> };
     expect(error.extensions).toEqual({ code: 'SUBREQUEST_HTTP_ERROR', service: 'reviews', reason: 'HTTP 503', status: 503 });

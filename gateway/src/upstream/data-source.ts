@@ -167,10 +167,16 @@ export class SubgraphDataSource implements SubgraphSource {
           : 'error'
         : (failure?.kind.replace('-', '_') ?? 'error');
     this.observe(started, outcome);
-    this.logger.warn(
-      { subgraph: this.service, url: this.url, outcome, err: failure?.kind === 'failed' ? failure.failure : error },
-      'subgraph request failed',
-    );
+    // A failure the policy knows (refused, reset, timed out, an HTTP status, the circuit open) is
+    // expected of a subgraph that is down or booting: one line with its reason. Anything else is a
+    // bug worth its stack.
+    const detail = failure
+      ? {
+          reason: failure.kind === 'failed' ? failure.failure.reason : failure.kind,
+          status: failure.kind === 'failed' ? failure.failure.status : undefined,
+        }
+      : { err: error };
+    this.logger.warn({ subgraph: this.service, url: this.url, outcome, ...detail }, 'subgraph request failed');
     return subrequestFailure(this.service, failure);
   }
 

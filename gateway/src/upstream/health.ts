@@ -61,10 +61,12 @@ export function createSubgraphHealthMonitor({ targets, intervalMs, metrics, logg
     const next = await probeSubgraphs(targets());
     for (const [name, state] of Object.entries(next)) {
       metrics.up.set({ subgraph: name }, state.up ? 1 : 0);
-      if (states[name]?.up !== state.up) {
-        if (state.up) logger.info({ subgraph: name }, 'subgraph ready');
-        else logger.warn({ subgraph: name, reason: state.reason }, 'subgraph not ready');
-      }
+      const before = states[name];
+      if (before?.up === state.up) continue;
+      if (state.up) logger.info({ subgraph: name }, 'subgraph ready');
+      // Not up yet at the first look is how every start goes (the subgraphs boot beside the gateway); going down is news.
+      else if (before === undefined) logger.info({ subgraph: name, reason: state.reason }, 'subgraph not ready yet');
+      else logger.warn({ subgraph: name, reason: state.reason }, 'subgraph not ready');
     }
     states = next;
   };
