@@ -6,7 +6,8 @@ import { answersOk, spawnPinned, type PinnedProcess } from './processes.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const node = resolve(repoRoot, 'node_modules/.bin/node');
-const hiveBin = resolve(repoRoot, 'bench/node_modules/@graphql-hive/gateway/dist/bin.js');
+// Installed apart from the workspace, on the benchmark's first run (bench/hive/install.sh).
+const hiveBin = resolve(repoRoot, 'bench/hive/node_modules/@graphql-hive/gateway/dist/bin.js');
 
 /** A gateway under test: where to send requests, and its process. */
 export interface RunningGateway extends PinnedProcess {
@@ -109,14 +110,14 @@ export interface HiveOptions {
   /**
    * Hive Router's query planner in Rust (`@graphql-hive/router-runtime`), as `--hive-router-runtime`
    * turns it on — set in the config, because the CLI's own import of the package does not resolve
-   * from pnpm's store and silently falls back to the default runtime.
+   * from pnpm's store and fell back to the default runtime without a word; the config's own import fails loudly.
    */
   routerRuntime?: boolean;
 }
 
 /**
  * Hive Gateway as its CLI runs it: `hive-gateway supergraph <file> --fork 1 [--jit]`, with
- * bench/src/peers/hive.config.mjs (request signing in front of Tessera's subgraphs; inbound request
+ * bench/hive/hive.config.mjs (request signing in front of Tessera's subgraphs; inbound request
  * deduplication, the response cache and the Rust runtime when asked).
  */
 export function hiveGateway(
@@ -130,7 +131,7 @@ export function hiveGateway(
       const port = await getFreePort();
       // Its own empty working directory: the CLI would load a gateway.config.* it found there.
       const cwd = mkdtempSync(join(tmpdir(), 'hive-'));
-      const config = ['-c', resolve(repoRoot, 'bench/src/peers/hive.config.mjs')];
+      const config = ['-c', resolve(repoRoot, 'bench/hive/hive.config.mjs')];
       const args = [
         hiveBin,
         'supergraph',

@@ -10,7 +10,7 @@
 import process from 'node:process';
 import { URL } from 'node:url';
 import { defineConfig } from '@graphql-hive/gateway';
-import { parseSigningKeys, signRequest, SIGNATURE_HEADER, SIGNED_HEADERS } from '../../../packages/service-kit/src/request-signing.ts';
+import { parseSigningKeys, signRequest, SIGNATURE_HEADER, SIGNED_HEADERS } from '../../packages/service-kit/src/request-signing.ts';
 
 const { unifiedGraphHandler } = process.env.HIVE_ROUTER_RUNTIME === 'true' ? await import('@graphql-hive/router-runtime') : {};
 const [key] = process.env.SUBGRAPH_SIGNING_KEYS ? parseSigningKeys(process.env.SUBGRAPH_SIGNING_KEYS) : [];
