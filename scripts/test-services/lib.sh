@@ -67,6 +67,11 @@ ts_ensure_installed() {
         command -v buildah >/dev/null || packages+=(buildah)
         command -v debootstrap >/dev/null || packages+=(debootstrap)
         command -v podman-compose >/dev/null || packages+=(podman-compose)
+        # What podman only recommends, and so --no-install-recommends leaves out: the init that
+        # `podman kube play` puts in each pod, and the DNS plugin through which compose's
+        # containers find each other by service name.
+        command -v catatonit >/dev/null || [[ -x /usr/libexec/podman/catatonit ]] || packages+=(catatonit)
+        [[ -x /usr/lib/cni/dnsname ]] || packages+=(golang-github-containernetworking-plugin-dnsname)
         ;;
     esac
   done
