@@ -47,7 +47,8 @@ async function proposeUsers(from: string | RegExp, to: string): Promise<string> 
   return path;
 }
 
-describe('pnpm schema:check', () => {
+// Each test runs the real command, a process of its own (a second or more under load): the default 5 s is too tight.
+describe('pnpm schema:check', { timeout: 30_000 }, () => {
   it('passes on the repository as committed', async () => {
     const { code, output } = await check();
     expect(output).toContain('schema check passed');
