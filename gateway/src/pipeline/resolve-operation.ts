@@ -15,7 +15,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
-import { badUserInput } from '@tessera/service-kit';
+import { badUserInput, fragmentsOf } from '@tessera/service-kit';
 import { GatewayErrorCode, operationRejected } from '../errors.js';
 
 /** The operation a request executes, with the variable values it executes with. */
@@ -109,7 +109,7 @@ function argumentSites(schema: GraphQLSchema, document: DocumentNode, operation:
 
 /** The fragment definitions an operation spreads, directly or through other fragments. */
 function fragmentsUsedBy(document: DocumentNode, operation: OperationDefinitionNode) {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = fragmentsOf(document);
   const used = new Map<string, typeof fragments extends Map<string, infer F> ? F : never>();
   const pending: Array<{ selectionSet?: { selections: readonly unknown[] } }> = [operation];
   while (pending.length) {

@@ -90,6 +90,7 @@ export {
 export { createRedisNonceStore, type RedisNonceStoreOptions } from './nonce-store.js';
 export { connectRedis, REDIS_DEFAULTS, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { countOverlappingFieldPairs, createShapeMemo, measureOperation, type OperationShape } from './operation-shape.js';
+export { fragmentsOf, operationOf } from './document-parts.js';
 export {
   createRequestLog,
   createRequestLogPlugin,

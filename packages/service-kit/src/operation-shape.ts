@@ -1,4 +1,5 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { operationOf } from './document-parts.js';
+import { Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
 
 /** Shape figures of one operation, with fragments expanded. */
 export interface OperationShape {
@@ -41,14 +42,7 @@ export function createShapeMemo(): (document: DocumentNode, operationName?: stri
  * (no fragment cycles).
  */
 export function measureOperation(document: DocumentNode, operationName?: string | null): OperationShape {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) {
-      operation ??= definition;
-    }
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   if (!operation) return { depth: 0, aliases: 0, schemaFields: 0, ofTypeDepth: 0, nodes: 0 };
 
   const memo = new Map<string, OperationShape>();
@@ -111,13 +105,7 @@ export function measureOperation(document: DocumentNode, operationName?: string 
  * fragment inside itself is not followed.
  */
 export function countOverlappingFieldPairs(document: DocumentNode, operationName: string | null | undefined, limit: number): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName))
-      operation ??= definition;
-  }
+  const { operation, fragments } = operationOf(document, operationName);
   if (!operation) return 0;
   let pairs = 0;
   const pending: SelectionSetNode[][] = [[operation.selectionSet]];

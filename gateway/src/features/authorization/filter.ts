@@ -1,3 +1,4 @@
+import { fragmentsOf } from '@tessera/service-kit';
 import {
   getNamedType,
   isAbstractType,
@@ -72,7 +73,7 @@ export function filterOperation(
   requirements: AuthorizationRequirements,
   caller: Caller,
 ): FilteredOperation {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = fragmentsOf(document);
   const walk: Walk = { schema, requirements, caller, fragments, unauthorized: [], nulls: [], placeholders: [] };
   const root = schema.getRootType(operation.operation)!;
   const { selections, ownerIsNull } = filterSelectionSet(walk, root, operation.selectionSet, []);

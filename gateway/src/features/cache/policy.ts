@@ -11,9 +11,9 @@ import {
   type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLSchema,
-  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { operationOf } from '@tessera/service-kit';
 import type { CacheHints } from './hints.js';
 
 /** How long an answer may be kept, and for whom. */
@@ -42,21 +42,6 @@ interface FieldPolicy {
 export interface PolicyOptions {
   /** Caps per type (`CACHE_TTL_OVERRIDES`): a field of the type, or returning it, is kept at most this long (0: never). */
   ttlOverrides?: ReadonlyMap<string, number>;
-}
-
-/** The operation to run (the named one, else the first) and the document's fragments by name. */
-function operationOf(
-  document: DocumentNode,
-  operationName: string | null | undefined,
-): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName))
-      operation ??= definition;
-  }
-  return { operation, fragments };
 }
 
 /** A field's policy: its own hint, else its type's, else (a leaf, or `inheritMaxAge`) its parent's; capped per type. Undefined: none decided. */

@@ -1,3 +1,4 @@
+import { fragmentsOf } from '@tessera/service-kit';
 import {
   getNamedType,
   getNullableType,
@@ -144,8 +145,7 @@ function sizedFieldPlan(schema: GraphQLSchema, document: DocumentNode, directive
   if (plan) return plan;
   plan = [];
   if ([...directives.listSizes.values()].some((l) => l.sizedFields?.length)) {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const fragments = fragmentsOf(document);
     const typeInfo = new TypeInfo(schema);
     const found = plan;
     visit(
