@@ -12,7 +12,7 @@
 #
 # Where no registry can be reached, `pnpm image:build` makes the base images from Debian's
 # repository and the npm registry first (deploy/scripts/podman-base.sh) and builds all four with
-# podman; deploy/test/images.test.ts runs them (see README, Deploying). Where no engine runs at all,
+# podman; deploy/test/images.test.ts runs them (see docs/deploying.md). Where no engine runs at all,
 # `pnpm --filter @tessera/deploy image:rehearse` replays these instructions in a directory.
 
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
@@ -54,7 +54,7 @@ ENTRYPOINT ["node", "--conditions=tessera-dist", "--enable-source-maps", "dist/m
 
 FROM runtime AS gateway
 COPY --from=build /src/out/gateway /app
-# The heap pnpm start gives the gateway (README, Memory); NODE_OPTIONS can change it.
+# The heap pnpm start gives the gateway (docs/operating.md, Memory); NODE_OPTIONS can change it.
 ENV GATEWAY_PORT=4000 GATEWAY_METRICS_PORT=9400 SUPERGRAPH_PATH=/app/supergraph.graphql NODE_OPTIONS="--max-semi-space-size=16 --max-old-space-size=192"
 EXPOSE 4000 9400
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "node_modules/@tessera/service-kit/dist/health-probe.js", "GATEWAY_PORT"]

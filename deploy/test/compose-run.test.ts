@@ -71,7 +71,7 @@ describe.runIf(podmanWorks())('compose.yaml under podman-compose', () => {
     }
   }, 400_000);
 
-  it('down -v: no container or volume of the project is left; its network goes with the README’s prune', async () => {
+  it('down -v: no container or volume of the project is left; its network goes with the prune docs/deploying.md gives', async () => {
     const down = await compose(['down', '-v']);
     expect(down.code, down.stderr + down.stdout).toBe(0);
     expect((await podman(['ps', '-a', '--filter', label, '--format', '{{.Names}}'])).trim()).toBe('');

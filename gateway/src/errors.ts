@@ -6,7 +6,7 @@ import { GraphQLError } from 'graphql';
  * Every code the gateway puts in `extensions.code`, its own and those Apollo Server answers
  * with inside it. With the codes shared by every service (`ErrorCode` of service-kit, which
  * subgraph errors carry through the gateway) this is every code a client can see; the
- * README's error table lists exactly these, and a test holds the two together.
+ * error table of docs/errors.md lists exactly these, and a test holds the two together.
  */
 export const GatewayErrorCode = {
   /** A subgraph could not be reached or answered with an HTTP error; `extensions.service` names it. */
