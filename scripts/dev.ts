@@ -23,6 +23,9 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   NODE_ENV: 'development',
   HOST: process.env.HOST ?? '127.0.0.1',
+  // The subgraphs boot beside the gateway: a query sent meanwhile opens a circuit, which in
+  // development had better give the booted subgraph another try within a second than five.
+  BREAKER_HALF_OPEN_AFTER_MS: process.env.BREAKER_HALF_OPEN_AFTER_MS ?? '1000',
   ...devSecretsEnv(secrets),
 };
 const services = runServices(SERVICES, { cwd: root, env });
@@ -75,21 +78,33 @@ console.log(`
   More tokens: pnpm run token --sub <userId> [--scopes "…"] [--ttl 1h]
 `);
 
-/** Two users and a product of the demo data, as the gateway serves them (whatever seed made them). */
+/**
+ * Two users and a product of the demo data, as the gateway serves them (whatever seed made them).
+ * Asked until the gateway answers without an error: a caller that tried it while the subgraphs
+ * booted (Sandbox polling, a curl) may have opened a subgraph's circuit, which stays open a moment.
+ */
 async function demoData(url: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ users(first: 2) { edges { node { id username } } } topProducts(first: 1) { id } }' }),
-  });
-  const { data } = (await response.json()) as {
-    data?: { users: { edges: Array<{ node: { id: string; username: string } }> }; topProducts: Array<{ id: string }> };
-  };
-  const [user, admin] = data?.users.edges.map((edge) => edge.node) ?? [];
-  const [product] = data?.topProducts ?? [];
-  if (!user || !admin || !product)
-    throw new Error('No demo data: start with empty data directories (rm -rf .data) or set SEED_ON_EMPTY=true.');
-  return { user, admin, product };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ users(first: 2) { edges { node { id username } } } topProducts(first: 1) { id } }' }),
+    });
+    const { data, errors } = (await response.json()) as {
+      data?: { users: { edges: Array<{ node: { id: string; username: string } }> }; topProducts: Array<{ id: string }> } | null;
+      errors?: unknown[];
+    };
+    if (errors?.length && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 500));
+      continue;
+    }
+    const [user, admin] = data?.users.edges.map((edge) => edge.node) ?? [];
+    const [product] = data?.topProducts ?? [];
+    if (!user || !admin || !product)
+      throw new Error('No demo data: start with empty data directories (rm -rf .data) or set SEED_ON_EMPTY=true.');
+    return { user, admin, product };
+  }
 }
 
 async function untilReady(url: string): Promise<void> {
