@@ -10,6 +10,11 @@
 # Callers run with `set -euo pipefail`; keep it inside $(...) too.
 shopt -s inherit_errexit
 
+# The system's own tools (runuser, debootstrap, haproxy) live in the sbin folders, which a bare
+# PATH (a CI job's `env -i`, a non-root login) leaves out.
+for dir in /usr/local/sbin /usr/sbin /sbin; do [[ :$PATH: == *:$dir:* ]] || PATH=$PATH:$dir; done
+export PATH
+
 readonly TS_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Where `pnpm services:up` records the services it started, for `pnpm services:down`,
 # run.sh and vitest.config.ts. Inside the repo's ignored .tmp/.
