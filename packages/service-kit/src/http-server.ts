@@ -3,6 +3,8 @@ import type { ApolloServer, BaseContext } from '@apollo/server';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import websocket from '@fastify/websocket';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorCode, errorBody } from './errors.js';
 import { PROBE_PATHS, registerHealthRoutes, type ReadinessCheck } from './health.js';
@@ -18,6 +20,7 @@ import {
 } from './http-errors.js';
 import { generateRequestId, registerRequestContext } from './request-context.js';
 import { inIncomingTrace, withSpan } from './tracing.js';
+import { acceptsEventStream, openEventStream, type EventStream, type EventStreamOptions } from './event-stream.js';
 
 /** What the HTTP server defaults to (`MAX_BODY_BYTES`, `MAX_BATCH_OPERATIONS`). */
 export const HTTP_SERVER_DEFAULTS = { bodyLimit: 1_048_576, maxBatchOperations: 0 } as const;
@@ -60,6 +63,20 @@ export interface HttpServerOptions<C extends BaseContext> {
   trustProxy?: boolean | string | string[];
   /** On close: how long `/ready` says "draining" before the listener closes, so load balancers stop sending first. @default 0 */
   shutdownDelayMs?: number;
+  /**
+   * Requests that ask for a stream of results on the GraphQL path (GraphQL over server-sent
+   * events: `Accept: text/event-stream`) are answered by `handle` instead of Apollo — after the
+   * guards, and outside the concurrency bound, since a stream lives long (its owner bounds how
+   * many). On close, every stream still open ends with a `retry:` hint, so its client reconnects
+   * to a replica that is ready.
+   */
+  eventStreams?: { handle(request: RawBodyRequest, stream: EventStream): Promise<void>; options?: EventStreamOptions };
+  /**
+   * WebSocket connections on the GraphQL path (`GET` with `Upgrade: websocket`), after the guards;
+   * `handle` owns each socket. On close every socket still open is closed with 1012 (service
+   * restart: its client reconnects elsewhere).
+   */
+  webSockets?: { handle(socket: WebSocket, request: RawBodyRequest): void };
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -99,11 +116,12 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
     done(null, payload);
   });
 
+  const streams = new Set<EventStream>();
   return {
     fastify: app,
     async listen(port, host = '0.0.0.0') {
       await apollo.start();
-      await registerGraphQLRoute(app, options);
+      await registerGraphQLRoute(app, options, streams);
       await app.listen({ port, host });
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
@@ -112,6 +130,9 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
       // Not ready first, so load balancers stop sending; then drain what is in flight.
       draining = true;
       if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+      // Long-lived connections would hold the close up: their clients are told to reconnect elsewhere.
+      for (const stream of streams) stream.close('draining');
+      if (options.webSockets) for (const socket of app.websocketServer.clients) socket.close(1012, 'service restart');
       await app.close();
       await apollo.stop();
     },
@@ -147,9 +168,16 @@ function createFastify<C extends BaseContext>(options: HttpServerOptions<C>): Fa
   return app;
 }
 
-/** CORS, and the GraphQL endpoint: Apollo behind the request-shape check, traced, within the concurrency limit. */
-async function registerGraphQLRoute<C extends BaseContext>(app: FastifyInstance, options: HttpServerOptions<C>): Promise<void> {
-  const { apollo, corsOrigins = [], path = '/graphql' } = options;
+/**
+ * CORS, and the GraphQL endpoint: Apollo behind the request-shape check, traced, within the
+ * concurrency limit; a request for an event stream, or a WebSocket, to their handlers when given.
+ */
+async function registerGraphQLRoute<C extends BaseContext>(
+  app: FastifyInstance,
+  options: HttpServerOptions<C>,
+  streams: Set<EventStream>,
+): Promise<void> {
+  const { apollo, corsOrigins = [], path = '/graphql', eventStreams, webSockets } = options;
   await app.register(cors, {
     origin: corsOrigins.includes('*') ? true : corsOrigins,
     credentials: !corsOrigins.includes('*'),
@@ -157,12 +185,24 @@ async function registerGraphQLRoute<C extends BaseContext>(app: FastifyInstance,
     // for an origin not allowed) rather than a plain-text 400 outside GraphQL's error shape.
     strictPreflight: false,
   });
-  const handler = apolloFastifyHandler(apollo, options.context, options.execute);
+  // The plugin's own close would end each socket with 1001; the server closes them itself, with 1012.
+  if (webSockets) await app.register(websocket, { preClose: (done) => done() });
+  const apolloHandler = withConcurrencyLimit(traced(apolloFastifyHandler(apollo, options.context, options.execute), path), options);
+  const handler: Handler = async (request, reply) => {
+    if (!eventStreams || !acceptsEventStream(request)) return apolloHandler(request, reply);
+    const stream = openEventStream(request, reply, eventStreams.options);
+    streams.add(stream);
+    void stream.ended.then(() => streams.delete(stream));
+    await eventStreams.handle(request, stream);
+  };
+  const preHandler = createRequestShapeHook();
+  app.route({ url: path, method: ['POST', 'OPTIONS'], preHandler, handler });
   app.route({
     url: path,
-    method: ['GET', 'POST', 'OPTIONS'],
-    preHandler: createRequestShapeHook(),
-    handler: withConcurrencyLimit(traced(handler, path), options),
+    method: 'GET',
+    preHandler,
+    handler,
+    ...(webSockets && { wsHandler: (socket: WebSocket, request: FastifyRequest) => webSockets.handle(socket, request) }),
   });
 }
 

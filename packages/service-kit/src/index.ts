@@ -37,6 +37,15 @@ export { BUDGET_HEADER, parseBudget } from './deadline.js';
 export { createGraphQLOverHttpPlugin, operationTexts, replyWithGraphQLError, responseMediaType } from './graphql-over-http.js';
 export { allReady, NotReadyError, type ReadinessCheck } from './health.js';
 export {
+  acceptsEventStream,
+  EVENT_STREAM_DEFAULTS,
+  openEventStream,
+  type EventStream,
+  type EventStreamEnd,
+  type EventStreamOptions,
+  type StreamEvent,
+} from './event-stream.js';
+export {
   ActionUnavailableError,
   boundedLabel,
   createMetricsRegistry,
