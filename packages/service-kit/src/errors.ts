@@ -35,6 +35,13 @@ export const ErrorCode = {
   UpstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
   /** An `Idempotency-Key` already used for a different operation or input (HTTP 422); nothing was done. */
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  /**
+   * A subscription cannot resume where it asked: the events after its resume point are no longer kept
+   * (`EVENT_RETENTION_SECONDS`), or its topic never reached it. Subscribe again without one; `extensions.events: { after, oldest, latest }`.
+   */
+  EventsExpired: 'EVENTS_EXPIRED',
+  /** A subscription fell further behind its events than a subgraph buffers for it, and was ended; resume after the last event received. */
+  SubscriberTooSlow: 'SUBSCRIBER_TOO_SLOW',
   /** Anything unexpected; details only in the log. */
   InternalServerError: 'INTERNAL_SERVER_ERROR',
 } as const;

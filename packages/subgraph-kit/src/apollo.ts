@@ -5,7 +5,7 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import {
   createFormatError,
@@ -32,6 +32,20 @@ export interface SubgraphApolloOptions {
   introspection: boolean;
   /** Where the RED metrics of every operation go. */
   registry?: Registry;
+  /** The schema, when the caller built it to serve it elsewhere too (subscriptions). @default built from the definition */
+  schema?: GraphQLSchema;
+}
+
+/** The subgraph's executable schema: its type definitions and resolvers, with federation's `_service` and `_entities`. */
+export function subgraphSchema<Client extends ClosableClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+): GraphQLSchema {
+  return buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]);
+}
+
+/** How a subgraph formats errors: deliberate ones pass, a database that is down or too slow is named as such, anything else is masked and logged. */
+export function subgraphFormatError(logger: Logger, introspection: boolean) {
+  return createFormatError(logger, { classify: databaseFailureCode, hideSuggestions: !introspection });
 }
 
 /**
@@ -40,12 +54,12 @@ export interface SubgraphApolloOptions {
  */
 export function createSubgraphApollo<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { logger, limits, introspection, registry }: SubgraphApolloOptions,
+  { logger, limits, introspection, registry, schema = subgraphSchema(definition) }: SubgraphApolloOptions,
 ): ApolloServer<Context> {
   return new ApolloServer<Context>({
-    schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
+    schema,
     // A database that is down or too slow is named as such (DATABASE_UNAVAILABLE, DEADLINE_EXCEEDED), not masked as a bug.
-    formatError: createFormatError(logger, { classify: databaseFailureCode, hideSuggestions: !introspection }),
+    formatError: subgraphFormatError(logger, introspection),
     includeStacktraceInErrorResponses: false,
     introspection,
     hideSchemaDetailsFromClientErrors: !introspection,

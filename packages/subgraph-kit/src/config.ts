@@ -15,6 +15,9 @@ import {
   type SigningKey,
 } from '@tessera/service-kit';
 import { DEFAULT_MAX_BATCH_SIZE } from './batch-loader.js';
+import { HUB_DEFAULTS } from './events/hub.js';
+import { RELAY_DEFAULTS } from './events/relay.js';
+import type { EventSettings } from './events/runtime.js';
 import type { RequestLimits } from './request-guards.js';
 
 /** Everything a subgraph process is configured with. */
@@ -70,6 +73,8 @@ export interface SubgraphConfig extends RuntimeSettings {
   introspection: boolean;
   /** How per-request DataLoaders batch. */
   loaders: { batch: boolean; maxBatchSize: number };
+  /** The outbox's relay and hub (subgraphs that declare events). */
+  events: EventSettings;
   seed: {
     /** Seed the database at start-up when its main table is empty (development's default). */
     onEmpty: boolean;
@@ -94,6 +99,9 @@ const sharedSchema = z
     DATABASE_MIGRATIONS: env.choice(['apply', 'verify'], 'apply'),
     DATALOADER_BATCHING: env.bool(true),
     DATALOADER_MAX_BATCH_SIZE: env.int(DEFAULT_MAX_BATCH_SIZE, { min: 1, max: 10_000 }),
+    EVENTS_RELAY_INTERVAL_MS: env.int(RELAY_DEFAULTS.intervalMs, { min: 10, max: 3_600_000 }),
+    EVENT_RETENTION_SECONDS: env.int(RELAY_DEFAULTS.retentionSeconds, { min: 1, max: 31_536_000 }),
+    EVENTS_CATCHUP_INTERVAL_MS: env.int(HUB_DEFAULTS.catchupIntervalMs, { min: 10, max: 3_600_000 }),
     SEED_ON_EMPTY: env.optionalBool(),
     EMBEDDED_DATABASE: env.optionalBool(),
     SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
@@ -172,6 +180,11 @@ export function loadSubgraphConfig(
     limits: { maxDepth: shared.SUBGRAPH_MAX_DEPTH, maxEntities: shared.SUBGRAPH_MAX_ENTITIES },
     introspection: settings.development,
     loaders: { batch: shared.DATALOADER_BATCHING, maxBatchSize: shared.DATALOADER_MAX_BATCH_SIZE },
+    events: {
+      relayIntervalMs: shared.EVENTS_RELAY_INTERVAL_MS,
+      retentionSeconds: shared.EVENT_RETENTION_SECONDS,
+      catchupIntervalMs: shared.EVENTS_CATCHUP_INTERVAL_MS,
+    },
     seed: {
       onEmpty: shared.SEED_ON_EMPTY ?? settings.development,
       users: shared.SEED_USERS,

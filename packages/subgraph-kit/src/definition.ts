@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { parse, type DocumentNode } from 'graphql';
 import type { Logger } from '@tessera/service-kit';
 import type { SubgraphConfig } from './config.js';
-import type { RawSql } from './idempotency.js';
+import type { RawSql, TransactionalClient } from './idempotency.js';
 import type { SubgraphRequest } from './request-scope.js';
 
-/** The Prisma client surface the runtime needs: closing, and raw SQL (the idempotency keys' sweep). */
-export interface ClosableClient extends RawSql {
+/** The Prisma client surface the runtime needs: closing, raw SQL (the idempotency keys' sweep) and transactions (the events' relay). */
+export interface ClosableClient extends TransactionalClient<RawSql> {
   $disconnect(): Promise<void>;
 }
 
@@ -22,6 +22,11 @@ export interface ClosableClient extends RawSql {
 export interface SubgraphDefinition<Client extends ClosableClient, Context extends BaseContext> {
   /** Also the name of its database. */
   name: DatabaseName;
+  /**
+   * Its database has the events outbox (`events`, `event_topics`): the runtime relays what its
+   * writes record (`context.events.record`) and serves subscriptions to them. @default false
+   */
+  events?: boolean;
   typeDefs: DocumentNode;
   resolvers: SubgraphResolvers<Context>;
   /** Builds the generated Prisma client for this database on a driver adapter. */

@@ -59,13 +59,37 @@ export interface IdempotentWritesOptions {
   statementTimeoutMs: number;
 }
 
-/** The idempotent-write helper of one request, on the subgraph's own database (table `idempotency_keys`). */
+/** Told when a write's transaction committed (the request's events: what it recorded may be published now). */
+export interface CommitObserver {
+  committed(tx: unknown): void;
+}
+
+/** The request a write belongs to: who it acts for, its idempotency key, and who hears of its commits. */
+export interface WriteRequest {
+  identity: Identity;
+  idempotency?: IdempotencyRequest;
+  events?: CommitObserver;
+}
+
+/**
+ * The idempotent-write helper of one request, on the subgraph's own database (table
+ * `idempotency_keys`). Every write runs in a transaction of its own, key or not: what it records
+ * beside its rows (an event) commits or rolls back with them.
+ */
 export function createIdempotentWrites<Tx extends RawSql>(
   db: TransactionalClient<Tx> & Tx,
-  { identity, idempotency }: { identity: Identity; idempotency?: IdempotencyRequest },
+  { identity, idempotency, events }: WriteRequest,
   { acquireTimeoutMs, statementTimeoutMs }: IdempotentWritesOptions,
 ): IdempotentWrites<Tx> {
-  if (!idempotency) return { once: (_path, write) => write(db) };
+  const bounds = { maxWait: acquireTimeoutMs, timeout: statementTimeoutMs || 5_000 };
+  /** Runs `work` in a transaction, then tells the request's events it committed. */
+  const transaction = async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
+    let used: Tx | undefined;
+    const result = await db.$transaction((tx) => work((used = tx)), bounds);
+    events?.committed(used);
+    return result;
+  };
+  if (!idempotency) return { once: (_path, write) => transaction(write) };
   // The row's primary key is (caller, key): two columns, so no subject and key can pass for another's.
   const caller = identity.sub ?? '';
   const { key, fingerprint } = idempotency;
@@ -80,32 +104,29 @@ export function createIdempotentWrites<Tx extends RawSql>(
       // A retry after the first one committed: answered without opening a transaction.
       const earlier = stored(await find(db, caller, key), path);
       if (earlier) return earlier.value as T;
-      return db.$transaction(
-        async (tx) => {
-          await tx.$executeRaw`
-            DELETE FROM idempotency_keys
-            WHERE caller = ${caller} AND key = ${key}
-              AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}::int)`;
-          // A concurrent twin's uncommitted row makes this wait until that transaction ends. Then
-          // the row is locked for this field: the key's operation and what it already wrote.
-          await tx.$executeRaw`
-            INSERT INTO idempotency_keys (caller, key, fingerprint)
-            VALUES (${caller}, ${key}, ${fingerprint})
-            ON CONFLICT DO NOTHING`;
-          const locked = await tx.$queryRaw<StoredRow[]>`
-            SELECT fingerprint, responses FROM idempotency_keys
-            WHERE caller = ${caller} AND key = ${key}
-            FOR UPDATE`;
-          const replay = stored(locked[0], path);
-          if (replay) return replay.value as T;
-          const result = await write(tx);
-          await tx.$executeRaw`
-            UPDATE idempotency_keys SET responses = responses || jsonb_build_object(${path}::text, ${JSON.stringify(result) ?? 'null'}::jsonb)
-            WHERE caller = ${caller} AND key = ${key}`;
-          return result;
-        },
-        { maxWait: acquireTimeoutMs, timeout: statementTimeoutMs || 5_000 },
-      );
+      return transaction(async (tx) => {
+        await tx.$executeRaw`
+          DELETE FROM idempotency_keys
+          WHERE caller = ${caller} AND key = ${key}
+            AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}::int)`;
+        // A concurrent twin's uncommitted row makes this wait until that transaction ends. Then
+        // the row is locked for this field: the key's operation and what it already wrote.
+        await tx.$executeRaw`
+          INSERT INTO idempotency_keys (caller, key, fingerprint)
+          VALUES (${caller}, ${key}, ${fingerprint})
+          ON CONFLICT DO NOTHING`;
+        const locked = await tx.$queryRaw<StoredRow[]>`
+          SELECT fingerprint, responses FROM idempotency_keys
+          WHERE caller = ${caller} AND key = ${key}
+          FOR UPDATE`;
+        const replay = stored(locked[0], path);
+        if (replay) return replay.value as T;
+        const result = await write(tx);
+        await tx.$executeRaw`
+          UPDATE idempotency_keys SET responses = responses || jsonb_build_object(${path}::text, ${JSON.stringify(result) ?? 'null'}::jsonb)
+          WHERE caller = ${caller} AND key = ${key}`;
+        return result;
+      });
     },
   };
 }

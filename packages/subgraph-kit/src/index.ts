@@ -1,12 +1,23 @@
 /**
  * @tessera/subgraph-kit: what the subgraphs share — the runtime that starts one (database,
- * migrations, seed, Apollo Server, HTTP), per-request batch loaders, cursor pagination,
- * UUID keys and the mapping of Prisma's errors.
+ * migrations, seed, Apollo Server, HTTP, subscriptions as event streams), per-request batch
+ * loaders, cursor pagination, UUID keys, the mapping of Prisma's errors, and events recorded in a
+ * write's transaction and delivered to subscriptions (`events/`).
  */
 export { loadSubgraphConfig, subgraphVariableDefaults, SUBGRAPH_VARIABLES, type SubgraphConfig } from './config.js';
 export { readTypeDefs, type SubgraphDefinition, type SubgraphResolvers, type ClosableClient } from './definition.js';
-export { createSubgraphApollo, type SubgraphApolloOptions } from './apollo.js';
-export { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
+export { createSubgraphApollo, subgraphFormatError, subgraphSchema, type SubgraphApolloOptions } from './apollo.js';
+export {
+  createOperationGuard,
+  createRequestGuardsPlugin,
+  type GuardedOperation,
+  type OperationGuard,
+  type RequestLimits,
+} from './request-guards.js';
+export { createSubgraphServer, type SubgraphServerOptions } from './subgraph-server.js';
+export { createSubscriptionStreams, type SubscriptionStreams, type SubscriptionStreamsOptions } from './subscriptions/stream-handler.js';
+export { readStreamOperation, type StreamOperation, type StreamRules } from './subscriptions/stream-request.js';
+export * from './events/index.js';
 export { openSubgraphDatabase, startSubgraph, runSubgraph, type RunningSubgraph } from './start.js';
 export { createGatewayGuard, identityOf } from './gateway-signature.js';
 export { createEntityLookup, type EntityLookup, type EntityLookupOptions } from './entity-lookup.js';
@@ -43,8 +54,10 @@ export {
   idempotencyOf,
   sweepIdempotencyKeys,
   IDEMPOTENCY_TTL_HOURS,
+  type CommitObserver,
   type IdempotencyRequest,
   type IdempotentWrites,
+  type WriteRequest,
   type RawSql,
   type TransactionalClient,
 } from './idempotency.js';

@@ -26,6 +26,17 @@ export interface RequestLimits {
  */
 const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** What {@link OperationGuard} checks: an operation as it is about to run. */
+export interface GuardedOperation {
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown>;
+  schema: GraphQLSchema;
+}
+
+/** Throws the refusal of an operation over a subgraph's own limits; returns when it may run. */
+export type OperationGuard = (operation: GuardedOperation) => void;
+
 /**
  * A subgraph's own guards, checked once the operation is known and before any resolver runs
  * (so before any database work): depth, the number and the form of `_entities`
@@ -34,43 +45,50 @@ const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\
  * reaches the subgraph some other way.
  */
 export function createRequestGuardsPlugin<C extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<C> {
+  const guard = createOperationGuard(limits);
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operationName, request, schema }) {
+          guard({ document, operationName, variables: request.variables ?? {}, schema });
+        },
+      };
+    },
+  };
+}
+
+/** The checks of {@link createRequestGuardsPlugin}, for Apollo's requests and for subscriptions' event streams alike. */
+export function createOperationGuard(limits: RequestLimits): OperationGuard {
   // What depends on the document alone is worked out once per document (Apollo Server keeps
   // parsed documents, so the planner's repeated fetches are the same object).
   const shapeOf = createShapeMemo();
   const literalTextPath = memoizeBy<DocumentNode, { path: string | undefined }>((document) => ({ path: walkArguments(document, {}) }));
   const entityArguments = memoizeBy<DocumentNode, ValueNode[]>(entitiesArgumentsOf);
   const entityTypes = memoizeBy<GraphQLSchema, ReadonlySet<string>>(entityTypesOf);
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operationName, request, schema }) {
-          const variables = request.variables ?? {};
-          const depth = shapeOf(document, operationName).depth;
-          if (depth > limits.maxDepth) {
-            throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, {
-              depth: { measured: depth, max: limits.maxDepth },
-            });
-          }
-          const representations = representationsOf(entityArguments(document), variables);
-          if (representations.length > limits.maxEntities) {
-            throw refusal(ErrorCode.MaxEntities, `Request resolves ${representations.length} entities; at most ${limits.maxEntities}.`, {
-              entities: { measured: representations.length, max: limits.maxEntities },
-            });
-          }
-          const field = argumentWithUnstorableText(document, variables, literalTextPath);
-          if (field !== undefined)
-            throw badUserInput('Text may not contain U+0000 or an unpaired surrogate: it cannot be stored as sent.', field, {
-              http: { status: 400 },
-            });
-          const representation = invalidRepresentation(representations, entityTypes(schema));
-          if (representation !== undefined) {
-            throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
-              http: { status: 400 },
-            });
-          }
-        },
-      };
-    },
+  return ({ document, operationName, variables, schema }) => {
+    const depth = shapeOf(document, operationName).depth;
+    if (depth > limits.maxDepth) {
+      throw refusal(ErrorCode.MaxDepth, `Operation is ${depth} fields deep; at most ${limits.maxDepth}.`, {
+        depth: { measured: depth, max: limits.maxDepth },
+      });
+    }
+    const representations = representationsOf(entityArguments(document), variables);
+    if (representations.length > limits.maxEntities) {
+      throw refusal(ErrorCode.MaxEntities, `Request resolves ${representations.length} entities; at most ${limits.maxEntities}.`, {
+        entities: { measured: representations.length, max: limits.maxEntities },
+      });
+    }
+    const field = argumentWithUnstorableText(document, variables, literalTextPath);
+    if (field !== undefined)
+      throw badUserInput('Text may not contain U+0000 or an unpaired surrogate: it cannot be stored as sent.', field, {
+        http: { status: 400 },
+      });
+    const representation = invalidRepresentation(representations, entityTypes(schema));
+    if (representation !== undefined) {
+      throw badUserInput('Each representation must be an object whose __typename names an entity of this subgraph.', representation, {
+        http: { status: 400 },
+      });
+    }
   };
 }
 

@@ -10,6 +10,7 @@ import {
 import { Histogram, type Registry } from 'prom-client';
 import type { BatchObserver, BatchOptions } from './batch-loader.js';
 import type { CacheInvalidations } from './cache-invalidation.js';
+import { createRequestEvents, type RequestEvents } from './events/request-events.js';
 import { identityOf } from './gateway-signature.js';
 import { idempotencyOf, type IdempotencyRequest } from './idempotency.js';
 
@@ -25,6 +26,8 @@ export interface SubgraphRequest {
   idempotency?: IdempotencyRequest;
   /** What this request's writes changed, for the gateway's caches: mark it after each write commits. */
   invalidations: CacheInvalidations;
+  /** Events its writes record in their transactions, and its subscription's events (from its resume point). */
+  events: RequestEvents;
 }
 
 /** What a request arrives with. */
@@ -36,6 +39,8 @@ export interface RequestInput {
    */
   signal?: AbortSignal;
   idempotency?: IdempotencyRequest;
+  /** A subscription's resume point: the `seq` of the last event its client received. */
+  after?: number;
 }
 
 const NEVER = new AbortController().signal;
@@ -49,10 +54,13 @@ export function createRequestScopes({
   loaders,
   registry,
   invalidations,
+  events = (after) => createRequestEvents({ ...(after !== undefined && { after }) }),
 }: {
   loaders: BatchOptions;
   registry?: Registry;
   invalidations: () => CacheInvalidations;
+  /** Each request's events (the process's `EventsRuntime.forRequest`). @default recorded in the transaction, never published or served */
+  events?: (after?: number) => RequestEvents;
 }) {
   const batchSize = new Histogram({
     name: 'dataloader_batch_size',
@@ -61,7 +69,7 @@ export function createRequestScopes({
     buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000],
     registers: registry ? [registry] : [],
   });
-  return ({ identity, signal = NEVER, idempotency }: RequestInput): SubgraphRequest => {
+  return ({ identity, signal = NEVER, idempotency, after }: RequestInput): SubgraphRequest => {
     const observer: BatchObserver = {
       run(loader, size, batch) {
         if (signal.aborted) return Promise.reject(deadlineExceeded('The request ran out of time before this data was read.'));
@@ -69,7 +77,14 @@ export function createRequestScopes({
         return withSpan(`loader ${loader}`, { 'tessera.loader.keys': size }, batch);
       },
     };
-    return { identity, signal, loaders: { ...loaders, observer }, invalidations: invalidations(), ...(idempotency && { idempotency }) };
+    return {
+      identity,
+      signal,
+      loaders: { ...loaders, observer },
+      invalidations: invalidations(),
+      events: events(after),
+      ...(idempotency && { idempotency }),
+    };
   };
 }
 

@@ -5,23 +5,21 @@ import {
   allReady,
   ConfigError,
   connectRedis,
-  createRedisNonceStore,
-  createHttpServer,
   createLogger,
   createMetricsRegistry,
   onShutdownSignal,
   startMetricsServer,
   startTracing,
   type Logger,
+  type RedisClient,
 } from '@tessera/service-kit';
-import { createSubgraphApollo } from './apollo.js';
+import type { Registry } from 'prom-client';
 import type { SubgraphConfig } from './config.js';
 import { observeDatabase } from './database-metrics.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
-import { createInvalidator } from './cache-invalidation.js';
-import { createGatewayGuard } from './gateway-signature.js';
+import { startEvents, type EventsRuntime } from './events/runtime.js';
 import { sweepIdempotencyKeys } from './idempotency.js';
-import { createRequestScopes, requestInputOf } from './request-scope.js';
+import { createSubgraphServer } from './subgraph-server.js';
 
 /** How often idempotency keys past their 24 hours are deleted. */
 const SWEEP_INTERVAL_MS = 3_600_000;
@@ -60,23 +58,15 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
   const redis = config.redis.url
     ? connectRedis({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, cluster: config.redis.cluster, logger })
     : undefined;
-  const scopes = createRequestScopes({
-    loaders: config.loaders,
-    registry,
-    invalidations: createInvalidator({ redis, keyPrefix: config.redis.keyPrefix, logger, registry }),
-  });
-  // One namespace for every subgraph: a request signed for one is refused by the others too.
-  const nonces = redis && createRedisNonceStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
-  const server = createHttpServer({
-    apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection, registry }),
-    context: async (request, reply) => definition.createContext(client, config, scopes(requestInputOf(request, reply))),
+  const events = definition.events ? startSubgraphEvents(definition.name, { client, config, logger, registry, redis }) : undefined;
+  const server = createSubgraphServer(definition, {
+    client,
+    config,
     logger,
-    guards: [createGatewayGuard({ keys: config.signingKeys, logger, ...(nonces && { nonces }) })],
-    readiness: allReady({ database: () => database.ping() }),
-    concurrency: config.concurrency,
     registry,
-    trustProxy: config.trustProxy,
-    shutdownDelayMs: config.shutdownDelayMs,
+    readiness: allReady({ database: () => database.ping() }),
+    ...(redis && { redis }),
+    ...(events && { events }),
   });
   const sweep = setInterval(() => {
     sweepIdempotencyKeys(client).catch((error: unknown) => logger.warn({ err: error }, 'idempotency key sweep failed'));
@@ -85,7 +75,9 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
   const metrics = await startMetricsServer({ registry, port: config.metricsPort, host: config.host, logger });
   const close = async () => {
     clearInterval(sweep);
+    // Streams first (each told to reconnect elsewhere), then the relay's last batch and the hub.
     await server.close();
+    await events?.close();
     await client.$disconnect();
     await database.close();
     await redis?.quit().catch(() => redis.disconnect());
@@ -174,4 +166,27 @@ async function prepareDatabase<Client extends ClosableClient, Context extends Ba
     logger.info({ durationMs: Date.now() - started }, 'seeded empty database');
   }
   return client;
+}
+
+/** The process's events: its relay and hub on the subgraph's database, over the runtime's Redis when there is one. */
+function startSubgraphEvents(
+  name: string,
+  {
+    client,
+    config,
+    logger,
+    registry,
+    redis,
+  }: { client: ClosableClient; config: SubgraphConfig; logger: Logger; registry: Registry; redis?: RedisClient },
+): EventsRuntime {
+  return startEvents({
+    name,
+    db: client,
+    ...(redis && { redis }),
+    keyPrefix: config.redis.keyPrefix,
+    logger,
+    registry,
+    settings: config.events,
+    transaction: { maxWait: config.database.acquireTimeoutMs, timeout: config.database.statementTimeoutMs || 5_000 },
+  });
 }

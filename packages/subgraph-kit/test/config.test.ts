@@ -38,6 +38,7 @@ describe('loadSubgraphConfig', () => {
       limits: { maxDepth: 20, maxEntities: 1_000 },
       introspection: true,
       loaders: { batch: true, maxBatchSize: DEFAULT_MAX_BATCH_SIZE },
+      events: { relayIntervalMs: 1_000, retentionSeconds: 86_400, catchupIntervalMs: 2_000 },
       seed: { onEmpty: true, users: 200, products: 100, reviews: 2000, seed: 42 },
     });
   });
@@ -110,5 +111,25 @@ describe('loadSubgraphConfig', () => {
     expect(() =>
       loadSubgraphConfig({ name: 'products', defaultPort: 4002 }, { NODE_ENV: 'development', DATALOADER_MAX_BATCH_SIZE: '0' }),
     ).toThrow(/DATALOADER_MAX_BATCH_SIZE/);
+  });
+
+  it("reads the events' settings, and refuses an interval or a retention that is not a positive whole number", () => {
+    const env = {
+      NODE_ENV: 'development',
+      EVENTS_RELAY_INTERVAL_MS: '250',
+      EVENT_RETENTION_SECONDS: '3600',
+      EVENTS_CATCHUP_INTERVAL_MS: '500',
+    };
+    expect(loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, env).events).toEqual({
+      relayIntervalMs: 250,
+      retentionSeconds: 3_600,
+      catchupIntervalMs: 500,
+    });
+    expect(() =>
+      loadSubgraphConfig(
+        { name: 'reviews', defaultPort: 4003 },
+        { NODE_ENV: 'development', EVENTS_RELAY_INTERVAL_MS: '0', EVENT_RETENTION_SECONDS: 'a day', EVENTS_CATCHUP_INTERVAL_MS: '-1' },
+      ),
+    ).toThrow(/(?=[\s\S]*EVENTS_RELAY_INTERVAL_MS: )(?=[\s\S]*EVENT_RETENTION_SECONDS: )(?=[\s\S]*EVENTS_CATCHUP_INTERVAL_MS: )/);
   });
 });

@@ -1,0 +1,74 @@
+import type { BaseContext } from '@apollo/server';
+import {
+  createHttpServer,
+  createRedisNonceStore,
+  type HttpServer,
+  type Logger,
+  type ReadinessCheck,
+  type RedisClient,
+} from '@tessera/service-kit';
+import type { Registry } from 'prom-client';
+import { createSubgraphApollo, subgraphFormatError, subgraphSchema } from './apollo.js';
+import { createInvalidator } from './cache-invalidation.js';
+import type { SubgraphConfig } from './config.js';
+import type { ClosableClient, SubgraphDefinition } from './definition.js';
+import type { EventsRuntime } from './events/runtime.js';
+import { createGatewayGuard } from './gateway-signature.js';
+import { createOperationGuard } from './request-guards.js';
+import { createRequestScopes, requestInputOf, type RequestInput } from './request-scope.js';
+import { createSubscriptionStreams } from './subscriptions/stream-handler.js';
+
+/** What a subgraph's HTTP server is built from (all of it made once, at start-up). */
+export interface SubgraphServerOptions<Client> {
+  client: Client;
+  config: SubgraphConfig;
+  logger: Logger;
+  registry: Registry;
+  readiness: ReadinessCheck;
+  /** The Redis replicas share: signature nonces, cache generations. */
+  redis?: RedisClient;
+  /** The process's events, when the subgraph declares them: its writes record events, and subscriptions are served. */
+  events?: EventsRuntime;
+}
+
+/**
+ * A subgraph's HTTP server: behind the gateway's signature, Apollo Server answers queries and
+ * mutations, and — for a subgraph with events — subscriptions are served as event streams
+ * (`Accept: text/event-stream`), on the same schema, limits and error formatting.
+ */
+export function createSubgraphServer<Client extends ClosableClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  { client, config, logger, registry, readiness, redis, events }: SubgraphServerOptions<Client>,
+): HttpServer {
+  const scopes = createRequestScopes({
+    loaders: config.loaders,
+    registry,
+    invalidations: createInvalidator({ redis, keyPrefix: config.redis.keyPrefix, logger, registry }),
+    ...(events && { events: (after?: number) => events.forRequest(after) }),
+  });
+  const context = (input: RequestInput) => definition.createContext(client, config, scopes(input));
+  const schema = subgraphSchema(definition);
+  // One namespace for every subgraph: a request signed for one is refused by the others too.
+  const nonces = redis && createRedisNonceStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
+  return createHttpServer({
+    apollo: createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection, registry, schema }),
+    context: async (request, reply) => context(requestInputOf(request, reply)),
+    logger,
+    guards: [createGatewayGuard({ keys: config.signingKeys, logger, ...(nonces && { nonces }) })],
+    readiness,
+    concurrency: config.concurrency,
+    registry,
+    trustProxy: config.trustProxy,
+    shutdownDelayMs: config.shutdownDelayMs,
+    ...(events && {
+      eventStreams: createSubscriptionStreams({
+        schema,
+        guard: createOperationGuard(config.limits),
+        introspection: config.introspection,
+        context,
+        formatError: subgraphFormatError(logger, config.introspection),
+        logger: logger.child({ component: 'subscriptions' }),
+      }),
+    }),
+  });
+}
