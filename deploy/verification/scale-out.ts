@@ -126,6 +126,12 @@ export interface Frontend {
  * connection, or no answer at all, goes to another replica (`retry-on`, `redispatch`):
  * GraphQL bodies are small enough to be buffered and sent again. An error answer from a
  * replica is passed on (the gateway's own retries handle a subgraph's).
+ *
+ * Long-lived connections: a WebSocket, once upgraded, is a tunnel (`timeout tunnel`: an hour
+ * without a frame; the gateway pings every 15 s); a stream of server-sent events stays a
+ * response whose silences the 30 s client and server timeouts bound (the gateway and the
+ * subgraphs send a heartbeat every 15 s). A replica that drains ends both itself (WebSocket
+ * 1012, a stream's `retry:`), and its clients reconnect through HAProxy to another.
  */
 export function haproxyConfig(frontends: Frontend[], statsSocket: string): string {
   const lines = [
@@ -138,6 +144,8 @@ export function haproxyConfig(frontends: Frontend[], statsSocket: string): strin
     '  timeout client 30s',
     '  timeout server 30s',
     '  timeout http-keep-alive 10s',
+    '  timeout tunnel 1h',
+    '  timeout client-fin 5s',
     '  option http-buffer-request',
     '  retries 3',
     '  option redispatch 1',

@@ -28,6 +28,7 @@ import {
 } from './features/limits/index.js';
 import { PERSISTED_QUERIES_DEFAULTS, type PersistedQueriesSettings } from './features/persisted-queries/index.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitSettings } from './features/rate-limit/index.js';
+import { SUBSCRIPTIONS_DEFAULTS, type SubscriptionSettings } from './subscriptions/index.js';
 import type { SupergraphSourceOptions } from './supergraph/index.js';
 import { RESILIENCE_DEFAULTS, SUBGRAPH_CLIENTS_DEFAULTS, type ResilienceSettings, type SubgraphClientsSettings } from './upstream/index.js';
 
@@ -84,6 +85,8 @@ export interface GatewayConfig extends RuntimeSettings {
   cache: CacheSettings;
   /** Operation limits and the cost model, checked before planning; undefined = off (`LIMITS_MODE=off`). */
   limits: OperationLimitsSettings | undefined;
+  /** How many subscriptions, how far behind a subscriber may fall, how long a quiet socket stays. */
+  subscriptions: SubscriptionSettings;
 }
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -175,8 +178,28 @@ const resilienceEnv = {
   RATE_LIMIT_BYTES_PER_POINT: env.int(RL.bytesPerPoint, { min: 0, max: 100 * 1_048_576 }),
 };
 
+const SUB = SUBSCRIPTIONS_DEFAULTS;
+/** Subscriptions. */
+const subscriptionsEnv = {
+  SUBSCRIPTIONS_MAX_PER_CALLER: env.int(SUB.maxPerCaller, { min: 1, max: 1_000_000 }),
+  SUBSCRIPTIONS_MAX_TOTAL: env.int(SUB.maxTotal, { min: 1, max: 10_000_000 }),
+  SUBSCRIPTIONS_MAX_QUEUED_EVENTS: env.int(SUB.maxQueuedEvents, { min: 1, max: 1_000_000 }),
+  SUBSCRIPTIONS_MAX_PER_CONNECTION: env.int(SUB.maxPerConnection, { min: 1, max: 100_000 }),
+  SUBSCRIPTIONS_MAX_BUFFERED_BYTES: env.int(SUB.maxBufferedBytes, { min: 1_024, max: 1_073_741_824 }),
+  SUBSCRIPTIONS_IDLE_TIMEOUT_MS: env.int(SUB.idleTimeoutMs, { min: 1_000, max: 86_400_000 }),
+};
+
 const gatewaySchema = z
-  .object({ ...serviceEnv, ...serverEnv, ...resilienceEnv, ...limitsEnv, ...persistedQueriesEnv, ...cacheEnv, ...authEnv })
+  .object({
+    ...serviceEnv,
+    ...serverEnv,
+    ...resilienceEnv,
+    ...limitsEnv,
+    ...persistedQueriesEnv,
+    ...cacheEnv,
+    ...authEnv,
+    ...subscriptionsEnv,
+  })
   .superRefine(ttlOverridesCheck, CHECK_ALWAYS)
   .refine((v) => v.PERSISTED_QUERIES_MODE === 'off' || v.REDIS_URL !== undefined, {
     path: ['PERSISTED_QUERIES_MODE'],
@@ -232,6 +255,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     persistedQueries: persistedQueriesSettings(c),
     cache: cacheSettings(c, development),
     limits: limitsSettings(c, development),
+    subscriptions: {
+      maxPerCaller: c.SUBSCRIPTIONS_MAX_PER_CALLER,
+      maxTotal: c.SUBSCRIPTIONS_MAX_TOTAL,
+      maxQueuedEvents: c.SUBSCRIPTIONS_MAX_QUEUED_EVENTS,
+      maxPerConnection: c.SUBSCRIPTIONS_MAX_PER_CONNECTION,
+      maxBufferedBytes: c.SUBSCRIPTIONS_MAX_BUFFERED_BYTES,
+      idleTimeoutMs: c.SUBSCRIPTIONS_IDLE_TIMEOUT_MS,
+    },
   };
 }
 

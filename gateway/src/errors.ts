@@ -33,6 +33,10 @@ export const GatewayErrorCode = {
   IntrospectionLimit: 'INTROSPECTION_LIMIT',
   /** A field or type the caller may not see (`@authenticated`, `@requiresScopes`): taken out of the operation, null in the response; a mutation with one runs nothing. */
   UnauthorizedFieldOrType: 'UNAUTHORIZED_FIELD_OR_TYPE',
+  /** One more subscription would be more than `SUBSCRIPTIONS_MAX_PER_CALLER` (or a connection's `SUBSCRIPTIONS_MAX_PER_CONNECTION`); `extensions.subscriptions.max`. */
+  SubscriptionLimit: 'SUBSCRIPTION_LIMIT',
+  /** A new supergraph no longer validates the subscription's document (a field it reads was removed): it ended. */
+  SubscriptionSchemaChanged: 'SUBSCRIPTION_SCHEMA_CHANGED',
   /** Unknown APQ hash: the client resends with the query text (Apollo Server's code). */
   PersistedQueryNotFound: ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
   /** The request's `sha256Hash` is not the hash of its query text. */

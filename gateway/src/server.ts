@@ -24,12 +24,13 @@ import { createCache } from './features/cache/index.js';
 import { createDeduplication } from './features/deduplication/index.js';
 import { createErrorLimit } from './features/error-limit/index.js';
 import { createIdempotency, createKeyClaims } from './features/idempotency/index.js';
-import { createIdentity, createTokenVerifier } from './features/identity/index.js';
+import { createIdentity, createTokenVerifier, expiresAtOf, type IdentityFeature } from './features/identity/index.js';
 import { createDocumentLimits, createOperationLimits } from './features/limits/index.js';
 import { createPersistedQueries, DEVELOPER_KEY_HEADER } from './features/persisted-queries/index.js';
 import { createRateLimit } from './features/rate-limit/index.js';
 import { createSharedAnswers, type SharedAnswersFeature } from './features/shared-answers/index.js';
 import { assembleFeatures, withExecutionSteps, type GatewayContext, type GatewayFeature } from './pipeline/index.js';
+import { createSubscriptions } from './subscriptions/index.js';
 import { createSupergraph } from './supergraph/index.js';
 import { createSubgraphClients, type SubgraphClients } from './upstream/index.js';
 
@@ -63,16 +64,38 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
     logger,
   });
   supergraph.onUpdate(parts.onSupergraph);
+  const formatError = createFormatError(logger, { hideSuggestions: !config.introspection });
   const apollo = new ApolloServer<GatewayContext>({
-    ...serverSettings(config, logger),
+    ...serverSettings(config, formatError),
     gateway: withExecutionSteps(supergraph.gateway, parts.execution),
     persistedQueries: built.apq,
     // Last, the request log: it logs the status the plugins before it settled.
     plugins: [landingPage(config.landingPage), ...parts.plugins, createGraphQLOverHttpPlugin<GatewayContext>(), requestLog.plugin],
   });
+  const subscriptions = createSubscriptions({
+    ...config.subscriptions,
+    features: parts,
+    buildService: built.subgraphs.buildService(parts.wrapSubgraph),
+    routingUrl: (name, url) => built.subgraphs.routingUrl(name, url),
+    signingKey: config.signingKeys?.[0],
+    contextOf: (request, identity) => requestContext(request, identity ?? built.identity.identityOf(request), config.requestTimeoutMs),
+    identityOf: built.identity.identityOf,
+    authenticate: built.identity.authenticate,
+    expiresAtOf,
+    apollo,
+    formatError,
+    maxTokens: config.maxTokens,
+    eventTimeoutMs: config.requestTimeoutMs,
+    allowedOrigins: config.corsOrigins,
+    registry,
+    logger,
+  });
+  supergraph.onUpdate(subscriptions.onSupergraph);
   const server = createHttpServer<GatewayContext>({
     apollo,
-    context: async (request) => requestContext(request, built.identityOf(request), config.requestTimeoutMs),
+    context: async (request) => requestContext(request, built.identity.identityOf(request), config.requestTimeoutMs),
+    eventStreams: subscriptions.eventStreams,
+    webSockets: subscriptions.webSockets,
     guards: parts.guards,
     execute: parts.around,
     readiness: allReady({ supergraph: supergraph.ready, ...parts.readiness }),
@@ -82,6 +105,7 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
   });
   const internal = { registry, port: config.metricsPort, host: config.host, logger, views: parts.views, actions: parts.actions };
   return withMetricsListener(server, internal, async () => {
+    await subscriptions.close();
     await parts.close();
     await built.subgraphs.close();
   });
@@ -91,8 +115,8 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
 interface BuiltFeatures {
   /** In order: at each point of a request, the features acting there act in this order (see {@link GatewayFeature}). */
   features: GatewayFeature[];
-  /** Who a request acts for, once the identity guard has run. */
-  identityOf: (request: object) => GatewayContext['identity'];
+  /** Who a request acts for, once the identity guard has run; what a token given otherwise (a socket's) says. */
+  identity: IdentityFeature;
   /** The operation's estimated cost (none with the limits off). */
   costOf: (context: GatewayContext) => number | undefined;
   sharedAnswers?: SharedAnswersFeature;
@@ -171,7 +195,7 @@ function gatewayFeatures(
     subgraphs.health,
   ];
   const present = features.filter((feature): feature is GatewayFeature => Boolean(feature));
-  return { features: present, identityOf: identity.identityOf, costOf, sharedAnswers, apq: persistedQueries.apq, subgraphs };
+  return { features: present, identity, costOf, sharedAnswers, apq: persistedQueries.apq, subgraphs };
 }
 
 /** The server with its internal listener (`/metrics`, the JSON views) started and stopped along, and `closeParts` run after the HTTP drain. */
@@ -217,7 +241,7 @@ function httpSettings(config: GatewayConfig) {
 }
 
 /** Apollo Server's own settings: parser and batch limits, introspection, what errors may say. */
-function serverSettings(config: GatewayConfig, logger: Logger) {
+function serverSettings(config: GatewayConfig, formatError: ReturnType<typeof createFormatError>) {
   return {
     parseOptions: { maxTokens: config.maxTokens },
     allowBatchedHttpRequests: config.maxBatchOperations > 0,
@@ -229,7 +253,7 @@ function serverSettings(config: GatewayConfig, logger: Logger) {
     // onShutdownSignal drains HTTP first, then stops Apollo; Apollo's own handler would
     // re-raise the signal and kill the process mid-drain.
     stopOnTerminationSignals: false,
-    formatError: createFormatError(logger, { hideSuggestions: !config.introspection }),
+    formatError,
   };
 }
 

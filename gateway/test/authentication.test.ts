@@ -40,7 +40,13 @@ describe('createTokenVerifier (JWT_SECRET, HS256)', () => {
   const verify = createTokenVerifier({ keys: { secret }, issuer, audience });
 
   it('accepts a good token, with scopes from scope (space-separated) or scp (array or string)', async () => {
-    expect(await verify(await token(hs, 'HS256', { scope: 'a b' }))).toEqual({ sub: 'user-1', scopes: new Set(['a', 'b']) });
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    // Until when: the token's exp, with the clock tolerance (30 s by default).
+    expect(await verify(await token(hs, 'HS256', { scope: 'a b', exp }))).toEqual({
+      sub: 'user-1',
+      scopes: new Set(['a', 'b']),
+      expiresAt: (exp + 30) * 1_000,
+    });
     expect((await verify(await token(hs, 'HS256', { scp: ['c', 'd'] }))).scopes).toEqual(new Set(['c', 'd']));
     expect((await verify(await token(hs, 'HS256', { scp: 'e' }))).scopes).toEqual(new Set(['e']));
     expect((await verify(await token(hs, 'HS256'))).scopes.size).toBe(0);

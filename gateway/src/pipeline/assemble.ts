@@ -4,7 +4,8 @@ import type { SupergraphState } from '../supergraph/index.js';
 import { createAdmissionPlugin } from './admission.js';
 import type { GatewayContext } from './context.js';
 import type { ExecutionStep } from './execution.js';
-import type { GatewayFeature, SubgraphSource } from './feature.js';
+import type { GraphQLError } from 'graphql';
+import type { AdmissionStep, EventResult, GatewayFeature, StreamStep, SubgraphSource } from './feature.js';
 
 /** An ordered list of features taken apart by the point of a request where each part acts, the list's order kept at every point. */
 export interface AssembledFeatures {
@@ -14,8 +15,16 @@ export interface AssembledFeatures {
   around: ExecuteAround | undefined;
   /** Every feature's Apollo hooks in order, then the admission steps in order as one hook. */
   plugins: Array<ApolloServerPlugin<GatewayContext>>;
+  /** The admission steps, in order (the plugins run them for Apollo's operations; subscriptions run them themselves). */
+  admission: AdmissionStep[];
   /** The execution steps, the first outermost. */
   execution: ExecutionStep[];
+  /** The steps before a streamed operation is parsed, in order; the first error refuses it. */
+  streamSteps: StreamStep[];
+  /** Shapes one event's answer through every feature that shapes responses, in order. */
+  shapeEvent(context: GatewayContext, result: EventResult): EventResult;
+  /** Charges one event to every feature that charges for events, in order; the first error ends the subscription. */
+  chargeEvent(context: GatewayContext): GraphQLError | undefined;
   /** A subgraph's data source behind every feature's wrapper, the first feature's outermost. */
   wrapSubgraph: (subgraph: string, source: SubgraphSource) => SubgraphSource;
   /** Tells every feature of a supergraph, in order. */
@@ -36,6 +45,8 @@ export function assembleFeatures(features: readonly GatewayFeature[]): Assembled
   const defined = <T>(values: Array<T | undefined>) => values.filter((value): value is T => value !== undefined);
   const admission = defined(features.map((feature) => feature.admit));
   const wrappers = defined(features.map((feature) => feature.wrapSubgraph));
+  const shapers = defined(features.map((feature) => feature.shapeEvent));
+  const chargers = defined(features.map((feature) => feature.chargeEvent));
   // Two steps around the pipeline would each have to know whether the other answered already.
   const around = defined(features.map((feature) => feature.around));
   if (around.length > 1) throw new Error("at most one gateway feature may answer around Apollo's pipeline");
@@ -43,7 +54,17 @@ export function assembleFeatures(features: readonly GatewayFeature[]): Assembled
     guards: defined(features.map((feature) => feature.guard)),
     around: around[0],
     plugins: [...features.flatMap((feature) => feature.plugins ?? []), ...(admission.length ? [createAdmissionPlugin(admission)] : [])],
+    admission,
     execution: defined(features.map((feature) => feature.execute)),
+    streamSteps: defined(features.map((feature) => feature.prepareStream)),
+    shapeEvent: (context, result) => shapers.reduce((shaped, shape) => shape(context, shaped), result),
+    chargeEvent(context) {
+      for (const charge of chargers) {
+        const refusal = charge(context);
+        if (refusal) return refusal;
+      }
+      return undefined;
+    },
     wrapSubgraph: (subgraph, source) => wrappers.reduceRight((inner, wrap) => wrap(subgraph, inner), source),
     onSupergraph: (supergraph) => features.forEach((feature) => feature.onSupergraph?.(supergraph)),
     readiness: Object.fromEntries(features.flatMap((feature) => (feature.ready ? [[feature.name, feature.ready]] : []))),

@@ -1,5 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, HeaderMap } from '@apollo/server';
+import type { FormattedExecutionResult, GraphQLError } from 'graphql';
 import type { ExecuteAround, Guard, ReadinessCheck } from '@tessera/service-kit';
 import type { SupergraphState } from '../supergraph/index.js';
 import type { GatewayContext } from './context.js';
@@ -15,6 +16,27 @@ export type AdmissionStep = (
   request: GraphQLRequestContextDidResolveOperation<GatewayContext>,
   resolved: ResolvedOperation,
 ) => void | Promise<void>;
+
+/**
+ * An operation that runs outside Apollo Server's pipeline — a subscription, over a WebSocket or a
+ * stream of server-sent events — before it is parsed. `checked`: it came as an HTTP request that
+ * passed the guards already (a stream's POST or GET); a WebSocket's messages did not.
+ */
+export interface StreamRequest {
+  query?: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown>;
+  extensions?: Record<string, unknown>;
+  /** The request's headers (a WebSocket's: its upgrade's, with the connection's token). */
+  headers: HeaderMap;
+  checked: boolean;
+}
+
+/** A step before a streamed operation is parsed: refuse it (an error), resolve its text (a persisted query), or let it through. */
+export type StreamStep = (request: StreamRequest, context: GatewayContext) => Promise<GraphQLError | undefined> | GraphQLError | undefined;
+
+/** One event's answer of a subscription, as the client receives it. */
+export type EventResult = FormattedExecutionResult;
 
 /** A subgraph's data source, as Apollo Gateway calls it. */
 export type SubgraphSource = GraphQLDataSource<GatewayContext>;
@@ -48,6 +70,15 @@ export interface GatewayFeature {
   readonly admit?: AdmissionStep;
   /** Apollo Server hooks (the response, a cached answer, errors). */
   readonly plugins?: ReadonlyArray<ApolloServerPlugin<GatewayContext>>;
+  /** A streamed operation (a subscription) before it is parsed: what the guards and Apollo's hooks do for the others. */
+  readonly prepareStream?: StreamStep;
+  /** Each event's answer of a subscription, shaped as this feature shapes a response (authorization's nulls and errors, the error limit). */
+  readonly shapeEvent?: (context: GatewayContext, result: EventResult) => EventResult;
+  /**
+   * Before each event is delivered to a subscriber: what it costs them (the rate limit); an error
+   * ends the subscription. Synchronous: one event may go to thousands of subscribers at once.
+   */
+  readonly chargeEvent?: (context: GatewayContext) => GraphQLError | undefined;
   /** Around Apollo Gateway's execution of the plan (the document it plans, a result it shares). */
   readonly execute?: ExecutionStep;
   /** Puts each subgraph's data source behind what its calls go through first. */

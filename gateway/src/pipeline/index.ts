@@ -1,6 +1,15 @@
 /** How the gateway's features are put together: the request context, the feature value, their assembly into Apollo and HTTP. */
 export type { GatewayContext } from './context.js';
-export { isOperationFetch, type AdmissionStep, type GatewayFeature, type OperationFetch, type SubgraphSource } from './feature.js';
+export {
+  isOperationFetch,
+  type AdmissionStep,
+  type EventResult,
+  type GatewayFeature,
+  type OperationFetch,
+  type StreamRequest,
+  type StreamStep,
+  type SubgraphSource,
+} from './feature.js';
 export { assembleFeatures, type AssembledFeatures } from './assemble.js';
 export {
   contextOf,

@@ -1,15 +1,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 
+/** How an event stream behaves (`openEventStream`). */
+export interface EventStreamSettings {
+  heartbeatMs: number;
+  maxBufferedBytes: number;
+  retryMs: number;
+}
+
 /** What an event stream defaults to (`openEventStream`). */
-export const EVENT_STREAM_DEFAULTS = {
+export const EVENT_STREAM_DEFAULTS: Readonly<EventStreamSettings> = {
   /** A comment line this often, so proxies and clients see a quiet stream is alive. */
   heartbeatMs: 15_000,
   /** Bytes waiting for a client that reads too slowly before the stream is cut (a slow consumer never grows the heap). */
   maxBufferedBytes: 1_048_576,
   /** What a client is told to wait before it reconnects, when the server ends the stream to drain. */
   retryMs: 1_000,
-} as const;
+};
 
 /** Why a stream ended. */
 export type EventStreamEnd = 'client' | 'server' | 'slow' | 'draining';
@@ -39,7 +46,7 @@ export interface EventStream {
 }
 
 /** Options of {@link openEventStream}. */
-export type EventStreamOptions = Partial<typeof EVENT_STREAM_DEFAULTS>;
+export type EventStreamOptions = Partial<EventStreamSettings>;
 
 /** Whether a request asks for a stream of events rather than one response (`Accept: text/event-stream` preferred). */
 export function acceptsEventStream(request: Pick<FastifyRequest, 'headers'>): boolean {

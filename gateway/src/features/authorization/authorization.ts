@@ -4,7 +4,14 @@ import { composeKey, visibilityPart, type Identity } from '@tessera/service-kit'
 import { OperationTypeNode, print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
-import { contextOf, type AdmissionStep, type ExecutionStep, type GatewayContext, type GatewayFeature } from '../../pipeline/index.js';
+import {
+  contextOf,
+  type AdmissionStep,
+  type EventResult,
+  type ExecutionStep,
+  type GatewayContext,
+  type GatewayFeature,
+} from '../../pipeline/index.js';
 import { filterOperation, type Caller, type FilteredOperation } from './filter.js';
 import { NO_REQUIREMENTS, readAuthorizationRequirements } from './requirements.js';
 import { dataOfNothing, insertNulls, removePlaceholders, unauthorizedError } from './response.js';
@@ -58,6 +65,11 @@ export function createAuthorization(): AuthorizationFeature {
     plugins: [responsePlugin((context) => outcomes.get(context))],
     onSupergraph: ({ sdl }) => (requirements = readAuthorizationRequirements(sdl)),
     filtered: (context) => outcomes.has(context),
+    // Each event of a subscription is answered in the shape the client asked for, as any response is.
+    shapeEvent: (context, result) => {
+      const outcome = outcomes.get(context);
+      return outcome ? completed(outcome, result) : result;
+    },
   };
 }
 
@@ -96,16 +108,24 @@ function responsePlugin(outcomeOf: (context: GatewayContext) => Filtered | undef
         async willSendResponse({ response, contextValue }) {
           const result = outcomeOf(contextValue);
           if (!result || response.body.kind !== 'single') return;
-          const single = response.body.singleResult;
-          if (single.data) {
-            removePlaceholders(single.data, result.placeholders);
-            insertNulls(single.data, result.nulls);
-          }
-          if (result.dataIsNull) single.data = null;
-          single.errors = [...result.unauthorized.map(unauthorizedError), ...(single.errors ?? [])];
+          response.body.singleResult = completed(result, response.body.singleResult);
         },
       };
     },
+  };
+}
+
+/** A result of the filtered operation in the shape the client asked for: placeholders out, nulls and an error where something was taken out. */
+function completed<R extends EventResult>(outcome: Filtered, result: R): R {
+  const data = result.data ? structuredClone(result.data) : result.data;
+  if (data) {
+    removePlaceholders(data, outcome.placeholders);
+    insertNulls(data, outcome.nulls);
+  }
+  return {
+    ...result,
+    data: outcome.dataIsNull ? null : data,
+    errors: [...outcome.unauthorized.map(unauthorizedError), ...(result.errors ?? [])],
   };
 }
 

@@ -18,6 +18,11 @@ export interface ErrorLimitOptions {
 export function createErrorLimit({ maxErrors = DEFAULT_MAX_RESPONSE_ERRORS }: ErrorLimitOptions = {}): GatewayFeature {
   return {
     name: 'error limit',
+    shapeEvent: (_context, result) => {
+      if ((result.errors?.length ?? 0) < 2) return result;
+      const { errors, omitted } = boundErrors(result.errors!, maxErrors);
+      return { ...result, errors, ...(omitted > 0 && { extensions: { ...result.extensions, errorsOmitted: omitted } }) };
+    },
     plugins: [
       {
         async requestDidStart() {

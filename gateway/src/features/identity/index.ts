@@ -6,5 +6,6 @@ export {
   type TokenKeys,
   type TokenVerifier,
   type TokenVerifierOptions,
+  type VerifiedIdentity,
 } from './token-verifier.js';
-export { createIdentity, type IdentityFeature } from './identity.js';
+export { createIdentity, expiresAtOf, type CallerIdentity, type IdentityFeature } from './identity.js';

@@ -48,8 +48,13 @@ export const TOKEN_VERIFIER_DEFAULTS: Required<
   verifiedTtlMs: 60_000,
 };
 
+/** The identity a verified token carries, and when the token stops being accepted (epoch ms: its `exp` with the clock tolerance). */
+export interface VerifiedIdentity extends Identity {
+  expiresAt: number;
+}
+
 /** Verifies a bearer token: the identity it carries, or an {@link InvalidTokenError}. */
-export type TokenVerifier = (token: string) => Promise<Identity>;
+export type TokenVerifier = (token: string) => Promise<VerifiedIdentity>;
 
 /** A token that cannot be trusted; `reason` is safe to show the client. */
 export class InvalidTokenError extends Error {
@@ -81,10 +86,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     options,
   );
   const { key, algorithms } = keyMaterial(keys, jwksCooldownMs);
-  const verified = new LRUCache<string, { identity: Identity; expiresAt: number }>({ max: 10_000, ttl: verifiedTtlMs });
+  const verified = new LRUCache<string, VerifiedIdentity>({ max: 10_000, ttl: verifiedTtlMs });
   return async (token) => {
     const known = verified.get(token);
-    if (known && Date.now() < known.expiresAt) return known.identity;
+    if (known && Date.now() < known.expiresAt) return known;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
@@ -104,8 +109,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new InvalidTokenError(`The token lives longer than ${maxTokenAgeSeconds} s; this gateway accepts no longer-lived ones.`);
     // A user id in another letter case is the same user: every key, check and subgraph sees one form.
     const identity = { sub: canonicalId(payload.sub), scopes: scopesOf(payload) };
-    verified.set(token, { identity, expiresAt: (exp + clockToleranceSeconds) * 1_000 });
-    return identity;
+    const verifiedIdentity: VerifiedIdentity = { ...identity, expiresAt: (exp + clockToleranceSeconds) * 1_000 };
+    verified.set(token, verifiedIdentity);
+    return verifiedIdentity;
   };
 }
 

@@ -2,7 +2,7 @@ import { operationTexts, replyWithGraphQLError, type Guard, type Logger } from '
 import { parse, type DocumentNode, type GraphQLError } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
-import type { GatewayFeature } from '../../pipeline/index.js';
+import type { GatewayFeature, StreamStep } from '../../pipeline/index.js';
 import { withDefaults } from '../../options.js';
 import { checkBeforeValidation, DOCUMENT_LIMITS_DEFAULTS, type DocumentLimits } from './before-validation.js';
 
@@ -71,5 +71,12 @@ export function createDocumentLimits({
       return replyWithGraphQLError(request, reply, refusal);
     }
   };
-  return { name: 'document limits', guard };
+  // A WebSocket's subscribe messages never passed the guard: their text is checked before parsing here.
+  const prepareStream: StreamStep = (request) => {
+    if (request.checked || request.query === undefined) return undefined;
+    const refusal = verdictFor(request.query, request.operationName ?? undefined);
+    if (refusal) refused.inc({ code: String(refusal.extensions.code) });
+    return refusal ?? undefined;
+  };
+  return { name: 'document limits', guard, prepareStream };
 }

@@ -2,7 +2,11 @@ import type { ApolloServerOptions } from '@apollo/server';
 import type { Logger, RedisClient } from '@tessera/service-kit';
 import { Counter, type Registry } from 'prom-client';
 import { withDefaults } from '../../options.js';
-import type { GatewayContext, GatewayFeature } from '../../pipeline/index.js';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { GraphQLError } from 'graphql';
+import { GatewayErrorCode, operationRejected } from '../../errors.js';
+import type { GatewayContext, GatewayFeature, StreamRequest } from '../../pipeline/index.js';
+import { sha256 } from './manifest.js';
 import { createApqCache } from './apq-cache.js';
 import { createDeveloperKeyCheck } from './developer-key.js';
 import { createManifestStore } from './manifest-store.js';
@@ -54,14 +58,50 @@ export function createPersistedQueries({
     manifest,
     isDeveloper: createDeveloperKeyCheck(settings.developerKeys),
   });
+  const apqCache = createApqCache({ redis, prefix, maxBytes: settings.apqMaxBytes, logger });
+  const record = (result: 'hit' | 'miss' | 'register') => lookups.inc({ kind: 'apq', result });
   return {
     name: 'persisted queries',
-    apq: { ttl: settings.apqTtlSeconds, cache: createApqCache({ redis, prefix, maxBytes: settings.apqMaxBytes, logger }) },
+    apq: { ttl: settings.apqTtlSeconds, cache: apqCache },
     plugins: [trusted.plugin],
     admit: trusted.admit,
+    prepareStream: async (request, context) =>
+      trusted.prepareStream(request, context) ? undefined : streamedApq(request, apqCache, settings.apqTtlSeconds, record),
     ready: async () => {
       if (manifest && !manifest.loaded()) throw new Error('persisted query manifest not loaded from Redis');
     },
     close: () => manifest?.close(),
   };
+}
+
+/** The prefix Apollo Server puts before every APQ hash in the cache it is given (its `APQ_CACHE_PREFIX`): a streamed operation shares its entries. */
+const APQ_KEY_PREFIX = 'apq:';
+
+/**
+ * Apollo's APQ protocol for a streamed operation (a subscription), on the same cache as Apollo
+ * Server's: a hash with its text registers it (a text that is not its hash refused with our
+ * code); a hash alone is looked up, PERSISTED_QUERY_NOT_FOUND when unknown.
+ */
+async function streamedApq(
+  request: StreamRequest,
+  cache: KeyValueCache<string>,
+  ttlSeconds: number,
+  record: (result: 'hit' | 'miss' | 'register') => void,
+): Promise<GraphQLError | undefined> {
+  const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
+  const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+  if (hash === undefined) return undefined;
+  if (request.query !== undefined) {
+    if (sha256(request.query) !== hash)
+      return operationRejected(GatewayErrorCode.PersistedQueryHashMismatch, 'The sha256Hash does not match the query text.');
+    await cache.set(APQ_KEY_PREFIX + hash, request.query, { ttl: ttlSeconds });
+    record('register');
+    return undefined;
+  }
+  const text = await cache.get(APQ_KEY_PREFIX + hash);
+  record(text === undefined ? 'miss' : 'hit');
+  if (text === undefined)
+    return new GraphQLError('PersistedQueryNotFound', { extensions: { code: GatewayErrorCode.PersistedQueryNotFound } });
+  request.query = text;
+  return undefined;
 }

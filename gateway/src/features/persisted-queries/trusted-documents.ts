@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin, GraphQLRequest, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import { GatewayErrorCode, operationRejected } from '../../errors.js';
-import type { AdmissionStep, GatewayContext } from '../../pipeline/index.js';
+import type { AdmissionStep, GatewayContext, StreamRequest } from '../../pipeline/index.js';
 import { DEVELOPER_KEY_HEADER, type DeveloperKeyCheck } from './developer-key.js';
 import { sha256 } from './manifest.js';
 import type { ManifestStore } from './manifest-store.js';
@@ -26,6 +26,8 @@ export interface TrustedDocuments {
   plugin: ApolloServerPlugin<GatewayContext>;
   /** Only in `enforce` mode; runs before cost analysis, so an unlisted operation is refused as such however expensive it is. */
   admit?: AdmissionStep;
+  /** What `plugin` does for a request in Apollo's pipeline, for a streamed one (a subscription): developer keys and manifest ids. True: its text came from the manifest. */
+  prepareStream(request: StreamRequest, context: GatewayContext): boolean;
 }
 
 /**
@@ -50,12 +52,23 @@ export function createTrustedDocuments(options: TrustedDocumentsOptions): Truste
       return persistedQueryHooks({ hashMismatch, apqLookup }, options);
     },
   };
-  if (options.mode !== 'enforce') return { plugin };
-  return { plugin, admit: listedOnly(trusted, options.manifest) };
+  const prepareStream = (request: StreamRequest, context: GatewayContext): boolean => {
+    if (options.isDeveloper(request.headers.get(DEVELOPER_KEY_HEADER))) trusted.add(context);
+    const hash = persistedQueryHash(request);
+    if (options.mode === 'off' || hash === undefined || request.query !== undefined) return false;
+    const body = options.manifest?.body(hash);
+    options.record?.('manifest', body === undefined ? 'miss' : 'hit');
+    if (body === undefined) return false;
+    request.query = body;
+    trusted.add(context);
+    return true;
+  };
+  if (options.mode !== 'enforce') return { plugin, prepareStream };
+  return { plugin, prepareStream, admit: listedOnly(trusted, options.manifest) };
 }
 
 /** The `sha256Hash` of the request's `persistedQuery` extension (an APQ hash or a manifest id), if it has one. */
-function persistedQueryHash(request: GraphQLRequest): string | undefined {
+function persistedQueryHash(request: Pick<GraphQLRequest, 'extensions'>): string | undefined {
   const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
   return typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
 }

@@ -80,6 +80,7 @@ export function createRateLimit({
   // What the guard charged each HTTP request, not yet set against an operation's cost: shared by
   // the operations of one batch, so it is credited once.
   const credits = new WeakMap<object, Credit>();
+  const events = createEventCharges(charge);
   return {
     name: 'rate limit',
     async guard(request, reply) {
@@ -96,6 +97,16 @@ export function createRateLimit({
       const refusal = await charge(callerKey(contextValue.identity, contextValue.clientAddress), points);
       if (refusal) throw refusal;
     },
+    // A WebSocket's subscribe messages never passed the guard: each pays as a request would, by its size.
+    async prepareStream(request, context) {
+      if (request.checked) return undefined;
+      const bytes = Buffer.byteLength(JSON.stringify([request.query ?? null, request.variables ?? null, request.extensions ?? null]));
+      const points = pointsForSize(bytes, settings);
+      return points === 0 ? undefined : charge(callerKey(context.identity, context.clientAddress), points);
+    },
+    // Every event a subscription delivers costs its subscriber the operation's cost, as running it again would.
+    chargeEvent: (context) => events.add(callerKey(context.identity, context.clientAddress), owed(settings, costOf(context), undefined)),
+    close: () => events.close(),
     async chargeShared(request, identity, estimatedCost) {
       const points = owed(settings, estimatedCost, credits.get(request));
       return points === 0 ? undefined : charge(callerKey(identity, request.ip), points);
@@ -137,8 +148,12 @@ function createCharge(
 }
 
 /** What a request is charged before it is parsed: the points per request, and its bytes (of the body, else the URL). */
-function sizeCharge(request: RawBodyRequest, { requestPoints, bytesPerPoint }: RateLimitSettings): number {
-  const bytes = request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length;
+function sizeCharge(request: RawBodyRequest, settings: RateLimitSettings): number {
+  return pointsForSize(request.rawBody !== undefined ? Buffer.byteLength(request.rawBody) : request.url.length, settings);
+}
+
+/** What a request of `bytes` pays before it is parsed: the points of any request and those its size buys. */
+function pointsForSize(bytes: number, { requestPoints, bytesPerPoint }: RateLimitSettings): number {
   return requestPoints + (bytesPerPoint > 0 ? Math.ceil(bytes / bytesPerPoint) : 0);
 }
 
@@ -166,4 +181,44 @@ function rateLimited(retryAfterSeconds: number, settings: RateLimitSettings): Gr
       },
     },
   );
+}
+
+/** How often the points subscriptions' events cost are taken from their callers' budgets. */
+const EVENT_CHARGE_INTERVAL_MS = 1_000;
+
+/**
+ * Events are charged in batches: one event may go to thousands of subscribers at once, so what
+ * each caller's subscriptions receive is added up here and taken from their budget once a
+ * second — one round trip per caller, not per event. A caller found out of points is refused
+ * from then until their window has room again: their subscriptions end at their next event.
+ */
+function createEventCharges(charge: (caller: string, points: number) => Promise<GraphQLError | undefined>) {
+  const owing = new Map<string, number>();
+  const refused = new Map<string, { error: GraphQLError; until: number }>();
+  const flush = async () => {
+    const batch = [...owing];
+    owing.clear();
+    await Promise.all(
+      batch.map(async ([caller, points]) => {
+        const refusal = await charge(caller, points);
+        if (!refusal) return;
+        const retryAfterSeconds = Number(
+          (refusal.extensions.rateLimit as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1,
+        );
+        refused.set(caller, { error: refusal, until: Date.now() + retryAfterSeconds * 1_000 });
+      }),
+    );
+  };
+  const timer = setInterval(() => void flush(), EVENT_CHARGE_INTERVAL_MS);
+  timer.unref();
+  return {
+    add(caller: string, points: number): GraphQLError | undefined {
+      const refusal = refused.get(caller);
+      if (refusal && refusal.until > Date.now()) return refusal.error;
+      if (refusal) refused.delete(caller);
+      owing.set(caller, (owing.get(caller) ?? 0) + points);
+      return undefined;
+    },
+    close: () => clearInterval(timer),
+  };
 }
