@@ -3,6 +3,7 @@ import {
   createIdempotentWrites,
   type CacheInvalidations,
   type IdempotentWrites,
+  type RequestEvents,
   type SubgraphConfig,
   type SubgraphRequest,
 } from '@tessera/subgraph-kit';
@@ -20,6 +21,8 @@ export interface Context {
   writes: IdempotentWrites<ProductsTx>;
   /** What this request's writes changed, marked after each commits: the gateway's caches drop it. */
   invalidations: CacheInvalidations;
+  /** Events its writes record in their transactions (`productUpdated`), and its subscription's events. */
+  events: RequestEvents;
 }
 
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
@@ -31,5 +34,6 @@ export function createContext(db: ProductsDb, config: Pick<SubgraphConfig, 'maxP
     identity: request.identity,
     writes: createIdempotentWrites(db, request, config.database),
     invalidations: request.invalidations,
+    events: request.events,
   };
 }

@@ -7,9 +7,10 @@ import { seedProducts } from './seed.js';
 export { loadConfig } from './config.js';
 export type { ProductsDb } from './db.js';
 
-/** The products subgraph: owns `Product` and `Money`. */
+/** The products subgraph: owns `Product` and `Money`; `productUpdated` events. */
 export const productsSubgraph: SubgraphDefinition<ProductsDb, Context> = {
   name: 'products',
+  events: true,
   typeDefs: readTypeDefs(new URL('../schema.graphql', import.meta.url)),
   resolvers: resolvers as SubgraphResolvers<Context>,
   createClient: createProductsDb,

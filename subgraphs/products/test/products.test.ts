@@ -217,6 +217,22 @@ describe('updateProduct', () => {
     ]);
   });
 
+  it("records the product as updated on its topic, in order, in the write's transaction; a refused update records nothing", async () => {
+    const id = await listed();
+    const recorded = () =>
+      subgraph.client.$queryRaw<Array<{ seq: bigint; payload: { name: string; priceAmount: number } }>>`
+        SELECT seq, payload FROM events WHERE topic = ${`productUpdated:${id}`} ORDER BY seq`;
+    await run(UPDATE, { id, input: { name: 'First' } });
+    await run(UPDATE, { id, input: { price: { amount: -1, currency: 'EUR' } } });
+    await run(UPDATE, { id, input: { price: { amount: 999, currency: 'EUR' } } });
+    expect((await recorded()).map(({ seq, payload }) => [seq, payload.name, payload.priceAmount])).toEqual([
+      [1n, 'First', 100],
+      [2n, 'First', 999],
+    ]);
+    // createProduct records none: no subscription follows a product before it exists.
+    expect(await subgraph.client.$queryRaw<unknown[]>`SELECT 1 FROM events WHERE topic NOT LIKE 'productUpdated:%'`).toEqual([]);
+  });
+
   it('refuses bad input naming the field, an empty change, an unknown product and a caller without the scope, changing nothing', async () => {
     const id = await listed();
     const refusals = [

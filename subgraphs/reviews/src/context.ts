@@ -5,6 +5,7 @@ import {
   type EntityLookup,
   type CacheInvalidations,
   type IdempotentWrites,
+  type RequestEvents,
   type SubgraphConfig,
   type SubgraphRequest,
 } from '@tessera/subgraph-kit';
@@ -24,6 +25,8 @@ export interface Context {
   writes: IdempotentWrites<ReviewsTx>;
   /** What this request's writes changed, marked after each commits: the gateway's caches drop it. */
   invalidations: CacheInvalidations;
+  /** Events its writes record in their transactions (`reviewAdded`), and its subscription's events. */
+  events: RequestEvents;
 }
 
 /** Where the owning subgraphs are when `SUBGRAPH_USERS_URL` / `SUBGRAPH_PRODUCTS_URL` are unset: as in supergraph.yaml. */
@@ -45,5 +48,6 @@ export function createContext(
     owners: { users: owner('users'), products: owner('products') },
     writes: createIdempotentWrites(db, request, config.database),
     invalidations: request.invalidations,
+    events: request.events,
   };
 }

@@ -7,9 +7,10 @@ import { seedReviews } from './seed.js';
 export { loadConfig } from './config.js';
 export type { ReviewsDb } from './db.js';
 
-/** The reviews subgraph: owns `Review`; adds reviews and ratings to `User` and `Product`. */
+/** The reviews subgraph: owns `Review`; adds reviews and ratings to `User` and `Product`; `reviewAdded` events. */
 export const reviewsSubgraph: SubgraphDefinition<ReviewsDb, Context> = {
   name: 'reviews',
+  events: true,
   typeDefs: readTypeDefs(new URL('../schema.graphql', import.meta.url)),
   resolvers: resolvers as SubgraphResolvers<Context>,
   createClient: createReviewsDb,

@@ -96,6 +96,25 @@ describe('createReview', () => {
   });
 });
 
+describe('reviewAdded events', () => {
+  /** The events recorded on the product's topic so far, in order. */
+  const recorded = () =>
+    subgraph.client.$queryRaw<Array<{ seq: bigint; payload: Record<string, unknown> }>>`
+      SELECT seq, payload FROM events WHERE topic = ${`reviewAdded:${productId}`} ORDER BY seq`;
+
+  it("records the committed review on its product's topic, in the write's transaction; a refused or other write records none", async () => {
+    const before = (await recorded()).length;
+    const { data } = await run<{ createReview: Review }>(CREATE, { input: { productId, authorId, rating: 5, body: 'Evented.' } });
+    const row = await subgraph.client.review.findUniqueOrThrow({ where: { id: data!.createReview.id } });
+    await run(CREATE, { input: { productId, authorId, rating: 9, body: 'Refused.' } });
+    await run('mutation ($id: ID!) { updateReview(id: $id, input: { rating: 1 }) { id } }', { id: row.id });
+    const events = await recorded();
+    expect(events).toHaveLength(before + 1);
+    // What the Review type's resolvers need, as committed.
+    expect(events.at(-1)).toEqual({ seq: BigInt(before + 1), payload: { ...row, createdAt: row.createdAt.toISOString() } });
+  });
+});
+
 describe('deleteReview', () => {
   it('deletes and returns the review, then reports NOT_FOUND', async () => {
     const review = await subgraph.client.review.create({ data: { productId, authorId, rating: 1, body: 'bad' } });

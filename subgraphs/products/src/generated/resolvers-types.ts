@@ -173,6 +173,23 @@ export type MutationUpdateProductArgs = {
   input: UpdateProductInput;
 };
 
+/** The root subscription type: live updates, each sent as its write commits. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The product after each `updateProduct` of it, as it is committed, in commit order; never
+   * cached. A subscription resumed after the last event it received gets exactly the ones after it
+   * (within a day), or EVENTS_EXPIRED when those are no longer kept.
+   */
+  productUpdated: Product;
+};
+
+
+/** The root subscription type: live updates, each sent as its write commits. */
+export type SubscriptionProductUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /** Who a cached answer may be given to. */
 export type CacheControlScope =
   /** Anyone who may see it. */
@@ -288,6 +305,7 @@ export type ResolversTypes = ResolversObject<{
   CreateProductInput: CreateProductInput;
   UpdateProductInput: UpdateProductInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -308,6 +326,7 @@ export type ResolversParentTypes = ResolversObject<{
   CreateProductInput: CreateProductInput;
   UpdateProductInput: UpdateProductInput;
   Mutation: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   DateTime: Scalars['DateTime']['output'];
   Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -365,6 +384,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  productUpdated?: SubscriptionResolver<ResolversTypes['Product'], "productUpdated", ParentType, ContextType, RequireFields<SubscriptionProductUpdatedArgs, 'id'>>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -377,6 +400,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
 }>;
 

@@ -3,5 +3,6 @@ import type { Resolvers } from '../generated/resolvers-types.js';
 import { Mutation } from './Mutation.js';
 import { Product } from './Product.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 
-export const resolvers: Resolvers = { Query, Mutation, Product, DateTime: DateTimeResolver };
+export const resolvers: Resolvers = { Query, Mutation, Subscription, Product, DateTime: DateTimeResolver };

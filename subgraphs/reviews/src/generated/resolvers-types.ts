@@ -176,6 +176,23 @@ export type MutationUpdateReviewArgs = {
   input: UpdateReviewInput;
 };
 
+/** The root subscription type: live updates, each sent as its write commits. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Each review written for this product, as it is committed, in commit order; never cached. A
+   * subscription resumed after the last event it received gets exactly the ones after it (within
+   * a day), or EVENTS_EXPIRED when those are no longer kept.
+   */
+  reviewAdded: Review;
+};
+
+
+/** The root subscription type: live updates, each sent as its write commits. */
+export type SubscriptionReviewAddedArgs = {
+  productId: Scalars['ID']['input'];
+};
+
 /** Who a cached answer may be given to. */
 export type CacheControlScope =
   /** Anyone who may see it. */
@@ -299,6 +316,7 @@ export type ResolversTypes = ResolversObject<{
   CreateReviewInput: CreateReviewInput;
   UpdateReviewInput: UpdateReviewInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -320,6 +338,7 @@ export type ResolversParentTypes = ResolversObject<{
   CreateReviewInput: CreateReviewInput;
   UpdateReviewInput: UpdateReviewInput;
   Mutation: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   DateTime: Scalars['DateTime']['output'];
   Int: Scalars['Int']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -384,6 +403,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   updateReview?: Resolver<ResolversTypes['Review'], ParentType, ContextType, RequireFields<MutationUpdateReviewArgs, 'id' | 'input'>>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  reviewAdded?: SubscriptionResolver<ResolversTypes['Review'], "reviewAdded", ParentType, ContextType, RequireFields<SubscriptionReviewAddedArgs, 'productId'>>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -397,6 +420,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ReviewEdge?: ReviewEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
 }>;
 

@@ -3,6 +3,7 @@ import { canonicalId, isRecordNotFound, isUuid } from '@tessera/subgraph-kit';
 import type { Context } from '../context.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { forgetReviewsOf } from '../loaders.js';
+import { reviewAddedTopic } from '../topics.js';
 import { validateCreateReview, validateUpdateReview } from '../validation.js';
 
 /** Scope that lets a moderator delete anyone's review. */
@@ -14,7 +15,12 @@ export const Mutation: MutationResolvers = {
     const data = validateCreateReview({ ...input, authorId: input.authorId ?? caller });
     if (data.authorId !== caller) throw forbidden('A review can only be written as the signed-in user.', { field: 'input.authorId' });
     await requireExisting(context, data);
-    const review = await context.writes.once(String(info.path.key), (tx) => tx.review.create({ data }));
+    const review = await context.writes.once(String(info.path.key), async (tx) => {
+      const created = await tx.review.create({ data });
+      // In the write's transaction: subscribers hear of it exactly when it commits, never if it does not.
+      await context.events.record(tx, reviewAddedTopic(created.productId), created);
+      return created;
+    });
     await context.invalidations.changed(changedBy(review));
     context.loaders.reviewById.prime(review.id, review);
     forgetReviewsOf(context.loaders, review);

@@ -65,6 +65,20 @@ describe('createReview with an idempotency key', () => {
     expect((await create('twins', 'f1')).data).toEqual(results[0]!.data);
   });
 
+  it("records the review's event once: concurrent twins and a later retry record nothing again", async () => {
+    const recorded = async () =>
+      (
+        await subgraph.client.$queryRaw<
+          Array<{ n: number }>
+        >`SELECT count(*)::int AS n FROM events WHERE topic = ${`reviewAdded:${productId}`}`
+      )[0]!.n;
+    const before = await recorded();
+    const results = await Promise.all(Array.from({ length: 20 }, () => create('evented-twins', 'f1')));
+    await create('evented-twins', 'f1');
+    expect(new Set(results.map((result) => result.data?.createReview.id)).size).toBe(1);
+    expect(await recorded()).toBe(before + 1);
+  });
+
   it('refuses the key with another fingerprint, writing nothing', async () => {
     await create('reused', 'f1');
     const before = await subgraph.client.review.count();
