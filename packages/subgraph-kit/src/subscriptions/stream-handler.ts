@@ -57,8 +57,19 @@ export function createSubscriptionStreams(options: SubscriptionStreamsOptions): 
           contextValue: options.context({ ...input, ...(operation.after !== undefined && { after: operation.after }) }),
         });
         if (!(Symbol.asyncIterator in source)) return refuse(stream, (source.errors ?? []).map(asRequestError), options);
-        await streamEvents(source[Symbol.asyncIterator]() as AsyncIterator<TopicEvent>, stream, (event) =>
+        const started = Date.now();
+        const sent = await streamEvents(source[Symbol.asyncIterator]() as AsyncIterator<TopicEvent>, stream, (event) =>
           executeEvent(event, operation, input, options),
+        );
+        // A stream is one request however long it lives: one line when it ends, as for any request.
+        options.logger.info(
+          {
+            operationName: operation.operationName,
+            events: sent,
+            durationMs: Date.now() - started,
+            ended: stream.open ? 'source' : await stream.ended,
+          },
+          'subscription ended',
         );
       } catch (error) {
         return refuse(stream, [error], options);
@@ -68,15 +79,24 @@ export function createSubscriptionStreams(options: SubscriptionStreamsOptions): 
   };
 }
 
-/** Writes each event until the source ends or the client leaves; the source is closed either way (the hub forgets it). */
-async function streamEvents(source: AsyncIterator<TopicEvent>, stream: EventStream, run: (event: TopicEvent) => Promise<unknown>) {
+/**
+ * Writes each event until the source ends or the client leaves; how many were sent. The source is
+ * closed either way (the hub forgets it).
+ */
+async function streamEvents(
+  source: AsyncIterator<TopicEvent>,
+  stream: EventStream,
+  run: (event: TopicEvent) => Promise<unknown>,
+): Promise<number> {
   void stream.ended.then(() => source.return?.());
+  let sent = 0;
   try {
     for (;;) {
       const next = await source.next();
-      if (next.done || !stream.open) return;
+      if (next.done || !stream.open) return sent;
       const result = await run(next.value);
-      if (!stream.send({ id: String(next.value.seq), event: 'next', data: JSON.stringify(result) })) return;
+      if (!stream.send({ id: String(next.value.seq), event: 'next', data: JSON.stringify(result) })) return sent;
+      sent++;
     }
   } finally {
     await source.return?.();
