@@ -73,6 +73,10 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
+    // The connection ends with the stream: kept alive, idle, it would hold up the server's close
+    // (until the keep-alive timeout), and a client's next stream is better opened anew, where the
+    // load balancer sends it.
+    connection: 'close',
   });
   raw.flushHeaders();
   let open = true;

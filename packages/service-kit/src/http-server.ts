@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
@@ -117,6 +119,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
   });
 
   const streams = new Set<EventStream>();
+  const sweepConnections = trackConnections(app.server);
   return {
     fastify: app,
     async listen(port, host = '0.0.0.0') {
@@ -132,11 +135,43 @@ export function createHttpServer<C extends BaseContext>(options: HttpServerOptio
       if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
       // Long-lived connections would hold the close up: their clients are told to reconnect elsewhere.
       for (const stream of streams) stream.close('draining');
-      if (options.webSockets) for (const socket of app.websocketServer.clients) socket.close(1012, 'service restart');
-      await app.close();
+      if (options.webSockets) closeSockets(app.websocketServer.clients);
+      const sweeping = setInterval(sweepConnections, 250);
+      await app.close().finally(() => clearInterval(sweeping));
       await apollo.stop();
     },
   };
+}
+
+/**
+ * What Node's own close leaves open, closed: a keep-alive connection that was busy when the
+ * server began to close and is idle now (Node closes idle ones once, at the start), and a
+ * connection that never sent a request (Node waits for its headers timeout, a minute — a load
+ * balancer's connection opened just before). Returns the sweep, run while the server closes.
+ */
+function trackConnections(server: Server): () => void {
+  const sockets = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    sockets.set(socket, 0);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return () => {
+    server.closeIdleConnections();
+    // Nothing read through two sweeps in a row: no request is on its way.
+    for (const [socket, sweeps] of sockets) {
+      if (socket.bytesRead > 0) sockets.delete(socket);
+      else if (sweeps >= 1) socket.destroy();
+      else sockets.set(socket, sweeps + 1);
+    }
+  };
+}
+
+/** Closes each socket with 1012 (service restart: reconnect elsewhere); one whose client does not answer the close in a second is cut. */
+function closeSockets(sockets: Set<WebSocket>): void {
+  for (const socket of sockets) socket.close(1012, 'service restart');
+  setTimeout(() => {
+    for (const socket of sockets) socket.terminate();
+  }, 1_000).unref();
 }
 
 /**

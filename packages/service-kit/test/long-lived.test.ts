@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createConnection } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
@@ -156,5 +157,30 @@ describe('WebSockets', () => {
     const [, response] = (await once(socket, 'unexpected-response')) as [unknown, IncomingMessage];
     expect(response.statusCode).toBe(403);
     expect(sockets).toHaveLength(0);
+  });
+});
+
+describe('draining', () => {
+  it('does not wait for a connection that never sent a request (Node would, for its headers timeout: a minute)', async () => {
+    const { url } = await start();
+    const { port } = new URL(url);
+    const silent = createConnection({ host: '127.0.0.1', port: Number(port) });
+    await once(silent, 'connect');
+    const closed = once(silent, 'close');
+    await server!.close();
+    server = undefined;
+    await closed;
+  });
+
+  it('cuts a WebSocket whose client does not answer the close (ws would wait 30 s)', async () => {
+    const { url, sockets } = await start();
+    const socket = new WebSocket(url.replace('http', 'ws'));
+    await once(socket, 'open');
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    // The client reads nothing more: the close frame never gets an answer.
+    socket.pause();
+    await server!.close();
+    server = undefined;
+    await vi.waitFor(() => expect(sockets[0]!.readyState).toBe(WebSocket.CLOSED), { timeout: 3_000 });
   });
 });
