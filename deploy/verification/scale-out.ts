@@ -117,6 +117,13 @@ export interface Frontend {
   name: string;
   port: number;
   servers: Array<{ name: string; port: number }>;
+  /**
+   * The replicas take only requests the gateway signed, each signature once (its nonce is kept in
+   * the Redis they share): a request that may have reached a replica is never sent again, since
+   * the copy would be refused as a replay. Only a request that found no connection is; the
+   * gateway's own retries (signed anew) cover the rest.
+   */
+  signed?: boolean;
 }
 
 /**
@@ -124,8 +131,9 @@ export interface Frontend {
  * `GET /ready` (checked every 250 ms; down after 2 failures, up after 2 successes — a
  * draining replica answers 503 before it stops listening). A request that found no
  * connection, or no answer at all, goes to another replica (`retry-on`, `redispatch`):
- * GraphQL bodies are small enough to be buffered and sent again. An error answer from a
- * replica is passed on (the gateway's own retries handle a subgraph's).
+ * GraphQL bodies are small enough to be buffered and sent again. In front of the subgraphs, only
+ * a request that found no connection is sent again (see {@link Frontend.signed}). An error answer
+ * from a replica is passed on (the gateway's own retries handle a subgraph's).
  *
  * Long-lived connections: a WebSocket, once upgraded, is a tunnel (`timeout tunnel`: an hour
  * without a frame; the gateway pings every 15 s); a stream of server-sent events stays a
@@ -155,8 +163,9 @@ export function haproxyConfig(frontends: Frontend[], statsSocket: string): strin
     '  http-check expect status 200',
     '  default-server inter 250ms fall 2 rise 2',
   ];
-  for (const { name, port, servers } of frontends) {
+  for (const { name, port, servers, signed } of frontends) {
     lines.push(`frontend ${name}`, `  bind 127.0.0.1:${port}`, `  default_backend ${name}`, `backend ${name}`);
+    if (signed) lines.push('  retry-on conn-failure');
     for (const server of servers) lines.push(`  server ${server.name} 127.0.0.1:${server.port} check`);
   }
   return `${lines.join('\n')}\n`;
