@@ -1,5 +1,6 @@
 import { SIGNATURE_HEADER, SIGNED_HEADERS, signRequest, type SignedHeader, type SigningKey } from '@tessera/service-kit';
 import type { ExecutionResult } from 'graphql';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, request } from 'undici';
 
 /** One event of a subgraph's subscription: its id (the resume point after it) and its result. */
@@ -90,12 +91,18 @@ async function oneResult(response: Awaited<ReturnType<typeof request>>): Promise
 
 /** The `next` events of a stream, in order, until `complete`; a stream that ends before that was dropped. */
 async function* readEvents(body: AsyncIterable<Buffer | string>, signal: AbortSignal): AsyncGenerator<UpstreamEvent> {
-  const parser = createEventParser();
+  let parsed: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => parsed.push(event) });
+  // A character may be split between two chunks: the decoder keeps its first bytes for the next.
+  const decoder = new TextDecoder();
   try {
     for await (const chunk of body) {
-      for (const event of parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'))) {
+      parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+      const events = parsed;
+      parsed = [];
+      for (const event of events) {
         if (event.event === 'complete') return;
-        if (event.event === 'next' && event.data !== undefined) yield { id: event.id, result: JSON.parse(event.data) as ExecutionResult };
+        if (event.event === 'next') yield { id: event.id, result: JSON.parse(event.data) as ExecutionResult };
       }
     }
   } catch (error) {
@@ -103,52 +110,4 @@ async function* readEvents(body: AsyncIterable<Buffer | string>, signal: AbortSi
     throw new UpstreamDropped('the subgraph stream broke off', { cause: error });
   }
   if (!signal.aborted) throw new UpstreamDropped('the subgraph stream ended without completing');
-}
-
-/** A server-sent event as parsed: its fields (comments and `retry` ignored). */
-export interface ParsedEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-/** An incremental parser of server-sent events: push text as it arrives, get the events it completes. */
-export function createEventParser() {
-  let buffer = '';
-  return {
-    push(text: string): ParsedEvent[] {
-      buffer += text;
-      const events: ParsedEvent[] = [];
-      let end: number;
-      while ((end = blockEnd(buffer)) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end).replace(/^(\r\n|\r|\n){2}/, '');
-        const event = parseBlock(block);
-        if (event) events.push(event);
-      }
-      return events;
-    },
-  };
-}
-
-/** Where the first event block ends (an empty line), or -1. */
-function blockEnd(text: string): number {
-  const match = /(\r\n|\r|\n)(\r\n|\r|\n)/.exec(text);
-  return match ? match.index : -1;
-}
-
-function parseBlock(block: string): ParsedEvent | undefined {
-  const event: ParsedEvent = {};
-  const data: string[] = [];
-  for (const line of block.split(/\r\n|\r|\n/)) {
-    if (line === '' || line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'data') data.push(value);
-    else if (field === 'id') event.id = value;
-    else if (field === 'event') event.event = value;
-  }
-  if (data.length) event.data = data.join('\n');
-  return event.id === undefined && event.event === undefined && event.data === undefined ? undefined : event;
 }

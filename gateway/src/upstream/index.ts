@@ -24,11 +24,9 @@ export { createRetryBudget, type RetryBudget } from './retry-budget.js';
 export { createSubgraphPolicy, RESILIENCE_DEFAULTS, type ResilienceSettings, type SubgraphPolicy } from './resilience.js';
 export { createSigningFetcher } from './signing.js';
 export {
-  createEventParser,
   createEventStreamClient,
   UpstreamDropped,
   type EventStreamClient,
   type EventStreamClientOptions,
-  type ParsedEvent,
   type UpstreamEvent,
 } from './event-stream-client.js';
