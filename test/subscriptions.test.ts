@@ -4,9 +4,16 @@
  * PostgreSQL — each event committed by a mutation in the reviews subgraph, published by its
  * outbox relay, and completed by the gateway with the users' and products' fields.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { ApolloClient, gql, InMemoryCache } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { sqlRows, startPlatformWithDatabases, testToken, type PlatformWithDatabases } from '@tessera/test-helpers';
+import { requireEnv, sqlRows, startPlatformWithDatabases, testToken, type PlatformWithDatabases } from '@tessera/test-helpers';
+
+const root = resolve(import.meta.dirname, '..');
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -129,9 +136,91 @@ describe('authorization applies to every event', () => {
   });
 });
 
+describe('the protections of any operation', () => {
+  it("charges each event to its subscriber's rate limit: one out of points gets RATE_LIMITED and the subscription ends", async () => {
+    // Each event costs the subscription's estimated cost; the budget pays for a few.
+    const limited = await platform.spawnGateway({ RATE_LIMIT_POINTS: '40', RATE_LIMIT_WINDOW_SECONDS: '3600' });
+    try {
+      const client = createSseClient({ url: limited.url, headers: { authorization: `Bearer ${token}` } });
+      const received = collector<{ data?: unknown; errors?: ReadonlyArray<{ extensions?: { code?: string } }> }>();
+      let completed = false;
+      const dispose = client.subscribe(
+        { query: REVIEW_ADDED, variables: { productId } },
+        { next: received.push, error: () => undefined, complete: () => (completed = true) },
+      );
+      await vi.waitFor(async () => expect(await activeSubscriptions('sse', limited.metricsPort)).toBe(1));
+      // Writes through the other gateway, until the subscriber's events have spent its points.
+      await vi.waitFor(
+        async () => {
+          if (!completed) await createReview(`Charged ${received.results.length}`);
+          expect(completed).toBe(true);
+        },
+        { timeout: 30_000, interval: 300 },
+      );
+      const last = received.results.at(-1)!;
+      expect(last.errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
+      expect(received.results.slice(0, -1).every((result) => result.data && !result.errors)).toBe(true);
+      dispose();
+      client.dispose();
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('holds subscriptions to the persisted query list: a listed one runs by its id, any other is refused before it runs', async () => {
+    const prefix = `subs-pq-${Date.now()}:`;
+    const id = 'live-review-added';
+    await publishManifest(prefix, [{ id, name: 'ReviewAdded', type: 'subscription', body: REVIEW_ADDED }]);
+    const enforcing = await platform.spawnGateway({
+      PERSISTED_QUERIES_MODE: 'enforce',
+      REDIS_URL: requireEnv('TEST_REDIS_URL'),
+      REDIS_KEY_PREFIX: prefix,
+      CACHE_MODE: 'off',
+    });
+    const wsClient = createWsClient({ url: enforcing.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const outcome = (payload: { query?: string; extensions?: Record<string, unknown> }) =>
+        new Promise<{ codes: unknown[]; subscribed: boolean }>((resolve) => {
+          const dispose = wsClient.subscribe(
+            // Only the id, as Apollo Client's persisted-query link sends it: no query at all.
+            { query: payload.query as string, variables: { productId }, extensions: payload.extensions },
+            {
+              next: () => undefined,
+              error: (errors) =>
+                resolve({ codes: (errors as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code), subscribed: false }),
+              complete: () => undefined,
+            },
+          );
+          setTimeout(() => (dispose(), resolve({ codes: [], subscribed: true })), 1_500);
+        });
+      const unlisted = 'subscription ($productId: ID!) { reviewAdded(productId: $productId) { id rating } }';
+      expect(await outcome({ query: unlisted })).toEqual({ codes: ['PERSISTED_QUERY_NOT_IN_LIST'], subscribed: false });
+      expect(await outcome({ extensions: { persistedQuery: { version: 1, sha256Hash: id } } })).toEqual({ codes: [], subscribed: true });
+    } finally {
+      await wsClient.dispose();
+      await enforcing.stop();
+    }
+  });
+});
+
+/** Publishes a trusted-documents manifest to the test Redis under `prefix`, as `pnpm pq:publish` does. */
+async function publishManifest(prefix: string, operations: Array<{ id: string; name: string; type: string; body: string }>) {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-manifest-'));
+  const manifest = join(dir, 'manifest.json');
+  await writeFile(manifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations }));
+  try {
+    await promisify(execFile)(resolve(root, 'node_modules/.bin/tsx'), ['gateway/src/cli/publish-manifest.ts', manifest], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: requireEnv('TEST_REDIS_URL'), REDIS_KEY_PREFIX: prefix },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** The gateway's `subscriptions_active` for a transport. */
-async function activeSubscriptions(transport: 'ws' | 'sse'): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${platform.metricsPorts.gateway}/metrics`)).text();
+async function activeSubscriptions(transport: 'ws' | 'sse', metricsPort = platform.metricsPorts.gateway): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const line = text.split('\n').find((row) => row.startsWith(`subscriptions_active{transport="${transport}"`));
   return Number(line?.split(' ').pop() ?? 0);
 }

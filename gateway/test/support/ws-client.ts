@@ -46,8 +46,13 @@ export async function openSocket(
       const queued = queue.shift();
       if (queued) return Promise.resolve(queued);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no message within ${timeoutMs} ms`)), timeoutMs);
-        waiting.push((message) => (clearTimeout(timer), resolve(message)));
+        const waiter = (message: ProtocolMessage) => (clearTimeout(timer), resolve(message));
+        // A wait that timed out leaves the queue: the next message goes to the next receive.
+        const timer = setTimeout(
+          () => (waiting.splice(waiting.indexOf(waiter), 1), reject(new Error(`no message within ${timeoutMs} ms`))),
+          timeoutMs,
+        );
+        waiting.push(waiter);
       });
     },
     closed,
