@@ -29,7 +29,13 @@ import { createDocumentLimits, createOperationLimits } from './features/limits/i
 import { createPersistedQueries, DEVELOPER_KEY_HEADER } from './features/persisted-queries/index.js';
 import { createRateLimit } from './features/rate-limit/index.js';
 import { createSharedAnswers, type SharedAnswersFeature } from './features/shared-answers/index.js';
-import { assembleFeatures, withExecutionSteps, type GatewayContext, type GatewayFeature } from './pipeline/index.js';
+import {
+  assembleFeatures,
+  withExecutionSteps,
+  type AssembledFeatures,
+  type GatewayContext,
+  type GatewayFeature,
+} from './pipeline/index.js';
 import { createSubscriptions } from './subscriptions/index.js';
 import { createSupergraph } from './supergraph/index.js';
 import { createSubgraphClients, type SubgraphClients } from './upstream/index.js';
@@ -72,24 +78,7 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
     // Last, the request log: it logs the status the plugins before it settled.
     plugins: [landingPage(config.landingPage), ...parts.plugins, createGraphQLOverHttpPlugin<GatewayContext>(), requestLog.plugin],
   });
-  const subscriptions = createSubscriptions({
-    ...config.subscriptions,
-    features: parts,
-    buildService: built.subgraphs.buildService(parts.wrapSubgraph),
-    routingUrl: (name, url) => built.subgraphs.routingUrl(name, url),
-    signingKey: config.signingKeys?.[0],
-    contextOf: (request, identity) => requestContext(request, identity ?? built.identity.identityOf(request), config.requestTimeoutMs),
-    identityOf: built.identity.identityOf,
-    authenticate: built.identity.authenticate,
-    expiresAtOf,
-    apollo,
-    formatError,
-    maxTokens: config.maxTokens,
-    eventTimeoutMs: config.requestTimeoutMs,
-    allowedOrigins: config.corsOrigins,
-    registry,
-    logger,
-  });
+  const subscriptions = gatewaySubscriptions(config, { built, parts, apollo, formatError, registry, logger });
   supergraph.onUpdate(subscriptions.onSupergraph);
   const server = createHttpServer<GatewayContext>({
     apollo,
@@ -108,6 +97,45 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
     await subscriptions.close();
     await parts.close();
     await built.subgraphs.close();
+  });
+}
+
+/** Subscriptions on the gateway's features, its subgraph data sources and its Apollo Server (for queries sent as a stream or over a socket). */
+function gatewaySubscriptions(
+  config: GatewayConfig,
+  {
+    built,
+    parts,
+    apollo,
+    formatError,
+    registry,
+    logger,
+  }: {
+    built: BuiltFeatures;
+    parts: AssembledFeatures;
+    apollo: ApolloServer<GatewayContext>;
+    formatError: ReturnType<typeof createFormatError>;
+    registry: Registry;
+    logger: Logger;
+  },
+) {
+  return createSubscriptions({
+    ...config.subscriptions,
+    features: parts,
+    buildService: built.subgraphs.buildService(parts.wrapSubgraph),
+    routingUrl: (name, url) => built.subgraphs.routingUrl(name, url),
+    signingKey: config.signingKeys?.[0],
+    contextOf: (request, identity) => requestContext(request, identity ?? built.identity.identityOf(request), config.requestTimeoutMs),
+    identityOf: built.identity.identityOf,
+    authenticate: built.identity.authenticate,
+    expiresAtOf,
+    apollo,
+    formatError,
+    maxTokens: config.maxTokens,
+    eventTimeoutMs: config.requestTimeoutMs,
+    allowedOrigins: config.corsOrigins,
+    registry,
+    logger,
   });
 }
 
