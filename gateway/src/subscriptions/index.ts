@@ -5,7 +5,7 @@
  * (graphql-transport-ws) and server-sent events (GraphQL over SSE), on the GraphQL path.
  */
 export { createSubscriptionEngine, type SubscriptionEngine, type SubscriptionEngineOptions, type Subscribed } from './engine.js';
-export { SUBSCRIPTION_LIMITS_DEFAULTS, type SubscriptionLimits } from './counts.js';
+export { createSubscriberCounts, SUBSCRIPTION_LIMITS_DEFAULTS, type SubscriberCounts, type SubscriptionLimits } from './counts.js';
 export { createSseTransport, type SseTransportOptions, type StreamParams } from './sse.js';
 export { createWebSocketTransport, GRAPHQL_TRANSPORT_WS, WEBSOCKET_DEFAULTS, type WebSocketTransportOptions } from './ws.js';
 export { createSubscriptionMetrics, type SubscriptionMetrics } from './metrics.js';
