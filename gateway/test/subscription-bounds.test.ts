@@ -55,8 +55,10 @@ describe('createChannel', () => {
             if (step === 'push') {
               const accepted = channel.push(pushed.length);
               expect(accepted).toBe(!overflowed && waiting < capacity);
-              if (accepted) (pushed.push(pushed.length), (waiting += 1));
-              else overflowed = true;
+              if (accepted) {
+                pushed.push(pushed.length);
+                waiting += 1;
+              } else overflowed = true;
             } else if (waiting > 0) {
               const next = await reader.next();
               read.push(next.value as number);
