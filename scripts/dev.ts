@@ -75,6 +75,10 @@ console.log(`
         -H 'authorization: Bearer ${userToken}' \\
         -d '{"query":"mutation { createReview(input: { productId: \\"${product.id}\\", rating: 5, body: \\"Lovely\\" }) { id author { username } } }"}'
 
+  Live, in another terminal first (each review written for that product arrives as it commits):
+      curl -sN http://localhost:${port}/graphql -H 'content-type: application/json' -H 'accept: text/event-stream' \\
+        -d '{"query":"subscription { reviewAdded(productId: \\"${product.id}\\") { body rating author { username } product { name } } }"}'
+
   More tokens: pnpm run token --sub <userId> [--scopes "…"] [--ttl 1h]
 `);
 
