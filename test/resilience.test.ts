@@ -117,7 +117,9 @@ describe('request ids and metrics', () => {
     const shipped = ['grafana-dashboard.json', 'alerts.yaml']
       .map((file) => readFileSync(new URL(`../deploy/observability/${file}`, import.meta.url), 'utf8'))
       .join('\n');
-    const queried = new Set(shipped.match(/\b(?:graphql|subgraph|subscriptions?|events|http|persisted|cache|dataloader|db|nodejs|process)_[a-z0-9_]+\b/g));
+    const queried = new Set(
+      shipped.match(/\b(?:graphql|subgraph|subscriptions?|events|http|persisted|cache|dataloader|db|nodejs|process)_[a-z0-9_]+\b/g),
+    );
     expect(queried.size).toBeGreaterThan(15);
     // Exported by some service (a counter nothing has incremented yet has its TYPE line and no sample).
     const exported = (name: string) => new RegExp(`^# TYPE ${name.replace(/_(bucket|count|sum)$/, '')} `, 'm').test(scraped);
