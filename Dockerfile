@@ -24,6 +24,8 @@ ENV CI=true
 RUN npm install --global --no-fund --no-audit pnpm@12.21.0
 # The packages first, from the lockfile alone (pnpm fetch): a change to the sources reuses them.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+# The patches pnpm applies to Apollo Gateway and Apollo Server (`@defer`; patches/README.md).
+COPY patches ./patches
 RUN pnpm fetch
 COPY . .
 # One RUN, one layer to commit: install from what fetch brought; compile; cut one production

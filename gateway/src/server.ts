@@ -22,6 +22,7 @@ import type { GatewayConfig } from './config.js';
 import { createAuthorization } from './features/authorization/index.js';
 import { createCache } from './features/cache/index.js';
 import { createDeduplication } from './features/deduplication/index.js';
+import { createDefer } from './features/defer/index.js';
 import { createErrorLimit } from './features/error-limit/index.js';
 import { createIdempotency, createKeyClaims } from './features/idempotency/index.js';
 import { createIdentity, createTokenVerifier, expiresAtOf, type IdentityFeature } from './features/identity/index.js';
@@ -62,7 +63,8 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
     registry,
     onLine: (context, line) => built.sharedAnswers?.keepLine(context, line),
   });
-  const built = gatewayFeatures(config, { logger, redis, registry, requestLog });
+  const formatError = createFormatError(logger, { hideSuggestions: !config.introspection });
+  const built = gatewayFeatures(config, { logger, redis, registry, requestLog, formatError });
   const parts = assembleFeatures(built.features);
   const supergraph = createSupergraph({
     source: config.supergraph,
@@ -70,7 +72,6 @@ export function createGatewayServer(config: GatewayConfig, { logger, redis }: Ga
     logger,
   });
   supergraph.onUpdate(parts.onSupergraph);
-  const formatError = createFormatError(logger, { hideSuggestions: !config.introspection });
   const apollo = new ApolloServer<GatewayContext>({
     ...serverSettings(config, formatError),
     gateway: withExecutionSteps(supergraph.gateway, parts.execution),
@@ -163,7 +164,8 @@ interface BuiltFeatures {
  *   idempotency key bound to a mutation that will run;
  * - Apollo's hooks: authorization's answer for an operation nothing of which remains before the
  *   response cache's; every error added (authorization) before the error limit counts them;
- * - execution: authorization hands deduplication the document that runs.
+ * - execution: authorization hands deduplication the document that runs; an answer in parts
+ *   (`@defer`) is never shared.
  */
 function gatewayFeatures(
   config: GatewayConfig,
@@ -172,7 +174,12 @@ function gatewayFeatures(
     redis,
     registry,
     requestLog,
-  }: GatewayInfrastructure & { registry: Registry; requestLog: ReturnType<typeof createRequestLog<GatewayContext>> },
+    formatError,
+  }: GatewayInfrastructure & {
+    registry: Registry;
+    requestLog: ReturnType<typeof createRequestLog<GatewayContext>>;
+    formatError: ReturnType<typeof createFormatError>;
+  },
 ): BuiltFeatures {
   const keyPrefix = config.redisKeyPrefix;
   const identity = createIdentity(config.auth && createTokenVerifier(config.auth));
@@ -218,6 +225,7 @@ function gatewayFeatures(
     cache,
     idempotency,
     createErrorLimit({ maxErrors: config.maxResponseErrors }),
+    createDefer({ formatError, registry }),
     sharedAnswers,
     config.deduplicateOperations ? createDeduplication({ registry }) : undefined,
     subgraphs.health,

@@ -1,7 +1,9 @@
 /**
  * Random query operations over the API schema, with every way an argument can arrive: left
  * out, a literal, a literal null, a variable given a value or null, a variable left to its
- * own default or given one — plus aliases, named and inline fragments and `@include`/`@skip`.
+ * own default or given one — plus aliases, named and inline fragments and `@include`/`@skip`,
+ * and (asked for) `@defer` on inline fragments and fragment spreads, labelled or not, by a literal
+ * or a variable `if`.
  * Driven by fast-check's `fc.gen()`, so a failure shrinks and replays from its seed.
  */
 import fc from 'fast-check';
@@ -37,8 +39,8 @@ const ROOT_FIELDS = ['users', 'products', 'topProducts', 'user', 'product', 'rev
 type Gen = fc.GeneratorValue;
 
 /** Builds one operation from the generator `g`. */
-export function generateOperation(g: Gen, schema: GraphQLSchema, ids: KnownIds): GeneratedOperation {
-  return new OperationBuilder(g, schema, ids).build();
+export function generateOperation(g: Gen, schema: GraphQLSchema, ids: KnownIds, { defer = false } = {}): GeneratedOperation {
+  return new OperationBuilder(g, schema, ids, defer).build();
 }
 
 class OperationBuilder {
@@ -51,6 +53,7 @@ class OperationBuilder {
     private readonly g: Gen,
     private readonly schema: GraphQLSchema,
     private readonly ids: KnownIds,
+    private readonly withDefer = false,
   ) {}
 
   build(): GeneratedOperation {
@@ -79,13 +82,24 @@ class OperationBuilder {
     const chosen = this.distinct(fields, this.int(1, 3));
     if (!chosen.some((field) => leaves.includes(field)) && leaves.length) chosen.push(this.pick(leaves));
     const parts = chosen.map((field) => this.field(type, field, depth, lists));
+    if (this.withDefer && parts.length > 1 && this.chance(0.4)) parts.push(`...${this.defer()} { ${parts.pop()!} }`);
     if (this.chance(0.15)) return `${parts.join(' ')} ... on ${type.name} { __typename }`;
     if (this.chance(0.15)) {
       const name = `F${this.names++}`;
       this.fragments.push(`fragment ${name} on ${type.name} { ${parts.join(' ')} }`);
-      return `...${name}`;
+      return `...${name}${this.withDefer && this.chance(0.3) ? this.defer() : ''}`;
     }
+    if (this.withDefer && this.chance(0.2)) return `... on ${type.name}${this.defer()} { ${parts.join(' ')} }`;
     return parts.join(' ');
+  }
+
+  /** ` @defer`, with a label (unique) or not, and an `if` by literal or variable or not at all. */
+  private defer(): string {
+    const args = [
+      ...(this.chance(0.5) ? [`label: "d${this.names++}"`] : []),
+      ...(this.chance(0.3) ? [`if: ${this.chance(0.5) ? String(this.chance(0.8)) : this.value('Boolean!', this.chance(0.8))}`] : []),
+    ];
+    return ` @defer${args.length ? `(${args.join(', ')})` : ''}`;
   }
 
   /** Whether a field can be selected here with a non-empty selection under it, within the depth and list bounds. */

@@ -20,3 +20,13 @@ export {
   type ExecutionStep,
 } from './execution.js';
 export { resolveOperation, type ResolvedOperation } from './resolve-operation.js';
+export {
+  isDeferred,
+  isIncremental,
+  withDeferral,
+  type Deferral,
+  type DeferralBinding,
+  type IncrementalResult,
+  type RunPlanNode,
+  type SubsequentResult,
+} from './incremental.js';

@@ -4,5 +4,5 @@ import { markSecurityEnforced } from './security.js';
 
 /** The client-facing API schema of a supergraph SDL (what the gateway executes against). */
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(markSecurityEnforced(supergraphSdl)).apiSchema().toGraphQLJSSchema();
+  return Supergraph.build(markSecurityEnforced(supergraphSdl)).apiSchema().toGraphQLJSSchema({ includeDefer: true });
 }

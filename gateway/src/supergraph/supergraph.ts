@@ -42,6 +42,8 @@ export function createSupergraph({ source, buildService, logger }: SupergraphOpt
     supergraphSdl: withEnforcedSecurity(createSupergraphSource(source, logger)),
     buildService,
     logger: logger.child({ component: 'apollo-gateway' }),
+    // Plans carry `@defer` as DeferNodes: run as parts for a client that asks (features/defer), else in place.
+    queryPlannerConfig: { incrementalDelivery: { enableDefer: true } },
   });
   let state: SupergraphState | undefined;
   const listeners = new Set<(state: SupergraphState) => void>();

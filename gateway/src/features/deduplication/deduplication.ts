@@ -2,7 +2,7 @@ import { callerPart, composeKey } from '@tessera/service-kit';
 import { OperationTypeNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import { createInflightShare } from '../../inflight.js';
-import { contextOf, type ExecutionRequest, type ExecutionResult, type GatewayFeature } from '../../pipeline/index.js';
+import { contextOf, isDeferred, type ExecutionRequest, type ExecutionResult, type GatewayFeature } from '../../pipeline/index.js';
 
 /**
  * What makes two queries' answers the same: the document as it will run (after authorization
@@ -44,7 +44,8 @@ export function createDeduplication({ registry }: { registry?: Registry } = {}):
   return {
     name: 'deduplication',
     async execute(request, next) {
-      const key = keyOf(request);
+      // An answer in parts (`@defer`) is read once, by its own client: never shared.
+      const key = isDeferred(request) ? undefined : keyOf(request);
       if (key === undefined) return next(request);
       const execution = inflight.get(key, () => next(request));
       if (execution.shared) shared.inc();

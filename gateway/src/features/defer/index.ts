@@ -1,0 +1,1 @@
+export { createDefer, acceptsParts, appliesDefer, DEFER_SPEC, type DeferOptions } from './defer.js';

@@ -1,0 +1,201 @@
+/**
+ * `@defer` over the real platform: the first part before the deferred one when a subgraph is slow,
+ * the merged answer equal to the same query without `@defer`, and a client that does not ask for
+ * parts answered whole, as before.
+ */
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
+import { Defer20220824Handler } from '@apollo/client/incremental';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+import { apiSchemaOf } from '@tessera/gateway';
+import {
+  mergeParts,
+  multipartBodies,
+  startPlatformWithDatabases,
+  testToken,
+  withoutDefer,
+  type Connection,
+  type ExtraGateway,
+  type PlatformWithDatabases,
+} from '@tessera/test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateOperation, type KnownIds } from './fuzz/operations.js';
+
+const RUNS = Number(process.env.DEFER_PROPERTY_RUNS ?? 150);
+const schema = apiSchemaOf(await readFile(resolve(import.meta.dirname, '../supergraph.graphql'), 'utf8'));
+let ids: KnownIds;
+
+const SEED = { SEED_USERS: '6', SEED_PRODUCTS: '4', SEED_REVIEWS: '12' };
+const REVIEWS_DELAY_MS = 400;
+let platform: PlatformWithDatabases;
+let slowReviews: Server;
+let gateway: ExtraGateway;
+let productId: string;
+
+/** A proxy in front of the reviews subgraph that holds each request `delayMs` before passing it on. */
+async function delayingProxy(target: string, delayMs: number): Promise<Server> {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    setTimeout(() => {
+      const upstream = httpRequest(
+        { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+beforeAll(async () => {
+  platform = await startPlatformWithDatabases('defer', { env: SEED });
+  slowReviews = await delayingProxy(`http://127.0.0.1:${platform.ports.reviews}`, REVIEWS_DELAY_MS);
+  gateway = await platform.spawnGateway({
+    SUBGRAPH_REVIEWS_URL: `http://127.0.0.1:${(slowReviews.address() as AddressInfo).port}/graphql`,
+  });
+  const { body } = await platform.graphql<{
+    users: Connection<{ id: string }>;
+    products: Connection<{ id: string }>;
+    topProducts: Array<{ id: string; reviews: Connection<{ id: string }> }>;
+  }>(
+    '{ users(first: 10) { edges { node { id } } } products(first: 10) { edges { node { id } } } topProducts(first: 3) { id reviews(first: 10) { edges { node { id } } } } }',
+  );
+  productId = body.data!.topProducts[0]!.id;
+  ids = {
+    User: body.data!.users.edges.map((e) => e.node.id),
+    Product: body.data!.products.edges.map((e) => e.node.id),
+    Review: body.data!.topProducts.flatMap((p) => p.reviews.edges.map((e) => e.node.id)),
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  slowReviews?.close();
+  await platform?.stop();
+});
+
+const PRODUCT_PAGE = `query Page($id: ID!) {
+  product(id: $id) {
+    id name price { amount currency }
+    ... @defer(label: "reviews") { averageRating reviews(first: 3) { edges { node { id body author { username } } } } }
+  }
+}`;
+
+/** Posts `query` to the slow gateway with `accept`; the raw answer and when each chunk arrived (ms after sending). */
+async function post(
+  query: string,
+  variables: Record<string, unknown>,
+  accept: string,
+  { url = gateway.url, token }: { url?: string; token?: string } = {},
+) {
+  const started = performance.now();
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept,
+    ...(token && { authorization: `Bearer ${token}` }),
+  };
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const chunks: Array<{ at: number; text: string }> = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+    chunks.push({ at: performance.now() - started, text: decoder.decode(chunk, { stream: true }) });
+  return { status: response.status, type: response.headers.get('content-type') ?? '', chunks, text: chunks.map((c) => c.text).join('') };
+}
+
+const ACCEPT_PARTS = 'multipart/mixed; deferSpec=20220824, application/json';
+
+describe('@defer', () => {
+  it('sends the first part before the deferred one when the reviews subgraph is slow, and the parts merge into the whole answer', async () => {
+    const parts = await post(PRODUCT_PAGE, { id: productId }, ACCEPT_PARTS);
+    expect(parts.status).toBe(200);
+    expect(parts.type).toContain('deferSpec=20220824');
+    const [first, ...rest] = multipartBodies(parts.text);
+    expect(first).toMatchObject({ hasNext: true, data: { product: { id: productId } } });
+    expect(first!.data).not.toHaveProperty('product.reviews');
+    expect(rest.at(-1)).toMatchObject({ hasNext: false, incremental: [{ path: ['product'], label: 'reviews' }] });
+    // The first part left before the slow subgraph answered; the last only after it.
+    const firstChunk = parts.chunks.find((c) => c.text.includes('"hasNext":true'))!;
+    expect(firstChunk.at).toBeLessThan(parts.chunks.at(-1)!.at - REVIEWS_DELAY_MS / 2);
+    const whole = await post(withoutDefer(PRODUCT_PAGE), { id: productId }, 'application/json');
+    expect(mergeParts(parts.text)).toEqual(JSON.parse(whole.text));
+  });
+
+  it('answers a client that does not ask for parts in one response, as the same query without @defer', async () => {
+    for (const accept of ['application/json', 'application/graphql-response+json', 'multipart/mixed; incrementalSpec=v0.2', '*/*']) {
+      const deferred = await post(PRODUCT_PAGE, { id: productId }, accept);
+      const plain = await post(withoutDefer(PRODUCT_PAGE), { id: productId }, accept);
+      expect(deferred.type, accept).toBe(plain.type);
+      expect(deferred.status, accept).toBe(plain.status);
+      expect(deferred.text, accept).toBe(plain.text);
+    }
+  });
+
+  it('Apollo Client over HTTP multipart renders the first part, then the merged result', async () => {
+    const client = new ApolloClient({
+      link: new HttpLink({ uri: gateway.url }),
+      cache: new InMemoryCache(),
+      incrementalHandler: new Defer20220824Handler(),
+    });
+    const seen: Array<{ data: unknown; dataState?: string }> = [];
+    const query = gql(PRODUCT_PAGE);
+    await new Promise<void>((resolve, reject) => {
+      const subscription = client.watchQuery({ query, variables: { id: productId } }).subscribe({
+        next: (result) => {
+          seen.push({ data: result.data, dataState: result.dataState });
+          if (result.dataState === 'complete') {
+            subscription.unsubscribe();
+            resolve();
+          }
+        },
+        error: reject,
+      });
+    });
+    const streaming = seen.find((r) => r.dataState === 'streaming');
+    expect(streaming, JSON.stringify(seen)).toBeDefined();
+    expect((streaming!.data as { product: Record<string, unknown> }).product.reviews).toBeUndefined();
+    const complete = seen.at(-1)!.data as { product: { reviews: unknown; name: string } };
+    const plain = await new ApolloClient({ link: new HttpLink({ uri: platform.gatewayUrl }), cache: new InMemoryCache() }).query({
+      query: gql(withoutDefer(PRODUCT_PAGE)),
+      variables: { id: productId },
+    });
+    expect(complete).toEqual(plain.data);
+  });
+
+  it(`never changes the merged answer: ${RUNS} generated operations with @defer on random fragments, against the same without it`, async () => {
+    // A caller who may read every field, so that authorization removes nothing in either.
+    const token = await testToken({ sub: 'defer-reader', scopes: ['users:read-email'] });
+    let inParts = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.gen(), async (g) => {
+        const { query, variables } = generateOperation(g, schema, ids, { defer: true });
+        const plain = withoutDefer(query);
+        const [parts, whole] = await Promise.all([
+          post(query, variables, ACCEPT_PARTS, { url: platform.gatewayUrl, token }),
+          post(plain, variables, 'application/json', { url: platform.gatewayUrl, token }),
+        ]);
+        const context = `${query}\n${JSON.stringify(variables)}\n${parts.text.slice(0, 2_000)}`;
+        expect(parts.status, context).toBe(whole.status);
+        if (parts.type.startsWith('multipart/mixed')) inParts += 1;
+        const merged = parts.type.startsWith('multipart/mixed')
+          ? mergeParts(parts.text)
+          : (JSON.parse(parts.text) as { data?: unknown; errors?: unknown[] });
+        const expected = JSON.parse(whole.text) as { data?: unknown; errors?: unknown[] };
+        expect(merged.data, context).toEqual(expected.data);
+        expect(sortedErrors(merged.errors), context).toEqual(sortedErrors(expected.errors));
+      }),
+      { numRuns: RUNS },
+    );
+    console.log(`@defer: ${RUNS} generated operations, ${inParts} answered in parts, every merged answer equal to the one without @defer`);
+    expect(inParts).toBeGreaterThan(RUNS / 4);
+  }, 600_000);
+});
+
+const sortedErrors = (errors: unknown[] | undefined) =>
+  (errors ?? []).map((e) => JSON.stringify({ message: (e as { message: string }).message, path: (e as { path?: unknown }).path })).sort();
