@@ -169,12 +169,18 @@ describe('@defer', () => {
   });
 
   it(`never changes the merged answer: ${RUNS} generated operations with @defer on random fragments, against the same without it`, async () => {
-    // A caller who may read every field, so that authorization removes nothing in either.
-    const token = await testToken({ sub: 'defer-reader', scopes: ['users:read-email'] });
+    // Callers who may read every field, who may not read User.email, and anonymous: what
+    // authorization takes out (a null and an error) must come out the same in parts.
+    const tokens = [
+      await testToken({ sub: 'defer-reader', scopes: ['users:read-email'] }),
+      await testToken({ sub: 'defer-user' }),
+      undefined,
+    ];
     let inParts = 0;
     await fc.assert(
       fc.asyncProperty(fc.gen(), async (g) => {
         const { query, variables } = generateOperation(g, schema, ids, { defer: true });
+        const token = tokens[g(fc.integer, { min: 0, max: tokens.length - 1 })];
         const plain = withoutDefer(query);
         const [parts, whole] = await Promise.all([
           post(query, variables, ACCEPT_PARTS, { url: platform.gatewayUrl, token }),

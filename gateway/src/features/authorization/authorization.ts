@@ -11,8 +11,9 @@ import {
   type ExecutionStep,
   type GatewayContext,
   type GatewayFeature,
+  type SubsequentResult,
 } from '../../pipeline/index.js';
-import { filterOperation, type Caller, type FilteredOperation } from './filter.js';
+import { filterOperation, type Caller, type FilteredOperation, type ResponsePath } from './filter.js';
 import { NO_REQUIREMENTS, readAuthorizationRequirements } from './requirements.js';
 import { dataOfNothing, insertNulls, removePlaceholders, unauthorizedError } from './response.js';
 
@@ -107,12 +108,46 @@ function responsePlugin(outcomeOf: (context: GatewayContext) => Filtered | undef
         },
         async willSendResponse({ response, contextValue }) {
           const result = outcomeOf(contextValue);
-          if (!result || response.body.kind !== 'single') return;
-          response.body.singleResult = completed(result, response.body.singleResult);
+          if (!result) return;
+          if (response.body.kind === 'single') response.body.singleResult = completed(result, response.body.singleResult);
+          else {
+            // An answer in parts (`@defer`): the errors with the first part, each null in the part whose objects hold it.
+            response.body.initialResult = completed(result, response.body.initialResult);
+            // Tessera's parts are deferSpec=20220824's (pipeline/incremental.ts), whatever else Apollo's type allows.
+            const parts = response.body.subsequentResults as AsyncIterable<SubsequentResult>;
+            response.body.subsequentResults = completedParts(result, parts) as typeof response.body.subsequentResults;
+          }
         },
       };
     },
   };
+}
+
+/** The parts after the first of an answer in parts, each item with the nulls and placeholders under its path dealt with as {@link completed} does. */
+async function* completedParts(outcome: Filtered, parts: AsyncIterable<SubsequentResult>): AsyncGenerator<SubsequentResult> {
+  for await (const part of parts) {
+    if (!part.incremental) {
+      yield part;
+      continue;
+    }
+    const incremental = part.incremental.map((item) => {
+      if (!item.data || typeof item.data !== 'object') return item;
+      const data = structuredClone(item.data);
+      removePlaceholders(data, placesUnder(outcome.placeholders, item.path, 0));
+      insertNulls(data, placesUnder(outcome.nulls, item.path, 1));
+      return { ...item, data };
+    });
+    yield { ...part, incremental };
+  }
+}
+
+/** The places (`@`: any index) at or under `path`, relative to it; at least `depth` steps under it. */
+function placesUnder(places: ResponsePath[], path: ReadonlyArray<string | number>, depth: number): ResponsePath[] {
+  return places.flatMap((place) =>
+    place.length >= path.length + depth && path.every((step, i) => (place[i] === '@' ? typeof step === 'number' : place[i] === step))
+      ? [place.slice(path.length)]
+      : [],
+  );
 }
 
 /** A result of the filtered operation in the shape the client asked for: placeholders out, nulls and an error where something was taken out. */
