@@ -182,12 +182,17 @@ describe('the protections of any operation', () => {
       const outcome = (payload: { query?: string; extensions?: Record<string, unknown> }) =>
         new Promise<{ codes: unknown[]; subscribed: boolean }>((resolve) => {
           const dispose = wsClient.subscribe(
-            // Only the id, as Apollo Client's persisted-query link sends it: no query at all.
-            { query: payload.query as string, variables: { productId }, extensions: payload.extensions },
+            // Only the id, as Apollo Client's persisted-query link sends it: no query text (graphql-ws's client
+            // requires a string, so an empty one).
+            { query: payload.query ?? '', variables: { productId }, extensions: payload.extensions },
             {
               next: () => undefined,
+              // GraphQL errors (the refusal), or the socket's close event once the client is disposed.
               error: (errors) =>
-                resolve({ codes: (errors as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code), subscribed: false }),
+                resolve({
+                  codes: Array.isArray(errors) ? (errors as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code) : [],
+                  subscribed: false,
+                }),
               complete: () => undefined,
             },
           );

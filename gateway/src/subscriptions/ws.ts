@@ -161,7 +161,8 @@ class Connection {
     const pending = { cancel: () => this.subscriptions.delete(id) };
     this.subscriptions.set(id, pending);
     const headers = headerMapOf(this.request);
-    const request: StreamRequest = { ...params, headers, checked: false };
+    // graphql-ws's client sends a string query whatever the operation: an empty one is none (a persisted query's id alone).
+    const request: StreamRequest = { ...params, query: params.query || undefined, headers, checked: false };
     const subscribed = await this.settings.engine.subscribe(request, this.context, {
       transport: 'ws',
       lastEventId: lastEventIdOf(params.extensions),
