@@ -69,6 +69,8 @@ export interface GatewayConfig extends RuntimeSettings {
   subgraphs: SubgraphClientsSettings;
   /** Identical requests in flight at once share one answer, identical queries one execution. */
   deduplicateOperations: boolean;
+  /** Progressive `@override` labels (other than `percent(N)`) that are on. */
+  overrideLabels: string[];
   /** Per-caller rate limit (token subject, else client address); undefined = off. */
   rateLimit: RateLimitSettings | undefined;
   introspection: boolean;
@@ -153,6 +155,7 @@ const serverEnv = {
   SUBGRAPH_CONNECTIONS: env.int(S.connections, { min: 1, max: 10_000 }),
   SUBGRAPH_DEDUPLICATION: env.bool(S.deduplicate),
   OPERATION_DEDUPLICATION: env.bool(true),
+  OVERRIDE_LABELS: env.list([]),
   GATEWAY_METRICS_PORT: env.port(9400),
   SUBGRAPH_HEALTH_INTERVAL_MS: env.int(S.healthIntervalMs, { min: 100, max: 600_000 }),
 };
@@ -244,6 +247,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       resilience: resilienceSettings(c, timeouts),
     },
     deduplicateOperations: c.OPERATION_DEDUPLICATION,
+    overrideLabels: c.OVERRIDE_LABELS,
     rateLimit: rateLimitSettings(c),
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,

@@ -23,6 +23,7 @@ import { createAuthorization } from './features/authorization/index.js';
 import { createCache } from './features/cache/index.js';
 import { createDeduplication } from './features/deduplication/index.js';
 import { createDefer } from './features/defer/index.js';
+import { createProgressiveOverride } from './features/override/index.js';
 import { createErrorLimit } from './features/error-limit/index.js';
 import { createIdempotency, createKeyClaims } from './features/idempotency/index.js';
 import { createIdentity, createTokenVerifier, expiresAtOf, type IdentityFeature } from './features/identity/index.js';
@@ -226,6 +227,7 @@ function gatewayFeatures(
     idempotency,
     createErrorLimit({ maxErrors: config.maxResponseErrors }),
     createDefer({ formatError, registry }),
+    createProgressiveOverride({ enabledLabels: config.overrideLabels, registry }),
     sharedAnswers,
     config.deduplicateOperations ? createDeduplication({ registry }) : undefined,
     subgraphs.health,

@@ -91,6 +91,25 @@ describe('pnpm schema:check', { timeout: 30_000 }, () => {
     expect(code).toBe(0);
   });
 
+  it('passes a field moved to another subgraph gradually (progressive @override with a percent label), and refuses a label the planner cannot read', async () => {
+    const path = join(dir, 'proposed-reviews.graphql');
+    const reviews = (await readFile(join(dir, 'subgraphs/reviews/schema.graphql'), 'utf8'))
+      .replace('import: ["@key",', 'import: ["@key", "@override",')
+      .replace(
+        /(type Product @key\(fields: "id"\) \{\n\s+"The product's id."\n\s+id: ID!)/,
+        '$1\n  "Moving here from products."\n  name: String! @override(from: "products", label: "percent(10)")',
+      );
+    await writeFile(path, reviews);
+    const { code, output } = await check('--subgraph', 'reviews', '--schema', path);
+    expect(output).not.toMatch(/breaking/);
+    expect(code).toBe(0);
+    // A label the query planner does not know is refused by composition itself.
+    await writeFile(path, reviews.replace('percent(10)', 'percent(ten)'));
+    const refused = await check('--subgraph', 'reviews', '--schema', path);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/OVERRIDE_LABEL_INVALID|label/i);
+  });
+
   it('fails when a field starts to require authorization, which the API schema alone does not show', async () => {
     const proposal = await proposeUsers('  username: String!', '  username: String! @authenticated');
     const { code, output } = await check('--subgraph', 'users', '--schema', proposal);

@@ -1,0 +1,2 @@
+export { createProgressiveOverride, type ProgressiveOverrideOptions } from './override.js';
+export { overrideLabelsOf, resolveLabels, bucketOf } from './labels.js';
