@@ -236,8 +236,17 @@ describe('a slow consumer', () => {
     slow.on('message', (data: Buffer) => slowEvents.push(JSON.parse(data.toString('utf8'))));
     try {
       await untilSubscribed(label, all);
-      // It was subscribed too (the markers' events reached it), with no error.
-      await waitUntil(async () => slowEvents.length > 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the slow consumer to get an event' });
+      // It is subscribed too, with no error: markers (outside the label's count) until one reaches it — its
+      // subscription, a document of its own, may have reached the subgraph after the others' markers.
+      let probes = 0;
+      await waitUntil(
+        async () => {
+          if (slowEvents.length > 0) return true;
+          await writeOne(`${label}-marker slow ${probes}`, product, tokens[0]!, `${label}-marker-slow-${probes++}`);
+          return false;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: 'the slow consumer to get an event' },
+      );
       const [first] = slowEvents as Array<{ id?: string; type?: string; payload?: { data?: { reviewAdded?: { id?: unknown } } } }>;
       expect([first?.id, first?.type, typeof first?.payload?.data?.reviewAdded?.id]).toEqual(['1', 'next', 'string']);
       // The client stops reading: what the gateway sends piles up in the kernel's buffers, then in the gateway's.
