@@ -154,6 +154,13 @@ interface BuiltFeatures {
   subgraphs: SubgraphClients;
 }
 
+/** What the features are built with besides the configuration. */
+type FeatureInfrastructure = GatewayInfrastructure & {
+  registry: Registry;
+  requestLog: ReturnType<typeof createRequestLog<GatewayContext>>;
+  formatError: ReturnType<typeof createFormatError>;
+};
+
 /**
  * The features in their order, each built from its own slice of the configuration. The order is
  * what makes it right, point by point:
@@ -170,17 +177,7 @@ interface BuiltFeatures {
  */
 function gatewayFeatures(
   config: GatewayConfig,
-  {
-    logger,
-    redis,
-    registry,
-    requestLog,
-    formatError,
-  }: GatewayInfrastructure & {
-    registry: Registry;
-    requestLog: ReturnType<typeof createRequestLog<GatewayContext>>;
-    formatError: ReturnType<typeof createFormatError>;
-  },
+  { logger, redis, registry, requestLog, formatError }: FeatureInfrastructure,
 ): BuiltFeatures {
   const keyPrefix = config.redisKeyPrefix;
   const identity = createIdentity(config.auth && createTokenVerifier(config.auth));

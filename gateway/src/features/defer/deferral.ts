@@ -53,43 +53,19 @@ export function createRequestDeferral({ formatError }: { formatError: FormatErro
   let primaryIsEmpty = false;
   const blocks = new Map<GraphQLError[], Block>();
   const rootChildren: DeferredNode[] = [];
-  // Each deferred fragment's path as far as the data goes (a skeleton: objects, lists, nulls).
-  const withPathsTo = (shaped: Record<string, unknown> | null | undefined, children: DeferredNode[]) => {
-    for (const child of children) {
-      const skeleton = binding!.shape(shapingOperation(pathKey(child), binding!.operation, child.queryPath, '{ __typename }')).data;
-      if (shaped && skeleton) materialize(shaped, skeleton);
-    }
-    return shaped;
-  };
   const fetchesDone = new Map<string, Promise<void>>();
   const outbox = createOutbox();
   let pending = 0;
 
   const send = (block: Block) => {
     pending -= 1;
-    const label = block.node.label;
-    const { data, errors: shapingErrors } =
-      block.subselection && block.shapedBy
-        ? binding!.shape(shapingOperation(block.shapedBy, binding!.operation, block.node.queryPath, block.subselection))
-        : { data: {}, errors: [] };
-    const items = itemsOf(withPathsTo(data, block.children), block.node.queryPath, [...block.errors, ...shapingErrors]).map((item) => ({
-      data: item.data,
-      path: item.path,
-      ...(label !== undefined && { label }),
-      ...(item.errors.length > 0 && { errors: item.errors.map((error) => formatError(error.toJSON(), error)) }),
-    }));
+    const items = partItems(binding!, block, formatError);
     outbox.push({ hasNext: pending > 0, ...(items.length > 0 && { incremental: items }) });
     if (pending === 0) outbox.end();
   };
 
   const start = (node: DeferredNode, run: RunPlanNode, parent: Block | undefined) => {
-    const block: Block = {
-      node,
-      subselection: node.subselection,
-      shapedBy: node.subselection ? node : undefined,
-      errors: [],
-      children: [],
-    };
+    const block = blockOf(node);
     blocks.set(block.errors, block);
     pending += 1;
     const after = node.depends.map((d) => fetchesDone.get(d.id)).filter((p): p is Promise<void> => p !== undefined);
@@ -124,9 +100,38 @@ export function createRequestDeferral({ formatError }: { formatError: FormatErro
     parts: () => outbox.drain(),
     completeFirst(data) {
       if (primaryIsEmpty && data) delete data.__typename;
-      withPathsTo(data, rootChildren);
+      withPathsTo(binding!, data, rootChildren);
     },
   };
+}
+
+function blockOf(node: DeferredNode): Block {
+  return { node, subselection: node.subselection, shapedBy: node.subselection ? node : undefined, errors: [], children: [] };
+}
+
+/** A finished block's items: its fields shaped at its path from everything fetched, its errors formatted. */
+function partItems(binding: DeferralBinding, block: Block, formatError: FormatError): NonNullable<SubsequentResult['incremental']> {
+  const label = block.node.label;
+  const { data, errors: shapingErrors } =
+    block.subselection && block.shapedBy
+      ? binding.shape(shapingOperation(block.shapedBy, binding.operation, block.node.queryPath, block.subselection))
+      : { data: {}, errors: [] };
+  const shaped = withPathsTo(binding, data, block.children);
+  return itemsOf(shaped, block.node.queryPath, [...block.errors, ...shapingErrors]).map((item) => ({
+    data: item.data,
+    path: item.path,
+    ...(label !== undefined && { label }),
+    ...(item.errors.length > 0 && { errors: item.errors.map((error) => formatError(error.toJSON(), error)) }),
+  }));
+}
+
+/** `shaped` with the way to each of `children`'s fragments as far as the data goes (a skeleton: objects, lists, nulls). */
+function withPathsTo(binding: DeferralBinding, shaped: Record<string, unknown> | null | undefined, children: DeferredNode[]) {
+  for (const child of children) {
+    const skeleton = binding.shape(shapingOperation(pathKey(child), binding.operation, child.queryPath, '{ __typename }')).data;
+    if (shaped && skeleton) materialize(shaped, skeleton);
+  }
+  return shaped;
 }
 
 // The key of a deferred block's path-only shaping operation (the block's own key shapes its fields).
