@@ -77,13 +77,10 @@ export async function runDeferWorkload(settings: BenchSettings, delayMs = 50): P
 /** The run with the most answers per second of a variant's runs. */
 const best = (runs: DeferFigures[]) => runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
 
+/** Every subgraph's `SUBGRAPH_<NAME>_URL` on the platform, the slowed one's through its proxy. */
 function subgraphUrls(platform: Platform, reviewsProxyPort: number): Record<string, string> {
-  const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-  return {
-    SUBGRAPH_USERS_URL: url(platform.ports.users),
-    SUBGRAPH_PRODUCTS_URL: url(platform.ports.products),
-    SUBGRAPH_REVIEWS_URL: url(reviewsProxyPort),
-  };
+  const port = (name: (typeof SUBGRAPH_NAMES)[number]) => (name === 'reviews' ? reviewsProxyPort : platform.ports[name]);
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${port(name)}/graphql`]));
 }
 
 /** `connections` clients asking for `query` back to back for `seconds`, each answer checked (200, data, no errors). */
