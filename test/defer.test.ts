@@ -47,6 +47,8 @@ async function delayingProxy(target: string, delayMs: number): Promise<Server> {
           answer.pipe(res);
         },
       );
+      // The subgraph gone (the platform stopping under a health check): the caller's connection is cut, as a proxy's would be.
+      upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     }, delayMs);
   });
