@@ -144,6 +144,20 @@ describe('pnpm schema:check', { timeout: 30_000 }, () => {
     expect(output).toMatch(/web\/product\.graphql: \[GRAPHQL_VALIDATION_FAILED\] Cannot query field "description"/);
   });
 
+  it("covers subscription fields: a removed argument is breaking, and breaks the storefront's live updates", async () => {
+    const path = join(dir, 'proposed-reviews.graphql');
+    const sdl = await readFile(join(dir, 'subgraphs/reviews/schema.graphql'), 'utf8');
+    const withoutArgument = sdl.replace('reviewAdded("The product whose new reviews to receive." productId: ID!)', 'reviewAdded');
+    expect(withoutArgument).not.toBe(sdl);
+    await writeFile(path, withoutArgument);
+    const { code, output } = await check('--subgraph', 'reviews', '--schema', path);
+    expect(code).toBe(1);
+    expect(output).toMatch(/breaking\s+Subscription\.reviewAdded\.productId: \[FIELD_ARGUMENT_REMOVED\]/);
+    expect(output).toMatch(
+      /web\/live\.graphql: \[GRAPHQL_VALIDATION_FAILED\] Unknown argument "productId" on field "Subscription\.reviewAdded"/,
+    );
+  });
+
   it('fails when a client operation is over the cost limit', async () => {
     await writeFile(
       join(dir, 'schema-checks/operations/web/everything.graphql'),
