@@ -16,6 +16,7 @@ import {
   multipartBodies,
   startPlatformWithDatabases,
   testToken,
+  waitUntil,
   withoutDefer,
   type Connection,
   type ExtraGateway,
@@ -60,6 +61,7 @@ beforeAll(async () => {
   platform = await startPlatformWithDatabases('defer', { env: SEED });
   slowReviews = await delayingProxy(`http://127.0.0.1:${platform.ports.reviews}`, REVIEWS_DELAY_MS);
   gateway = await platform.spawnGateway({
+    LOG_LEVEL: 'info',
     SUBGRAPH_REVIEWS_URL: `http://127.0.0.1:${(slowReviews.address() as AddressInfo).port}/graphql`,
   });
   const { body } = await platform.graphql<{
@@ -127,6 +129,20 @@ describe('@defer', () => {
     expect(firstChunk.at).toBeLessThan(parts.chunks.at(-1)!.at - REVIEWS_DELAY_MS / 2);
     const whole = await post(withoutDefer(PRODUCT_PAGE), { id: productId }, 'application/json');
     expect(mergeParts(parts.text)).toEqual(JSON.parse(whole.text));
+    // Each part after the first is logged with the request's id (the request log has its own line at the first).
+    const logged = () =>
+      gateway
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('"deferred part"'))
+        .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
+    // The line is written as the part goes out: it may reach the test a moment after the answer.
+    await waitUntil(async () => logged().length > 0, { timeoutMs: 5_000, intervalMs: 20, what: 'the deferred part to be logged' }).catch(
+      () => console.log(gateway.logs().slice(-2_000)),
+    );
+    const lines = logged();
+    expect(lines.at(-1)).toMatchObject({ part: 1, labels: ['reviews'], items: 1, errors: 0, hasNext: false });
+    expect(lines.at(-1)!.ms).toBeGreaterThanOrEqual(REVIEWS_DELAY_MS);
   });
 
   it('answers a client that does not ask for parts in one response, as the same query without @defer', async () => {

@@ -223,7 +223,7 @@ function gatewayFeatures(
     cache,
     idempotency,
     createErrorLimit({ maxErrors: config.maxResponseErrors }),
-    createDefer({ formatError, registry }),
+    createDefer({ formatError, registry, logger: logger.child({ component: 'defer' }) }),
     createProgressiveOverride({ enabledLabels: config.overrideLabels, registry }),
     sharedAnswers,
     config.deduplicateOperations ? createDeduplication({ registry }) : undefined,

@@ -1,7 +1,9 @@
 import Negotiator from 'negotiator';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { BREAK, visit, type DocumentNode } from 'graphql';
+import type { Logger } from '@tessera/service-kit';
 import {
+  contextOf,
   isDeferred,
   withDeferral,
   type ExecutionRequest,
@@ -47,6 +49,8 @@ export function appliesDefer(document: DocumentNode): boolean {
 export interface DeferOptions {
   formatError: FormatError;
   registry?: Registry;
+  /** Where each part after the first is logged (the request log has the request's own line, at its first part). */
+  logger?: Logger;
 }
 
 /**
@@ -57,7 +61,7 @@ export interface DeferOptions {
  * `DeferNode`s then run in place and the answer is whole. Listed before deduplication: an answer
  * in parts is never shared.
  */
-export function createDefer({ formatError, registry }: DeferOptions): GatewayFeature {
+export function createDefer({ formatError, registry, logger }: DeferOptions): GatewayFeature {
   const registers = registry ? [registry] : [];
   const parts = new Counter({ name: 'graphql_deferred_parts_total', help: 'Parts sent after the first of answers to @defer.', registers });
   const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -83,10 +87,26 @@ export function createDefer({ formatError, registry }: DeferOptions): GatewayFea
       if (!deferral.deferred) return result;
       deferral.completeFirst(result.data);
       firstPart.observe((performance.now() - started) / 1_000);
+      const { requestId } = contextOf(request);
       async function* counted() {
+        let index = 0;
         for await (const part of deferral.parts()) {
+          const ms = performance.now() - started;
           parts.inc();
-          if (!part.hasNext) lastPart.observe((performance.now() - started) / 1_000);
+          if (!part.hasNext) lastPart.observe(ms / 1_000);
+          const items = part.incremental ?? [];
+          logger?.info(
+            {
+              requestId,
+              part: (index += 1),
+              labels: [...new Set(items.flatMap((item) => (item.label === undefined ? [] : [item.label])))],
+              items: items.length,
+              errors: items.reduce((sum, item) => sum + (item.errors?.length ?? 0), 0),
+              ms: Math.round(ms),
+              hasNext: part.hasNext,
+            },
+            'deferred part',
+          );
           yield part;
         }
       }
