@@ -3,7 +3,7 @@
  * the merged answer equal to the same query without `@defer`, and a client that does not ask for
  * parts answered whole, as before.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
@@ -14,6 +14,7 @@ import { apiSchemaOf } from '@tessera/gateway';
 import {
   mergeParts,
   multipartBodies,
+  startDelayingProxy,
   startPlatformWithDatabases,
   testToken,
   waitUntil,
@@ -36,30 +37,9 @@ let slowReviews: Server;
 let gateway: ExtraGateway;
 let productId: string;
 
-/** A proxy in front of the reviews subgraph that holds each request `delayMs` before passing it on. */
-async function delayingProxy(target: string, delayMs: number): Promise<Server> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    setTimeout(() => {
-      const upstream = httpRequest(
-        { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      // The subgraph gone (the platform stopping under a health check): the caller's connection is cut, as a proxy's would be.
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-    }, delayMs);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
 beforeAll(async () => {
   platform = await startPlatformWithDatabases('defer', { env: SEED });
-  slowReviews = await delayingProxy(`http://127.0.0.1:${platform.ports.reviews}`, REVIEWS_DELAY_MS);
+  slowReviews = await startDelayingProxy(`http://127.0.0.1:${platform.ports.reviews}`, REVIEWS_DELAY_MS);
   gateway = await platform.spawnGateway({
     LOG_LEVEL: 'info',
     SUBGRAPH_REVIEWS_URL: `http://127.0.0.1:${(slowReviews.address() as AddressInfo).port}/graphql`,

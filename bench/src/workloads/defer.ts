@@ -1,7 +1,7 @@
-import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
+import { request as httpRequest, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createSubgraphDatabases, sqlRows, startPlatform, SUBGRAPH_NAMES, type Platform } from '@tessera/test-helpers';
+import { createSubgraphDatabases, sqlRows, startDelayingProxy, startPlatform, SUBGRAPH_NAMES, type Platform } from '@tessera/test-helpers';
 import { repoRoot, tesseraGateway } from '../gateways.js';
 import { pin } from '../processes.js';
 import type { BenchSettings } from '../settings.js';
@@ -41,7 +41,7 @@ export interface DeferFigures {
 export async function runDeferWorkload(settings: BenchSettings, delayMs = 50): Promise<DeferFigures[]> {
   const dbs = await createSubgraphDatabases('bench_defer');
   const platform = await startPlatform({ env: { ...SEED, ...dbs.env, ...settings.tesseraEnv }, readyTimeoutMs: 300_000 });
-  const proxy = await delayingProxy(`http://127.0.0.1:${platform.ports.reviews}`, delayMs);
+  const proxy = await startDelayingProxy(`http://127.0.0.1:${platform.ports.reviews}`, delayMs);
   try {
     await platform.kill('gateway');
     for (const name of SUBGRAPH_NAMES) await pin(platform.pid(name), settings.backendCore);
@@ -149,31 +149,6 @@ function ask(url: string, agent: Agent, headers: Record<string, string>, body: s
     req.on('error', () => resolve({ ok: false, firstMs: 0, wholeMs: 0 }));
     req.end(body);
   });
-}
-
-/** A proxy that holds each request `delayMs` before passing it on to `target`. */
-async function delayingProxy(target: string, delayMs: number): Promise<Server> {
-  const to = new URL(target);
-  const agent = new Agent({ keepAlive: true });
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () =>
-      setTimeout(() => {
-        const upstream = httpRequest(
-          { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers, agent },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        upstream.on('error', () => res.destroy());
-        upstream.end(Buffer.concat(chunks));
-      }, delayMs),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
 }
 
 /** The workload's table, and CPU per answer with `@defer` against without. */

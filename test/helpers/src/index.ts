@@ -48,3 +48,4 @@ export { startEntityOwner, type EntityOwner } from './entity-owner.js';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
 export { misspeltNames, type Probe } from './schema-misspellings.js';
 export { mergeParts, multipartBodies, withoutDefer } from './multipart.js';
+export { startDelayingProxy } from './delaying-proxy.js';
