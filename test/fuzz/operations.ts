@@ -144,9 +144,7 @@ class OperationBuilder {
   /** `@include(if:)` or `@skip(if:)`, by literal or variable. */
   private condition(): string {
     const directive = this.pick(['include', 'skip']);
-    // With @defer, conditions keep their field: a deferred fragment all of whose fields are skipped
-    // is answered with an error instead of {} (docs/defer.md, Not yet).
-    const value = this.withDefer ? directive === 'include' : this.chance(0.5);
+    const value = this.chance(0.5);
     return ` @${directive}(if: ${this.chance(0.5) ? String(value) : this.value('Boolean!', value)})`;
   }
 
