@@ -32,6 +32,10 @@ const NOT_LISTED: Array<[RegExp, string]> = [
   [/^docs\//, 'the documentation itself; step 10 says which pages to update'],
   [/^(supergraph\.graphql|pnpm-lock\.yaml)$/, 'generated: pnpm compose and pnpm install write them'],
   [/^bench\/src\/guild\//, "The Guild's benchmark: subgraphs of its own, also called products and reviews"],
+  [
+    /^gateway\/test\/federation-audit\//,
+    'the federation gateway audit: suites of its own, some with subgraphs also called users, products and reviews',
+  ],
 ];
 
 /** Names a subgraph as a word in any case: `users`, `USERS_PORT`, `@tessera/users`, `users.yaml`. */
