@@ -7,9 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   GRAPHQL_RESPONSE_ACCEPT,
+  mergeParts,
   metricSum,
   restartRedis,
   scrapeMetrics,
@@ -54,15 +55,31 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function send(url: string, caller: Caller, query: string, variables: Record<string, unknown> = {}) {
+async function send(url: string, caller: Caller, query: string, variables: Record<string, unknown> = {}, accept = GRAPHQL_RESPONSE_ACCEPT) {
   const token = tokens[caller];
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE_ACCEPT, ...(token && { authorization: `Bearer ${token}` }) },
+    headers: { 'content-type': 'application/json', accept, ...(token && { authorization: `Bearer ${token}` }) },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, body: await response.text(), cache: response.headers.get('x-tessera-cache') };
+  return {
+    status: response.status,
+    body: await response.text(),
+    cache: response.headers.get('x-tessera-cache'),
+    type: response.headers.get('content-type') ?? '',
+  };
 }
+
+/** What a client that takes `@defer`'s parts sends. */
+const ACCEPT_PARTS = 'multipart/mixed; deferSpec=20220824, application/json';
+
+/** An answer's data and errors, its parts merged when it came in parts. */
+const dataAndErrors = (answer: { body: string; type: string }) => {
+  const { data, errors } = answer.type.startsWith('multipart/mixed')
+    ? mergeParts(answer.body)
+    : (JSON.parse(answer.body) as GraphQLResponse);
+  return { data, errors: errors ?? [] };
+};
 
 /** The body of an answer of {@link send}, parsed. */
 const parsed = <TData = Record<string, unknown>>(answer: { body: string }) => JSON.parse(answer.body) as GraphQLResponse<TData>;
@@ -84,6 +101,17 @@ const READS = [
   'query ($u: ID!) { user(id: $u) { username reviews(first: 3) { edges { node { product { name reviewCount reviews(first: 3) { edges { node { rating author { name } } } } } } } } } }',
 ];
 
+/**
+ * Some of {@link READS} with fragments deferred (nested in the last): asked for in parts, their
+ * merged answer must be the uncached gateway's whole answer to the read without `@defer`.
+ */
+const DEFERRED_READS: Record<number, string> = {
+  0: '{ topProducts(first: 5) { id name price { amount currency } ... @defer { averageRating reviewCount reviews(first: 3) { edges { node { id rating body author { id username name } } } } } } }',
+  1: 'query ($p: ID!) { product(id: $p) { id name description price { amount } inStock ... @defer(label: "reviews") { averageRating reviews(first: 5) { edges { node { rating body author { name } } } } } } }',
+  3: 'query ($u: ID!) { user(id: $u) { id name username ... @defer { email reviews(first: 5) { edges { node { id rating body product { name } } } } } } }',
+  6: 'query ($p: ID!) { product(id: $p) { name reviews(first: 5) { edges { node { rating author { username ... @defer { reviews(first: 5) { edges { node { rating product { name ... @defer { averageRating } } } } } } } } } } } }',
+};
+
 /** One step: a read by anyone, or a write by someone allowed to make it. */
 const step = fc.oneof(
   {
@@ -93,6 +121,7 @@ const step = fc.oneof(
       caller: fc.constantFrom<Caller>('anonymous', 'userA', 'userB', 'admin'),
       query: fc.nat(READS.length - 1),
       pick: fc.nat(10),
+      deferred: fc.boolean(),
     }),
   },
   // Writes through either gateway: through the uncached one only the subgraphs' own bumps reach the cache (a fleet mid-rollout).
@@ -180,6 +209,7 @@ async function variablesFor(query: number, pick: number): Promise<Record<string,
 
 describe('the caches are invisible', () => {
   it('answers every read of generated read/write interleavings exactly as the uncached gateway does at that moment', async () => {
+    let answeredInParts = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
         for (const s of steps) {
@@ -188,8 +218,19 @@ describe('the caches are invisible', () => {
             continue;
           }
           const variables = await variablesFor(s.query, s.pick);
-          const cached = await send(platform.gatewayUrl, s.caller, READS[s.query]!, variables);
           const truth = await send(uncached.url, s.caller, READS[s.query]!, variables);
+          const deferred = s.deferred ? DEFERRED_READS[s.query] : undefined;
+          if (deferred) {
+            // In parts or, from the response cache, whole: merged, the same data and errors.
+            const cached = await send(platform.gatewayUrl, s.caller, deferred, variables, ACCEPT_PARTS);
+            if (cached.type.startsWith('multipart/mixed')) answeredInParts += 1;
+            expect({ status: cached.status, ...dataAndErrors(cached) }, `${s.caller} ${deferred} ${JSON.stringify(variables)}`).toEqual({
+              status: truth.status,
+              ...dataAndErrors(truth),
+            });
+            continue;
+          }
+          const cached = await send(platform.gatewayUrl, s.caller, READS[s.query]!, variables);
           expect({ status: cached.status, body: cached.body }, `${s.caller} ${READS[s.query]} ${JSON.stringify(variables)}`).toEqual({
             status: truth.status,
             body: truth.body,
@@ -198,9 +239,63 @@ describe('the caches are invisible', () => {
       }),
       { numRuns: 25 },
     );
-    // Not vacuous: the cached gateway did serve from its caches.
+    // Not vacuous: the cached gateway did serve from its caches, and answered deferred reads in parts.
     expect(await hitCount()).toBeGreaterThan(100);
+    expect(answeredInParts).toBeGreaterThan(5);
   }, 300_000);
+});
+
+describe('answers in parts (@defer)', () => {
+  const responseHits = async () =>
+    metricSum(await scrapeMetrics(platform.metricsPorts.gateway), 'cache_lookups_total', { cache: 'response', result: 'hit' });
+
+  it('keeps an answer in parts whole once its last part is out, and serves it whole from then on', async () => {
+    const variables = { p: ids.products[2]! };
+    const inParts = await send(platform.gatewayUrl, 'anonymous', DEFERRED_READS[1]!, variables, ACCEPT_PARTS);
+    expect(inParts.type).toMatch(/^multipart\/mixed/);
+    const merged = dataAndErrors(inParts);
+    expect(merged.errors).toEqual([]);
+    const hitsBefore = await responseHits();
+    // The entry is written as the last part leaves: the next asks find it, and get the merged answer in one body.
+    const whole = await vi.waitFor(
+      async () => {
+        const answer = await send(platform.gatewayUrl, 'anonymous', DEFERRED_READS[1]!, variables, ACCEPT_PARTS);
+        if (answer.type.startsWith('multipart/mixed')) throw new Error('still answered in parts');
+        return answer;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(JSON.parse(whole.body)).toEqual({ data: merged.data });
+    expect(await responseHits()).toBeGreaterThan(hitsBefore);
+  });
+
+  it('keeps no answer in parts that carried an error in a part', async () => {
+    // A public, cacheable read whose deferred part fails: a cursor the API never issued (BAD_USER_INPUT in that part).
+    const query =
+      'query ($p: ID!) { product(id: $p) { id name ... @defer { reviews(first: 1, after: "not-a-cursor") { edges { node { id } } } } } }';
+    const variables = { p: ids.products[3]! };
+    const first = await send(platform.gatewayUrl, 'anonymous', query, variables, ACCEPT_PARTS);
+    expect(first.type).toMatch(/^multipart\/mixed/);
+    expect(dataAndErrors(first).errors.length).toBeGreaterThan(0);
+    const hitsBefore = await responseHits();
+    for (let i = 0; i < 3; i++) {
+      const again = await send(platform.gatewayUrl, 'anonymous', query, variables, ACCEPT_PARTS);
+      expect(again.type).toMatch(/^multipart\/mixed/);
+    }
+    expect(await responseHits()).toBe(hitsBefore);
+  });
+
+  it('sends no-store with an answer in parts to a GET: its headers leave before its last part', async () => {
+    const url = new URL(platform.gatewayUrl);
+    url.searchParams.set('query', DEFERRED_READS[0]!);
+    const inParts = await fetch(url, { headers: { accept: ACCEPT_PARTS, 'apollo-require-preflight': 'true' } });
+    expect(inParts.headers.get('content-type')).toMatch(/^multipart\/mixed/);
+    expect(inParts.headers.get('cache-control')).toBe('no-store');
+    await inParts.text();
+    url.searchParams.set('query', READS[0]!);
+    const whole = await fetch(url, { headers: { accept: GRAPHQL_RESPONSE_ACCEPT, 'apollo-require-preflight': 'true' } });
+    expect(whole.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+  });
 });
 
 describe('across replicas and failures', () => {

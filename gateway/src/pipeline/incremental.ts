@@ -1,6 +1,6 @@
 import type { Operation } from '@apollo/federation-internals';
 import type { DeferNode, PlanNode } from '@apollo/query-planner';
-import type { FormattedExecutionResult, GraphQLError } from 'graphql';
+import type { FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { ExecutionRequest, ExecutionResult } from './execution.js';
 
 /** What Apollo Gateway's patched plan execution hands a {@link Deferral} when it starts (patches/@apollo__gateway*.patch). */
@@ -64,3 +64,52 @@ export function isDeferred(request: ExecutionRequest): boolean {
 export function isIncremental(result: ExecutionResult | IncrementalResult): result is IncrementalResult {
   return 'initialResult' in result;
 }
+
+/** A whole answer, as the parts of an answer in parts make it once merged. */
+export interface WholeResult {
+  data: Record<string, unknown> | null | undefined;
+  /** Every part's errors, the first part's first. */
+  errors: GraphQLFormattedError[];
+}
+
+/**
+ * The parts after the first, handed on unchanged; once the last is out, `onWhole` is told the
+ * answer they make with the first part (each item's data merged at its path). A client that
+ * stops reading before the end leaves `onWhole` uncalled.
+ */
+export async function* withWholeAnswer(
+  first: { data?: Record<string, unknown> | null; errors?: FormattedExecutionResult['errors'] },
+  parts: AsyncIterable<SubsequentResult>,
+  onWhole: (whole: WholeResult) => void,
+): AsyncGenerator<SubsequentResult> {
+  const whole: WholeResult = { data: first.data ? structuredClone(first.data) : first.data, errors: [...(first.errors ?? [])] };
+  for await (const part of parts) {
+    for (const item of part.incremental ?? []) {
+      whole.errors.push(...(item.errors ?? []));
+      const target = whole.data ? at(whole.data, item.path) : undefined;
+      if (isRecord(target) && item.data) mergeInto(target, structuredClone(item.data));
+    }
+    yield part;
+    if (!part.hasNext) onWhole(whole);
+  }
+}
+
+function at(data: Record<string, unknown>, path: ReadonlyArray<string | number>): unknown {
+  let value: unknown = data;
+  for (const step of path)
+    value = typeof step === 'number' ? (Array.isArray(value) ? value[step] : undefined) : isRecord(value) ? value[step] : undefined;
+  return value;
+}
+
+/** Adds `source`'s fields to `target`: objects merged field by field, lists item by item. */
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) target[key] = merged(target[key], value);
+}
+
+function merged(existing: unknown, value: unknown): unknown {
+  if (isRecord(existing) && isRecord(value)) return (mergeInto(existing, value), existing);
+  if (Array.isArray(existing) && Array.isArray(value)) return value.map((item, i) => merged(existing[i], item));
+  return value;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -24,9 +24,11 @@ export {
   isDeferred,
   isIncremental,
   withDeferral,
+  withWholeAnswer,
   type Deferral,
   type DeferralBinding,
   type IncrementalResult,
   type RunPlanNode,
   type SubsequentResult,
+  type WholeResult,
 } from './incremental.js';

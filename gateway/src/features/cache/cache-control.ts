@@ -21,7 +21,8 @@ export interface CacheControlOptions {
  * `Cache-Control` on the answers to GET queries, from the supergraph's hints, so a CDN can hold
  * public ones (persisted queries by hash above all): `public, max-age=<the smallest hint>` for an
  * anonymous caller's public answer, `private, max-age=…` for a signed-in caller's, and `no-store`
- * whenever anything private is in the answer, an error is, or a hint says 0. POSTs are not cached
+ * whenever anything private is in the answer, an error is, a hint says 0, or the answer comes in
+ * parts (`@defer`: its headers leave before its last part). POSTs are not cached
  * by HTTP caches; they get no header.
  */
 export function createCacheControlPlugin({
@@ -40,7 +41,9 @@ export function createCacheControlPlugin({
           if (request.http?.method !== 'GET' || !document || operation?.operation !== OperationTypeNode.QUERY) return;
           const policy = policyOf(document, operationName ?? null);
           const maxAge = Math.min(policy?.maxAge ?? 0, maxAgeSeconds);
-          const cacheable = policy?.scope === 'PUBLIC' && maxAge > 0 && !errors?.length && !filtered(contextValue);
+          // An answer in parts gets its headers before its last part: an error there could no longer make it `no-store`.
+          const whole = response.body.kind === 'single';
+          const cacheable = whole && policy?.scope === 'PUBLIC' && maxAge > 0 && !errors?.length && !filtered(contextValue);
           const audience = contextValue.identity.sub === undefined ? 'public' : 'private';
           response.http.headers.set('cache-control', cacheable ? `${audience}, max-age=${maxAge}` : 'no-store');
           if (cacheable) response.http.headers.set('vary', varyHeaders.join(', '));

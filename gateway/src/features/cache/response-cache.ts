@@ -1,6 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { OperationTypeNode, type DocumentNode } from 'graphql';
-import type { GatewayContext } from '../../pipeline/index.js';
+import { withWholeAnswer, type GatewayContext, type SubsequentResult } from '../../pipeline/index.js';
 import { responseEntry, type EntryAddress } from './entries.js';
 import type { CacheMetrics } from './metrics.js';
 import type { CachePolicy } from './policy.js';
@@ -29,7 +29,8 @@ interface Miss {
 /**
  * Whole answers of public operations, on top of the entity and root-field caches: keyed by the
  * document, the operation, the variables and what the caller may see, and served before a query
- * plan is even looked at. Only an answer with data and no error is kept, for the smallest
+ * plan is even looked at. Only an answer with data and no error is kept (an answer in parts once
+ * all its parts are out, merged, and only if none had an error; a hit is served whole), for the smallest
  * `maxAge` of what it holds, under the generations of the types it reads (any write to one of
  * them makes it stale: the entity cache below still serves the entities that did not change).
  * Operations reading anything `PRIVATE`, and operations authorization took something out of, are
@@ -49,6 +50,16 @@ export function createResponseCachePlugin({
 }: ResponseCacheOptions): ApolloServerPlugin<GatewayContext> {
   const counted = (result: 'hit' | 'miss' | 'stale') => metrics.lookups.inc({ cache: 'response', subgraph: '-', type: '-', result });
   const misses = new WeakMap<GatewayContext, Miss>();
+  /** Keeps an answer with data and no error. */
+  const keep = (
+    { address, lookup, policy }: Miss,
+    { data, errors }: { data?: Record<string, unknown> | null; errors?: readonly unknown[] },
+  ) => {
+    if (!data || errors?.length) return;
+    void store.fill([
+      { address, generations: lookup.generations, value: { data }, ttlSeconds: policy.maxAge, cache: 'response', subgraph: '-', type: '-' },
+    ]);
+  };
   return {
     async requestDidStart() {
       return {
@@ -75,21 +86,14 @@ export function createResponseCachePlugin({
         },
         async willSendResponse({ response, contextValue: context }) {
           const miss = misses.get(context);
-          if (!miss || response.body.kind !== 'single') return;
-          const { data, errors } = response.body.singleResult;
-          if (!data || errors?.length) return;
-          const { address, lookup, policy } = miss;
-          void store.fill([
-            {
-              address,
-              generations: lookup.generations,
-              value: { data },
-              ttlSeconds: policy.maxAge,
-              cache: 'response',
-              subgraph: '-',
-              type: '-',
-            },
-          ]);
+          if (!miss) return;
+          if (response.body.kind === 'single') return keep(miss, response.body.singleResult);
+          // An answer in parts (`@defer`): kept whole once its last part is out. The policy is the whole
+          // operation's, deferred fields and all, and an error in any part keeps it out.
+          const parts = response.body.subsequentResults as AsyncIterable<SubsequentResult>;
+          response.body.subsequentResults = withWholeAnswer(response.body.initialResult, parts, (whole) =>
+            keep(miss, whole),
+          ) as typeof response.body.subsequentResults;
         },
       };
     },
