@@ -13,7 +13,9 @@ import fc from 'fast-check';
 import { apiSchemaOf } from '@tessera/gateway';
 import {
   mergeParts,
+  metricSum,
   multipartBodies,
+  scrapeMetrics,
   startDelayingProxy,
   startPlatformWithDatabases,
   testToken,
@@ -125,8 +127,31 @@ describe('@defer', () => {
     expect(lines.at(-1)!.ms).toBeGreaterThanOrEqual(REVIEWS_DELAY_MS);
   });
 
+  it("shares a deferred part's subgraph fetch among identical requests in flight, each answered in full", async () => {
+    const deduplicated = async () =>
+      metricSum(await scrapeMetrics(gateway.metricsPort), 'subgraph_fetches_deduplicated_total', { subgraph: 'reviews' });
+    const before = await deduplicated();
+    // A product no test asked for yet: no cache holds its reviews.
+    const id = ids.Product.find((p) => p !== productId)!;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post(PRODUCT_PAGE, { id }, ACCEPT_PARTS)));
+    const whole = await post(withoutDefer(PRODUCT_PAGE), { id }, 'application/json');
+    for (const answer of answers) {
+      expect(answer.type).toContain('deferSpec=20220824');
+      expect(mergeParts(answer.text)).toEqual(JSON.parse(whole.text));
+    }
+    // The five deferred blocks' fetches to the slowed reviews subgraph: one sent, four shared.
+    expect((await deduplicated()) - before).toBeGreaterThanOrEqual(4);
+  });
+
   it('answers a client that does not ask for parts in one response, as the same query without @defer', async () => {
-    for (const accept of ['application/json', 'application/graphql-response+json', 'multipart/mixed; incrementalSpec=v0.2', '*/*']) {
+    for (const accept of [
+      'application/json',
+      'application/graphql-response+json',
+      'multipart/mixed; incrementalSpec=v0.2',
+      // Apollo Client 4's GraphQL17Alpha9Handler: the newer format, or JSON.
+      'multipart/mixed;incrementalSpec=v0.2,application/graphql-response+json,application/json;q=0.9',
+      '*/*',
+    ]) {
       const deferred = await post(PRODUCT_PAGE, { id: productId }, accept);
       const plain = await post(withoutDefer(PRODUCT_PAGE), { id: productId }, accept);
       expect(deferred.type, accept).toBe(plain.type);
