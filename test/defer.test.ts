@@ -7,12 +7,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { apiSchemaOf } from '@tessera/gateway';
 import {
   mergeParts,
+  mergeResults,
   metricSum,
   multipartBodies,
   scrapeMetrics,
@@ -233,3 +238,78 @@ describe('@defer', () => {
 
 const sortedErrors = (errors: unknown[] | undefined) =>
   (errors ?? []).map((e) => JSON.stringify({ message: (e as { message: string }).message, path: (e as { path?: unknown }).path })).sort();
+
+describe('@defer over the subscription transports', () => {
+  /** The results of a query sent over a transport, each with when it came (ms after sending). */
+  type Timed = { result: Record<string, unknown>; at: number };
+  const sink = (results: Timed[], started: number, done: () => void, fail: (error: unknown) => void) => ({
+    next: (result: unknown) => void results.push({ result: result as Record<string, unknown>, at: performance.now() - started }),
+    error: fail,
+    complete: done,
+  });
+  const whole = async () => JSON.parse((await post(withoutDefer(PRODUCT_PAGE), { id: productId }, 'application/json')).text) as unknown;
+
+  /** The first result before the slowed subgraph answers, the last after it; merged, the whole answer. */
+  async function expectParts(results: Timed[]) {
+    expect(results.length).toBeGreaterThanOrEqual(2);
+    expect(results[0]!.result).toMatchObject({ hasNext: true, data: { product: { id: productId } } });
+    expect(results[0]!.result.data).not.toHaveProperty('product.reviews');
+    expect(results.at(-1)!.result).toMatchObject({ hasNext: false, incremental: [{ path: ['product'], label: 'reviews' }] });
+    expect(results[0]!.at).toBeLessThan(results.at(-1)!.at - REVIEWS_DELAY_MS / 2);
+    expect(mergeResults(results.map((r) => r.result))).toEqual(await whole());
+  }
+
+  it('sends each part as a next of its own over graphql-ws', async () => {
+    const client = createWsClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const results: Timed[] = [];
+    const started = performance.now();
+    await new Promise<void>((done, fail) =>
+      client.subscribe({ query: PRODUCT_PAGE, variables: { id: productId } }, sink(results, started, done, fail)),
+    );
+    await client.dispose();
+    await expectParts(results);
+  });
+
+  it('sends each part as a next event of its own over graphql-sse', async () => {
+    const client = createSseClient({ url: gateway.url, retryAttempts: 0 });
+    const results: Timed[] = [];
+    const started = performance.now();
+    await new Promise<void>((done, fail) =>
+      client.subscribe({ query: PRODUCT_PAGE, variables: { id: productId } }, sink(results, started, done, fail)),
+    );
+    client.dispose();
+    await expectParts(results);
+  });
+
+  it('Apollo Client over GraphQLWsLink renders the first part, then the merged result', async () => {
+    const wsClient = createWsClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const client = new ApolloClient({
+      link: new GraphQLWsLink(wsClient),
+      cache: new InMemoryCache(),
+      incrementalHandler: new Defer20220824Handler(),
+    });
+    const seen: Array<{ data: unknown; dataState?: string }> = [];
+    await new Promise<void>((resolve, reject) => {
+      const subscription = client.watchQuery({ query: gql(PRODUCT_PAGE), variables: { id: productId } }).subscribe({
+        next: (result) => {
+          seen.push({ data: result.data, dataState: result.dataState });
+          if (result.dataState === 'complete') {
+            subscription.unsubscribe();
+            resolve();
+          }
+        },
+        error: reject,
+      });
+    });
+    await wsClient.dispose();
+    const streaming = seen.find((s) => s.dataState === 'streaming');
+    expect(streaming?.data).toMatchObject({ product: { id: productId } });
+    expect(streaming?.data).not.toHaveProperty('product.reviews');
+    // As Apollo Client gives the same query without @defer (its cache adds __typename).
+    const plain = await new ApolloClient({ link: new HttpLink({ uri: platform.gatewayUrl }), cache: new InMemoryCache() }).query({
+      query: gql(withoutDefer(PRODUCT_PAGE)),
+      variables: { id: productId },
+    });
+    expect(seen.at(-1)!.data).toEqual(plain.data);
+  });
+});

@@ -103,6 +103,26 @@ describe('clients receive events with fields from all three subgraphs', () => {
   });
 });
 
+describe('@defer in a subscription', () => {
+  it('runs the deferred fragment inline: each event whole, in one next', async () => {
+    const query = `subscription($productId: ID!) { reviewAdded(productId: $productId) { id ... @defer { body author { username } } } }`;
+    const client = createSseClient({ url: platform.gatewayUrl, headers: { authorization: `Bearer ${token}` } });
+    const received = collector<Record<string, unknown>>();
+    const dispose = client.subscribe(
+      { query, variables: { productId } },
+      { next: received.push, error: () => undefined, complete: () => undefined },
+    );
+    await vi.waitFor(async () => expect(await activeSubscriptions('sse')).toBeGreaterThan(0));
+    const id = await createReview('Deferred in a subscription');
+    const [event] = await received.until(1);
+    expect(event).toEqual({
+      data: { reviewAdded: { id, body: 'Deferred in a subscription', author: { username: expect.any(String) as unknown } } },
+    });
+    dispose();
+    client.dispose();
+  });
+});
+
 describe('authorization applies to every event', () => {
   it('takes a field the caller may not see out of each event (null, UNAUTHORIZED_FIELD_OR_TYPE), and leaves it to a caller who may', async () => {
     const query = `subscription($productId: ID!) { reviewAdded(productId: $productId) { id author { username email } } }`;

@@ -29,8 +29,8 @@ export interface SseTransportOptions {
   contextOf: (request: RawBodyRequest) => GatewayContext;
   /** When the request's token stops being accepted (epoch ms), if it has one. */
   expiresAtOf: (request: RawBodyRequest) => number | undefined;
-  /** A query or a mutation sent as a stream: Apollo Server's answer to it, as JSON. */
-  runOperation: (request: OperationRequest, context: GatewayContext) => Promise<string>;
+  /** A query or a mutation sent as a stream: Apollo Server's answer to it, as the JSON of each result (several for `@defer`). */
+  runOperation: (request: OperationRequest, context: GatewayContext) => AsyncIterable<string>;
   metrics: SubscriptionMetrics;
 }
 
@@ -40,7 +40,7 @@ export interface SseTransportOptions {
  * `next` event per result and `complete` at the end. Each event carries its `id`, and a client that
  * reconnects with `Last-Event-ID` (as an EventSource does by itself) — or `extensions.lastEventId`
  * — resumes after it. A query or a mutation asked for as a stream is answered by Apollo Server as
- * one `next`. The request passed the guards already (authentication, the rate limit's charge, the
+ * one `next`, or one per part with `@defer`. The request passed the guards already (authentication, the rate limit's charge, the
  * document limits): the `Authorization` header is the token, re-checked at its expiry.
  */
 export function createSseTransport(options: SseTransportOptions) {
@@ -64,7 +64,9 @@ export function createSseTransport(options: SseTransportOptions) {
         const method = request.method === 'GET' ? 'GET' : 'POST';
         const query = request.url.indexOf('?');
         const search = method === 'GET' && query !== -1 ? request.url.slice(query + 1) : '';
-        return finishWith(stream, await options.runOperation({ params, headers, method, search }, context));
+        for await (const json of options.runOperation({ params, headers, method, search }, context))
+          stream.send({ event: 'next', data: json });
+        return finishWith(stream);
       }
       if (subscribed.kind === 'refused') return finish(stream, subscribed.result);
       await relay(stream, subscribed, options.metrics);

@@ -85,7 +85,7 @@ export function createSubscriptions({ features, registry, logger, ...given }: Su
     metrics,
     logger,
   });
-  const runOperation = async (request: OperationRequest, context: GatewayContext) => answerOf(given.apollo, request, context);
+  const runOperation = (request: OperationRequest, context: GatewayContext) => answersOf(given.apollo, request, context);
   const sse = createSseTransport({
     engine,
     contextOf: (request) => given.contextOf(request),
@@ -116,20 +116,44 @@ export function createSubscriptions({ features, registry, logger, ...given }: Su
   };
 }
 
-/** Apollo Server's answer to a query or a mutation that came as a stream or over a socket, as JSON (its checks those of any request: a GET runs no mutation). */
-async function answerOf(
+/** What every query or mutation over a stream or a socket asks Apollo for: `@defer`'s parts when the operation defers, else one answer. */
+const OPERATION_ACCEPT = 'multipart/mixed; deferSpec=20220824, application/graphql-response+json';
+
+/**
+ * Apollo Server's answer to a query or a mutation that came as a stream or over a socket, as the
+ * JSON of each result: one, or — for an operation with `@defer` — the first part and each part
+ * after it (`hasNext` says whether more follow), each sent as a `next` of its own as graphql-ws
+ * and graphql-sse carry incremental results. Its checks are those of any request: a GET runs no mutation.
+ */
+async function* answersOf(
   apollo: ApolloServer<GatewayContext>,
   { params, headers, method, search }: OperationRequest,
   context: GatewayContext,
-): Promise<string> {
-  const httpHeaders = new HeaderMap([...headers, ['accept', 'application/graphql-response+json']]);
+): AsyncGenerator<string> {
+  const httpHeaders = new HeaderMap([...headers, ['accept', OPERATION_ACCEPT]]);
   if (method === 'POST') httpHeaders.set('content-type', 'application/json');
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method, headers: httpHeaders, search, body: method === 'POST' ? params : undefined },
     context: async () => context,
   });
-  if (response.body.kind === 'complete') return response.body.string;
+  if (response.body.kind === 'complete') {
+    yield response.body.string;
+    return;
+  }
+  const multipart = response.headers.get('content-type')?.startsWith('multipart/mixed') ?? false;
   let text = '';
-  for await (const chunk of response.body.asyncIterator) text += chunk;
-  return text;
+  for await (const chunk of response.body.asyncIterator) {
+    if (multipart) yield partOf(chunk);
+    else text += chunk;
+  }
+  if (!multipart) yield text;
+}
+
+/**
+ * The JSON of one part of Apollo Server's `multipart/mixed` body: it writes each part as one chunk,
+ * `[\r\n---\r\n]content-type: application/json; charset=utf-8\r\n\r\n<JSON>\r\n---[--]\r\n`
+ * (`writeMultipartBody` in its runHttpQuery).
+ */
+function partOf(chunk: string): string {
+  return chunk.slice(chunk.indexOf('\r\n\r\n') + 4, chunk.lastIndexOf('\r\n---'));
 }

@@ -58,8 +58,8 @@ export interface WebSocketTransportOptions extends Partial<WebSocketSettings> {
   expiresAtOf: (identity: GatewayContext['identity']) => number | undefined;
   /** Browser origins allowed to open a WebSocket (CORS_ORIGINS; `*` any). A request without `Origin` (not a browser) is let through. */
   allowedOrigins: readonly string[];
-  /** A query or a mutation sent over the socket: Apollo Server's answer to it, as JSON. */
-  runOperation: (request: OperationRequest, context: GatewayContext) => Promise<string>;
+  /** A query or a mutation sent over the socket: Apollo Server's answer to it, as the JSON of each result (several for `@defer`). */
+  runOperation: (request: OperationRequest, context: GatewayContext) => AsyncIterable<string>;
   metrics: SubscriptionMetrics;
 }
 
@@ -170,7 +170,7 @@ class Connection {
     });
     if (this.subscriptions.get(id) !== pending) return subscribed.kind === 'stream' ? subscribed.cancel() : undefined;
     if (subscribed.kind === 'operation')
-      return this.answerOnce(id, await this.settings.runOperation({ params, headers, method: 'POST', search: '' }, this.context));
+      return this.answer(id, this.settings.runOperation({ params, headers, method: 'POST', search: '' }, this.context));
     if (subscribed.kind === 'refused') return this.refuse(id, subscribed.result);
     this.subscriptions.set(id, { cancel: () => subscribed.cancel() });
     this.idleSince = Date.now();
@@ -209,10 +209,13 @@ class Connection {
     close(this.socket, CLOSE.expired);
   }
 
-  private answerOnce(id: string, json: string): void {
-    if (!this.subscriptions.delete(id)) return;
-    this.sendText(`{"id":${JSON.stringify(id)},"type":"next","payload":${json}}`);
-    this.send({ id, type: 'complete' });
+  /** A query's or a mutation's results (one, or `@defer`'s parts), each a `next`, then `complete`; none after the client completed it. */
+  private async answer(id: string, results: AsyncIterable<string>): Promise<void> {
+    for await (const json of results) {
+      if (!this.subscriptions.has(id)) return;
+      this.sendText(`{"id":${JSON.stringify(id)},"type":"next","payload":${json}}`);
+    }
+    if (this.subscriptions.delete(id)) this.send({ id, type: 'complete' });
   }
 
   /** An operation refused before it ran: the protocol's `error` message with its errors. */

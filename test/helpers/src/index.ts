@@ -47,5 +47,5 @@ export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './au
 export { startEntityOwner, type EntityOwner } from './entity-owner.js';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
 export { misspeltNames, type Probe } from './schema-misspellings.js';
-export { mergeParts, multipartBodies, withoutDefer } from './multipart.js';
+export { mergeParts, mergeResults, multipartBodies, withoutDefer } from './multipart.js';
 export { startDelayingProxy } from './delaying-proxy.js';

@@ -20,7 +20,15 @@ export function multipartBodies(
 
 /** The answer the parts make: the first part's data and errors, each incremental item's data merged at its path and its errors added. */
 export function mergeParts(text: string): { data?: unknown; errors?: unknown[] } {
-  const [first, ...rest] = multipartBodies(text);
+  return mergeResults(multipartBodies(text));
+}
+
+/** The same for results that came one by one (a `next` each, over graphql-ws or graphql-sse). */
+export function mergeResults(results: Array<Json & { incremental?: Array<Json & { path: Array<string | number> }> }>): {
+  data?: unknown;
+  errors?: unknown[];
+} {
+  const [first, ...rest] = structuredClone(results);
   const data = first?.data as Json | null | undefined;
   const errors = [...((first?.errors as unknown[]) ?? [])];
   for (const part of rest) {
