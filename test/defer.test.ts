@@ -148,6 +148,32 @@ describe('@defer', () => {
     expect((await deduplicated()) - before).toBeGreaterThanOrEqual(4);
   });
 
+  it("ends a deferred part at the request's deadline with SUBREQUEST_TIMEOUT in that part, the first part whole", async () => {
+    // The deadline (200 ms) falls before the slowed reviews subgraph (400 ms) answers.
+    const hurried = await platform.spawnGateway({
+      REQUEST_TIMEOUT_MS: '200',
+      SUBGRAPH_REVIEWS_URL: `http://127.0.0.1:${(slowReviews.address() as AddressInfo).port}/graphql`,
+    });
+    try {
+      const parts = await post(PRODUCT_PAGE, { id: productId }, ACCEPT_PARTS, { url: hurried.url });
+      const [first, ...rest] = multipartBodies(parts.text);
+      expect(first).toMatchObject({ hasNext: true, data: { product: { id: productId, name: expect.any(String) as unknown } } });
+      expect(first).not.toHaveProperty('errors');
+      const last = rest.at(-1)!;
+      expect(last.hasNext).toBe(false);
+      const codes = (last.incremental ?? []).flatMap((item) =>
+        ((item.errors ?? []) as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code),
+      );
+      expect(codes).toContain('SUBREQUEST_TIMEOUT');
+      // The answer ended at the deadline, not when the slow subgraph answered.
+      expect(parts.chunks.at(-1)!.at).toBeLessThan(REVIEWS_DELAY_MS);
+      // And the gateway goes on serving.
+      expect((await post(withoutDefer(PRODUCT_PAGE), { id: productId }, 'application/json', { url: hurried.url })).status).toBe(200);
+    } finally {
+      await hurried.stop();
+    }
+  });
+
   it('answers a client that does not ask for parts in one response, as the same query without @defer', async () => {
     for (const accept of [
       'application/json',
