@@ -93,3 +93,34 @@ it("records one request as one trace across all four services, down to loaders a
       ]),
     );
 }, 60_000);
+
+it("puts each deferred part's fetches in the request's trace, under a gateway.defer span of their own", async () => {
+  const traceId = '5c0a8b1f3e2d4c6b8a9e7f1d2c3b4a50';
+  const response = await fetch(platform.gatewayUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'multipart/mixed; deferSpec=20220824, application/json',
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    },
+    body: JSON.stringify({
+      query:
+        'query Deferred { topProducts(first: 3) { name ... @defer(label: "reviews") { reviews(first: 2) { edges { node { rating } } } } } }',
+    }),
+  });
+  expect(response.headers.get('content-type')).toMatch(/^multipart\/mixed/);
+  await response.text();
+  await expect
+    .poll(() => spans.filter((span) => span.traceId === traceId).map((span) => `${span.service} ${span.name}`), {
+      timeout: 20_000,
+      interval: 100,
+    })
+    .toEqual(
+      expect.arrayContaining([
+        'gateway query Deferred',
+        'gateway gateway.defer',
+        expect.stringMatching(/^reviews (query|\{)/),
+        'reviews loader reviewPagesByProduct',
+      ]),
+    );
+}, 60_000);

@@ -1,5 +1,6 @@
 import type { Operation } from '@apollo/federation-internals';
 import type { DeferNode, DeferredNode, PlanNode } from '@apollo/query-planner';
+import { withSpan } from '@tessera/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Deferral, DeferralBinding, RunPlanNode, SubsequentResult } from '../../pipeline/index.js';
 import { itemsOf, operationAt } from './shape.js';
@@ -69,7 +70,11 @@ export function createRequestDeferral({ formatError }: { formatError: FormatErro
     blocks.set(block.errors, block);
     pending += 1;
     const after = node.depends.map((d) => fetchesDone.get(d.id)).filter((p): p is Promise<void> => p !== undefined);
-    const running = Promise.all(after).then(() => (node.node ? run(node.node, block.errors) : undefined));
+    // A span per deferred block (its label and path), around its fetches' own spans, in the request's trace.
+    const attributes = { 'graphql.defer.label': node.label ?? '', 'graphql.defer.path': node.queryPath.join('.') };
+    const running = Promise.all(after).then(() =>
+      node.node ? withSpan('gateway.defer', attributes, () => run(node.node!, block.errors)) : undefined,
+    );
     const done = running.then(
       () => undefined,
       (error: unknown) => void block.errors.push(asGraphQLError(error)),
