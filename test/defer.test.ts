@@ -102,6 +102,24 @@ async function post(
 
 const ACCEPT_PARTS = 'multipart/mixed; deferSpec=20220824, application/json';
 
+/** What Apollo Client renders of the product page, from its first result to the complete one. */
+async function watchUntilComplete(client: ApolloClient): Promise<Array<{ data: unknown; dataState?: string }>> {
+  const seen: Array<{ data: unknown; dataState?: string }> = [];
+  await new Promise<void>((resolve, reject) => {
+    const subscription = client.watchQuery({ query: gql(PRODUCT_PAGE), variables: { id: productId } }).subscribe({
+      next: (result) => {
+        seen.push({ data: result.data, dataState: result.dataState });
+        if (result.dataState === 'complete') {
+          subscription.unsubscribe();
+          resolve();
+        }
+      },
+      error: reject,
+    });
+  });
+  return seen;
+}
+
 describe('@defer', () => {
   it('sends the first part before the deferred one when the reviews subgraph is slow, and the parts merge into the whole answer', async () => {
     const parts = await post(PRODUCT_PAGE, { id: productId }, ACCEPT_PARTS);
@@ -197,20 +215,7 @@ describe('@defer', () => {
       cache: new InMemoryCache(),
       incrementalHandler: new Defer20220824Handler(),
     });
-    const seen: Array<{ data: unknown; dataState?: string }> = [];
-    const query = gql(PRODUCT_PAGE);
-    await new Promise<void>((resolve, reject) => {
-      const subscription = client.watchQuery({ query, variables: { id: productId } }).subscribe({
-        next: (result) => {
-          seen.push({ data: result.data, dataState: result.dataState });
-          if (result.dataState === 'complete') {
-            subscription.unsubscribe();
-            resolve();
-          }
-        },
-        error: reject,
-      });
-    });
+    const seen = await watchUntilComplete(client);
     const streaming = seen.find((r) => r.dataState === 'streaming');
     expect(streaming, JSON.stringify(seen)).toBeDefined();
     expect((streaming!.data as { product: Record<string, unknown> }).product.reviews).toBeUndefined();
@@ -314,19 +319,7 @@ describe('@defer over the subscription transports', () => {
       cache: new InMemoryCache(),
       incrementalHandler: new Defer20220824Handler(),
     });
-    const seen: Array<{ data: unknown; dataState?: string }> = [];
-    await new Promise<void>((resolve, reject) => {
-      const subscription = client.watchQuery({ query: gql(PRODUCT_PAGE), variables: { id: productId } }).subscribe({
-        next: (result) => {
-          seen.push({ data: result.data, dataState: result.dataState });
-          if (result.dataState === 'complete') {
-            subscription.unsubscribe();
-            resolve();
-          }
-        },
-        error: reject,
-      });
-    });
+    const seen = await watchUntilComplete(client);
     await wsClient.dispose();
     const streaming = seen.find((s) => s.dataState === 'streaming');
     expect(streaming?.data).toMatchObject({ product: { id: productId } });
