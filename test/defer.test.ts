@@ -31,7 +31,7 @@ import {
   type PlatformWithDatabases,
 } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateOperation, type KnownIds } from './fuzz/operations.js';
+import { generateOperation, selectsNothingSomewhere, type KnownIds } from './fuzz/operations.js';
 
 const RUNS = Number(process.env.DEFER_PROPERTY_RUNS ?? 150);
 const schema = apiSchemaOf(await readFile(resolve(import.meta.dirname, '../supergraph.graphql'), 'utf8'));
@@ -241,15 +241,15 @@ describe('@defer', () => {
         const { query, variables } = generateOperation(g, schema, ids, { defer: true });
         const token = tokens[g(fc.integer, { min: 0, max: tokens.length - 1 })];
         const plain = withoutDefer(query);
+        // Apollo Gateway answers an object all of whose fields are skipped (`@include(if: false)` on
+        // each) with null — and its non-null parents, up to `data: null` — instead of {}: its query
+        // planner fetches nothing for it. Its deferred path does not answer it the same wrong way.
+        // Such documents are left out (the property is about @defer, not about that).
+        fc.pre(!selectsNothingSomewhere(plain, variables));
         const [parts, whole] = await Promise.all([
           post(query, variables, ACCEPT_PARTS, { url: platform.gatewayUrl, token }),
           post(plain, variables, 'application/json', { url: platform.gatewayUrl, token }),
         ]);
-        // Apollo Gateway answers an object all of whose fields are skipped (`@include(if: false)` on
-        // each) with null and "Cannot return null for non-nullable field" instead of {}: a quirk of
-        // its result shaping that its deferred path does not reproduce the same way. Such documents
-        // are left out (the property is about @defer, not about that).
-        fc.pre(!whole.text.includes('Cannot return null for non-nullable field'));
         const context = `${query}\n${JSON.stringify(variables)}\n${parts.text.slice(0, 2_000)}`;
         expect(parts.status, context).toBe(whole.status);
         if (parts.type.startsWith('multipart/mixed')) inParts += 1;

@@ -10,6 +10,12 @@ import fc from 'fast-check';
 import {
   getNamedType,
   isCompositeType,
+  Kind,
+  parse,
+  visit,
+  type DirectiveNode,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
   isListType,
   getNullableType,
   isObjectType,
@@ -179,4 +185,45 @@ class OperationBuilder {
     while (chosen.length < count && pool.length) chosen.push(pool.splice(this.int(0, pool.length - 1), 1)[0]!);
     return chosen;
   }
+}
+
+/**
+ * Whether some object field of `query` selects nothing once `@skip`/`@include` are applied with
+ * `variables` (every selection under it excluded, through fragments): Apollo Gateway answers such a
+ * field `null` (and so its non-null parents, up to `data: null`) where the spec has `{}`, and its
+ * deferred path answers it otherwise again ([@defer](../../docs/defer.md#not-yet)).
+ */
+export function selectsNothingSomewhere(query: string, variables: Record<string, unknown>): boolean {
+  const document = parse(query);
+  const fragments = new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
+  const included = (node: { directives?: readonly DirectiveNode[] }) =>
+    (node.directives ?? []).every((directive) => {
+      const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
+      const value =
+        condition?.kind === Kind.VARIABLE
+          ? variables[condition.name.value]
+          : condition?.kind === Kind.BOOLEAN
+            ? condition.value
+            : undefined;
+      if (directive.name.value === 'skip') return value !== true;
+      if (directive.name.value === 'include') return value !== false;
+      return true;
+    });
+  const selectsSomething = (set: SelectionSetNode): boolean =>
+    set.selections.some((selection) => {
+      if (!included(selection)) return false;
+      if (selection.kind === Kind.FIELD) return true;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return selectsSomething(selection.selectionSet);
+      const fragment = fragments.get(selection.name.value);
+      return fragment !== undefined && selectsSomething(fragment.selectionSet);
+    });
+  let found = false;
+  visit(document, {
+    Field(field) {
+      if (field.selectionSet && !selectsSomething(field.selectionSet)) found = true;
+    },
+  });
+  return found;
 }
