@@ -21,6 +21,7 @@ export async function openEmbedded(name: DatabaseName, dataDir: string): Promise
     async ping() {
       await pglite.db.query('SELECT 1');
     },
+    replicas: [],
     poolStats: () => undefined,
     close: () => pglite.release(),
   };

@@ -5,5 +5,7 @@
  */
 export { openDatabase } from './database.ts';
 export type { Database, DatabaseOptions, PoolStats } from './types.ts';
+export type { ReplicaDatabase, ReplayStatus } from './replica.ts';
+export { formatLsn, parseLsn } from './lsn.ts';
 export { DATABASE_NAMES, type DatabaseName } from './database-files.ts';
 export { MigrationError, type MigrationErrorCode } from './errors.ts';

@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { postgresMigrationAdapter } from './adapters.ts';
 import type { DatabaseName } from './database-files.ts';
+import { parseLsn } from './lsn.ts';
 import { applyMigrations, pendingMigrations } from './migrate.ts';
 import { CharAsTextClient } from './pg-client.ts';
 import { createStatementNames } from './statement-names.ts';
@@ -49,6 +50,11 @@ export function openPostgres(
     migrate: () => migrateWithLock(name, migrationUrl),
     pendingMigrations: () =>
       onOwnConnection(migrationUrl, (connection) => pendingMigrations(name, postgresMigrationAdapter(connection, migrationUrl))),
+    async currentLsn() {
+      const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      return parseLsn(rows[0]!.lsn);
+    },
+    replicas: [],
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -1,5 +1,6 @@
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { DatabaseName } from './database-files.ts';
+import type { ReplicaDatabase } from './replica.ts';
 
 /** How to reach one subgraph's database. */
 export interface DatabaseOptions {
@@ -7,6 +8,11 @@ export interface DatabaseOptions {
   name: DatabaseName;
   /** PostgreSQL connection URL. When absent, an embedded PGlite database is used. */
   url?: string;
+  /**
+   * Streaming replicas of `url` (PostgreSQL only), opened with the same pool settings: reads may
+   * go to them (`Database.replicas`); writes and migrations never do. @default none
+   */
+  replicaUrls?: readonly string[];
   /**
    * Where migrations connect, when `url` goes through a pooler in transaction mode (PgBouncer):
    * the server itself. Prisma Migrate's advisory lock belongs to a session, which such a pooler
@@ -60,6 +66,13 @@ export interface Database {
    * `migrate()` does on a failed or edited migration.
    */
   pendingMigrations(): Promise<string[]>;
+  /**
+   * The primary's current WAL position (PostgreSQL only): every write committed before the call is
+   * at or before it, so a replica that replayed up to it shows them.
+   */
+  currentLsn?(): Promise<bigint>;
+  /** Its streaming replicas (`replicaUrls`), in order; none for the embedded database. */
+  replicas: ReplicaDatabase[];
   /** Cheap liveness query (SELECT 1) — used by /ready. Rejects if the database does not answer. */
   ping(): Promise<void>;
   /** How the connection pool is used right now (PostgreSQL); undefined for the embedded database. */

@@ -113,6 +113,7 @@ ts_as_pg_user() {
 }
 
 # Starts a throwaway PostgreSQL in $1/postgres; appends TEST_POSTGRES_URL to $1/env.
+# TS_PG_EXTRA_CONF: lines appended to its postgresql.conf (later lines win).
 ts_start_postgres() {
   local dir=$1/postgres bindir port
   bindir=$(ts_pg_bindir)
@@ -141,6 +142,7 @@ wal_level = minimal
 max_wal_senders = 0
 max_wal_size = 1GB
 checkpoint_timeout = 1h
+${TS_PG_EXTRA_CONF:-}
 CONF
   ts_as_pg_user "$bindir/pg_ctl" --pgdata="$dir/data" --log="$dir/postgres.log" \
     --wait --timeout=60 start >/dev/null ||

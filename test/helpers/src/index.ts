@@ -46,6 +46,7 @@ export {
 export { TEST_AUTH, TEST_AUTH_ENV, testToken, type TestTokenOptions } from './auth.js';
 export { startEntityOwner, type EntityOwner } from './entity-owner.js';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+export { startReplication, type Replication, type ReplicationServer } from './replication.js';
 export { misspeltNames, type Probe } from './schema-misspellings.js';
 export { mergeParts, mergeResults, multipartBodies, withoutDefer } from './multipart.js';
 export { startDelayingProxy } from './delaying-proxy.js';
