@@ -76,6 +76,15 @@ export {
   MAX_ENTRY_TTL_SECONDS,
   type CacheTag,
 } from './cache-tags.js';
+export {
+  callerWritesKey,
+  decodePosition,
+  encodePosition,
+  latestWriteKey,
+  raisePosition,
+  READ_POSITION_HEADER,
+  WRITE_POSITION_EXTENSION,
+} from './write-positions.js';
 export { callerPart, composeKey, visibilityPart } from './keys.js';
 export { ANONYMOUS, decodeIdentity, DEVELOPMENT_TOKENS, encodeIdentity, IDENTITY_HEADER, requireScope, type Identity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';

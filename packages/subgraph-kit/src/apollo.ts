@@ -1,4 +1,4 @@
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
@@ -20,7 +20,7 @@ import { databaseFailureCode } from './prisma-errors.js';
 import { createRequestGuardsPlugin, type RequestLimits } from './request-guards.js';
 
 /** Options of {@link createSubgraphApollo}. */
-export interface SubgraphApolloOptions {
+export interface SubgraphApolloOptions<Context extends BaseContext = BaseContext> {
   logger: Logger;
   /** The subgraph's own request limits. */
   limits: RequestLimits;
@@ -34,6 +34,8 @@ export interface SubgraphApolloOptions {
   registry?: Registry;
   /** The schema, when the caller built it to serve it elsewhere too (subscriptions). @default built from the definition */
   schema?: GraphQLSchema;
+  /** The runtime's own plugins (where reads go), before the request log. */
+  plugins?: ApolloServerPlugin<Context>[];
 }
 
 /** The subgraph's executable schema: its type definitions and resolvers, with federation's `_service` and `_entities`. */
@@ -54,7 +56,7 @@ export function subgraphFormatError(logger: Logger, introspection: boolean) {
  */
 export function createSubgraphApollo<Client extends ClosableClient, Context extends BaseContext>(
   definition: SubgraphDefinition<Client, Context>,
-  { logger, limits, introspection, registry, schema = subgraphSchema(definition) }: SubgraphApolloOptions,
+  { logger, limits, introspection, registry, schema = subgraphSchema(definition), plugins = [] }: SubgraphApolloOptions<Context>,
 ): ApolloServer<Context> {
   return new ApolloServer<Context>({
     schema,
@@ -81,6 +83,7 @@ export function createSubgraphApollo<Client extends ClosableClient, Context exte
       createRequestGuardsPlugin(limits),
       createInvalidationReportPlugin(),
       createGraphQLOverHttpPlugin(),
+      ...plugins,
       createRequestLogPlugin(logger.child({ component: 'graphql' }), { registry }),
     ],
   });

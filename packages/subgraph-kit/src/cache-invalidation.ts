@@ -1,5 +1,16 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { bumpGenerations, INVALIDATIONS_EXTENSION, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
+import {
+  bumpGenerations,
+  encodePosition,
+  GENERATION_TTL_SECONDS,
+  INVALIDATIONS_EXTENSION,
+  latestWriteKey,
+  raisePosition,
+  WRITE_POSITION_EXTENSION,
+  type CacheTag,
+  type Logger,
+  type RedisClient,
+} from '@tessera/service-kit';
 import { Counter, type Registry } from 'prom-client';
 
 /** One request's record of what its writes changed, for the gateway's caches. */
@@ -13,6 +24,8 @@ export interface CacheInvalidations {
   changed(tags: readonly CacheTag[]): Promise<void>;
   /** Every tag marked so far. */
   tags(): readonly CacheTag[];
+  /** The database position its writes committed at (PostgreSQL), once one was marked. */
+  writtenAt(): bigint | undefined;
 }
 
 /** Options of {@link createInvalidator}. */
@@ -22,13 +35,24 @@ export interface InvalidatorOptions {
   keyPrefix: string;
   logger: Logger;
   registry?: Registry;
+  /** The subgraph whose database it is (the key of its latest write). */
+  subgraph: string;
+  /** The primary's current WAL position (PostgreSQL): read after a write commits, it is at or past the write. */
+  currentLsn?: () => Promise<bigint>;
 }
 
 /**
  * Makes each request's {@link CacheInvalidations}. A bump that Redis does not take is logged and
  * counted, never an error: the write is done, and the gateway bumps the reported tags as well.
  */
-export function createInvalidator({ redis, keyPrefix, logger, registry }: InvalidatorOptions): () => CacheInvalidations {
+export function createInvalidator({
+  redis,
+  keyPrefix,
+  logger,
+  registry,
+  subgraph,
+  currentLsn,
+}: InvalidatorOptions): () => CacheInvalidations {
   const failures = new Counter({
     name: 'cache_invalidations_failed_total',
     help: 'Writes whose cache tags this subgraph could not bump in Redis (the gateway bumps the reported tags too).',
@@ -36,11 +60,16 @@ export function createInvalidator({ redis, keyPrefix, logger, registry }: Invali
   });
   return () => {
     const marked: CacheTag[] = [];
+    let written: bigint | undefined;
     return {
       async changed(tags) {
         marked.push(...tags);
+        // Where the write committed, before anything is bumped: a reader who sees the bump sees this too.
+        const lsn = currentLsn && (await currentLsn().catch(() => undefined));
+        if (lsn !== undefined && (written === undefined || lsn > written)) written = lsn;
         if (!redis) return;
         try {
+          if (lsn !== undefined) await raisePosition(redis, latestWriteKey(keyPrefix, subgraph), lsn, GENERATION_TTL_SECONDS * 1_000);
           await bumpGenerations(redis, keyPrefix, tags);
         } catch (error) {
           failures.inc();
@@ -48,6 +77,7 @@ export function createInvalidator({ redis, keyPrefix, logger, registry }: Invali
         }
       },
       tags: () => marked,
+      writtenAt: () => written,
     };
   };
 }
@@ -57,7 +87,7 @@ export interface InvalidationsContext extends BaseContext {
   invalidations?: CacheInvalidations;
 }
 
-/** Puts the tags a request's writes changed into its answer's `extensions.cacheInvalidations`. */
+/** Puts the tags a request's writes changed into its answer's `extensions.cacheInvalidations`, and where they committed into `extensions.writePosition`. */
 export function createInvalidationReportPlugin<C extends InvalidationsContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
@@ -66,7 +96,12 @@ export function createInvalidationReportPlugin<C extends InvalidationsContext>()
           const tags = contextValue.invalidations?.tags() ?? [];
           if (tags.length === 0 || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, [INVALIDATIONS_EXTENSION]: tags };
+          const written = contextValue.invalidations?.writtenAt();
+          result.extensions = {
+            ...result.extensions,
+            [INVALIDATIONS_EXTENSION]: tags,
+            ...(written !== undefined && { [WRITE_POSITION_EXTENSION]: encodePosition(written) }),
+          };
         },
       };
     },

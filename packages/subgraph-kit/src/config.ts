@@ -43,6 +43,12 @@ export interface SubgraphConfig extends RuntimeSettings {
     url: string | undefined;
     /** Where migrations connect when `url` goes through a pooler: the server itself (default: `url`). */
     migrationUrl: string | undefined;
+    /** Streaming replicas of `url` that take reads (`<NAME>_DATABASE_REPLICA_URLS`); writes never go there. */
+    replicaUrls: string[];
+    /** A replica further behind the primary than this takes no reads (`DATABASE_REPLICA_MAX_LAG_MS`). */
+    replicaMaxLagMs: number;
+    /** How often the primary's and replicas' positions are read (`DATABASE_REPLICA_POLL_MS`). */
+    replicaPollMs: number;
     /**
      * `apply`: apply pending migrations at start-up (concurrent replicas wait for each other).
      * `verify`: refuse to start while any is pending — a migration job applies them first.
@@ -102,6 +108,8 @@ const sharedSchema = z
     EVENTS_RELAY_INTERVAL_MS: env.int(RELAY_DEFAULTS.intervalMs, { min: 10, max: 3_600_000 }),
     EVENT_RETENTION_SECONDS: env.int(RELAY_DEFAULTS.retentionSeconds, { min: 1, max: 31_536_000 }),
     EVENTS_CATCHUP_INTERVAL_MS: env.int(HUB_DEFAULTS.catchupIntervalMs, { min: 10, max: 3_600_000 }),
+    DATABASE_REPLICA_MAX_LAG_MS: env.int(1_000, { min: 0, max: 3_600_000 }),
+    DATABASE_REPLICA_POLL_MS: env.int(100, { min: 10, max: 60_000 }),
     SEED_ON_EMPTY: env.optionalBool(),
     EMBEDDED_DATABASE: env.optionalBool(),
     SEED_USERS: env.int(200, { min: 0, max: 10_000_000 }),
@@ -120,6 +128,7 @@ const ownSchema = (name: string, defaultPort: number) =>
     DATABASE_URL: env.optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_MIGRATION_URL: env.optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: env.int(10, { min: 1, max: 1000 }),
+    DATABASE_REPLICA_URLS: env.list([]),
     DATA_DIR: env.string(`.data/${name}`),
   });
 
@@ -136,6 +145,19 @@ export function subgraphVariableDefaults({ name, defaultPort }: { name: string; 
     ...variableDefaults(sharedSchema),
     ...Object.fromEntries(Object.entries(own).map(([key, value]) => [`${name.toUpperCase()}_${key}`, value])),
   };
+}
+
+/** Replicas are `postgres://` URLs, and only of a PostgreSQL primary. */
+function checkReplicaUrls(prefix: string, replicaUrls: readonly string[], primaryUrl: string | undefined): void {
+  const bad = replicaUrls.find((url) => !/^postgres(ql)?:\/\/./.test(url));
+  if (bad !== undefined)
+    throw new ConfigError([
+      `${prefix}DATABASE_REPLICA_URLS: each must be a postgres:// URL (a streaming replica of ${prefix}DATABASE_URL)`,
+    ]);
+  if (replicaUrls.length > 0 && primaryUrl === undefined)
+    throw new ConfigError([
+      `${prefix}DATABASE_REPLICA_URLS: replicas need ${prefix}DATABASE_URL (the primary); the embedded database has none`,
+    ]);
 }
 
 /**
@@ -159,6 +181,7 @@ export function loadSubgraphConfig(
       `${prefix}DATABASE_URL: required outside development (NODE_ENV=development); or EMBEDDED_DATABASE=true for the embedded database in ${prefix}DATA_DIR`,
     ]);
   }
+  checkReplicaUrls(prefix, own.DATABASE_REPLICA_URLS, own.DATABASE_URL);
   return {
     name,
     ...settings,
@@ -167,6 +190,9 @@ export function loadSubgraphConfig(
     database: {
       url: own.DATABASE_URL,
       migrationUrl: own.DATABASE_MIGRATION_URL,
+      replicaUrls: own.DATABASE_REPLICA_URLS,
+      replicaMaxLagMs: shared.DATABASE_REPLICA_MAX_LAG_MS,
+      replicaPollMs: shared.DATABASE_REPLICA_POLL_MS,
       migrations: shared.DATABASE_MIGRATIONS,
       poolSize: own.DATABASE_POOL_SIZE,
       acquireTimeoutMs: shared.DATABASE_ACQUIRE_TIMEOUT_MS,

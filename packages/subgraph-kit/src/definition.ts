@@ -34,9 +34,11 @@ export interface SubgraphDefinition<Client extends ClosableClient, Context exten
   /**
    * A fresh context per request (loaders must never be shared across requests): the identity
    * the gateway forwarded, the request's deadline signal, its loaders' batching and its
-   * idempotency key are in `request`.
+   * idempotency key are in `request`. `client` is the primary's, for writes; `reader` the one its
+   * reads go through — a streaming replica's when one is configured, shows what the request must
+   * see and lags within the bound, else the primary's (a mutation's reads always are).
    */
-  createContext(client: Client, config: SubgraphConfig, request: SubgraphRequest): Context;
+  createContext(client: Client, config: SubgraphConfig, request: SubgraphRequest, reader: Client): Context;
   /** Whether the main table has no rows (then start-up seeds it). */
   isEmpty(client: Client): Promise<boolean>;
   /** Writes the deterministic demo rows; idempotent. */

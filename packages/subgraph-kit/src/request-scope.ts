@@ -1,7 +1,9 @@
 import {
   BUDGET_HEADER,
   deadlineExceeded,
+  decodePosition,
   parseBudget,
+  READ_POSITION_HEADER,
   withSpan,
   type HttpReply,
   type Identity,
@@ -41,6 +43,8 @@ export interface RequestInput {
   idempotency?: IdempotencyRequest;
   /** A subscription's resume point: the `seq` of the last event its client received. */
   after?: number;
+  /** The database position the request's reads must show (`x-tessera-read-position`, from the gateway). */
+  readPosition?: bigint;
 }
 
 const NEVER = new AbortController().signal;
@@ -108,5 +112,12 @@ export function requestInputOf(request: RawBodyRequest, reply: HttpReply): Reque
     if (!reply.raw.writableFinished) stop.abort();
   });
   const idempotency = idempotencyOf((request.body as { extensions?: unknown } | undefined)?.extensions);
-  return { identity: identityOf(request), signal: stop.signal, ...(idempotency && { idempotency }) };
+  const position = request.headers[READ_POSITION_HEADER];
+  const readPosition = decodePosition(Array.isArray(position) ? position[0] : position);
+  return {
+    identity: identityOf(request),
+    signal: stop.signal,
+    ...(idempotency && { idempotency }),
+    ...(readPosition !== undefined && { readPosition }),
+  };
 }

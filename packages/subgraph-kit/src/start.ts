@@ -19,6 +19,7 @@ import { observeDatabase } from './database-metrics.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 import { startEvents, type EventsRuntime } from './events/runtime.js';
 import { sweepIdempotencyKeys } from './idempotency.js';
+import { createReplicaMonitor, type ReplicaMonitor } from './replicas/monitor.js';
 import { createSubgraphServer } from './subgraph-server.js';
 
 /** How often idempotency keys past their 24 hours are deleted. */
@@ -59,12 +60,17 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     ? connectRedis({ url: config.redis.url, timeoutMs: config.redis.timeoutMs, cluster: config.redis.cluster, logger })
     : undefined;
   const events = definition.events ? startSubgraphEvents(definition.name, { client, config, logger, registry, redis }) : undefined;
+  const replicas = startReplicas(definition, database, config, { logger, registry });
   const server = createSubgraphServer(definition, {
     client,
     config,
     logger,
     registry,
-    readiness: allReady({ database: () => database.ping() }),
+    // Ready while reads can be served: the primary answers, or — the primary down — a replica does
+    // (writes then fail with DATABASE_UNAVAILABLE; reads go on).
+    readiness: allReady({ database: () => database.ping().catch((error: unknown) => ifNoReplicaServes(replicas, error)) }),
+    ...(database.currentLsn && { currentLsn: () => database.currentLsn!() }),
+    ...(replicas && { replicas }),
     ...(redis && { redis }),
     ...(events && { events }),
   });
@@ -79,6 +85,8 @@ export async function startSubgraph<Client extends ClosableClient, Context exten
     await server.close();
     await events?.close();
     await client.$disconnect();
+    replicas?.monitor.close();
+    await Promise.all(replicas?.clients.map((replica) => replica.$disconnect()) ?? []);
     await database.close();
     await redis?.quit().catch(() => redis.disconnect());
     await metrics.close();
@@ -128,8 +136,41 @@ export function openSubgraphDatabase<Client extends ClosableClient, Context exte
   definition: SubgraphDefinition<Client, Context>,
   config: SubgraphConfig,
 ): Promise<Database> {
-  const { migrations: _mode, ...options } = config.database;
+  const { migrations: _mode, replicaMaxLagMs: _lag, replicaPollMs: _poll, ...options } = config.database;
   return openDatabase({ name: definition.name, ...options });
+}
+
+/** The replicas' clients and their monitor, when the database has replicas (`<NAME>_DATABASE_REPLICA_URLS`). */
+function startReplicas<Client extends ClosableClient, Context extends BaseContext>(
+  definition: SubgraphDefinition<Client, Context>,
+  database: Database,
+  config: SubgraphConfig,
+  { logger, registry }: { logger: Logger; registry: Registry },
+): { clients: Client[]; monitor: ReplicaMonitor } | undefined {
+  if (database.replicas.length === 0 || !database.currentLsn) {
+    // No replica: its series are exported all the same (no samples), for dashboards and alerts.
+    createReplicaMonitor({ primary: { currentLsn: async () => 0n }, replicas: [], pollMs: 1_000, maxLagMs: 0, logger, registry });
+    return undefined;
+  }
+  const monitor = createReplicaMonitor({
+    primary: { currentLsn: () => database.currentLsn!() },
+    replicas: database.replicas,
+    pollMs: config.database.replicaPollMs,
+    maxLagMs: config.database.replicaMaxLagMs,
+    logger: logger.child({ component: 'replicas' }),
+    registry,
+  });
+  void monitor.refresh();
+  logger.info(
+    { replicas: database.replicas.map((replica) => replica.name), maxLagMs: config.database.replicaMaxLagMs },
+    'reads may go to replicas',
+  );
+  return { clients: database.replicas.map((replica) => definition.createClient(replica.adapter)), monitor };
+}
+
+/** A primary that does not answer leaves the subgraph ready while a replica serves reads. */
+function ifNoReplicaServes(replicas: { monitor: ReplicaMonitor } | undefined, error: unknown): void {
+  if (!replicas?.monitor.anyReplicaServing()) throw error;
 }
 
 /** Applies pending migrations and says what it did. */

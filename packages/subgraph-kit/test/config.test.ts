@@ -25,6 +25,9 @@ describe('loadSubgraphConfig', () => {
       database: {
         url: undefined,
         migrationUrl: undefined,
+        replicaUrls: [],
+        replicaMaxLagMs: 1_000,
+        replicaPollMs: 100,
         migrations: 'apply',
         poolSize: 10,
         acquireTimeoutMs: 2_000,
@@ -91,6 +94,22 @@ describe('loadSubgraphConfig', () => {
     expect(
       loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS, EMBEDDED_DATABASE: 'true' }).database.url,
     ).toBeUndefined();
+  });
+
+  it('takes streaming replicas of a PostgreSQL primary only, as postgres:// URLs', () => {
+    const load = (env: Record<string, string>) =>
+      loadSubgraphConfig({ name: 'reviews', defaultPort: 4003 }, { SUBGRAPH_SIGNING_KEYS: KEYS, ...env });
+    const primary = { REVIEWS_DATABASE_URL: 'postgres://db/reviews' };
+    expect(
+      load({ ...primary, REVIEWS_DATABASE_REPLICA_URLS: 'postgres://r1/reviews, postgres://r2/reviews' }).database.replicaUrls,
+    ).toEqual(['postgres://r1/reviews', 'postgres://r2/reviews']);
+    expect(load(primary).database.replicaUrls).toEqual([]);
+    expect(() => load({ ...primary, REVIEWS_DATABASE_REPLICA_URLS: 'mysql://r1/reviews' })).toThrow(
+      /REVIEWS_DATABASE_REPLICA_URLS: each must be a postgres:\/\/ URL/,
+    );
+    expect(() => load({ EMBEDDED_DATABASE: 'true', REVIEWS_DATABASE_REPLICA_URLS: 'postgres://r1/reviews' })).toThrow(
+      /REVIEWS_DATABASE_REPLICA_URLS: replicas need REVIEWS_DATABASE_URL/,
+    );
   });
 
   it('names every bad variable in one message, shared and prefixed', () => {

@@ -12,7 +12,10 @@ import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every products resolver receives. */
 export interface Context {
+  /** The primary's client: writes, and what a write reads. */
   db: ProductsDb;
+  /** What queries read through: a replica's client when one may serve this request, else the primary's (\`createContext\`'s \`reader\`). */
+  reader: ProductsDb;
   loaders: Loaders;
   maxPageSize: number;
   /** Who the request acts for, as the gateway forwarded it. */
@@ -26,10 +29,16 @@ export interface Context {
 }
 
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
-export function createContext(db: ProductsDb, config: Pick<SubgraphConfig, 'maxPageSize' | 'database'>, request: SubgraphRequest): Context {
+export function createContext(
+  db: ProductsDb,
+  config: Pick<SubgraphConfig, 'maxPageSize' | 'database'>,
+  request: SubgraphRequest,
+  reader: ProductsDb = db,
+): Context {
   return {
     db,
-    loaders: createLoaders(db, request.loaders),
+    reader,
+    loaders: createLoaders(reader, request.loaders),
     maxPageSize: config.maxPageSize,
     identity: request.identity,
     writes: createIdempotentWrites(db, request, config.database),

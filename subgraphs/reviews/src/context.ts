@@ -14,7 +14,10 @@ import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every reviews resolver receives. */
 export interface Context {
+  /** The primary's client: writes, and what a write reads. */
   db: ReviewsDb;
+  /** What queries read through: a replica's client when one may serve this request, else the primary's (\`createContext\`'s \`reader\`). */
+  reader: ReviewsDb;
   loaders: Loaders;
   maxPageSize: number;
   /** Who the request acts for, as the gateway forwarded it. */
@@ -37,12 +40,14 @@ export function createContext(
   db: ReviewsDb,
   config: Pick<SubgraphConfig, 'maxPageSize' | 'subgraphUrls' | 'signingKeys' | 'database'>,
   request: SubgraphRequest,
+  reader: ReviewsDb = db,
 ): Context {
   const owner = (name: 'users' | 'products') =>
     createEntityLookup({ url: config.subgraphUrls[name] ?? DEFAULT_OWNER_URLS[name], keys: config.signingKeys, signal: request.signal });
   return {
     db,
-    loaders: createLoaders(db, request.loaders),
+    reader,
+    loaders: createLoaders(reader, request.loaders),
     maxPageSize: config.maxPageSize,
     identity: request.identity,
     owners: { users: owner('users'), products: owner('products') },

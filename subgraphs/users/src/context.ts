@@ -11,7 +11,10 @@ import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every users resolver receives. */
 export interface Context {
+  /** The primary's client: writes, and what a write reads. */
   db: UsersDb;
+  /** What queries read through: a replica's client when one may serve this request, else the primary's (\`createContext\`'s \`reader\`). */
+  reader: UsersDb;
   loaders: Loaders;
   maxPageSize: number;
   /** Who the request acts for, as the gateway forwarded it. */
@@ -23,10 +26,16 @@ export interface Context {
 }
 
 /** A fresh context per request (fresh loaders: no stale rows, no cross-request leaks). */
-export function createContext(db: UsersDb, config: Pick<SubgraphConfig, 'maxPageSize' | 'database'>, request: SubgraphRequest): Context {
+export function createContext(
+  db: UsersDb,
+  config: Pick<SubgraphConfig, 'maxPageSize' | 'database'>,
+  request: SubgraphRequest,
+  reader: UsersDb = db,
+): Context {
   return {
     db,
-    loaders: createLoaders(db, request.loaders),
+    reader,
+    loaders: createLoaders(reader, request.loaders),
     maxPageSize: config.maxPageSize,
     identity: request.identity,
     writes: createIdempotentWrites(db, request, config.database),

@@ -73,7 +73,10 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
   const apollo = createSubgraphApollo(definition, { logger, limits: config.limits, introspection: config.introspection });
   await apollo.start();
   // No Redis here: writes only report what they changed (extensions.cacheInvalidations).
-  const scopes = createRequestScopes({ loaders: config.loaders, invalidations: createInvalidator({ keyPrefix: '', logger }) });
+  const scopes = createRequestScopes({
+    loaders: config.loaders,
+    invalidations: createInvalidator({ keyPrefix: '', logger, subgraph: definition.name }),
+  });
   return {
     client,
     database,
@@ -85,7 +88,7 @@ export async function createSubgraphHarness<Client extends ClosableClient, Conte
     ) {
       const response = await apollo.executeOperation(
         { query, variables },
-        { contextValue: definition.createContext(client, config, scopes({ identity, ...(idempotency && { idempotency }) })) },
+        { contextValue: definition.createContext(client, config, scopes({ identity, ...(idempotency && { idempotency }) }), client) },
       );
       if (response.body.kind !== 'single') throw new Error('expected a single result');
       return response.body.singleResult as UntypedResult;
