@@ -19,6 +19,7 @@ import {
 import { z } from 'zod';
 import { CACHE_DEFAULTS, type CacheSettings } from './features/cache/index.js';
 import { DEFAULT_MAX_RESPONSE_ERRORS } from './features/error-limit/index.js';
+import { READ_YOUR_WRITES_DEFAULTS } from './features/read-your-writes/index.js';
 import { TOKEN_VERIFIER_DEFAULTS, type TokenKeys, type TokenVerifierOptions } from './features/identity/index.js';
 import {
   COST_MODEL_DEFAULTS,
@@ -71,6 +72,8 @@ export interface GatewayConfig extends RuntimeSettings {
   deduplicateOperations: boolean;
   /** Progressive `@override` labels (other than `percent(N)`) that are on. */
   overrideLabels: string[];
+  /** How long a caller's last write position is remembered for its reads (`READ_YOUR_WRITES_TTL_SECONDS`). */
+  readYourWritesTtlSeconds: number;
   /** Per-caller rate limit (token subject, else client address); undefined = off. */
   rateLimit: RateLimitSettings | undefined;
   introspection: boolean;
@@ -156,6 +159,7 @@ const serverEnv = {
   SUBGRAPH_DEDUPLICATION: env.bool(S.deduplicate),
   OPERATION_DEDUPLICATION: env.bool(true),
   OVERRIDE_LABELS: env.list([]),
+  READ_YOUR_WRITES_TTL_SECONDS: env.int(READ_YOUR_WRITES_DEFAULTS.ttlSeconds, { min: 1, max: 86_400 }),
   GATEWAY_METRICS_PORT: env.port(9400),
   SUBGRAPH_HEALTH_INTERVAL_MS: env.int(S.healthIntervalMs, { min: 100, max: 600_000 }),
 };
@@ -248,6 +252,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     },
     deduplicateOperations: c.OPERATION_DEDUPLICATION,
     overrideLabels: c.OVERRIDE_LABELS,
+    readYourWritesTtlSeconds: c.READ_YOUR_WRITES_TTL_SECONDS,
     rateLimit: rateLimitSettings(c),
     introspection: c.INTROSPECTION ?? development,
     landingPage: development,

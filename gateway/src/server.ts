@@ -22,6 +22,7 @@ import type { GatewayConfig } from './config.js';
 import { createAuthorization } from './features/authorization/index.js';
 import { createCache } from './features/cache/index.js';
 import { createDeduplication } from './features/deduplication/index.js';
+import { createReadYourWrites } from './features/read-your-writes/index.js';
 import { createDefer } from './features/defer/index.js';
 import { createProgressiveOverride } from './features/override/index.js';
 import { createErrorLimit } from './features/error-limit/index.js';
@@ -221,6 +222,7 @@ function gatewayFeatures(
     documentLimits,
     authorization,
     cache,
+    createReadYourWrites({ redis, keyPrefix, ttlSeconds: config.readYourWritesTtlSeconds, logger, registry }),
     idempotency,
     createErrorLimit({ maxErrors: config.maxResponseErrors }),
     createDefer({ formatError, registry, logger: logger.child({ component: 'defer' }) }),

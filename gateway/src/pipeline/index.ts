@@ -32,3 +32,4 @@ export {
   type SubsequentResult,
   type WholeResult,
 } from './incremental.js';
+export { readPositionOf, withReadPosition } from './read-positions.js';

@@ -1,6 +1,8 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import {
+  encodePosition,
+  READ_POSITION_HEADER,
   ANONYMOUS,
   BUDGET_HEADER,
   composeKey,
@@ -14,7 +16,7 @@ import { subrequestFailure } from '../errors.js';
 import { createInflightShare } from '../inflight.js';
 import type { SubgraphMetrics } from './metrics.js';
 import { AttemptFailure, CallError, type SubgraphPolicy } from './resilience.js';
-import { isOperationFetch, type GatewayContext, type SubgraphSource } from '../pipeline/index.js';
+import { isOperationFetch, readPositionOf, type GatewayContext, type SubgraphSource } from '../pipeline/index.js';
 
 /** A mutation's `Idempotency-Key` and the fingerprint of the request it came with, sent with its fetches. */
 export interface IdempotencyNote {
@@ -102,11 +104,17 @@ export class SubgraphDataSource implements SubgraphSource {
       [IDENTITY_HEADER]: encodeIdentity(context.identity ?? ANONYMOUS),
     };
     if (context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    const readPosition = readPositionOf(options);
+    if (readPosition !== undefined) headers[READ_POSITION_HEADER] = encodePosition(readPosition);
     propagateTrace(headers, context.traceparent);
     const deadline = context.deadline ?? Date.now() + NO_DEADLINE_MS;
     const fetch = () => this.fetchText(body, headers, deadline, mutation);
     if (mutation || !this.deduplicate) return this.parse(await fetch());
-    const { promise, shared } = this.inflight.get(composeKey([headers[IDENTITY_HEADER], body]), fetch);
+    // Only callers who may read at the same position share a fetch: a writer's must show its write.
+    const { promise, shared } = this.inflight.get(
+      composeKey([headers[IDENTITY_HEADER], headers[READ_POSITION_HEADER] ?? null, body]),
+      fetch,
+    );
     if (shared) this.metrics.deduplicated.inc({ subgraph: this.service });
     return this.parse(await promise);
   }

@@ -1,4 +1,13 @@
-import { ActionUnavailableError, type CacheTag, type Logger, type RedisClient } from '@tessera/service-kit';
+import {
+  ActionUnavailableError,
+  decodePosition,
+  GENERATION_TTL_SECONDS,
+  latestWriteKey,
+  raisePosition,
+  type CacheTag,
+  type Logger,
+  type RedisClient,
+} from '@tessera/service-kit';
 import type { Registry } from 'prom-client';
 import { withDefaults } from '../../options.js';
 import type { GatewayContext, GatewayFeature } from '../../pipeline/index.js';
@@ -50,6 +59,26 @@ export interface CacheOptions extends Partial<CacheSettings> {
   registry?: Registry;
 }
 
+/** Past any position: a fill whose subgraph's last write Redis could not tell reads on the primary. */
+const ON_PRIMARY = (1n << 64n) - 1n;
+
+/** The subgraphs' last write positions in Redis, which cache fills must read at or past (service-kit's write-positions). */
+function writePositions(redis: RedisClient, keyPrefix: string, logger: Logger) {
+  return {
+    latestWrite: async (subgraph: string) => {
+      try {
+        return decodePosition(await redis.get(latestWriteKey(keyPrefix, subgraph)));
+      } catch {
+        return ON_PRIMARY;
+      }
+    },
+    written: (subgraph: string, lsn: bigint) =>
+      raisePosition(redis, latestWriteKey(keyPrefix, subgraph), lsn, GENERATION_TTL_SECONDS * 1_000).catch((error: unknown) =>
+        logger.warn({ err: error, subgraph }, "a subgraph's write position was not kept in redis"),
+      ),
+  };
+}
+
 /**
  * The gateway's caches in the shared Redis: entities and root fields per subgraph fetch
  * (`CachingDataSource`), whole public answers (`createResponseCachePlugin`), invalidated by
@@ -82,7 +111,16 @@ export function createCache({ redis, keyPrefix, varyHeaders, filtered, logger, r
     return outcome;
   };
   const { ttlOverrides, maxEntitiesPerFetch } = settings;
-  const subgraphOptions = { store, model: () => model, keyPrefix, ttlOverrides, maxEntitiesPerFetch, metrics, count: counts.add };
+  const subgraphOptions = {
+    store,
+    model: () => model,
+    keyPrefix,
+    ttlOverrides,
+    maxEntitiesPerFetch,
+    metrics,
+    count: counts.add,
+    ...writePositions(redis, keyPrefix, logger),
+  };
   return {
     name: 'cache',
     onSupergraph,

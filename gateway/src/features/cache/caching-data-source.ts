@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ANONYMOUS, INVALIDATIONS_EXTENSION, isCacheTag, type CacheTag, type Identity } from '@tessera/service-kit';
+import {
+  ANONYMOUS,
+  decodePosition,
+  INVALIDATIONS_EXTENSION,
+  isCacheTag,
+  WRITE_POSITION_EXTENSION,
+  type CacheTag,
+  type Identity,
+} from '@tessera/service-kit';
 import { Kind, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { isOperationFetch, type GatewayContext, type SubgraphSource } from '../../pipeline/index.js';
+import { isOperationFetch, withReadPosition, type GatewayContext, type SubgraphSource } from '../../pipeline/index.js';
 import { entityEntry, rootEntry, type EntryAddress } from './entries.js';
 import { entitiesOf, mergeEntities, splitEntities, type FetchResult } from './entity-fetch.js';
 import type { CacheHints } from './hints.js';
@@ -33,6 +41,14 @@ export interface SubgraphCacheOptions {
   invalidate(tags: readonly CacheTag[]): Promise<void>;
   /** Told of every entry looked up for a request: served from the cache or not (`x-tessera-cache`). */
   count?(context: object, hit: boolean): void;
+  /**
+   * The database position of the subgraph's last write (read after the lookup, so at least that of
+   * any write whose bump the lookup saw): a fetch that fills entries reads there or later, never
+   * on a replica that has not replayed it.
+   */
+  latestWrite?(subgraph: string): Promise<bigint | undefined>;
+  /** Raises the subgraph's last write position (a write's answer said where it committed), before its tags are bumped. */
+  written?(subgraph: string, lsn: bigint): Promise<void>;
 }
 
 /** What the cache knows of one fetch document: its hash and its policy under the current supergraph. */
@@ -88,9 +104,16 @@ export class CachingDataSource implements SubgraphSource {
     const reported: unknown = result.extensions?.[INVALIDATIONS_EXTENSION];
     if (!Array.isArray(reported)) return result;
     const tags = reported.filter(isCacheTag);
+    const written = decodePosition(result.extensions?.[WRITE_POSITION_EXTENSION] as string | undefined);
+    if (written !== undefined) await this.options.written?.(this.service, written);
     if (tags.length) await this.options.invalidate(tags);
-    const { [INVALIDATIONS_EXTENSION]: _reported, ...extensions } = result.extensions!;
+    const { [INVALIDATIONS_EXTENSION]: _reported, [WRITE_POSITION_EXTENSION]: _written, ...extensions } = result.extensions!;
     return { ...result, extensions };
+  }
+
+  /** A fetch whose answer fills entries: it reads at the subgraph's last write or later. */
+  private async filling(options: ProcessOptions): Promise<ProcessOptions> {
+    return withReadPosition(options, await this.options.latestWrite?.(this.service));
   }
 
   /** The fetch's hash and policy, worked out once per document and supergraph; false: not cached (a mutation, `maxAge` 0, no supergraph yet). */
@@ -185,10 +208,12 @@ export class CachingDataSource implements SubgraphSource {
   ): Promise<FetchResult> {
     if (positions.length === 0) return { data: { _entities: known.map((lookup) => lookup.value ?? null) } };
     const { request } = options;
-    const answer = (await this.inner.process({
-      ...options,
-      request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
-    })) as FetchResult;
+    const answer = (await this.inner.process(
+      await this.filling({
+        ...options,
+        request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
+      }),
+    )) as FetchResult;
     const { result, keepable } = mergeEntities(known, { missing: positions }, answer);
     for (const i of keepable) fetched.set(i, entitiesOf(result)![i]);
     return result;
@@ -221,7 +246,7 @@ export class CachingDataSource implements SubgraphSource {
     const [found] = await this.options.store.lookup([address]);
     this.count('root', '-', found!, options.context);
     if (found!.value !== undefined) return { data: found!.value };
-    const fetched = await this.inner.process(options);
+    const fetched = await this.inner.process(await this.filling(options));
     if (!fetched.errors?.length && fetched.data)
       void this.options.store.fill([
         {

@@ -70,11 +70,7 @@ export function createRequestDeferral({ formatError }: { formatError: FormatErro
     blocks.set(block.errors, block);
     pending += 1;
     const after = node.depends.map((d) => fetchesDone.get(d.id)).filter((p): p is Promise<void> => p !== undefined);
-    // A span per deferred block (its label and path), around its fetches' own spans, in the request's trace.
-    const attributes = { 'graphql.defer.label': node.label ?? '', 'graphql.defer.path': node.queryPath.join('.') };
-    const running = Promise.all(after).then(() =>
-      node.node ? withSpan('gateway.defer', attributes, () => run(node.node!, block.errors)) : undefined,
-    );
+    const running = Promise.all(after).then(() => runTraced(node, run, block.errors));
     const done = running.then(
       () => undefined,
       (error: unknown) => void block.errors.push(asGraphQLError(error)),
@@ -108,6 +104,13 @@ export function createRequestDeferral({ formatError }: { formatError: FormatErro
       withPathsTo(binding!, data, rootChildren);
     },
   };
+}
+
+/** A deferred block's fetches in a span of their own (its label and path), in the request's trace. */
+function runTraced(node: DeferredNode, run: RunPlanNode, errors: GraphQLError[]): Promise<unknown> | undefined {
+  if (!node.node) return undefined;
+  const attributes = { 'graphql.defer.label': node.label ?? '', 'graphql.defer.path': node.queryPath.join('.') };
+  return withSpan('gateway.defer', attributes, () => run(node.node!, errors));
 }
 
 function blockOf(node: DeferredNode): Block {
