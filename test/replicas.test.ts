@@ -1,0 +1,183 @@
+/**
+ * Reads on PostgreSQL streaming replicas, proven on real replication (a primary and a
+ * `pg_basebackup -R` replica of the test's own, `scripts/test-services/replication.sh`), the three
+ * subgraphs reading on the replica and writing on the primary, two gateways on one Redis:
+ * - replay paused: a caller's write is visible to that caller's next read through either gateway,
+ *   not yet to another caller (who reads the replica, caches off), and everyone sees it once
+ *   replay resumes; with the caches on, an entry refilled after the write shows it;
+ * - the replica stopped under reads: none fails; restarted, it takes reads again;
+ * - the primary stopped: reads go on from the replica, writes fail with DATABASE_UNAVAILABLE;
+ *   restarted, writes work again — no process restarted.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createSubgraphDatabases,
+  metricSum,
+  scrapeMetrics,
+  sqlRows,
+  startPlatform,
+  startReplication,
+  SUBGRAPH_NAMES,
+  testToken,
+  type ExtraGateway,
+  type Platform,
+  type Replication,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+let replication: Replication;
+let databases: SubgraphDatabases;
+let platform: Platform;
+/** A second gateway on the same Redis, caches on. */
+let other: ExtraGateway;
+/** Gateways with the caches off: what the replicas answer, unhidden. */
+let uncached: ExtraGateway;
+let users: string[];
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  replication = await startReplication();
+  databases = await createSubgraphDatabases('replicas', replication.primaryUrl);
+  const replicas = Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_REPLICA_URLS`, replication.onReplica(databases.byName[name].url)]),
+  );
+  platform = await startPlatform({
+    env: {
+      ...databases.env,
+      ...replicas,
+      SEED_USERS: '8',
+      SEED_PRODUCTS: '4',
+      SEED_REVIEWS: '20',
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      REDIS_KEY_PREFIX: `replicas-${randomUUID()}:`,
+      // Replay paused, the replica falls behind for the whole test: it must stay in rotation meanwhile.
+      DATABASE_REPLICA_MAX_LAG_MS: '60000',
+    },
+  });
+  other = await platform.spawnGateway({});
+  uncached = await platform.spawnGateway({ CACHE_MODE: 'off' });
+  users = (await sqlRows<{ id: string }>(databases.byName.users.url, 'SELECT id FROM users ORDER BY id LIMIT 3')).map((row) => row.id);
+  tokens.writer = await testToken({ sub: users[0]! });
+  tokens.reader = await testToken({ sub: users[1]! });
+  // Every subgraph reads on the replica once it has caught up with the seed.
+  await vi.waitFor(
+    async () => {
+      await nameAt(uncached.url, tokens.reader);
+      expect(await reads('users', 'replica')).toBeGreaterThan(0);
+    },
+    { timeout: 30_000, interval: 200 },
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await replication?.resumeReplay().catch(() => {});
+  await other?.stop();
+  await uncached?.stop();
+  await platform?.stop();
+  await databases?.drop().catch(() => {});
+  await replication?.destroy();
+});
+
+async function send(url: string, query: string, variables: Record<string, unknown>, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> },
+  };
+}
+
+const NAME = 'query ($id: ID!) { user(id: $id) { id name } }';
+const nameAt = async (url: string, token?: string) => {
+  const { body } = await send(url, NAME, { id: users[0] }, token);
+  return (body.data?.user as { name: string } | null)?.name;
+};
+const rename = (name: string, url = platform.gatewayUrl) =>
+  send(
+    url,
+    'mutation ($id: ID!, $n: String!) { updateUser(id: $id, input: { name: $n }) { id name } }',
+    { id: users[0], n: name },
+    tokens.writer,
+  );
+
+/** Reads routed by a subgraph, by target (and reason, for the primary). */
+async function reads(subgraph: 'users' | 'products' | 'reviews', target: 'replica' | 'primary', reason?: string): Promise<number> {
+  return metricSum(await scrapeMetrics(platform.metricsPorts[subgraph]), 'db_reads_total', { target, ...(reason && { reason }) });
+}
+
+describe('read your writes', () => {
+  it("shows a caller's write to that caller through either gateway while the replica has not replayed it, and to others once it has", async () => {
+    const before = await nameAt(uncached.url, tokens.reader);
+    await replication.pauseReplay();
+    try {
+      const renamed = `Renamed ${randomUUID().slice(0, 8)}`;
+      const written = await rename(renamed);
+      expect(written.status, JSON.stringify(written.body)).toBe(200);
+      // With the caches on, an entry the write invalidated is refilled only from a read that shows it:
+      // another caller, first to read after the write, fills it (the replica has not replayed the write).
+      expect(await nameAt(other.url, tokens.reader), 'another caller, caches on, first to read after the write').toBe(renamed);
+      const behindBefore = await reads('users', 'primary', 'behind');
+      // The writer, through each gateway (the other one learned the write's position from Redis).
+      expect(await nameAt(platform.gatewayUrl, tokens.writer), 'the writer, through the gateway it wrote through').toBe(renamed);
+      expect(await nameAt(other.url, tokens.writer), 'the writer, through the other gateway').toBe(renamed);
+      expect(await nameAt(uncached.url, tokens.writer), 'the writer, caches off').toBe(renamed);
+      expect(await reads('users', 'primary', 'behind')).toBeGreaterThan(behindBefore);
+      // Another caller reads the replica, which has not replayed the write: the old name.
+      expect(await nameAt(uncached.url, tokens.reader), 'another caller, caches off: the replica').toBe(before);
+      expect(await nameAt(uncached.url), 'anonymous, caches off: the replica').toBe(before);
+    } finally {
+      await replication.resumeReplay();
+    }
+    // Replay resumed: everyone sees it, within the lag bound.
+    await vi.waitFor(async () => expect(await nameAt(uncached.url, tokens.reader)).toMatch(/^Renamed /), { timeout: 5_000, interval: 100 });
+  });
+});
+
+describe('failures', () => {
+  it('loses no read while the replica is down, and reads on it again once it is back', async () => {
+    const failed: unknown[] = [];
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const { status, body } = await send(uncached.url, NAME, { id: users[1] }, tokens.reader);
+        if (status !== 200 || body.errors) failed.push(body);
+      }
+    })();
+    await replication.stop('replica');
+    const downBefore = await reads('users', 'primary', 'down');
+    await vi.waitFor(async () => expect(await reads('users', 'primary', 'down')).toBeGreaterThan(downBefore), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    await replication.resume('replica');
+    const onReplica = await reads('users', 'replica');
+    await vi.waitFor(async () => expect(await reads('users', 'replica')).toBeGreaterThan(onReplica + 5), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    stop = true;
+    await load;
+    expect(failed).toEqual([]);
+  });
+
+  it('keeps reading from the replica while the primary is down, refuses writes with DATABASE_UNAVAILABLE, and writes again once it is back', async () => {
+    await replication.stop('primary');
+    try {
+      await vi.waitFor(async () => expect(await nameAt(uncached.url, tokens.reader)).toBeDefined(), { timeout: 10_000, interval: 200 });
+      const write = await rename('While the primary is down', uncached.url);
+      expect(write.status).toBeLessThan(500);
+      expect(write.body.errors?.map((e) => e.extensions?.code)).toContain('DATABASE_UNAVAILABLE');
+      expect((await send(uncached.url, NAME, { id: users[1] }, tokens.reader)).body.errors).toBeUndefined();
+    } finally {
+      await replication.resume('primary');
+    }
+    await vi.waitFor(async () => expect((await rename('After the primary is back', uncached.url)).body.errors).toBeUndefined(), {
+      timeout: 30_000,
+      interval: 500,
+    });
+  });
+});
