@@ -51,7 +51,9 @@ export function openPostgres(
     pendingMigrations: () =>
       onOwnConnection(migrationUrl, (connection) => pendingMigrations(name, postgresMigrationAdapter(connection, migrationUrl))),
     async currentLsn() {
-      const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      // The insert position, not pg_current_wal_lsn() (the write position): under synchronous_commit=off a
+      // committed transaction's commit record may still be in the WAL buffers, past the write position.
+      const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
       return parseLsn(rows[0]!.lsn);
     },
     replicas: [],

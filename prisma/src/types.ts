@@ -67,8 +67,9 @@ export interface Database {
    */
   pendingMigrations(): Promise<string[]>;
   /**
-   * The primary's current WAL position (PostgreSQL only): every write committed before the call is
-   * at or before it, so a replica that replayed up to it shows them.
+   * The primary's current WAL insert position (PostgreSQL only): every write committed before the
+   * call is at or before it (even under `synchronous_commit = off`), so a replica that replayed up
+   * to it shows them.
    */
   currentLsn?(): Promise<bigint>;
   /** Its streaming replicas (`replicaUrls`), in order; none for the embedded database. */
