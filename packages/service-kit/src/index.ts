@@ -81,6 +81,7 @@ export {
   decodePosition,
   encodePosition,
   latestWriteKey,
+  ON_PRIMARY,
   raisePosition,
   READ_POSITION_HEADER,
   WRITE_POSITION_EXTENSION,

@@ -18,6 +18,9 @@ export const WRITE_POSITION_EXTENSION = 'writePosition';
 /** The header a gateway sends a subgraph with the position the request's reads must show (encoded as in Redis). */
 export const READ_POSITION_HEADER = 'x-tessera-read-position';
 
+/** Past any WAL position: a read asked to be at least there is served by the primary (no replica can have replayed it). */
+export const ON_PRIMARY = (1n << 64n) - 1n;
+
 /** How a position is written in Redis: 16 lower-case hexadecimal digits. */
 export function encodePosition(lsn: bigint): string {
   return lsn.toString(16).padStart(16, '0');

@@ -3,6 +3,7 @@ import {
   decodePosition,
   GENERATION_TTL_SECONDS,
   latestWriteKey,
+  ON_PRIMARY,
   raisePosition,
   type CacheTag,
   type Logger,
@@ -58,9 +59,6 @@ export interface CacheOptions extends Partial<CacheSettings> {
   logger: Logger;
   registry?: Registry;
 }
-
-/** Past any position: a fill whose subgraph's last write Redis could not tell reads on the primary. */
-const ON_PRIMARY = (1n << 64n) - 1n;
 
 /** The subgraphs' last write positions in Redis, which cache fills must read at or past (service-kit's write-positions). */
 function writePositions(redis: RedisClient, keyPrefix: string, logger: Logger) {

@@ -1,6 +1,7 @@
 import {
   callerWritesKey,
   decodePosition,
+  ON_PRIMARY,
   raisePosition,
   WRITE_POSITION_EXTENSION,
   type Logger,
@@ -20,9 +21,6 @@ export interface ReadYourWritesOptions {
   logger: Logger;
   registry?: Registry;
 }
-
-/** Past any position: a subgraph asked to read there reads on its primary (Redis could not say where the caller's writes are). */
-const ON_PRIMARY = (1n << 64n) - 1n;
 
 /** The read-your-writes defaults. */
 export const READ_YOUR_WRITES_DEFAULTS = { ttlSeconds: 60 } as const;
