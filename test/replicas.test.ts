@@ -5,6 +5,8 @@
  * - replay paused: a caller's write is visible to that caller's next read through either gateway,
  *   not yet to another caller (who reads the replica, caches off), and everyone sees it once
  *   replay resumes; with the caches on, an entry refilled after the write shows it;
+ * - replay paused past DATABASE_REPLICA_MAX_LAG_MS: the replica leaves rotation, other callers read
+ *   the primary (no error) until it has caught up;
  * - the replica stopped under reads: none fails; restarted, it takes reads again;
  * - the primary stopped: reads go on from the replica, writes fail with DATABASE_UNAVAILABLE;
  *   restarted, writes work again — no process restarted.
@@ -135,6 +137,68 @@ describe('read your writes', () => {
     }
     // Replay resumed: everyone sees it, within the lag bound.
     await vi.waitFor(async () => expect(await nameAt(uncached.url, tokens.reader)).toMatch(/^Renamed /), { timeout: 5_000, interval: 100 });
+  });
+});
+
+describe('the lag bound', () => {
+  /** Subgraphs on the same primary and replica that take a replica out of rotation past 1 s of lag, and a gateway without caches. */
+  let bounded: Platform;
+  beforeAll(async () => {
+    bounded = await startPlatform({
+      env: {
+        ...databases.env,
+        ...Object.fromEntries(
+          SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_REPLICA_URLS`, replication.onReplica(databases.byName[name].url)]),
+        ),
+        REDIS_URL: process.env.TEST_REDIS_URL!,
+        REDIS_KEY_PREFIX: `bounded-${randomUUID()}:`,
+        CACHE_MODE: 'off',
+        DATABASE_REPLICA_MAX_LAG_MS: '1000',
+      },
+    });
+  }, 120_000);
+  afterAll(() => bounded?.stop());
+
+  const boundedReads = async (target: 'replica' | 'primary', reason?: string) =>
+    metricSum(await scrapeMetrics(bounded.metricsPorts.users), 'db_reads_total', { target, ...(reason && { reason }) });
+  const lagSeconds = async () => metricSum(await scrapeMetrics(bounded.metricsPorts.users), 'db_replica_lag_seconds', {});
+
+  it('takes a replica lagging past DATABASE_REPLICA_MAX_LAG_MS out of rotation (other callers read the primary, no error) and back once it caught up', async () => {
+    const onReplica = await boundedReads('replica');
+    await vi.waitFor(async () => {
+      expect(await nameAt(bounded.gatewayUrl, tokens.reader)).toBeDefined();
+      expect(await boundedReads('replica')).toBeGreaterThan(onReplica);
+    });
+    const before = await nameAt(uncached.url, tokens.reader);
+    await replication.pauseReplay();
+    try {
+      const renamed = `Lagged ${randomUUID().slice(0, 8)}`;
+      expect((await rename(renamed, bounded.gatewayUrl)).body.errors).toBeUndefined();
+      const lagging = await boundedReads('primary', 'lagging');
+      // Once the write is more than 1 s old on a paused replica, another caller's reads go to the primary.
+      await vi.waitFor(
+        async () => {
+          expect(await lagSeconds()).toBeGreaterThan(1);
+          expect(await nameAt(bounded.gatewayUrl, tokens.reader), 'another caller, past the lag bound').toBe(renamed);
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      expect(await boundedReads('primary', 'lagging')).toBeGreaterThan(lagging);
+      // The same replica, still paused, behind subgraphs with a 60 s bound: still the old name there.
+      expect(await nameAt(uncached.url, tokens.reader), 'the replica itself has not replayed the write').toBe(before);
+    } finally {
+      await replication.resumeReplay();
+    }
+    // Caught up: in rotation again, with no restart.
+    const afterResume = await boundedReads('replica');
+    await vi.waitFor(
+      async () => {
+        expect(await nameAt(bounded.gatewayUrl, tokens.reader)).toMatch(/^Lagged /);
+        expect(await boundedReads('replica')).toBeGreaterThan(afterResume);
+        expect(await lagSeconds()).toBeLessThan(1);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
   });
 });
 
