@@ -23,6 +23,7 @@ describe.runIf(podmanWorks())('compose.yaml under podman-compose', () => {
     Object.assign(process.env, {
       POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
       APP_DB_PASSWORD: randomBytes(12).toString('hex'),
+      REPLICATION_DB_PASSWORD: randomBytes(12).toString('hex'),
       JWT_SECRET: TEST_AUTH_ENV.JWT_SECRET,
       JWT_ISSUER: TEST_AUTH_ENV.JWT_ISSUER,
       JWT_AUDIENCE: TEST_AUTH_ENV.JWT_AUDIENCE,
@@ -70,6 +71,21 @@ describe.runIf(podmanWorks())('compose.yaml under podman-compose', () => {
       expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', `${project}_${job}_1`])).trim(), job).toBe('0');
     }
   }, 400_000);
+
+  it('the replica streams from the primary and the subgraphs read on it', async () => {
+    const onReplica = (database: string, sql: string) =>
+      podman(['exec', `${project}_postgres-replica_1`, 'psql', '-U', 'tessera', '-d', database, '-tAc', sql]).then((out) => out.trim());
+    expect(await onReplica('tessera', 'SELECT pg_is_in_recovery()')).toBe('t');
+    // Table scans on the replica come from the subgraphs' reads only (their replay-position looks read no table).
+    await waitUntil(
+      async () => {
+        await askFederated(port);
+        const scans = await onReplica('products', 'SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables');
+        return Number(scans) > 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, what: "the products subgraph's reads on the replica" },
+    );
+  }, 90_000);
 
   it('down -v: no container or volume of the project is left; its network goes with the prune docs/deploying.md gives', async () => {
     const down = await compose(['down', '-v']);

@@ -78,6 +78,10 @@ describe('compose.yaml', () => {
       // The history, read as the services' role; only the migration job is the owner.
       expect(new URL(config.database.migrationUrl!)).toMatchObject({ host: 'postgres:5432', username: 'tessera_app' });
       expect(new URL(config.database.url!).username).toBe('tessera_app');
+      // Reads on the streaming replica, the same database there, as the same role.
+      expect(config.database.replicaUrls.map((url) => new URL(url))).toMatchObject([
+        { host: 'postgres-replica:5432', pathname: `/${name}`, username: 'tessera_app' },
+      ]);
       expect(config.database).toMatchObject({ migrations: 'verify', preparedStatements: false, statementTimeoutMs: 0 });
       expect(config.port).toBe(port);
       expect(config.host).toBe('0.0.0.0');
@@ -106,6 +110,18 @@ describe('compose.yaml', () => {
       expect(compose.services.gateway!.depends_on?.[dependency]).toEqual({ condition: 'service_healthy' });
   });
 
+  it('runs a streaming replica of PostgreSQL on the same image, with a volume of its own, made by the replication role the primary creates', () => {
+    const { postgres, 'postgres-replica': replica } = compose.services as Record<string, ComposeService & { volumes?: string[] }>;
+    expect(replica!.image).toBe(postgres!.image);
+    expect(replica!.volumes?.[0]).toMatch(/^postgres-replica-data:/);
+    expect(replica!.depends_on?.postgres).toEqual({ condition: 'service_healthy' });
+    const script = readFileSync(join(root, 'deploy/compose/postgres-replica.sh'), 'utf8');
+    expect(script).toMatch(/pg_basebackup --host=postgres --username=tessera_replication [^;]*--write-recovery-conf/);
+    const init = readFileSync(join(root, 'deploy/compose/postgres-init.sh'), 'utf8');
+    expect(init).toMatch(/CREATE ROLE tessera_replication WITH REPLICATION LOGIN/);
+    expect(init).toMatch(/host replication tessera_replication all scram-sha-256/);
+  });
+
   it('runs the services on a read-only filesystem, without capabilities', () => {
     for (const name of ['gateway', 'users', 'products', 'reviews'])
       expect(compose.services[name]).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
@@ -113,7 +129,7 @@ describe('compose.yaml', () => {
 
   it('refuses to start without each secret, never falling back to a default', () => {
     const text = readFileSync(join(root, 'compose.yaml'), 'utf8');
-    for (const secret of ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'JWT_SECRET', 'SUBGRAPH_SIGNING_KEYS']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'REPLICATION_DB_PASSWORD', 'JWT_SECRET', 'SUBGRAPH_SIGNING_KEYS']) {
       expect(text).toMatch(new RegExp(`\\$\\{${secret}:\\?`));
       expect(text).not.toMatch(new RegExp(`\\$\\{${secret}:-`));
     }

@@ -550,6 +550,10 @@ describe('deploy/k8s: production overlay, against the base', () => {
       expect(new URL(config.database.migrationUrl!).host, 'the replicas read the migration history from PostgreSQL itself').not.toBe(
         url.host,
       );
+      // Reads on the streaming replica, through the PgBouncer in front of it.
+      expect(config.database.replicaUrls.map((replica) => new URL(replica))).toMatchObject([
+        { host: 'pgbouncer-replica:6432', pathname: `/${name}` },
+      ]);
       const job = migrationJob(production, name).template.spec!.containers[0]!;
       const jobConfig = loadSubgraphConfig({ name, defaultPort: port }, standIn(environment(production, job)));
       expect(new URL(jobConfig.database.migrationUrl!).host).toBe('postgres:5432');

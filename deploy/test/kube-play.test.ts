@@ -39,6 +39,8 @@ describe.runIf(podmanWorks())('podman kube play of deploy/k8s', () => {
           : {
               [`${upper}_DATABASE_URL`]: dbs.env[`${upper}_DATABASE_URL`]!,
               [`${upper}_DATABASE_MIGRATION_URL`]: dbs.env[`${upper}_DATABASE_URL`]!,
+              // The test server has no streaming replica: every read on the primary (replicas: test/replicas.test.ts).
+              [`${upper}_DATABASE_REPLICA_URLS`]: '',
             };
       return {
         ...TEST_AUTH_ENV,

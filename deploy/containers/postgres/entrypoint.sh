@@ -20,7 +20,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   for script in /docker-entrypoint-initdb.d/*.sh; do
     [ -e "$script" ] || continue
     echo "running $script"
-    as_postgres env POSTGRES_USER="$POSTGRES_USER" POSTGRES_DB="$POSTGRES_DB" APP_PASSWORD="${APP_PASSWORD:-}" sh "$script"
+    as_postgres env PGDATA="$PGDATA" POSTGRES_USER="$POSTGRES_USER" POSTGRES_DB="$POSTGRES_DB" APP_PASSWORD="${APP_PASSWORD:-}" \
+      REPLICATION_PASSWORD="${REPLICATION_PASSWORD:-}" sh "$script"
   done
   as_postgres pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
