@@ -3,13 +3,23 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSubgraphDatabases, getFreePort, requireEnv, TEST_AUTH_ENV, waitUntil, type SubgraphDatabases } from '@tessera/test-helpers';
+import {
+  createSubgraphDatabases,
+  getFreePort,
+  requireEnv,
+  startReplication,
+  TEST_AUTH_ENV,
+  waitUntil,
+  type Replication,
+  type SubgraphDatabases,
+} from '@tessera/test-helpers';
 import pg from 'pg';
 import { startHaproxy, startPgBouncer, startReplica, type ServerState, type Started } from '../../verification/scale-out.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 export const SUBGRAPHS = ['users', 'products', 'reviews'] as const;
-export type Tier = 'gateway' | (typeof SUBGRAPHS)[number];
+export type Subgraph = (typeof SUBGRAPHS)[number];
+export type Tier = 'gateway' | Subgraph;
 export const TIERS: Tier[] = ['gateway', ...SUBGRAPHS];
 export const REPLICAS = ['a', 'b'] as const;
 export type Replica = (typeof REPLICAS)[number];
@@ -27,13 +37,29 @@ export interface ClusterOptions {
   subgraphEnv?: Record<string, string>;
   /** Before any replica runs (the cluster's ports and environments are known). */
   beforeReplicas?: (cluster: Cluster) => Promise<void>;
+  /**
+   * A PostgreSQL primary and streaming replica of the cluster's own ({@link startReplication})
+   * instead of the shared test server: the databases on the primary, a second PgBouncer in front
+   * of the replica, and every subgraph replica reading on it (`<NAME>_DATABASE_REPLICA_URLS`).
+   * @default false
+   */
+  databaseReplica?: boolean;
+}
+
+/** The streaming replica the subgraphs read on, with {@link ClusterOptions.databaseReplica}. */
+export interface DatabaseReplica {
+  /** The primary and its replica: pause replay, stop either server. */
+  replication: Replication;
+  /** PgBouncer (transaction mode) in front of the replica. */
+  pgbouncerPort: number;
 }
 
 /**
  * Tessera scaled out on this machine with the real parts: HAProxy in front of two gateways and
  * of two replicas of each subgraph, PgBouncer in transaction mode in front of PostgreSQL (the
- * test server), one Redis (the test server) shared by all. Replica a of each subgraph applies the
- * migrations and seeds; replica b only verifies them (as the Kubernetes Jobs and Deployments do).
+ * test server, or a primary and its streaming replica, each behind a PgBouncer of its own), one
+ * Redis (the test server) shared by all. Replica a of each subgraph applies the migrations and
+ * seeds; replica b only verifies them (as the Kubernetes Jobs and Deployments do).
  */
 export interface Cluster {
   dir: string;
@@ -43,6 +69,10 @@ export interface Cluster {
   ports: Record<Tier | 'pgbouncer', { front: number; a: number; b: number }>;
   /** Each gateway's internal listener (`/metrics`). */
   metricsPorts: Record<Replica, number>;
+  /** Each subgraph replica's internal listener (`/metrics`). */
+  subgraphMetricsPorts: Record<Subgraph, Record<Replica, number>>;
+  /** The streaming replica, with {@link ClusterOptions.databaseReplica}. */
+  databaseReplica?: DatabaseReplica;
   env: Record<Tier, Record<Replica, Record<string, string>>>;
   replicas: Record<Tier, Record<Replica, Started>>;
   haproxy: Awaited<ReturnType<typeof startHaproxy>>;
@@ -56,36 +86,29 @@ export interface Cluster {
   marked(status: 'UP' | 'DOWN', servers: string[]): Promise<void>;
   /** Waits until HAProxy has given each of `servers` a request since it showed `since`; returns its states then. */
   servedSince(since: States, servers: string[]): Promise<States>;
-  /** Kills every replica, HAProxy and PgBouncer; drops the databases and the role. */
+  /** Kills every replica, HAProxy and the PgBouncers; drops the databases and the role (or destroys the primary and its replica). */
   stop(): Promise<void>;
 }
 
 export const graphqlUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
 
-/** Starts the cluster: databases and the services' role, PgBouncer, HAProxy, then every replica; resolves once HAProxy sees them all up. */
+/** What the replicas' environments are made of. */
+type Layout = Pick<Cluster, 'dbs' | 'appRole' | 'redisPrefix' | 'ports' | 'metricsPorts' | 'subgraphMetricsPorts' | 'databaseReplica'>;
+
+/** Starts the cluster: PostgreSQL's side (databases, the services' role, PgBouncer), HAProxy, then every replica; resolves once HAProxy sees them all up. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), `tessera-${options.prefix}-`));
   // PgBouncer runs as the postgres user, who must reach its folder inside.
   await chmod(dir, 0o755);
-  const dbs = await createSubgraphDatabases(options.prefix);
-  const appRole = `tessera_app_${randomBytes(4).toString('hex')}`;
-  const admin = requireEnv('TEST_POSTGRES_URL');
-  psql(admin, 'app-role.sql', appRole);
-  for (const name of SUBGRAPHS) psql(dbs.byName[name].url, 'app-grants.sql', appRole);
-  const ports = {} as Cluster['ports'];
-  for (const tier of [...TIERS, 'pgbouncer' as const])
-    ports[tier] = { front: await getFreePort(), a: await getFreePort(), b: await getFreePort() };
-  const metricsPorts = { a: await getFreePort(), b: await getFreePort() };
-  const partial = { dir, dbs, appRole, redisPrefix: `${options.prefix}-${randomBytes(4).toString('hex')}:`, ports, metricsPorts };
+  // Before the ports are picked: replication.sh takes ports of its own, which must not be among them.
+  const replication = options.databaseReplica ? await startReplication() : undefined;
+  const { ports, metricsPorts, subgraphMetricsPorts } = await clusterPorts();
+  const databases = await startDatabases(dir, options.prefix, replication, ports.pgbouncer.front);
+  const { dbs, appRole, databaseReplica } = databases;
+  const redisPrefix = `${options.prefix}-${randomBytes(4).toString('hex')}:`;
+  const layout: Layout = { dbs, appRole, redisPrefix, ports, metricsPorts, subgraphMetricsPorts, databaseReplica };
   const env = {} as Cluster['env'];
-  for (const tier of TIERS) env[tier] = { a: replicaEnv(partial, options, tier, 'a'), b: replicaEnv(partial, options, tier, 'b') };
-  const server = new URL(admin);
-  const pgbouncer = await startPgBouncer({
-    dir: join(dir, 'pgbouncer'),
-    port: ports.pgbouncer.front,
-    server: { host: server.hostname, port: Number(server.port) },
-    users: [appRole],
-  });
+  for (const tier of TIERS) env[tier] = { a: replicaEnv(layout, options, tier, 'a'), b: replicaEnv(layout, options, tier, 'b') };
   const haproxy = await startHaproxy(
     join(dir, 'haproxy'),
     TIERS.map((tier) => ({
@@ -94,10 +117,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       servers: REPLICAS.map((replica) => ({ name: replica, port: ports[tier][replica] })),
       signed: tier !== 'gateway',
     })),
-  );
+  ).catch(async (error: unknown) => {
+    await databases.stop();
+    throw error;
+  });
   const replicas = Object.fromEntries(TIERS.map((tier) => [tier, {}])) as Cluster['replicas'];
   const cluster: Cluster = {
-    ...partial,
+    ...layout,
+    dir,
     env,
     replicas,
     haproxy,
@@ -106,12 +133,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async stop() {
       await Promise.all(TIERS.flatMap((tier) => REPLICAS.map((replica) => replicas[tier]?.[replica]?.stop('SIGKILL'))));
       await haproxy.stop();
-      await pgbouncer.stop();
-      await dbs.drop();
-      const client = new pg.Client(admin);
-      await client.connect();
-      await client.query(`DROP ROLE IF EXISTS "${appRole}"`);
-      await client.end();
+      await databases.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -128,6 +150,64 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return cluster;
 }
 
+/** A free port for every listener of the cluster (PgBouncer uses only its `front`). */
+async function clusterPorts(): Promise<Pick<Cluster, 'ports' | 'metricsPorts' | 'subgraphMetricsPorts'>> {
+  const pair = async () => ({ a: await getFreePort(), b: await getFreePort() });
+  const ports = {} as Cluster['ports'];
+  for (const tier of [...TIERS, 'pgbouncer' as const]) ports[tier] = { front: await getFreePort(), ...(await pair()) };
+  const subgraphMetricsPorts = {} as Cluster['subgraphMetricsPorts'];
+  for (const subgraph of SUBGRAPHS) subgraphMetricsPorts[subgraph] = await pair();
+  return { ports, metricsPorts: await pair(), subgraphMetricsPorts };
+}
+
+/** PostgreSQL's side of the cluster. */
+interface Databases extends Pick<Cluster, 'dbs' | 'appRole' | 'databaseReplica'> {
+  /** Stops the PgBouncers; drops the databases and the role, or destroys the primary and its replica. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The subgraphs' databases and the services' role on the test server, or on `replication`'s
+ * primary (whence they stream to its replica); PgBouncer on `pgbouncerPort` in front of the
+ * primary, and one of its own in front of the replica.
+ */
+async function startDatabases(
+  dir: string,
+  prefix: string,
+  replication: Replication | undefined,
+  pgbouncerPort: number,
+): Promise<Databases> {
+  const admin = replication?.primaryUrl ?? requireEnv('TEST_POSTGRES_URL');
+  const appRole = `tessera_app_${randomBytes(4).toString('hex')}`;
+  const pgbouncers: Started[] = [];
+  let dbs: SubgraphDatabases | undefined;
+  const stop = async () => {
+    await Promise.all(pgbouncers.map((pgbouncer) => pgbouncer.stop()));
+    if (replication) return replication.destroy();
+    await dbs?.drop();
+    await dropRole(admin, appRole);
+  };
+  const pgbouncer = async (name: string, serverUrl: string, port: number) => {
+    const server = new URL(serverUrl);
+    pgbouncers.push(
+      await startPgBouncer({ dir: join(dir, name), port, server: { host: server.hostname, port: Number(server.port) }, users: [appRole] }),
+    );
+  };
+  try {
+    dbs = await createSubgraphDatabases(prefix, admin);
+    psql(admin, 'app-role.sql', appRole);
+    for (const name of SUBGRAPHS) psql(dbs.byName[name].url, 'app-grants.sql', appRole);
+    await pgbouncer('pgbouncer', admin, pgbouncerPort);
+    if (!replication) return { dbs, appRole, stop };
+    const databaseReplica = { replication, pgbouncerPort: await getFreePort() };
+    await pgbouncer('pgbouncer-replica', replication.replicaUrl, databaseReplica.pgbouncerPort);
+    return { dbs, appRole, databaseReplica, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 /** Runs one of deploy/postgres's scripts with the services' role as its variable. */
 function psql(target: string, file: string, appRole: string): void {
   execFileSync('psql', [
@@ -136,13 +216,18 @@ function psql(target: string, file: string, appRole: string): void {
   ]);
 }
 
-function replicaEnv(
-  cluster: Pick<Cluster, 'dbs' | 'appRole' | 'redisPrefix' | 'ports' | 'metricsPorts'>,
-  options: ClusterOptions,
-  tier: Tier,
-  replica: Replica,
-): Record<string, string> {
-  const { ports, dbs, appRole } = cluster;
+/** Drops the services' role (its databases dropped first). */
+async function dropRole(admin: string, role: string): Promise<void> {
+  const client = new pg.Client(admin);
+  await client.connect();
+  try {
+    await client.query(`DROP ROLE IF EXISTS "${role}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+function replicaEnv(layout: Layout, options: ClusterOptions, tier: Tier, replica: Replica): Record<string, string> {
   const common = {
     ...TEST_AUTH_ENV,
     NODE_ENV: 'production',
@@ -151,28 +236,33 @@ function replicaEnv(
     // Behind HAProxy: keep answering, not ready, for a moment after SIGTERM, so its checks notice.
     SHUTDOWN_DELAY_MS: '1000',
     REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    REDIS_KEY_PREFIX: cluster.redisPrefix,
-    ...Object.fromEntries(SUBGRAPHS.map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, graphqlUrl(ports[s].front)])),
+    REDIS_KEY_PREFIX: layout.redisPrefix,
+    ...Object.fromEntries(SUBGRAPHS.map((s) => [`SUBGRAPH_${s.toUpperCase()}_URL`, graphqlUrl(layout.ports[s].front)])),
   };
   if (tier === 'gateway') {
     return {
       ...common,
-      GATEWAY_PORT: String(ports.gateway[replica]),
-      GATEWAY_METRICS_PORT: String(cluster.metricsPorts[replica]),
+      GATEWAY_PORT: String(layout.ports.gateway[replica]),
+      GATEWAY_METRICS_PORT: String(layout.metricsPorts[replica]),
       ...options.gatewayEnv,
     };
   }
+  return { ...common, ...subgraphEnv(layout, tier, replica), ...options.subgraphEnv };
+}
+
+/** A subgraph replica's own variables: its ports, its databases through PgBouncer, migrations and seeds. */
+function subgraphEnv({ dbs, appRole, ports, subgraphMetricsPorts, databaseReplica }: Layout, tier: Subgraph, replica: Replica) {
   const name = tier.toUpperCase();
   const database = new URL(dbs.byName[tier].url);
-  const pooled = `postgres://${appRole}@127.0.0.1:${ports.pgbouncer.front}${database.pathname}`;
+  const pooled = (port: number) => `postgres://${appRole}@127.0.0.1:${port}${database.pathname}`;
   const direct = `postgres://${appRole}@${database.host}${database.pathname}`;
   return {
-    ...common,
     [`${name}_PORT`]: String(ports[tier][replica]),
-    [`${name}_METRICS_PORT`]: '0',
+    [`${name}_METRICS_PORT`]: String(subgraphMetricsPorts[tier][replica]),
     // The services' role through PgBouncer. Migrations straight to PostgreSQL: replica a applies
     // them as the owner, replica b reads their history as the services' role (as on Kubernetes).
-    [`${name}_DATABASE_URL`]: pooled,
+    [`${name}_DATABASE_URL`]: pooled(ports.pgbouncer.front),
+    ...(databaseReplica && { [`${name}_DATABASE_REPLICA_URLS`]: pooled(databaseReplica.pgbouncerPort) }),
     [`${name}_DATABASE_MIGRATION_URL`]: replica === 'a' ? dbs.byName[tier].url : direct,
     DATABASE_PREPARED_STATEMENTS: 'false',
     DATABASE_STATEMENT_TIMEOUT_MS: '0',
@@ -182,7 +272,6 @@ function replicaEnv(
     SEED_USERS: '20',
     SEED_PRODUCTS: '10',
     SEED_REVIEWS: '60',
-    ...options.subgraphEnv,
   };
 }
 
