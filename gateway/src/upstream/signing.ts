@@ -3,7 +3,7 @@ import { SIGNATURE_HEADER, SIGNED_HEADERS, signRequest, type SignedHeader, type 
 
 /**
  * Signs every subgraph request with `key` (HMAC-SHA256 over method, path, body and the headers
- * a subgraph acts on — the forwarded identity and the time budget — with a timestamp and a
+ * a subgraph acts on — the forwarded identity, the time budget, the read position — with a timestamp and a
  * nonce): subgraphs answer the gateway only, and trust what it says only under this signature.
  * Wraps the fetcher because only there are the body and headers final, byte for byte.
  */

@@ -2,6 +2,7 @@ import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, 
 import { LRUCache } from 'lru-cache';
 import { BUDGET_HEADER } from './deadline.js';
 import { IDENTITY_HEADER } from './identity.js';
+import { READ_POSITION_HEADER } from './write-positions.js';
 
 /**
  * Requests from the gateway to a subgraph carry an HMAC-SHA256 signature over what they ask
@@ -11,11 +12,12 @@ export const SIGNATURE_HEADER = 'x-tessera-signature';
 
 /**
  * The headers a subgraph acts on, which the signature therefore covers: who the request acts
- * for, and the time budget left (a captured request sent again with a budget of its own could
- * otherwise hold the subgraph's work for ten minutes). The request id and `traceparent` only
- * label logs and traces.
+ * for, the time budget left (a captured request sent again with a budget of its own could
+ * otherwise hold the subgraph's work for ten minutes), and the write position its reads must
+ * show (dropped on the way, a writer would read a replica that lacks its write; raised, every
+ * read would go to the primary). The request id and `traceparent` only label logs and traces.
  */
-export const SIGNED_HEADERS = [IDENTITY_HEADER, BUDGET_HEADER] as const;
+export const SIGNED_HEADERS = [IDENTITY_HEADER, BUDGET_HEADER, READ_POSITION_HEADER] as const;
 export type SignedHeader = (typeof SIGNED_HEADERS)[number];
 
 /** One shared secret, named so that keys can rotate: sign with the first, accept any. */

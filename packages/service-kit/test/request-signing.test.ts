@@ -15,11 +15,13 @@ const request: SignedRequest = {
   method: 'POST',
   path: '/graphql',
   body: '{"query":"{ me { id } }"}',
-  headers: { 'x-tessera-identity': 'eyJzdWIiOiJ1MSJ9', 'x-tessera-budget-ms': '9000' },
+  headers: { 'x-tessera-identity': 'eyJzdWIiOiJ1MSJ9', 'x-tessera-budget-ms': '9000', 'x-tessera-read-position': '000000000301a2b8' },
 };
 
 describe('request signatures', () => {
-  it('cover every signed header: any change to the identity or the time budget, or leaving one out, is a bad signature', async () => {
+  it('cover every signed header: any change to the identity, the time budget or the read position, or leaving one out, is a bad signature', async () => {
+    // The request's headers are those a subgraph acts on: each is signed.
+    expect([...SIGNED_HEADERS].sort()).toEqual(Object.keys(request.headers).sort());
     const header = fc.constantFrom(...SIGNED_HEADERS);
     const change = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 12 }), fc.constantFrom('', '600000', '9000 ', ' 9000'));
     const verify = createSignatureVerifier({ keys: [key] });

@@ -26,7 +26,7 @@ export interface GatewayGuardOptions {
 
 /**
  * The subgraph answers the gateway only: a GraphQL request must carry a valid, fresh, unused
- * signature by one of `keys` (over its method, path, body, forwarded identity and time budget),
+ * signature by one of `keys` (over its method, path, body, forwarded identity, time budget and read position),
  * or it is refused with 401 before any GraphQL work. `/health` and `/ready` are not guarded.
  * Without keys (development only) any caller is served, but a forwarded identity must still decode.
  */
