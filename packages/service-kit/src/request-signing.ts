@@ -20,6 +20,13 @@ export const SIGNATURE_HEADER = 'x-tessera-signature';
 export const SIGNED_HEADERS = [IDENTITY_HEADER, BUDGET_HEADER, READ_POSITION_HEADER] as const;
 export type SignedHeader = (typeof SIGNED_HEADERS)[number];
 
+/**
+ * Headers signed since a later release, only when sent: a request without them is signed as
+ * before, so a gateway and subgraphs one release apart accept each other's requests during a
+ * rolling upgrade. Dropping or adding one still changes what is signed.
+ */
+const SIGNED_WHEN_SENT: ReadonlySet<SignedHeader> = new Set([READ_POSITION_HEADER]);
+
 /** One shared secret, named so that keys can rotate: sign with the first, accept any. */
 export interface SigningKey {
   id: string;
@@ -64,13 +71,18 @@ export function parseSigningKeys(value: string): SigningKey[] {
 
 /**
  * What is signed, one field a line (no field can hold a line break: methods, paths and header
- * values cannot, the body is a digest); an absent header is told apart from an empty one.
+ * values cannot, the body is a digest); an absent header is told apart from an empty one (and
+ * one of {@link SIGNED_WHEN_SENT} left out: it is named on its line when sent).
  */
 function canonical(request: SignedRequest, timestamp: number, nonce: string): string {
   const digest = createHash('sha256')
     .update(request.body ?? '')
     .digest('hex');
-  const headers = SIGNED_HEADERS.map((name) => (request.headers[name] === undefined ? `${name}!` : `${name}:${request.headers[name]}`));
+  const headers = SIGNED_HEADERS.flatMap((name) => {
+    const value = request.headers[name];
+    if (value !== undefined) return [`${name}:${value}`];
+    return SIGNED_WHEN_SENT.has(name) ? [] : [`${name}!`];
+  });
   return ['v2', timestamp, nonce, request.method.toUpperCase(), request.path, digest, ...headers].join('\n');
 }
 

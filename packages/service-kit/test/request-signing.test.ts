@@ -1,4 +1,5 @@
 /** Gateway → subgraph signatures cover what a subgraph acts on, and are accepted once. */
+import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -35,6 +36,31 @@ describe('request signatures', () => {
         expect(await verify(request, signature)).toBeNull();
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('of a request without a read position are those of the release before it was signed (a rolling upgrade verifies both ways)', async () => {
+    const { 'x-tessera-read-position': _position, ...before } = request.headers;
+    const unpositioned = { ...request, headers: before };
+    // The previous release's signature, line by line: no line for the read position.
+    const digest = createHash('sha256').update(request.body!).digest('hex');
+    const lines = [
+      'v2',
+      1_700_000_000_000,
+      'n1',
+      'POST',
+      '/graphql',
+      digest,
+      'x-tessera-identity:eyJzdWIiOiJ1MSJ9',
+      'x-tessera-budget-ms:9000',
+    ];
+    const sig = createHmac('sha256', key.secret).update(lines.join('\n')).digest('base64url');
+    const old = `kid=${key.id};ts=1700000000000;nonce=n1;sig=${sig}`;
+    const verifier = () => createSignatureVerifier({ keys: [key], now: () => 1_700_000_000_000 });
+    expect(await verifier()(unpositioned, old)).toBeNull();
+    // Sent, the position is signed: the same signature does not cover it.
+    expect(await verifier()({ ...request, headers: { ...before, 'x-tessera-read-position': '0000000000000001' } }, old)).toBe(
+      'bad signature',
     );
   });
 
