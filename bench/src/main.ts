@@ -3,7 +3,7 @@
  * Gateway, each one process pinned to core 0 (subgraphs, PostgreSQL and the load generator on
  * core 1), on The Guild's gateway benchmark and on Tessera's own subgraphs; every answer under
  * load checked. Prints Markdown tables with ratios. Knobs: BENCH_SECONDS (10), BENCH_REPEATS
- * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,platform,zipf,features,defer).
+ * (2), BENCH_CONNECTIONS (50), BENCH_WORKLOADS (guild,deep,mix,platform,replica,zipf,features,defer).
  */
 import { cpus } from 'node:os';
 import { testToken } from '@tessera/test-helpers';
@@ -13,10 +13,11 @@ import { benchSettings } from './settings.js';
 import { deferTable, runDeferWorkload } from './workloads/defer.js';
 import { runGuildWorkload } from './workloads/guild.js';
 import { runPlatformWorkload } from './workloads/platform.js';
+import { replicaTable, runReplicaWorkload } from './workloads/replica.js';
 import { DATA_SET, runStorefrontWorkloads } from './workloads/storefront.js';
 import { runZipfWorkload, zipfTable } from './workloads/zipf.js';
 
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,platform,zipf,features,defer').split(','));
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'guild,deep,mix,platform,replica,zipf,features,defer').split(','));
 const settings = benchSettings(await testToken({ sub: '00000000-0000-4000-8000-000000000001', expires: '1d' }));
 const tables: string[] = [];
 const print = (text: string) => {
@@ -76,6 +77,8 @@ if (workloads.has('platform')) {
     ].join('\n'),
   );
 }
+
+if (workloads.has('replica')) print(replicaTable(await runReplicaWorkload(settings, DATA_SET)));
 
 if (workloads.has('zipf')) {
   const { readOnly, writes } = await runZipfWorkload(settings);

@@ -53,5 +53,7 @@ export async function runPlatformWorkload(settings: BenchSettings, dataSet: Reco
   } finally {
     await platform.stop();
     await dbs.drop();
+    // Back where the workloads after this one expect the load generator.
+    await pin(process.pid, settings.backendCore);
   }
 }

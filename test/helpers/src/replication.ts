@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -11,7 +12,8 @@ export type ReplicationServer = 'primary' | 'replica';
 
 /**
  * A PostgreSQL primary and its streaming replica of one test's own (real replication, from the
- * Debian packages: the replica a `pg_basebackup -R` of the primary), which the test may pause or stop.
+ * Debian packages: the replica a `pg_basebackup -R` of the primary), which the test may pause or
+ * stop, and a benchmark measure.
  */
 export interface Replication {
   /** The primary's admin URL (database `postgres`): create the test's databases there. */
@@ -27,9 +29,17 @@ export interface Replication {
   stop(server: ReplicationServer): Promise<void>;
   /** Starts it again: same data, same port (a replica catches up by itself). */
   resume(server: ReplicationServer): Promise<void>;
+  /**
+   * The process id of a server's postmaster (from its data directory's `postmaster.pid`), the
+   * parent of all its processes: read at each call, since `resume` starts a new one.
+   */
+  postmasterPid(server: ReplicationServer): number;
   /** Stops both and removes their files. */
   destroy(): Promise<void>;
 }
+
+/** A server's data directory under the pair's: where `replication.sh` puts each. */
+const dataDir = (dir: string, server: ReplicationServer) => join(dir, server === 'primary' ? 'postgres' : 'replica', 'data');
 
 /** Starts the pair with `scripts/test-services/replication.sh`. */
 export async function startReplication(): Promise<Replication> {
@@ -58,6 +68,7 @@ export async function startReplication(): Promise<Replication> {
     resumeReplay: () => onReplicaAdmin('SELECT pg_wal_replay_resume()'),
     stop: async (server) => void (await run('bash', [script, 'stop', server, dir])),
     resume: async (server) => void (await run('bash', [script, 'resume', server, dir])),
+    postmasterPid: (server) => Number(readFileSync(join(dataDir(dir, server), 'postmaster.pid'), 'utf8').split('\n')[0]),
     destroy: async () => void (await run('bash', [script, 'destroy', dir])),
   };
 }
