@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import { createClient as createWsClient } from 'graphql-ws';
 import {
   createSubgraphDatabases,
   metricSum,
@@ -28,6 +29,7 @@ import {
   type SubgraphDatabases,
 } from '@tessera/test-helpers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 
 let replication: Replication;
 let databases: SubgraphDatabases;
@@ -39,16 +41,19 @@ let uncached: ExtraGateway;
 let users: string[];
 const tokens: Record<string, string> = {};
 
+/** Every subgraph's `<NAME>_DATABASE_REPLICA_URLS`: its database on the replica. */
+const replicaUrls = () =>
+  Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_REPLICA_URLS`, replication.onReplica(databases.byName[name].url)]),
+  );
+
 beforeAll(async () => {
   replication = await startReplication();
   databases = await createSubgraphDatabases('replicas', replication.primaryUrl);
-  const replicas = Object.fromEntries(
-    SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_REPLICA_URLS`, replication.onReplica(databases.byName[name].url)]),
-  );
   platform = await startPlatform({
     env: {
       ...databases.env,
-      ...replicas,
+      ...replicaUrls(),
       SEED_USERS: '8',
       SEED_PRODUCTS: '4',
       SEED_REVIEWS: '20',
@@ -140,6 +145,78 @@ describe('read your writes', () => {
   });
 });
 
+describe("a write's checks on other subgraphs", () => {
+  it('reviews a product created a moment ago while the replica has not replayed it: the existence check reads the primary', async () => {
+    const admin = await testToken({ sub: users[2]!, scopes: ['products:write'] });
+    await replication.pauseReplay();
+    try {
+      const created = await send(
+        uncached.url,
+        'mutation ($s: String!) { createProduct(input: { sku: $s, name: "Just made", price: { amount: 100, currency: "EUR" } }) { id } }',
+        { s: `RYW-${randomUUID().slice(0, 8)}` },
+        admin,
+      );
+      const product = (created.body.data?.createProduct as { id: string } | undefined)?.id;
+      expect(product, JSON.stringify(created.body)).toBeDefined();
+      // By another caller too: the product is on the primary only.
+      const review = await send(
+        uncached.url,
+        'mutation ($p: ID!) { createReview(input: { productId: $p, rating: 5, body: "Fresh off the line" }) { id } }',
+        { p: product },
+        tokens.reader,
+      );
+      expect(review.body.errors, JSON.stringify(review.body)).toBeUndefined();
+    } finally {
+      await replication.resumeReplay();
+    }
+  });
+});
+
+describe('subscription events', () => {
+  it("read the event's own subgraph on its primary: a new review's event counts it while the replica has not replayed it", async () => {
+    // A seeded product, which nothing has reviewed since the replica caught up with the seed.
+    const [product] = await sqlRows<{ id: string }>(
+      databases.byName.products.url,
+      "SELECT id FROM products WHERE sku NOT LIKE 'RYW-%' ORDER BY id LIMIT 1",
+    );
+    const client = createWsClient({
+      url: uncached.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${tokens.reader}` },
+    });
+    const events: Array<{ reviewAdded?: { id: string; product: { reviewCount: number } } }> = [];
+    const unsubscribe = client.subscribe(
+      { query: 'subscription ($p: ID!) { reviewAdded(productId: $p) { id product { reviewCount } } }', variables: { p: product!.id } },
+      { next: (result) => void events.push(result.data as (typeof events)[number]), error: () => {}, complete: () => {} },
+    );
+    await replication.pauseReplay();
+    try {
+      await vi.waitFor(async () =>
+        expect(metricSum(await scrapeMetrics(uncached.metricsPort), 'subscriptions_active', {})).toBeGreaterThan(0),
+      );
+      const created = await send(
+        uncached.url,
+        'mutation ($p: ID!) { createReview(input: { productId: $p, rating: 4, body: "Counted at once" }) { id } }',
+        { p: product!.id },
+        tokens.writer,
+      );
+      expect(created.body.errors, JSON.stringify(created.body)).toBeUndefined();
+      // The writer's own read: the count with its review (on the primary, the replica being behind).
+      const truth = await send(uncached.url, 'query ($p: ID!) { product(id: $p) { reviewCount } }', { p: product!.id }, tokens.writer);
+      const { reviewCount } = truth.body.data?.product as { reviewCount: number };
+      await vi.waitFor(() => expect(events.length).toBeGreaterThan(0), { timeout: 15_000, interval: 20 });
+      expect(events[0]!.reviewAdded).toEqual({ id: (created.body.data?.createReview as { id: string }).id, product: { reviewCount } });
+      // An anonymous read (no write of its own to wait for), on the replica, does not count it yet: the event did not read there.
+      const replica = await send(uncached.url, 'query ($p: ID!) { product(id: $p) { reviewCount } }', { p: product!.id });
+      expect((replica.body.data?.product as { reviewCount: number }).reviewCount).toBe(reviewCount - 1);
+    } finally {
+      unsubscribe();
+      await client.dispose();
+      await replication.resumeReplay();
+    }
+  });
+});
+
 describe('the lag bound', () => {
   /** Subgraphs on the same primary and replica that take a replica out of rotation past 1 s of lag, and a gateway without caches. */
   let bounded: Platform;
@@ -147,9 +224,7 @@ describe('the lag bound', () => {
     bounded = await startPlatform({
       env: {
         ...databases.env,
-        ...Object.fromEntries(
-          SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_REPLICA_URLS`, replication.onReplica(databases.byName[name].url)]),
-        ),
+        ...replicaUrls(),
         REDIS_URL: process.env.TEST_REDIS_URL!,
         REDIS_KEY_PREFIX: `bounded-${randomUUID()}:`,
         CACHE_MODE: 'off',
@@ -162,6 +237,16 @@ describe('the lag bound', () => {
   const boundedReads = async (target: 'replica' | 'primary', reason?: string) =>
     metricSum(await scrapeMetrics(bounded.metricsPorts.users), 'db_reads_total', { target, ...(reason && { reason }) });
   const lagSeconds = async () => metricSum(await scrapeMetrics(bounded.metricsPorts.users), 'db_replica_lag_seconds', {});
+
+  it("keeps a replica that replayed everything in rotation while the primary idles after a WAL switch (its insert position then points past the new segment's header)", async () => {
+    await sqlRows(replication.primaryUrl, 'SELECT pg_switch_wal()');
+    const onReplica = await boundedReads('replica');
+    // Past the 1 s bound, with nothing written since.
+    await new Promise((done) => setTimeout(done, 2_000));
+    expect(await nameAt(bounded.gatewayUrl, tokens.reader)).toBeDefined();
+    expect(await boundedReads('replica')).toBeGreaterThan(onReplica);
+    expect(await lagSeconds()).toBeLessThan(1);
+  });
 
   it('takes a replica lagging past DATABASE_REPLICA_MAX_LAG_MS out of rotation (other callers read the primary, no error) and back once it caught up', async () => {
     const onReplica = await boundedReads('replica');

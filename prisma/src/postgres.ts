@@ -56,6 +56,10 @@ export function openPostgres(
       const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
       return parseLsn(rows[0]!.lsn);
     },
+    async flushedLsn() {
+      const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
+      return parseLsn(rows[0]!.lsn);
+    },
     replicas: [],
     async ping() {
       await pool.query('SELECT 1');

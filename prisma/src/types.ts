@@ -72,6 +72,11 @@ export interface Database {
    * to it shows them.
    */
   currentLsn?(): Promise<bigint>;
+  /**
+   * The WAL the primary has flushed (PostgreSQL only): all a streaming replica can have received,
+   * and what it has replayed once idle (where its lag is measured from).
+   */
+  flushedLsn?(): Promise<bigint>;
   /** Its streaming replicas (`replicaUrls`), in order; none for the embedded database. */
   replicas: ReplicaDatabase[];
   /** Cheap liveness query (SELECT 1) — used by /ready. Rejects if the database does not answer. */

@@ -65,7 +65,7 @@ export function createInvalidator({
       async changed(tags) {
         marked.push(...tags);
         // Where the write committed, before anything is bumped: a reader who sees the bump sees this too.
-        const lsn = currentLsn && (await currentLsn().catch(() => undefined));
+        const lsn = currentLsn && (await positionAfterWrite(currentLsn, logger));
         if (lsn !== undefined && (written === undefined || lsn > written)) written = lsn;
         if (!redis) return;
         try {
@@ -106,4 +106,23 @@ export function createInvalidationReportPlugin<C extends InvalidationsContext>()
       };
     },
   };
+}
+
+/**
+ * The primary's position after a write, asked up to three times (50 ms apart: the write committed,
+ * so the primary answers; its pool may be busy for a moment). Undefined if it never answered:
+ * logged, since the caller's next reads and cache fills then may come from a replica without it.
+ */
+async function positionAfterWrite(currentLsn: () => Promise<bigint>, logger: Logger): Promise<bigint | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await currentLsn();
+    } catch (error) {
+      if (attempt === 3) {
+        logger.error({ err: error }, "a write's position could not be read: its writer and cache fills may read a replica without it");
+        return undefined;
+      }
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  }
 }

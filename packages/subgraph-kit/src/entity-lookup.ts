@@ -2,7 +2,10 @@ import { GraphQLError } from 'graphql';
 import {
   ErrorCode,
   currentRequestId,
+  encodePosition,
+  ON_PRIMARY,
   propagateTrace,
+  READ_POSITION_HEADER,
   REQUEST_ID_HEADER,
   SIGNATURE_HEADER,
   signRequest,
@@ -44,8 +47,11 @@ export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: Ent
   return {
     async missing(typename, ids) {
       const body = JSON.stringify({ query: QUERY, variables: { r: ids.map((id) => ({ __typename: typename, id })) } });
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, headers: {} }, keys[0]);
+      // A write's precondition reads the owner's primary: an entity created a moment ago (by this
+      // caller or another) exists there before any replica has replayed it.
+      const onPrimary = { [READ_POSITION_HEADER]: encodePosition(ON_PRIMARY) };
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...onPrimary };
+      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, headers: onPrimary }, keys[0]);
       const requestId = currentRequestId();
       if (requestId) headers[REQUEST_ID_HEADER] = requestId;
       propagateTrace(headers);

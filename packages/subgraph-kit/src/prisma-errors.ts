@@ -61,16 +61,38 @@ const UNREACHABLE_MESSAGES =
  */
 export function databaseFailureCode(error: unknown): 'DATABASE_UNAVAILABLE' | 'DEADLINE_EXCEEDED' | undefined {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    const known = current as KnownRequestError & {
-      message?: string;
-      meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; code?: string } } };
-    };
-    const cause = known.meta?.driverAdapterError?.cause;
-    const sqlstate = cause?.originalCode ?? cause?.code;
+    const known = current as KnownRequestError & { message?: string };
+    const sqlstate = sqlstateOf(current);
     if (sqlstate === '57014') return 'DEADLINE_EXCEEDED';
-    if (UNREACHABLE_CODES.has(known.code) || UNREACHABLE_KINDS.has(cause?.kind ?? '') || UNREACHABLE_SQLSTATES.test(sqlstate ?? ''))
+    if (
+      UNREACHABLE_CODES.has(known.code) ||
+      UNREACHABLE_KINDS.has(adapterCause(current)?.kind ?? '') ||
+      UNREACHABLE_SQLSTATES.test(sqlstate ?? '')
+    )
       return 'DATABASE_UNAVAILABLE';
     if (UNREACHABLE_MESSAGES.test(known.message ?? '')) return 'DATABASE_UNAVAILABLE';
   }
   return undefined;
+}
+
+/**
+ * Whether a read on a hot standby was cancelled for a conflict with recovery (SQLSTATE 40001 or
+ * 40P01: replay needed rows or a lock the read held): the read may run again elsewhere.
+ */
+export function isRecoveryConflict(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++)
+    if (/^40(001|P01)$/.test(sqlstateOf(current) ?? '')) return true;
+  return false;
+}
+
+/** The driver adapter's cause of a Prisma error, if any. */
+function adapterCause(error: unknown): { kind?: string; originalCode?: string; code?: string } | undefined {
+  return (error as { meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; code?: string } } } }).meta
+    ?.driverAdapterError?.cause;
+}
+
+/** PostgreSQL's SQLSTATE behind a Prisma error, if any. */
+function sqlstateOf(error: unknown): string | undefined {
+  const cause = adapterCause(error);
+  return cause?.originalCode ?? cause?.code;
 }

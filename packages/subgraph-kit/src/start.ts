@@ -19,7 +19,7 @@ import { observeDatabase } from './database-metrics.js';
 import type { ClosableClient, SubgraphDefinition } from './definition.js';
 import { startEvents, type EventsRuntime } from './events/runtime.js';
 import { sweepIdempotencyKeys } from './idempotency.js';
-import { createReplicaMonitor, type ReplicaMonitor } from './replicas/monitor.js';
+import { createReplicaMonitor, replicaMetrics, type ReplicaMonitor } from './replicas/monitor.js';
 import { createSubgraphServer } from './subgraph-server.js';
 
 /** How often idempotency keys past their 24 hours are deleted. */
@@ -147,13 +147,12 @@ function startReplicas<Client extends ClosableClient, Context extends BaseContex
   config: SubgraphConfig,
   { logger, registry }: { logger: Logger; registry: Registry },
 ): { clients: Client[]; monitor: ReplicaMonitor } | undefined {
-  if (database.replicas.length === 0 || !database.currentLsn) {
-    // No replica: its series are exported all the same (no samples), for dashboards and alerts.
-    createReplicaMonitor({ primary: { currentLsn: async () => 0n }, replicas: [], pollMs: 1_000, maxLagMs: 0, logger, registry });
+  if (database.replicas.length === 0 || !database.flushedLsn) {
+    replicaMetrics(registry);
     return undefined;
   }
   const monitor = createReplicaMonitor({
-    primary: { currentLsn: () => database.currentLsn!() },
+    primary: { flushedLsn: () => database.flushedLsn!() },
     replicas: database.replicas,
     pollMs: config.database.replicaPollMs,
     maxLagMs: config.database.replicaMaxLagMs,

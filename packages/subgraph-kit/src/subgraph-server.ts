@@ -55,8 +55,8 @@ export function createSubgraphServer<Client extends ClosableClient, Context exte
   const readerFor = createReadRouting({ primary: client, replicas: replicas?.clients ?? [], monitor: replicas?.monitor });
   // Each context's reads, for the plugin that marks a mutation's once its operation is known.
   const readsOf = new WeakMap<object, RequestReads>();
-  const context = (input: RequestInput) => {
-    const reads: RequestReads = { writes: false, ...(input.readPosition !== undefined && { required: input.readPosition }) };
+  const context = (input: RequestInput, { onPrimary = false } = {}) => {
+    const reads: RequestReads = { writes: onPrimary, ...(input.readPosition !== undefined && { required: input.readPosition }) };
     const value = definition.createContext(client, config, scopes(input), readerFor(reads));
     readsOf.set(value, reads);
     return value;
@@ -86,7 +86,9 @@ export function createSubgraphServer<Client extends ClosableClient, Context exte
         schema,
         guard: createOperationGuard(config.limits),
         introspection: config.introspection,
-        context,
+        // Events read on the primary: the write that made an event is there, a replica may not
+        // have replayed it yet (and a subscription outlives any one choice of replica).
+        context: (input) => context(input, { onPrimary: true }),
         formatError: subgraphFormatError(logger, config.introspection),
         logger: logger.child({ component: 'subscriptions' }),
       }),

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { databaseFailureCode } from '../src/prisma-errors.js';
+import { databaseFailureCode, isRecoveryConflict } from '../src/prisma-errors.js';
 
 describe('databaseFailureCode', () => {
   it('reads a database that is down, busy or cancelled the statement', () => {
@@ -46,5 +46,19 @@ describe('databaseFailureCode', () => {
     fc.assert(
       fc.property(fc.anything(), (value) => [undefined, 'DATABASE_UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(databaseFailureCode(value))),
     );
+  });
+});
+
+describe('isRecoveryConflict', () => {
+  it('reads a hot standby cancelling a read for its replay (40001, 40P01), in the shape of the errors above, and nothing else', () => {
+    const withSqlstate = (sqlstate: string) => ({
+      code: 'P2010',
+      meta: { driverAdapterError: { cause: { originalCode: sqlstate, kind: 'postgres' } } },
+    });
+    expect(isRecoveryConflict(withSqlstate('40001'))).toBe(true);
+    expect(isRecoveryConflict(withSqlstate('40P01'))).toBe(true);
+    expect(isRecoveryConflict(new Error('wrapped', { cause: withSqlstate('40001') }))).toBe(true);
+    for (const other of ['57014', '57P01', '23505', '08006']) expect(isRecoveryConflict(withSqlstate(other)), other).toBe(false);
+    fc.assert(fc.property(fc.anything(), (value) => typeof isRecoveryConflict(value) === 'boolean'));
   });
 });

@@ -6,8 +6,8 @@ import { chooseReadTarget, type ReadTarget, type ReplicaState } from './routing.
 
 /** Options of {@link createReplicaMonitor}. */
 export interface ReplicaMonitorOptions {
-  /** The primary's current WAL position. */
-  primary: { currentLsn(): Promise<bigint> };
+  /** The WAL the primary has flushed: all a replica can have received. */
+  primary: { flushedLsn(): Promise<bigint> };
   /** The replicas, each named for logs and metrics (its URL without password). */
   replicas: ReadonlyArray<{ name: string; replayStatus(): Promise<ReplayStatus> }>;
   /** How often each server is looked at (`DATABASE_REPLICA_POLL_MS`). */
@@ -36,8 +36,9 @@ export interface ReplicaMonitor {
 }
 
 /**
- * Watches a primary and its streaming replicas: every `pollMs`, the primary's WAL position (with
- * the time seen) and each replica's replayed position, from which its lag in time follows
+ * Watches a primary and its streaming replicas: every `pollMs`, the primary's flushed WAL
+ * position (with the time seen; not the insert position, which at a page's start points past its
+ * header, where no replica's replayed position ever lands) and each replica's replayed position, from which its lag in time follows
  * (`lag.ts`). A replica that does not answer, or lags past the bound, takes no reads until it is
  * back within it — no restart. Gauges per replica (lag, up), counters of where reads went.
  */
@@ -56,7 +57,7 @@ export function createReplicaMonitor({
   let turn = 0;
   const metrics = replicaMetrics(registry, replicas, states);
   const refresh = async () => {
-    const [current, ...looks] = await Promise.allSettled([primary.currentLsn(), ...replicas.map((replica) => replica.replayStatus())]);
+    const [current, ...looks] = await Promise.allSettled([primary.flushedLsn(), ...replicas.map((replica) => replica.replayStatus())]);
     const at = now();
     primaryUp = current.status === 'fulfilled';
     if (current.status === 'fulfilled') clock.record(at, current.value);
@@ -74,9 +75,21 @@ export function createReplicaMonitor({
     });
   };
   const serving = (state: ReplicaState) => state.up && state.lagMs <= maxLagMs;
-  // Nothing to watch without replicas (the metrics are still there, without samples).
-  const timer = replicas.length > 0 ? setInterval(() => void refresh().catch(() => {}), pollMs) : undefined;
-  timer?.unref();
+  // One look at a time, the next `pollMs` after the last ended: a slow server never has looks
+  // piling up, nor an older one overwriting a newer.
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const poll = () => {
+    timer = setTimeout(
+      () =>
+        void refresh()
+          .catch(() => {})
+          .finally(() => closed || poll()),
+      pollMs,
+    );
+    timer.unref();
+  };
+  if (replicas.length > 0) poll();
   return {
     choose(request) {
       const target = chooseReadTarget(states, { ...request, maxLagMs, pick: (count) => turn++ % count });
@@ -90,7 +103,10 @@ export function createReplicaMonitor({
       if (states[index]?.up) states[index] = { ...states[index], up: false };
     },
     refresh,
-    close: () => clearInterval(timer),
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -98,7 +114,15 @@ function describe(state: ReplicaState) {
   return { up: state.up, lagMs: Number.isFinite(state.lagMs) ? state.lagMs : null };
 }
 
-function replicaMetrics(registry: Registry | undefined, replicas: ReplicaMonitorOptions['replicas'], states: ReplicaState[]) {
+/**
+ * The replica series: lag and up per replica (from `states`), reads by target. A subgraph without
+ * replicas registers them all the same (no samples), for dashboards and alerts.
+ */
+export function replicaMetrics(
+  registry: Registry | undefined,
+  replicas: ReplicaMonitorOptions['replicas'] = [],
+  states: readonly ReplicaState[] = [],
+) {
   const registers = registry ? [registry] : [];
   new Gauge({
     name: 'db_replica_lag_seconds',

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { OperationTypeNode } from 'graphql';
-import { databaseFailureCode } from '../prisma-errors.js';
+import { databaseFailureCode, isRecoveryConflict } from '../prisma-errors.js';
 import type { ReplicaMonitor } from './monitor.js';
 
 /** What decides where one request's reads go. */
@@ -37,7 +37,8 @@ export function createReadRouting<Client extends object>({
 /**
  * A replica's client whose reads, should the replica not answer (it went down since the monitor
  * last looked), are read again on the primary — the replica reported, so the next requests avoid
- * it — and the request is answered all the same.
+ * it — and the request is answered all the same. A read the replica cancelled for a conflict with
+ * its replay is read again on the primary too (the replica stays in rotation).
  */
 function withFallback<Client extends object>(replica: Client, primary: Client, failed: () => void): Client {
   const wrap = <T extends object>(target: T, fallback: T): T =>
@@ -48,8 +49,9 @@ function withFallback<Client extends object>(replica: Client, primary: Client, f
         if (typeof value === 'function' && typeof instead === 'function')
           return (...args: unknown[]) =>
             Promise.resolve(value.apply(object, args) as unknown).catch((error: unknown) => {
-              if (databaseFailureCode(error) !== 'DATABASE_UNAVAILABLE') throw error;
-              failed();
+              const down = databaseFailureCode(error) === 'DATABASE_UNAVAILABLE';
+              if (!down && !isRecoveryConflict(error)) throw error;
+              if (down) failed();
               return instead.apply(fallback, args) as unknown;
             });
         if (isObject(value) && isObject(instead)) return wrap(value, instead);
