@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Identity } from '@tessera/service-kit';
 import { createInflightShare } from '../src/inflight.js';
 import { createDeduplication } from '../src/features/deduplication/index.js';
-import { withExecutionSteps, type ExecutingGateway, type ExecutionRequest, type GatewayContext } from '../src/pipeline/index.js';
+import { contextOf, withExecutionSteps, type ExecutingGateway, type ExecutionRequest, type GatewayContext } from '../src/pipeline/index.js';
 import { createSubgraphMetrics, createSubgraphPolicy, RESILIENCE_DEFAULTS, SubgraphDataSource } from '../src/upstream/index.js';
 
 const silent = pino({ level: 'silent' });
@@ -213,7 +213,12 @@ describe('the deduplication feature', () => {
         },
       }),
     };
-    return { gateway: gateway as unknown as ExecutingGateway, executed, release: () => waiting.splice(0).forEach((resolve) => resolve()) };
+    return {
+      gateway: gateway as unknown as ExecutingGateway,
+      executed,
+      waiting,
+      release: () => waiting.splice(0).forEach((resolve) => resolve()),
+    };
   }
 
   const request = (
@@ -260,6 +265,32 @@ describe('the deduplication feature', () => {
     expect(await registry.getSingleMetricAsString('graphql_operations_deduplicated_total')).toContain(
       'graphql_operations_deduplicated_total 1',
     );
+  });
+
+  it("never joins a caller's query to an execution from before that caller's write ended (it reads its own writes); others' still join", async () => {
+    const held = heldGateway();
+    const { executor } = await deduplicateExecution(held.gateway).load({ apollo: {} });
+    const before = executor(request('q1', { sub: 'writer' }));
+    const othersBefore = executor(request('q1', { sub: 'other' }));
+    await settle();
+    // The two queries stay in flight (their release is kept back) while the write runs and ends.
+    const queries = held.waiting.splice(0);
+    const write = executor(request('m1', { sub: 'writer', operation: 'mutation' }));
+    await settle();
+    held.release();
+    await write;
+    held.waiting.push(...queries);
+    const after = executor(request('q1', { sub: 'writer' }));
+    const othersAfter = executor(request('q1', { sub: 'other' }));
+    await settle();
+    expect(held.executed.map((r) => [r.operation.operation, contextOf(r).identity.sub])).toEqual([
+      ['query', 'writer'],
+      ['query', 'other'],
+      ['mutation', 'writer'],
+      ['query', 'writer'],
+    ]);
+    held.release();
+    await Promise.all([before, othersBefore, after, othersAfter]);
   });
 
   it('never shares between callers whose scopes a joined key would confuse', async () => {

@@ -32,4 +32,5 @@ export {
   type SubsequentResult,
   type WholeResult,
 } from './incremental.js';
+export { joinedExecution, markJoinedExecution } from './joined-executions.js';
 export { readPositionOf, withReadPosition } from './read-positions.js';

@@ -11,7 +11,7 @@ import {
 } from '@tessera/service-kit';
 import { Kind, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { isOperationFetch, withReadPosition, type GatewayContext, type SubgraphSource } from '../../pipeline/index.js';
+import { isOperationFetch, readPositionOf, withReadPosition, type GatewayContext, type SubgraphSource } from '../../pipeline/index.js';
 import { entityEntry, rootEntry, type EntryAddress } from './entries.js';
 import { entitiesOf, mergeEntities, splitEntities, type FetchResult } from './entity-fetch.js';
 import type { CacheHints } from './hints.js';
@@ -164,13 +164,17 @@ export class CachingDataSource implements SubgraphSource {
     missing: number[],
   ): Promise<Response> {
     const representations = options.request.variables!.representations as unknown[];
-    const claim = this.flights.claim(missing.map((i) => addresses[i]!.key));
+    // The position the fetch reads at (the subgraph's last write, read after the lookup) is part of
+    // the flight: a request that looked up after a write never joins a fetch from before it.
+    const positioned = await this.filling(options);
+    const position = readPositionOf(positioned)?.toString() ?? '';
+    const claim = this.flights.claim(missing.map((i) => `${addresses[i]!.key}@${position}`));
     // What this request fetched and may keep, by position in the representations.
     const fetched = new Map<number, unknown>();
     const landOwn = () => claim.land(ownFetched(claim.own, missing, fetched));
     try {
       const fetchInto = (known: ReadonlyArray<{ value?: unknown }>, positions: number[]) =>
-        this.fetchEntities(options, representations, known, positions, fetched);
+        this.fetchEntities(positioned, representations, known, positions, fetched);
       // Landed as soon as this request's own fetch is done, not after what it joined: two requests waiting on each other's entries must not wait forever.
       const own = fetchInto(
         found,
@@ -208,12 +212,10 @@ export class CachingDataSource implements SubgraphSource {
   ): Promise<FetchResult> {
     if (positions.length === 0) return { data: { _entities: known.map((lookup) => lookup.value ?? null) } };
     const { request } = options;
-    const answer = (await this.inner.process(
-      await this.filling({
-        ...options,
-        request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
-      }),
-    )) as FetchResult;
+    const answer = (await this.inner.process({
+      ...options,
+      request: { ...request, variables: { ...request.variables, representations: positions.map((i) => representations[i]) } },
+    })) as FetchResult;
     const { result, keepable } = mergeEntities(known, { missing: positions }, answer);
     for (const i of keepable) fetched.set(i, entitiesOf(result)![i]);
     return result;

@@ -1,6 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { OperationTypeNode, type DocumentNode } from 'graphql';
-import { withWholeAnswer, type GatewayContext, type SubsequentResult } from '../../pipeline/index.js';
+import { joinedExecution, withWholeAnswer, type GatewayContext, type SubsequentResult } from '../../pipeline/index.js';
 import { responseEntry, type EntryAddress } from './entries.js';
 import type { CacheMetrics } from './metrics.js';
 import type { CachePolicy } from './policy.js';
@@ -86,7 +86,9 @@ export function createResponseCachePlugin({
         },
         async willSendResponse({ response, contextValue: context }) {
           const miss = misses.get(context);
-          if (!miss) return;
+          // Another request's execution may have started before the write this lookup's generations
+          // show: its answer is not kept under them (that request keeps it under its own).
+          if (!miss || joinedExecution(context)) return;
           if (response.body.kind === 'single') return keep(miss, response.body.singleResult);
           // An answer in parts (`@defer`): kept whole once its last part is out. The policy is the whole
           // operation's, deferred fields and all, and an error in any part keeps it out.

@@ -1,15 +1,23 @@
 import { callerPart, composeKey } from '@tessera/service-kit';
 import { OperationTypeNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 import { createInflightShare } from '../../inflight.js';
-import { contextOf, isDeferred, type ExecutionRequest, type ExecutionResult, type GatewayFeature } from '../../pipeline/index.js';
+import {
+  contextOf,
+  isDeferred,
+  markJoinedExecution,
+  type ExecutionRequest,
+  type ExecutionResult,
+  type GatewayFeature,
+} from '../../pipeline/index.js';
 
 /**
  * What makes two queries' answers the same: the document as it will run (after authorization
  * took out what the caller may not see, `queryHash` says which), the operation, the variables
  * and the caller. A request's deadline, id and trace do not change the answer.
  */
-function keyOf(request: ExecutionRequest): string | undefined {
+function keyOf(request: ExecutionRequest, writes: number): string | undefined {
   if (request.operation.operation !== OperationTypeNode.QUERY) return undefined;
   try {
     return composeKey([
@@ -17,6 +25,7 @@ function keyOf(request: ExecutionRequest): string | undefined {
       request.operationName ?? null,
       request.request.variables ?? {},
       callerPart(contextOf(request).identity),
+      writes,
     ]);
   } catch {
     // Variables nested too deeply to write (a client may send unused ones): run unshared.
@@ -41,14 +50,23 @@ export function createDeduplication({ registry }: { registry?: Registry } = {}):
     registers: registry ? [registry] : [],
   });
   const inflight = createInflightShare<ExecutionResult>();
+  // Each caller's writes done through this gateway: a query asked after one never joins an
+  // execution from before it (the caller reads its own writes).
+  const writesBy = new LRUCache<string, number>({ max: 50_000, ttl: 60_000 });
   return {
     name: 'deduplication',
     async execute(request, next) {
+      const caller = contextOf(request).identity.sub ?? '';
+      if (request.operation.operation === OperationTypeNode.MUTATION)
+        return next(request).finally(() => writesBy.set(caller, (writesBy.get(caller) ?? 0) + 1));
       // An answer in parts (`@defer`) is read once, by its own client: never shared.
-      const key = isDeferred(request) ? undefined : keyOf(request);
+      const key = isDeferred(request) ? undefined : keyOf(request, writesBy.get(caller) ?? 0);
       if (key === undefined) return next(request);
       const execution = inflight.get(key, () => next(request));
-      if (execution.shared) shared.inc();
+      if (execution.shared) {
+        shared.inc();
+        markJoinedExecution(contextOf(request));
+      }
       const result = await execution.promise;
       // Apollo Server and the plugins set a response's errors and extensions on their own copy; the data is the same for every caller.
       return { ...result, ...(result.extensions && { extensions: { ...result.extensions } }) };

@@ -49,7 +49,10 @@ export function createReadYourWrites({ redis, keyPrefix, ttlSeconds, logger, reg
     if ((known.get(subgraph) ?? -1n) < lsn) known.set(subgraph, lsn);
     local.set(caller, known);
     await raisePosition(redis!, callerWritesKey(keyPrefix, caller), lsn, ttlSeconds * 1_000, subgraph).catch((error: unknown) =>
-      logger.warn({ err: error, subgraph }, "a caller's write position was not kept in redis: other gateways read it on the primary"),
+      logger.warn(
+        { err: error, subgraph },
+        "a caller's write position was not kept in redis: this gateway reads it on the primary, others may read a replica without the write",
+      ),
     );
   };
   return {
