@@ -26,6 +26,16 @@ interface Miss {
   policy: CachePolicy;
 }
 
+type Answer = { data?: Record<string, unknown> | null; errors?: readonly unknown[] };
+
+/** Keeps an answer with data and no error, under the generations its lookup read. */
+function keepAnswer(store: CacheStore, { address, lookup, policy }: Miss, { data, errors }: Answer): void {
+  if (!data || errors?.length) return;
+  void store.fill([
+    { address, generations: lookup.generations, value: { data }, ttlSeconds: policy.maxAge, cache: 'response', subgraph: '-', type: '-' },
+  ]);
+}
+
 /**
  * Whole answers of public operations, on top of the entity and root-field caches: keyed by the
  * document, the operation, the variables and what the caller may see, and served before a query
@@ -50,16 +60,7 @@ export function createResponseCachePlugin({
 }: ResponseCacheOptions): ApolloServerPlugin<GatewayContext> {
   const counted = (result: 'hit' | 'miss' | 'stale') => metrics.lookups.inc({ cache: 'response', subgraph: '-', type: '-', result });
   const misses = new WeakMap<GatewayContext, Miss>();
-  /** Keeps an answer with data and no error. */
-  const keep = (
-    { address, lookup, policy }: Miss,
-    { data, errors }: { data?: Record<string, unknown> | null; errors?: readonly unknown[] },
-  ) => {
-    if (!data || errors?.length) return;
-    void store.fill([
-      { address, generations: lookup.generations, value: { data }, ttlSeconds: policy.maxAge, cache: 'response', subgraph: '-', type: '-' },
-    ]);
-  };
+  const keep = (miss: Miss, answer: Answer) => keepAnswer(store, miss, answer);
   return {
     async requestDidStart() {
       return {

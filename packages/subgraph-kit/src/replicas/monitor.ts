@@ -75,21 +75,7 @@ export function createReplicaMonitor({
     });
   };
   const serving = (state: ReplicaState) => state.up && state.lagMs <= maxLagMs;
-  // One look at a time, the next `pollMs` after the last ended: a slow server never has looks
-  // piling up, nor an older one overwriting a newer.
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const poll = () => {
-    timer = setTimeout(
-      () =>
-        void refresh()
-          .catch(() => {})
-          .finally(() => closed || poll()),
-      pollMs,
-    );
-    timer.unref();
-  };
-  if (replicas.length > 0) poll();
+  const stop = replicas.length > 0 ? everyAfter(pollMs, refresh) : () => {};
   return {
     choose(request) {
       const target = chooseReadTarget(states, { ...request, maxLagMs, pick: (count) => turn++ % count });
@@ -103,10 +89,31 @@ export function createReplicaMonitor({
       if (states[index]?.up) states[index] = { ...states[index], up: false };
     },
     refresh,
-    close() {
-      closed = true;
-      clearTimeout(timer);
-    },
+    close: stop,
+  };
+}
+
+/**
+ * Runs `look` `ms` after the last one ended, until stopped: one at a time, so a slow server never
+ * has looks piling up, nor an older one overwriting a newer. Failures are the look's to record.
+ */
+function everyAfter(ms: number, look: () => Promise<void>): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const next = () => {
+    timer = setTimeout(
+      () =>
+        void look()
+          .catch(() => {})
+          .finally(() => stopped || next()),
+      ms,
+    );
+    timer.unref();
+  };
+  next();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
   };
 }
 
