@@ -1,11 +1,10 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { postgresMigrationAdapter } from './adapters.ts';
 import type { DatabaseName } from './database-files.ts';
 import { parseLsn } from './lsn.ts';
 import { applyMigrations, pendingMigrations } from './migrate.ts';
 import { CharAsTextClient } from './pg-client.ts';
-import { createStatementNames } from './statement-names.ts';
+import { openServerPool, type PoolSettings } from './pool.ts';
 import type { Database } from './types.ts';
 
 /**
@@ -16,59 +15,31 @@ import type { Database } from './types.ts';
 const PRISMA_MIGRATE_LOCK = 72707369;
 
 /** How the pool of {@link openPostgres} behaves (see `DatabaseOptions`). */
-export interface PoolOptions {
-  poolSize: number;
-  acquireTimeoutMs: number;
-  statementTimeoutMs: number;
-  preparedStatements: boolean;
+export interface PoolOptions extends PoolSettings {
   /** Where migrations connect: the server itself, when `url` goes through a pooler. */
   migrationUrl: string;
 }
 
 /** A PostgreSQL server database on one `pg` pool, shared by the Prisma client and `ping()`. */
-export function openPostgres(
-  name: DatabaseName,
-  url: string,
-  { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements, migrationUrl }: PoolOptions,
-): Database {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    Client: CharAsTextClient,
-    connectionTimeoutMillis: acquireTimeoutMs,
-    ...(statementTimeoutMs > 0 && { statement_timeout: statementTimeoutMs }),
-  });
-  // An idle connection that breaks (server restart) emits 'error' on the pool, which would
-  // end the process unhandled. The pool drops that connection; the next query or ping()
-  // reports the outage.
-  pool.on('error', () => {});
-  let closed: Promise<void> | undefined;
+export function openPostgres(name: DatabaseName, url: string, { migrationUrl, ...settings }: PoolOptions): Database {
+  const { pool, adapter, poolStats, close } = openServerPool(url, settings);
+  const lsn = async (sql: string) => parseLsn((await pool.query<{ lsn: string }>(sql)).rows[0]!.lsn);
   return {
     kind: 'postgres',
-    // Given a pool, PrismaPg leaves it open on `$disconnect()`: it is ours to end in close().
-    adapter: new PrismaPg(pool, preparedStatements ? { statementNameGenerator: createStatementNames() } : {}),
+    adapter,
     migrate: () => migrateWithLock(name, migrationUrl),
     pendingMigrations: () =>
       onOwnConnection(migrationUrl, (connection) => pendingMigrations(name, postgresMigrationAdapter(connection, migrationUrl))),
-    async currentLsn() {
-      // The insert position, not pg_current_wal_lsn() (the write position): under synchronous_commit=off a
-      // committed transaction's commit record may still be in the WAL buffers, past the write position.
-      const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-      return parseLsn(rows[0]!.lsn);
-    },
-    async flushedLsn() {
-      const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
-      return parseLsn(rows[0]!.lsn);
-    },
+    // The insert position, not pg_current_wal_lsn() (the write position): under synchronous_commit=off a
+    // committed transaction's commit record may still be in the WAL buffers, past the write position.
+    currentLsn: () => lsn('SELECT pg_current_wal_insert_lsn()::text AS lsn'),
+    flushedLsn: () => lsn('SELECT pg_current_wal_flush_lsn()::text AS lsn'),
     replicas: [],
     async ping() {
       await pool.query('SELECT 1');
     },
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
-    close() {
-      closed ??= pool.end();
-      return closed;
-    },
+    poolStats,
+    close,
   };
 }
 

@@ -1,9 +1,6 @@
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import type { PrismaPg } from '@prisma/adapter-pg';
 import { parseLsn } from './lsn.ts';
-import { CharAsTextClient } from './pg-client.ts';
-import type { PoolOptions } from './postgres.ts';
-import { createStatementNames } from './statement-names.ts';
+import { openServerPool, type PoolSettings } from './pool.ts';
 import type { PoolStats } from './types.ts';
 
 /** Where a streaming replica is, as one look at it says. */
@@ -27,22 +24,11 @@ export interface ReplicaDatabase {
 }
 
 /** Opens a replica's pool; nothing is asked of it until used. */
-export function openReplica(
-  url: string,
-  { poolSize, acquireTimeoutMs, statementTimeoutMs, preparedStatements }: Omit<PoolOptions, 'migrationUrl'>,
-): ReplicaDatabase {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    Client: CharAsTextClient,
-    connectionTimeoutMillis: acquireTimeoutMs,
-    ...(statementTimeoutMs > 0 && { statement_timeout: statementTimeoutMs }),
-  });
-  pool.on('error', () => {});
-  let closed: Promise<void> | undefined;
+export function openReplica(url: string, settings: PoolSettings): ReplicaDatabase {
+  const { pool, adapter, poolStats, close } = openServerPool(url, settings);
   return {
     name: redactedUrl(url),
-    adapter: new PrismaPg(pool, preparedStatements ? { statementNameGenerator: createStatementNames() } : {}),
+    adapter,
     async replayStatus() {
       const { rows } = await pool.query<{ standby: boolean; replayed: string | null; paused: boolean }>(
         'SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed, ' +
@@ -52,11 +38,8 @@ export function openReplica(
       if (!row?.standby || row.replayed === null) throw new Error(`${redactedUrl(url)} is not a streaming replica (not in recovery)`);
       return { replayed: parseLsn(row.replayed), paused: row.paused };
     },
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
-    close() {
-      closed ??= pool.end();
-      return closed;
-    },
+    poolStats,
+    close,
   };
 }
 

@@ -38,6 +38,12 @@ interface LookupResult {
 const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
 
 /**
+ * A write's precondition reads the owner's primary: an entity created a moment ago (by this
+ * caller or another) exists there before any replica has replayed it.
+ */
+const ON_PRIMARY_HEADERS = { [READ_POSITION_HEADER]: encodePosition(ON_PRIMARY) };
+
+/**
  * Referential integrity across databases: a subgraph that stores another's ids checks them
  * against the owner with a signed `_entities` request — the owner's own rule for what exists,
  * through the door the gateway uses, with no database shared.
@@ -47,11 +53,8 @@ export function createEntityLookup({ url, keys, timeoutMs = 5_000, signal }: Ent
   return {
     async missing(typename, ids) {
       const body = JSON.stringify({ query: QUERY, variables: { r: ids.map((id) => ({ __typename: typename, id })) } });
-      // A write's precondition reads the owner's primary: an entity created a moment ago (by this
-      // caller or another) exists there before any replica has replayed it.
-      const onPrimary = { [READ_POSITION_HEADER]: encodePosition(ON_PRIMARY) };
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...onPrimary };
-      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, headers: onPrimary }, keys[0]);
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...ON_PRIMARY_HEADERS };
+      if (keys?.[0]) headers[SIGNATURE_HEADER] = signRequest({ method: 'POST', path, body, headers: ON_PRIMARY_HEADERS }, keys[0]);
       const requestId = currentRequestId();
       if (requestId) headers[REQUEST_ID_HEADER] = requestId;
       propagateTrace(headers);
