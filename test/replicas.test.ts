@@ -47,21 +47,22 @@ const replicaUrls = () =>
     SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_REPLICA_URLS`, replication.onReplica(databases.byName[name].url)]),
   );
 
+/** A platform on the test's databases and the test Redis (keys of its own), with `env` besides. */
+const platformOnTheDatabases = (name: string, env: Record<string, string>) =>
+  startPlatform({
+    env: { ...databases.env, REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: `${name}-${randomUUID()}:`, ...env },
+  });
+
 beforeAll(async () => {
   replication = await startReplication();
   databases = await createSubgraphDatabases('replicas', replication.primaryUrl);
-  platform = await startPlatform({
-    env: {
-      ...databases.env,
-      ...replicaUrls(),
-      SEED_USERS: '8',
-      SEED_PRODUCTS: '4',
-      SEED_REVIEWS: '20',
-      REDIS_URL: process.env.TEST_REDIS_URL!,
-      REDIS_KEY_PREFIX: `replicas-${randomUUID()}:`,
-      // Replay paused, the replica falls behind for the whole test: it must stay in rotation meanwhile.
-      DATABASE_REPLICA_MAX_LAG_MS: '60000',
-    },
+  platform = await platformOnTheDatabases('replicas', {
+    ...replicaUrls(),
+    SEED_USERS: '8',
+    SEED_PRODUCTS: '4',
+    SEED_REVIEWS: '20',
+    // Replay paused, the replica falls behind for the whole test: it must stay in rotation meanwhile.
+    DATABASE_REPLICA_MAX_LAG_MS: '60000',
   });
   other = await platform.spawnGateway({});
   uncached = await platform.spawnGateway({ CACHE_MODE: 'off' });
@@ -221,16 +222,7 @@ describe('the lag bound', () => {
   /** Subgraphs on the same primary and replica that take a replica out of rotation past 1 s of lag, and a gateway without caches. */
   let bounded: Platform;
   beforeAll(async () => {
-    bounded = await startPlatform({
-      env: {
-        ...databases.env,
-        ...replicaUrls(),
-        REDIS_URL: process.env.TEST_REDIS_URL!,
-        REDIS_KEY_PREFIX: `bounded-${randomUUID()}:`,
-        CACHE_MODE: 'off',
-        DATABASE_REPLICA_MAX_LAG_MS: '1000',
-      },
-    });
+    bounded = await platformOnTheDatabases('bounded', { ...replicaUrls(), CACHE_MODE: 'off', DATABASE_REPLICA_MAX_LAG_MS: '1000' });
   }, 120_000);
   afterAll(() => bounded?.stop());
 
@@ -336,14 +328,7 @@ describe('against the same platform on the primary alone', () => {
   /** The same databases behind subgraphs without replicas and a gateway without caches: the truth at any moment. */
   let primaryOnly: Platform;
   beforeAll(async () => {
-    primaryOnly = await startPlatform({
-      env: {
-        ...databases.env,
-        REDIS_URL: process.env.TEST_REDIS_URL!,
-        REDIS_KEY_PREFIX: `primary-only-${randomUUID()}:`,
-        CACHE_MODE: 'off',
-      },
-    });
+    primaryOnly = await platformOnTheDatabases('primary-only', { CACHE_MODE: 'off' });
   }, 120_000);
   afterAll(async () => {
     await replication.resumeReplay().catch(() => {});
