@@ -7,13 +7,13 @@ import {
   createSubgraphDatabases,
   getFreePort,
   requireEnv,
+  sqlRows,
   startReplication,
   TEST_AUTH_ENV,
   waitUntil,
   type Replication,
   type SubgraphDatabases,
 } from '@tessera/test-helpers';
-import pg from 'pg';
 import { startHaproxy, startPgBouncer, startReplica, type ServerState, type Started } from '../../verification/scale-out.js';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -185,7 +185,7 @@ async function startDatabases(
     await Promise.all(pgbouncers.map((pgbouncer) => pgbouncer.stop()));
     if (replication) return replication.destroy();
     await dbs?.drop();
-    await dropRole(admin, appRole);
+    await sqlRows(admin, `DROP ROLE IF EXISTS "${appRole}"`);
   };
   const pgbouncer = async (name: string, serverUrl: string, port: number) => {
     const server = new URL(serverUrl);
@@ -214,17 +214,6 @@ function psql(target: string, file: string, appRole: string): void {
     ...['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `app_role=${appRole}`, '-v', 'app_password=unused-with-trust'],
     ...['-d', target, '-f', join(root, 'deploy/postgres', file)],
   ]);
-}
-
-/** Drops the services' role (its databases dropped first). */
-async function dropRole(admin: string, role: string): Promise<void> {
-  const client = new pg.Client(admin);
-  await client.connect();
-  try {
-    await client.query(`DROP ROLE IF EXISTS "${role}"`);
-  } finally {
-    await client.end();
-  }
 }
 
 function replicaEnv(layout: Layout, options: ClusterOptions, tier: Tier, replica: Replica): Record<string, string> {

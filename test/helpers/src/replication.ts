@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { sqlRows } from './test-database.js';
 
 const run = promisify(execFile);
 const script = resolve(import.meta.dirname, '../../../scripts/test-services/replication.sh');
@@ -51,15 +51,7 @@ export async function startReplication(): Promise<Replication> {
   if (!primaryUrl || !replicaUrl || !dir) throw new Error(`replication.sh start printed no URLs:\n${stdout}`);
   const replicaPort = new URL(replicaUrl).port;
   const onReplica = (databaseUrl: string) => Object.assign(new URL(databaseUrl), { port: replicaPort }).toString();
-  const onReplicaAdmin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: replicaUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const onReplicaAdmin = async (sql: string) => void (await sqlRows(replicaUrl, sql));
   return {
     primaryUrl,
     replicaUrl,
